@@ -1,0 +1,7 @@
+"""twin: a discrete-event digital twin of the customer-order-supply-chain loop.
+
+The simulation clock runs in days. Every duration in a scenario file is in days unless its key names
+another unit (``..._minutes``, ``..._hours``).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,278 @@
+"""Working calendars: when a staff role works, and how long work takes in clock time.
+
+The clock counts days since the simulation start: day ``d`` is the date ``start_date + d`` and
+the fraction is the time of day, so ``0.375`` is 09:00 on ``start_date``. A :class:`WorkCalendar`
+turns an amount of *working* time into the clock time at which it is done: work waits until the
+next opening and pauses over evenings, weekends and holidays::
+
+    desk = WorkCalendar(date(2026, 1, 5), shifts=[(8, 17)], weekdays=range(5))
+    done = desk.advance(env.now, service_days)
+    yield env.timeout(done - env.now)
+
+Working intervals are half-open: a shift 08:00-17:00 is open at 08:00 and closed at 17:00.
+``advance`` is on the hot path of the model, so the calendar keeps sorted lists of interval
+starts and ends and the cumulative working time before each, generated for a window of days and
+extended in chunks when a time beyond it is asked for; every query is then a ``bisect``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+
+__all__ = ["WorkCalendar"]
+
+#: Days of intervals generated at a time. Two years covers a typical horizon in one chunk.
+CHUNK_DAYS = 730
+
+#: A query beyond this many days is taken for a bug (or a calendar closed for a century) rather
+#: than a reason to build ever more intervals.
+MAX_DAYS = 100 * 366
+
+HOURS_PER_DAY = 24.0
+
+
+class WorkCalendar:
+    """Working time of a staff role: which clock intervals (days since the start) are working time.
+
+    Parameters
+    ----------
+    start_date
+        The date of clock day 0.
+    shifts
+        Working hours of a working day as ``(start_hour, end_hour)`` pairs, hours in [0, 24]
+        (floats allowed, 8.5 = 08:30), ``start_hour < end_hour``, not overlapping. Touching
+        shifts, and a shift ending at 24 followed by one starting at 0 the next working day, are
+        joined into one interval.
+    weekdays
+        Working days of the week, 0 = Monday .. 6 = Sunday.
+    holidays
+        Dates on which the role does not work at all.
+
+    Raises
+    ------
+    ValueError
+        If ``start_date`` or a holiday is not a date, a shift or weekday is out of range, shifts
+        overlap, or there is no working time at all (no shifts or no weekdays).
+    """
+
+    def __init__(
+        self,
+        start_date: datetime.date,
+        shifts: Sequence[tuple[float, float]],
+        weekdays: Iterable[int],
+        holidays: Iterable[datetime.date] = (),
+    ) -> None:
+        if isinstance(start_date, datetime.datetime) or not isinstance(start_date, datetime.date):
+            raise ValueError(f"start_date must be a datetime.date, got {start_date!r}")
+        self.start_date = start_date
+        self.shifts = _check_shifts(shifts)
+        self.weekdays = _check_weekdays(weekdays)
+        self.holidays = _check_holidays(holidays)
+        if not self.shifts or not self.weekdays:
+            raise ValueError(
+                "calendar has no working time: it needs at least one shift and one weekday"
+            )
+        self._always = False
+        # The shifts of one working day as fractions of a day, touching shifts joined.
+        self._day_parts = _join_touching(
+            [(s / HOURS_PER_DAY, e / HOURS_PER_DAY) for s, e in self.shifts]
+        )
+        self._holiday_days = {(h - start_date).days for h in self.holidays}
+        self._first_weekday = start_date.weekday()
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        # _cumulative[i] = working days before interval i starts; one entry more than intervals.
+        self._cumulative: list[float] = [0.0]
+        self._end_day = 0  # intervals of days [0, _end_day) have been generated
+        self._extend()
+
+    @classmethod
+    def always(cls, start_date: datetime.date = datetime.date(2000, 1, 1)) -> WorkCalendar:
+        """Return a 24/7 calendar: ``advance(t, w) == t + w`` exactly.
+
+        Parameters
+        ----------
+        start_date
+            The date of clock day 0; it has no effect on the times computed.
+        """
+        calendar = cls(start_date, [(0.0, 24.0)], range(7))
+        calendar._always = True
+        return calendar
+
+    def __repr__(self) -> str:
+        if self._always:
+            return "WorkCalendar.always()"
+        return (
+            f"WorkCalendar(start_date={self.start_date!r}, shifts={self.shifts}, "
+            f"weekdays={self.weekdays}, holidays={len(self.holidays)} dates)"
+        )
+
+    def _extend(self) -> None:
+        """Generate the next CHUNK_DAYS days of working intervals."""
+        first = self._end_day
+        if first >= MAX_DAYS:
+            raise ValueError(
+                f"calendar asked for a time beyond {MAX_DAYS} days after {self.start_date}"
+            )
+        starts, ends, cumulative = self._starts, self._ends, self._cumulative
+        weekdays, holidays, parts = self.weekdays, self._holiday_days, self._day_parts
+        for day in range(first, first + CHUNK_DAYS):
+            if (self._first_weekday + day) % 7 not in weekdays or day in holidays:
+                continue
+            for s, e in parts:
+                start, end = day + s, day + e
+                if ends and ends[-1] == start:
+                    # A night shift running past midnight into the next working day.
+                    ends[-1] = end
+                    cumulative[-1] = cumulative[-2] + (end - starts[-1])
+                else:
+                    starts.append(start)
+                    ends.append(end)
+                    cumulative.append(cumulative[-1] + (end - start))
+        self._end_day = first + CHUNK_DAYS
+
+    def _cover(self, t: float) -> None:
+        """Make sure every interval starting at or before ``t`` has been generated."""
+        if not t >= 0.0 or math.isinf(t):
+            raise ValueError(f"time must be a finite number of days >= 0, got {t!r}")
+        if t >= MAX_DAYS:
+            raise ValueError(
+                f"calendar asked for a time beyond {MAX_DAYS} days after {self.start_date}: {t!r}"
+            )
+        while t >= self._end_day:
+            self._extend()
+
+    def _worked_before(self, t: float) -> float:
+        """Working days in [0, t]; t must be covered."""
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0.0
+        if t < self._ends[i]:
+            return self._cumulative[i] + (t - self._starts[i])
+        return self._cumulative[i + 1]
+
+    def is_open(self, t: float) -> bool:
+        """Return whether clock time ``t`` (days) is working time."""
+        if self._always:
+            return True
+        self._cover(t)
+        i = bisect_right(self._starts, t) - 1
+        return i >= 0 and t < self._ends[i]
+
+    def next_open(self, t: float) -> float:
+        """Return ``t`` if the calendar is open at ``t``, else the next opening time (days)."""
+        if self._always:
+            return t
+        self._cover(t)
+        i = bisect_right(self._starts, t) - 1
+        if i >= 0 and t < self._ends[i]:
+            return t
+        while i + 1 >= len(self._starts):
+            self._extend()
+        return self._starts[i + 1]
+
+    def advance(self, t: float, work: float) -> float:
+        """Return the clock time at which ``work`` days of working time started at ``t`` are done.
+
+        Work starts at ``t`` or, if the calendar is closed then, at the next opening; it pauses at
+        each closing time and resumes at the next opening. Work ending exactly at a closing time
+        is done at that closing time.
+
+        Parameters
+        ----------
+        t
+            Clock time the work is ready to start (days, >= 0).
+        work
+            Working time needed (days, >= 0). Zero work is done at ``t``, open or not.
+
+        Returns
+        -------
+        float
+            Completion time (days), ``>= t``.
+        """
+        if not work >= 0.0 or math.isinf(work):
+            raise ValueError(f"work must be a finite number of days >= 0, got {work!r}")
+        if work == 0.0:
+            return t
+        if self._always:
+            return t + work
+        self._cover(t)
+        starts, cumulative = self._starts, self._cumulative  # both extended in place below
+        i = bisect_right(starts, t) - 1
+        if i >= 0 and t < self._ends[i]:
+            first = i
+            target = cumulative[i] + (t - starts[i]) + work
+        else:
+            first = i + 1
+            target = cumulative[i + 1] + work
+        while cumulative[-1] < target or first >= len(starts):
+            self._extend()
+        # Searching from `first` on, so that work too small to change `target` in floating
+        # point still waits for the opening when the calendar is closed at t.
+        j = bisect_left(cumulative, target, first + 1) - 1
+        done = starts[j] + (target - cumulative[j])
+        return done if done > t else t  # rounding when t is open and the work is that tiny
+
+    def working_time(self, t0: float, t1: float) -> float:
+        """Return the working time (days) in the clock interval [t0, t1], ``t0 <= t1``."""
+        if t1 < t0:
+            raise ValueError(f"working_time needs t0 <= t1, got t0={t0!r}, t1={t1!r}")
+        if self._always:
+            return t1 - t0
+        self._cover(t1)
+        self._cover(t0)
+        return self._worked_before(t1) - self._worked_before(t0)
+
+
+def _check_shifts(shifts: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    checked = []
+    for shift in shifts:
+        try:
+            start, end = (float(x) for x in shift)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"a shift must be a (start_hour, end_hour) pair of numbers, got {shift!r}"
+            ) from None
+        if not (0.0 <= start < end <= HOURS_PER_DAY):
+            raise ValueError(
+                f"a shift needs 0 <= start_hour < end_hour <= 24, got ({start:g}, {end:g})"
+            )
+        checked.append((start, end))
+    checked.sort()
+    for (s0, e0), (s1, e1) in itertools.pairwise(checked):
+        if s1 < e0:
+            raise ValueError(f"shifts overlap: ({s0:g}, {e0:g}) and ({s1:g}, {e1:g})")
+    return tuple(checked)
+
+
+def _check_weekdays(weekdays: Iterable[int]) -> frozenset[int]:
+    days = set()
+    for day in weekdays:
+        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+            raise ValueError(f"a weekday must be an integer 0 (Monday) .. 6 (Sunday), got {day!r}")
+        days.add(day)
+    return frozenset(days)
+
+
+def _check_holidays(holidays: Iterable[datetime.date]) -> frozenset[datetime.date]:
+    dates = set()
+    for holiday in holidays:
+        # A datetime never equals a date, so it would silently not close anything.
+        if isinstance(holiday, datetime.datetime) or not isinstance(holiday, datetime.date):
+            raise ValueError(f"a holiday must be a datetime.date, got {holiday!r}")
+        dates.add(holiday)
+    return frozenset(dates)
+
+
+def _join_touching(parts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    joined: list[tuple[float, float]] = []
+    for start, end in parts:
+        if joined and joined[-1][1] == start:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined

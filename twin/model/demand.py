@@ -1,0 +1,196 @@
+"""Customer demand: when orders arrive, what they ask for, and what that means per SKU per day.
+
+Arrival times and order contents of a whole replication are drawn up front, vectorised, from the
+segment's own ``arrivals``, ``lines_per_order``, ``sku_choice``, ``quantity`` and
+``customer_choice`` streams. None of these depend on the state of the model, so two policy variants of a
+scenario see exactly the same demand (common random numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from twin.errors import InputError
+from twin.model.catalogue import Catalogue
+from twin.model.entities import Order
+from twin.scenario.schema import PoissonArrivals, ReplayArrivals, Scenario, Segment, SkuMix
+from twin.streams import Streams
+
+
+def day_dates(start_date: dt.date, n_days: int) -> pd.DatetimeIndex:
+    return pd.date_range(start_date, periods=n_days, freq="D")
+
+
+def daily_rates(arrivals: PoissonArrivals, start_date: dt.date, n_days: int) -> np.ndarray:
+    """Expected orders on each day 0..n_days-1 (orders/day)."""
+    dates = day_dates(start_date, n_days)
+    weekday = np.asarray(arrivals.weekday_multipliers)[dates.weekday]
+    monthly = np.asarray(arrivals.monthly_multipliers)[dates.month - 1]
+    trend = 1.0 + arrivals.trend_per_year * np.arange(n_days) / 365.0
+    rates = arrivals.rate_per_day * weekday * monthly * np.clip(trend, 0.0, None)
+    if arrivals.holidays:
+        holiday = dates.isin(pd.DatetimeIndex(arrivals.holidays))
+        rates = np.where(holiday, rates * arrivals.holiday_multiplier, rates)
+    return rates
+
+
+def poisson_arrival_times(arrivals: PoissonArrivals, rng: np.random.Generator,
+                          start_date: dt.date, horizon_days: float) -> np.ndarray:
+    """Arrival times (days) of a Poisson process with a rate constant within each day."""
+    n_days = int(np.ceil(horizon_days))
+    counts = rng.poisson(daily_rates(arrivals, start_date, n_days))
+    days = np.repeat(np.arange(n_days, dtype=float), counts)
+    times = np.sort(days + rng.random(days.size))
+    return times[times < horizon_days]
+
+
+def replay_arrival_times(arrivals: ReplayArrivals, start_date: dt.date,
+                         horizon_days: float) -> tuple[np.ndarray, int]:
+    """Historical order times as days since ``start_date``, and how many fall outside the run."""
+    if arrivals.file is not None:
+        try:
+            frame = pd.read_csv(arrivals.file, usecols=[arrivals.column])
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"Cannot read the replay file {arrivals.file} (column {arrivals.column!r}): {exc}"
+            ) from None
+        raw = frame[arrivals.column]
+        stamps = pd.to_datetime(raw, errors="coerce")
+        bad = stamps.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise InputError(
+                f"Replay file {arrivals.file}, row {row}, column {arrivals.column!r}: "
+                f"{raw.iloc[row - 2]!r} is not a date or timestamp"
+            )
+    else:
+        stamps = pd.to_datetime(pd.Series(arrivals.times))
+    days = (stamps - pd.Timestamp(start_date)) / pd.Timedelta(days=1)
+    times = np.sort(days.to_numpy(dtype=float))
+    inside = (times >= 0.0) & (times < horizon_days)
+    return times[inside], int((~inside).sum())
+
+
+def mix_probabilities(mix: SkuMix, catalogue: Catalogue) -> tuple[list[int], np.ndarray]:
+    """The SKU numbers a segment can order and their probabilities (summing to 1)."""
+    if mix.kind == "weights":
+        index = catalogue.index()
+        pairs = [(index[sku], w) for sku, w in (mix.weights or {}).items() if w > 0]
+        skus = [s for s, _ in pairs]
+        weights = np.array([w for _, w in pairs], dtype=float)
+    else:
+        allowed = set(mix.categories) if mix.categories else None
+        skus = [i for i, c in enumerate(catalogue.category) if allowed is None or c in allowed]
+        ranks = np.arange(1, len(skus) + 1, dtype=float)
+        weights = ranks ** -mix.exponent if mix.kind == "zipf" else np.ones(len(skus))
+    return skus, weights / weights.sum()
+
+
+def expected_orders_per_day(segment: Segment, scenario: Scenario) -> float:
+    """Mean orders per day of a segment over the horizon."""
+    run = scenario.run
+    arrivals = segment.arrivals
+    if isinstance(arrivals, PoissonArrivals):
+        n_days = int(np.ceil(run.horizon_days))
+        return float(daily_rates(arrivals, run.start_date, n_days).mean())
+    times, _ = replay_arrival_times(arrivals, run.start_date, run.horizon_days)
+    return times.size / run.horizon_days
+
+
+def expected_daily_units(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
+    """Approximate mean units demanded per day for each SKU.
+
+    Used only to turn policy levels stated in days of demand into units; it uses the lines and
+    quantity distributions' means, ignoring the rounding of draws.
+    """
+    demand = np.zeros(len(catalogue))
+    for segment in scenario.segments.values():
+        skus, probabilities = mix_probabilities(segment.sku_mix, catalogue)
+        lines_per_day = expected_orders_per_day(segment, scenario) * max(
+            1.0, segment.lines_per_order.mean
+        )
+        demand[skus] += lines_per_day * probabilities * max(1.0, segment.quantity.mean)
+    return demand
+
+
+def whole_counts(draws: np.ndarray) -> np.ndarray:
+    """Draws as counts: rounded half up, at least 1."""
+    return np.maximum(np.floor(draws + 0.5), 1.0).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    """Every order a segment places in one replication, drawn up front and vectorised.
+
+    Order ``k`` arrives at ``times[k]`` from customer ``customers[k]`` and holds the lines
+    ``line_start[k]:line_start[k + 1]`` of ``skus`` and ``quantities``.
+    """
+
+    times: list[float]
+    customers: list[int]
+    line_start: list[int]
+    skus: list[int]
+    quantities: list[int]
+
+
+def draw_order_book(segment: Segment, times: np.ndarray, catalogue: Catalogue,
+                    streams: Streams, name: str) -> OrderBook:
+    """Draw the contents of the orders arriving at ``times``, each quantity from its own stream."""
+    n = times.size
+    lines = whole_counts(segment.lines_per_order.sample(streams.generator("lines_per_order", name),
+                                                        n))
+    total = int(lines.sum())
+    eligible, probabilities = mix_probabilities(segment.sku_mix, catalogue)
+    cumulative = np.cumsum(probabilities)
+    cumulative[-1] = 1.0  # guard against rounding leaving a sliver above the last SKU
+    picks = np.searchsorted(cumulative, streams.generator("sku_choice", name).random(total),
+                            side="right")
+    skus = np.asarray(eligible, dtype=np.int64)[picks]
+    quantities = whole_counts(segment.quantity.sample(streams.generator("quantity", name), total))
+    customers = streams.generator("customer_choice", name).integers(0, segment.customers, n)
+    line_start = np.concatenate(([0], np.cumsum(lines)))
+    return OrderBook(times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(),
+                     quantities.tolist())
+
+
+class DemandSource:
+    """One segment's order stream: a process that creates each order at its arrival time."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, name: str, number: int,
+                 catalogue: Catalogue, streams: Streams) -> None:
+        segment = scenario.segments[name]
+        self.env = env
+        self.name = name
+        self.number = number
+        self.segment = segment
+        arrivals = segment.arrivals
+        run = scenario.run
+        if isinstance(arrivals, PoissonArrivals):
+            times = poisson_arrival_times(arrivals, streams.generator("arrivals", name),
+                                          run.start_date, run.horizon_days)
+            self.skipped_rows = 0
+        else:
+            times, self.skipped_rows = replay_arrival_times(arrivals, run.start_date,
+                                                            run.horizon_days)
+        self.book = draw_order_book(segment, times, catalogue, streams, name)
+
+    def run(self, next_id: Callable[[], int],
+            accept: Callable[[Order, list[int], list[int]], None]) -> Generator:
+        """Process: at each arrival time create the order and hand it with its lines (SKU
+        numbers and quantities) to ``accept``."""
+        env = self.env
+        number = self.number
+        promise = self.segment.promised_lead_time_days
+        book = self.book
+        skus, quantities, line_start = book.skus, book.quantities, book.line_start
+        for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
+            delay = t - env.now
+            yield env.timeout(delay if delay > 0.0 else 0.0)
+            a, b = line_start[k], line_start[k + 1]
+            accept(Order(next_id(), number, customer, t, t + promise), skus[a:b], quantities[a:b])

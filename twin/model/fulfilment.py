@@ -1,0 +1,119 @@
+"""The order lifecycle: allocation, order desk, picking, shipment, delivery, invoice.
+
+``accept`` runs at the order's arrival: it allocates every line from stock, then starts the
+order's process. The process waits for the order desk (if staffed), then dispatches what is
+filled: under ship-partial at once (later fills follow in shipments of their own), under
+ship-complete only when every backordered unit has arrived. Each shipment is picked by the
+warehouse (if staffed), travels for the segment's transit time, and is invoiced on delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from twin.model.catalogue import Catalogue
+from twin.model.entities import Order
+from twin.model.finance import Ledger
+from twin.model.inventory import Stock
+from twin.model.staff import MINUTES_PER_DAY, StaffRole
+from twin.records import Recorder
+from twin.scenario.schema import Scenario
+from twin.streams import Sampler, Streams
+
+
+class Fulfilment:
+    """Moves orders from arrival to delivery; owns the order list of the replication."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, catalogue: Catalogue,
+                 streams: Streams, recorder: Recorder, ledger: Ledger,
+                 roles: dict[str, StaffRole]) -> None:
+        self.env = env
+        self.orders: list[Order] = []
+        self.stock: Stock | None = None  # wired by the network builder
+        self.ledger = ledger
+        self.price = catalogue.price
+        self.unit_cost = catalogue.unit_cost
+        self.ship_complete = scenario.fulfilment.mode == "ship_complete"
+        self._shipments = recorder.shipments
+        self.transit = [
+            Sampler(s.transit_days, streams.generator("transit", name))
+            for name, s in scenario.segments.items()
+        ]
+        staffing = scenario.staffing
+        self.desk = roles.get("order_desk")
+        self.warehouse = roles.get("warehouse")
+        if self.desk is not None:
+            self.desk_minutes = Sampler(staffing.order_desk.minutes_per_order,
+                                        streams.generator("desk_service", "order_desk"))
+        if self.warehouse is not None:
+            self.pick_minutes = Sampler(staffing.warehouse.minutes_per_shipment,
+                                        streams.generator("pick_service", "warehouse"))
+            self.pick_line_minutes = Sampler(staffing.warehouse.minutes_per_line,
+                                             streams.generator("pick_service_line", "warehouse"))
+
+    def next_id(self) -> int:
+        return len(self.orders)
+
+    # ----------------------------------------------------------------- arrival
+
+    def accept(self, order: Order, skus: list[int], quantities: list[int]) -> None:
+        """Allocate every line of a new order and start its lifecycle process."""
+        self.orders.append(order)
+        self.stock.allocate_order(order, skus, quantities)
+        self.env.process(self.lifecycle(order))
+
+    def fill(self, order: Order, sku: int, units: int) -> None:
+        """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog)."""
+        order.units_waiting -= units
+        if self.ship_complete or not order.released:
+            order.pending_lines += 1
+            order.pending_units += units
+            order.pending_revenue += units * self.price[sku]
+            order.pending_cogs += units * self.unit_cost[sku]
+            if order.units_waiting == 0 and order.ready is not None:
+                order.ready.succeed()
+        else:
+            self.env.process(self.ship(order, 1, units, units * self.price[sku],
+                                       units * self.unit_cost[sku]))
+
+    # ----------------------------------------------------------------- processes
+
+    def lifecycle(self, order: Order) -> Generator:
+        """Process: order desk, then dispatch of what is filled (the first shipment inline)."""
+        env = self.env
+        if self.desk is not None:
+            order.t_desk_start = env.now
+            yield self.desk.serve(self.desk_minutes.next() / MINUTES_PER_DAY)
+        order.t_desk_end = env.now
+        order.released = True
+        if self.ship_complete and order.units_waiting:
+            order.ready = env.event()
+            yield order.ready
+        if order.pending_units:
+            yield from self.ship(order, *order.take_pending())
+
+    def ship(self, order: Order, lines: int, units: int, revenue: float,
+             cogs: float) -> Generator:
+        """Process fragment: pick, pack, travel, deliver and invoice one shipment."""
+        env = self.env
+        t_ready = env.now
+        order.n_shipments += 1
+        if self.warehouse is not None:
+            minutes = self.pick_minutes.next()
+            if lines:
+                minutes += sum(self.pick_line_minutes.take(lines))
+            yield self.warehouse.serve(minutes / MINUTES_PER_DAY)
+        t_shipped = env.now
+        if order.t_first_ship != order.t_first_ship:  # NaN: first shipment
+            order.t_first_ship = t_shipped
+        transit = self.transit[order.segment].next()
+        # recorded as it leaves, so stock in transit at the horizon is still accounted for
+        self._shipments.append(
+            (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
+        )
+        yield env.timeout(transit)
+        order.units_delivered += units
+        order.t_last_delivery = env.now
+        self.ledger.invoice(order.id, order.segment, order.customer, revenue)

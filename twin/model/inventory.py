@@ -1,0 +1,240 @@
+"""Stock per SKU: allocation to order lines, FIFO backlogs, and replenishment from suppliers.
+
+On-hand stock drops when an order line is allocated (stock is reserved at allocation and leaves
+physically when its shipment is picked). A shortfall is backordered (filled FIFO as stock
+arrives) or lost, by the SKU's shortage rule. After every allocation a continuously reviewed SKU
+asks its policy whether to order; periodically reviewed SKUs are asked by a review process.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from twin.model.catalogue import Catalogue
+from twin.model.entities import Order
+from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
+from twin.records import Recorder
+from twin.scenario import schema
+from twin.streams import Sampler, Streams
+
+
+@dataclass(frozen=True)
+class SkuRule:
+    """The resolved stocking rule of one SKU, levels in units."""
+
+    policy: Policy
+    review_period_days: float | None  # None: continuous review
+    first_review_day: float
+    backorder: bool
+    initial_on_hand: int
+
+
+def _units(units: int | None, days: float | None, demand_per_day: float) -> int:
+    return int(units) if units is not None else int(round((days or 0.0) * demand_per_day))
+
+
+def resolve_policy(spec: schema.BaseStock | schema.MinMax | schema.ReorderPointQuantity,
+                   demand_per_day: float) -> Policy:
+    """A policy with levels in units; levels in days of demand are converted with the SKU's
+    expected daily demand."""
+    if isinstance(spec, schema.BaseStock):
+        return BaseStock(_units(spec.level, spec.level_days, demand_per_day))
+    if isinstance(spec, schema.MinMax):
+        s = _units(spec.reorder_point, spec.reorder_point_days, demand_per_day)
+        big_s = _units(spec.order_up_to, spec.order_up_to_days, demand_per_day)
+        return MinMax(s, max(big_s, s + 1))  # rounding a low-demand SKU's days may make S == s
+    quantity = _units(spec.quantity, spec.quantity_days, demand_per_day)
+    return ReorderPointQuantity(
+        _units(spec.reorder_point, spec.reorder_point_days, demand_per_day), max(quantity, 1)
+    )
+
+
+def resolve_rules(scenario: schema.Scenario, catalogue: Catalogue,
+                  demand_per_day: np.ndarray) -> list[SkuRule]:
+    """Layer default < supplier < category < SKU rules for every SKU, resolved into units."""
+    inventory = scenario.inventory
+    rules = []
+    for i, sku in enumerate(catalogue.skus):
+        layers = [inventory.default]
+        if catalogue.supplier[i] in inventory.suppliers:
+            layers.append(inventory.suppliers[catalogue.supplier[i]])
+        category = catalogue.category[i]
+        if category in inventory.categories:
+            layers.append(inventory.categories[category])
+        if sku in inventory.skus:
+            layers.append(inventory.skus[sku])
+        merged: dict = {}
+        for layer in layers:
+            values = {k: getattr(layer, k) for k in type(layer).model_fields}
+            if values["initial_on_hand"] is not None or values["initial_on_hand_days"] is not None:
+                merged.pop("initial_on_hand", None)
+                merged.pop("initial_on_hand_days", None)
+            merged.update({k: v for k, v in values.items() if v is not None})
+        policy = resolve_policy(merged["policy"], float(demand_per_day[i]))
+        review = merged.get("review")
+        periodic = isinstance(review, schema.PeriodicReview)
+        if "initial_on_hand" in merged:
+            initial = merged["initial_on_hand"]
+        elif "initial_on_hand_days" in merged:
+            initial = int(round(merged["initial_on_hand_days"] * demand_per_day[i]))
+        else:
+            initial = policy.order_up_to
+        rules.append(SkuRule(
+            policy=policy,
+            review_period_days=review.period_days if periodic else None,
+            first_review_day=review.first_review_day if periodic else 0.0,
+            backorder=merged.get("shortage", "backorder") == "backorder",
+            initial_on_hand=int(initial),
+        ))
+    return rules
+
+
+class Stock:
+    """On hand, on order and backlog of every SKU, and the purchase orders that refill them."""
+
+    def __init__(self, env: simpy.Environment, scenario: schema.Scenario, catalogue: Catalogue,
+                 rules: list[SkuRule], streams: Streams, recorder: Recorder,
+                 on_fill: Callable[[object, int, int], None]) -> None:
+        self.env = env
+        self.rules = rules
+        self.catalogue = catalogue
+        n = len(catalogue)
+        self.initial_on_hand = [r.initial_on_hand for r in rules]
+        self.on_hand = list(self.initial_on_hand)
+        self.on_order = [0] * n
+        self.backlog_units = [0] * n
+        self.backlogs: list[deque] = [deque() for _ in range(n)]
+        self.backorder = [r.backorder for r in rules]
+        self.policies = [r.policy for r in rules]
+        # the highest position at which a continuously reviewed SKU's policy may order;
+        # periodically reviewed SKUs never trigger on demand
+        never = -(2**62)
+        self.review_trigger = [
+            r.policy.trigger_position if r.review_period_days is None else never for r in rules
+        ]
+        suppliers = [scenario.suppliers[s] for s in catalogue.supplier]
+        self.moq = [s.min_order_quantity for s in suppliers]
+        # one lead-time stream per SKU, so a variant ordering one SKU differently leaves the
+        # lead times of every other SKU unchanged (common random numbers)
+        self.lead_time = [
+            Sampler(s.lead_time_days, streams.generator("lead_time", sku))
+            for s, sku in zip(suppliers, catalogue.skus, strict=True)
+        ]
+        self.recorder = recorder
+        self.on_fill = on_fill
+        self.units_received = 0
+
+    # ----------------------------------------------------------------- demand side
+
+    def allocate_order(self, order: Order, skus: list[int], quantities: list[int]) -> None:
+        """Reserve stock for every line of a new order and record the outcome on the order.
+
+        Each line takes what is on hand; the shortfall joins the SKU's FIFO backlog, or is lost
+        under lost sales. Backlogged units are reported through ``on_fill`` as stock arrives.
+        The filled part becomes the order's pending (ready to dispatch) parcel.
+        """
+        t = self.env.now
+        on_hand = self.on_hand
+        backorder = self.backorder
+        trigger = self.review_trigger
+        price = self.catalogue.price
+        cost = self.catalogue.unit_cost
+        changes = self.recorder.stock_changes
+        units = filled = waiting = lost = filled_lines = 0
+        value = revenue = cogs = 0.0
+        for sku, quantity in zip(skus, quantities, strict=True):
+            units += quantity
+            value += quantity * price[sku]
+            have = on_hand[sku]
+            got = quantity if have >= quantity else have
+            short = quantity - got
+            if got:
+                on_hand[sku] = have - got
+                filled += got
+                filled_lines += 1
+                revenue += got * price[sku]
+                cogs += got * cost[sku]
+            if short:
+                if backorder[sku]:
+                    self.backlogs[sku].append([order, short])
+                    self.backlog_units[sku] += short
+                    waiting += short
+                    changes.append((t, sku, -got, short))
+                else:
+                    lost += short
+                    if got:
+                        changes.append((t, sku, -got, 0))
+            else:
+                changes.append((t, sku, -got, 0))
+            # continuous review, asking the policy only when the position may call for an order
+            if on_hand[sku] + self.on_order[sku] - self.backlog_units[sku] <= trigger[sku]:
+                self.review(sku)
+        order.lines = len(skus)
+        order.units = units
+        order.value = value
+        order.units_filled = filled
+        order.units_backordered = waiting
+        order.units_waiting = waiting
+        order.units_lost = lost
+        order.pending_lines = filled_lines
+        order.pending_units = filled
+        order.pending_revenue = revenue
+        order.pending_cogs = cogs
+
+    def position(self, sku: int) -> int:
+        """Inventory position: on hand + on order - backlog (units)."""
+        return self.on_hand[sku] + self.on_order[sku] - self.backlog_units[sku]
+
+    # ----------------------------------------------------------------- supply side
+
+    def review(self, sku: int) -> None:
+        """Ask the SKU's policy whether to order now, and place the order if so."""
+        quantity = self.policies[sku].order_quantity(
+            self.on_hand[sku] + self.on_order[sku] - self.backlog_units[sku]
+        )
+        if quantity > 0:
+            self.place_order(sku, max(quantity, self.moq[sku]))
+
+    def place_order(self, sku: int, quantity: int) -> None:
+        env = self.env
+        lead_time = self.lead_time[sku].next()
+        self.on_order[sku] += quantity
+        self.recorder.purchases.append((sku, env.now, quantity, env.now + lead_time))
+        env.timeout(lead_time, value=(sku, quantity)).callbacks.append(self._receive)
+
+    def _receive(self, event: simpy.Event) -> None:
+        sku, quantity = event.value
+        self.on_order[sku] -= quantity
+        self.units_received += quantity
+        on_hand = self.on_hand[sku] + quantity
+        backlog = self.backlogs[sku]
+        served = 0
+        while backlog and on_hand:
+            entry = backlog[0]
+            order, wanted = entry
+            take = wanted if wanted <= on_hand else on_hand
+            on_hand -= take
+            served += take
+            if take == wanted:
+                backlog.popleft()
+            else:
+                entry[1] = wanted - take
+            self.on_fill(order, sku, take)
+        self.on_hand[sku] = on_hand
+        self.backlog_units[sku] -= served
+        self.recorder.stock_changes.append((self.env.now, sku, quantity - served, -served))
+
+    def review_periodically(self, skus: list[int], period_days: float,
+                            first_day: float) -> Generator:
+        """Process: review ``skus`` every ``period_days``, starting at ``first_day``."""
+        env = self.env
+        yield env.timeout(first_day)
+        while True:
+            for sku in skus:
+                self.review(sku)
+            yield env.timeout(period_days)

@@ -1,0 +1,315 @@
+"""The PDF report of one run folder.
+
+`write_report` writes the chart PNGs into the run folder and ``report.pdf`` next to them: a title
+page with the run's provenance and the KPI table (continued on further pages when long), then one
+page per chart. Pages are A4 landscape, drawn as vector graphics with matplotlib's PDF backend.
+
+The PDF is reproducible: its creation date comes from the manifest's ``created_utc`` rather than
+the clock, so rendering the same run folder twice gives byte-identical files (with the same
+matplotlib and font versions).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from twin.reports.figures import (
+    FIGSIZE,
+    SUMMARY_COLUMNS,
+    build_figures,
+    read_manifest,
+    read_run_csv,
+    save_figures,
+)
+from twin.reports.terminal import format_interval, format_value
+
+#: A4 landscape page (inches).
+PAGE_SIZE = (11.69, 8.27)
+REPORT_NAME = "report.pdf"
+
+MANIFEST_KEYS = (
+    "scenario",
+    "description",
+    "twin_version",
+    "seed",
+    "replications",
+    "horizon_days",
+    "warmup_days",
+    "start_date",
+    "wall_s",
+    "created_utc",
+)
+
+# Page geometry in inches, measured from the top-left corner of the page.
+_LEFT = 0.75
+_RIGHT = PAGE_SIZE[0] - 0.75
+_TABLE_BOTTOM = PAGE_SIZE[1] - 0.75
+_FOOTER = PAGE_SIZE[1] - 0.4
+_ROW = 0.21
+_KPI_X = _LEFT + 0.1
+_MEAN_RIGHT = 5.9
+_CI_RIGHT = 9.0
+_UNIT_X = 9.4
+_TABLE_FONT = 9.0
+
+
+def _put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
+    """Place text at (x, y) inches from the page's top-left corner."""
+    width, height = PAGE_SIZE
+    figure.text(x / width, 1.0 - y / height, text, va="baseline", **style)
+
+
+def _footer(figure: Figure, manifest: dict[str, Any], page: int, pages: int) -> None:
+    colour = {"color": "0.45", "fontsize": 8}
+    _put(
+        figure,
+        _LEFT,
+        _FOOTER,
+        f"{manifest['scenario']} · twin {manifest['twin_version']}",
+        **colour,
+    )
+    _put(figure, _RIGHT, _FOOTER, f"page {page} of {pages}", ha="right", **colour)
+
+
+def _creation_date(manifest: dict[str, Any], path: Path) -> datetime:
+    """The run's creation time as an aware UTC datetime; a naive timestamp is taken as UTC."""
+    try:
+        created = datetime.fromisoformat(str(manifest["created_utc"]))
+    except ValueError as error:
+        raise ValueError(f"{path}: created_utc is not an ISO 8601 timestamp ({error})") from error
+    if created.tzinfo is None:
+        return created.replace(tzinfo=UTC)
+    return created.astimezone(UTC)
+
+
+def _number(manifest: dict[str, Any], key: str, path: Path) -> float:
+    value = manifest[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _duration(seconds: float) -> str:
+    """Wall time for people: ``"42.1 s"``, ``"3 min 07 s"``, ``"2 h 05 min"``."""
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _limited_wrap(text: str, width: int, max_lines: int) -> list[str]:
+    lines = textwrap.wrap(text, width=width) or [""]
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], textwrap.shorten(" ".join(lines[max_lines - 1 :]), width)]
+    return lines
+
+
+def _title_block(figure: Figure, manifest: dict[str, Any], created: datetime, path: Path) -> float:
+    """Draw the provenance block of page 1; return where the KPI table may start (inches)."""
+    y = 0.85
+    _put(figure, _LEFT, y, "twin simulation report", fontsize=10, color="0.4")
+    y += 0.5
+    _put(figure, _LEFT, y, str(manifest["scenario"]), fontsize=22, weight="bold")
+    y += 0.38
+    for line in _limited_wrap(str(manifest["description"]), width=125, max_lines=4):
+        _put(figure, _LEFT, y, line, fontsize=10.5)
+        y += 0.2
+    y += 0.15
+
+    horizon = _number(manifest, "horizon_days", path)
+    warmup = _number(manifest, "warmup_days", path)
+    facts = [
+        ("Created (UTC)", created.strftime("%Y-%m-%d %H:%M")),
+        ("Simulated from", str(manifest["start_date"])),
+        ("twin version", str(manifest["twin_version"])),
+        ("Horizon", f"{horizon:g} days"),
+        ("Seed", str(manifest["seed"])),
+        ("Warm-up", f"{warmup:g} days (excluded from KPIs)"),
+        ("Replications", str(manifest["replications"])),
+        ("Wall time", _duration(_number(manifest, "wall_s", path))),
+    ]
+    for index, (label, value) in enumerate(facts):
+        column, row = index % 2, index // 2
+        x = _LEFT + column * 5.2
+        _put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        _put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
+    y += 4 * 0.22 + 0.05
+
+    packages = manifest.get("packages") or {}
+    if isinstance(packages, dict) and packages:
+        listing = ", ".join(f"{name} {version}" for name, version in sorted(packages.items()))
+        for line in _limited_wrap(f"Packages: {listing}", width=170, max_lines=2):
+            _put(figure, _LEFT, y, line, fontsize=8, color="0.45")
+            y += 0.17
+    return y + 0.3
+
+
+def _table_heading(figure: Figure, y: float, continued: bool, replications: object) -> float:
+    title = "Key performance indicators" + (" (continued)" if continued else "")
+    _put(figure, _LEFT, y, title, fontsize=13, weight="bold")
+    if not continued:
+        note = (
+            f"Means over {replications} {'replication' if replications == 1 else 'replications'} "
+            "after warm-up; the 95 % CI is a Student-t interval across replications "
+            "(n/a with one replication)."
+        )
+        _put(figure, _LEFT, y + 0.22, note, fontsize=8.5, color="0.4")
+        y += 0.22
+    return y + 0.42
+
+
+def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
+    """Draw the table header at `y` (inches from top) and then `rows`, one per line."""
+    width, height = PAGE_SIZE
+    header = {"fontsize": _TABLE_FONT, "weight": "bold"}
+    _put(figure, _KPI_X, y, "KPI", **header)
+    _put(figure, _MEAN_RIGHT, y, "Mean", ha="right", **header)
+    _put(figure, _CI_RIGHT, y, "95 % CI", ha="right", **header)
+    _put(figure, _UNIT_X, y, "Unit", **header)
+    rule = y + 0.07
+    figure.add_artist(
+        Rectangle(
+            (_LEFT / width, 1 - rule / height),
+            (_RIGHT - _LEFT) / width,
+            0.012 / height,
+            transform=figure.transFigure,
+            color="0.2",
+        )
+    )
+    for index, row in enumerate(rows.itertuples(index=False)):
+        baseline = y + (index + 1) * _ROW + 0.02
+        if index % 2 == 0:
+            # Stripes guide the eye along a row across the wide gap between name and numbers.
+            top = baseline - _ROW + 0.055
+            figure.add_artist(
+                Rectangle(
+                    (_LEFT / width, 1 - (top + _ROW) / height),
+                    (_RIGHT - _LEFT) / width,
+                    _ROW / height,
+                    transform=figure.transFigure,
+                    color="0.94",
+                    zorder=-1,
+                )
+            )
+        body = {"fontsize": _TABLE_FONT}
+        _put(figure, _KPI_X, baseline, str(row.kpi), **body)
+        _put(figure, _MEAN_RIGHT, baseline, format_value(row.mean, row.unit), ha="right", **body)
+        ci = format_interval(row.ci_low, row.ci_high, row.unit)
+        _put(figure, _CI_RIGHT, baseline, ci, ha="right", **body)
+        _put(figure, _UNIT_X, baseline, row.unit, color="0.35", **body)
+
+
+def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> list[Figure]:
+    """Draw the title page with the KPI table, plus continuation pages as needed.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The ``summary.csv`` table (``kpi, mean, std, ci_low, ci_high, unit``).
+    manifest : dict
+        The run manifest with every key in `MANIFEST_KEYS`.
+    path : pathlib.Path
+        The manifest's path, named in error messages.
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        A4 landscape pages without footers (page numbers are added once the total is known).
+    """
+    created = _creation_date(manifest, path)
+    pages = []
+    start = 0
+    while start < len(summary) or not pages:
+        page = Figure(figsize=PAGE_SIZE)
+        y = _title_block(page, manifest, created, path) if not pages else 0.85
+        y = _table_heading(page, y, continued=bool(pages), replications=manifest["replications"])
+        # One row for the header, then as many KPI rows as fit above the bottom margin.
+        capacity = max(1, int((_TABLE_BOTTOM - y) / _ROW) - 1)
+        _table_rows(page, summary.iloc[start : start + capacity], y)
+        start += capacity
+        pages.append(page)
+    return pages
+
+
+def _chart_page(figure: Figure) -> Figure:
+    """Fit a chart to the page above the footer strip.
+
+    A chart of the standard height (`twin.reports.figures.FIGSIZE`) fills the page; a shorter
+    one (the utilisation chart of a few roles) gets the same fraction of the page height, since
+    stretching two bars to a full page would make them as tall as a door.
+    """
+    natural_height = figure.get_size_inches()[1]
+    page_width, page_height = PAGE_SIZE
+    figure.set_size_inches(PAGE_SIZE)
+    engine = figure.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
+        height = (1 - top - bottom) * min(1.0, natural_height / FIGSIZE[1])
+        engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
+    return figure
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write the chart PNGs and ``report.pdf`` for a run folder.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        Run folder holding ``manifest.json``, ``summary.csv``, ``daily.csv`` and
+        ``lead_times.csv`` as written by ``twin run``.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the written ``report.pdf`` inside `run_dir`.
+
+    Raises
+    ------
+    ValueError
+        If an input file is missing or malformed; the message names the file and what is
+        wrong. Nothing is written in that case.
+    """
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "manifest.json"
+    manifest = read_manifest(run_dir, MANIFEST_KEYS)
+    created = _creation_date(manifest, manifest_path)
+    summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
+    front = table_pages(summary, manifest, manifest_path)
+    charts = build_figures(run_dir)
+
+    save_figures(charts, run_dir)
+    pages = [*front, *(_chart_page(figure) for figure in charts.values())]
+    metadata = {
+        "Title": f"twin report: {manifest['scenario']}",
+        "Subject": str(manifest["description"]),
+        "Creator": f"twin {manifest['twin_version']}",
+        "CreationDate": created,
+        "ModDate": created,
+    }
+    target = run_dir / REPORT_NAME
+    # Write beside the target and rename, so a failure never leaves a truncated report behind.
+    partial = run_dir / f".{REPORT_NAME}.partial"
+    try:
+        with PdfPages(partial, metadata=metadata) as pdf:
+            for number, page in enumerate(pages, start=1):
+                _footer(page, manifest, number, len(pages))
+                pdf.savefig(page)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target

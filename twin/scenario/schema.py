@@ -1,0 +1,575 @@
+"""The scenario file's schema: what a planner may write, with its defaults and cross-checks.
+
+A scenario is a plain YAML mapping validated into these frozen pydantic models; unknown keys are
+errors, so a typo never silently becomes a default. Time is in days throughout, except where a key
+names another unit (``minutes_per_order``, ``cost_per_hour``, shift times as ``"HH:MM-HH:MM"``).
+Money is in one currency, the scenario's own.
+
+The models hold no behaviour beyond validation; ``twin.model`` turns a validated scenario into a
+running SimPy network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
+
+from twin.distributions import DistributionSpec
+from twin.errors import InputError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys, NaN and infinity are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _require_nonnegative(dist: object, what: str) -> object:
+    if dist.support_min < 0:  # type: ignore[attr-defined]
+        raise ValueError(f"{what} cannot be negative, but this distribution can draw values below 0")
+    return dist
+
+
+# --------------------------------------------------------------------------- run control
+
+
+class RunControl(Section):
+    """How long to simulate, how often, and from which seed."""
+
+    start_date: dt.date = Field(dt.date(2026, 1, 1), description="Calendar date of day 0.")
+    horizon_days: PositiveFloat = Field(365.0, description="Simulated length of each replication.")
+    warmup_days: NonNegativeFloat = Field(0.0, description="Initial period excluded from KPIs.")
+    replications: PositiveInt = Field(10, description="Independent replications to run.")
+    seed: NonNegativeInt = Field(12345, description="Root of every random stream.")
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self) -> RunControl:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days:g}) must be shorter than horizon_days "
+                f"({self.horizon_days:g}), or no time is left to measure"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- products, suppliers
+
+
+class Product(Section):
+    """One stock-keeping unit."""
+
+    sku: Name
+    unit_cost: NonNegativeFloat = Field(description="Purchase cost per unit (currency).")
+    price: NonNegativeFloat = Field(description="List selling price per unit (currency).")
+    supplier: Name
+    category: Name | None = None
+
+
+class Supplier(Section):
+    """Where stock comes from and how long it takes."""
+
+    lead_time_days: DistributionSpec = Field(description="Days from purchase order to receipt.")
+    min_order_quantity: NonNegativeInt = Field(0, description="Smallest purchase order, units.")
+
+    _lead_nonneg = field_validator("lead_time_days")(
+        lambda v: _require_nonnegative(v, "a lead time")
+    )
+
+
+# --------------------------------------------------------------------------- demand
+
+
+class PoissonArrivals(Section):
+    """Orders arrive as a Poisson process whose rate is constant within each day.
+
+    The rate on day d is ``rate_per_day * weekday_multipliers[weekday] * monthly_multipliers[month]
+    * (1 + trend_per_year * d / 365)``, times ``holiday_multiplier`` on the listed holidays.
+    Arrivals are spread uniformly over the day.
+    """
+
+    kind: Literal["poisson"]
+    rate_per_day: PositiveFloat
+    weekday_multipliers: list[NonNegativeFloat] = Field(
+        default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
+        description="Monday..Sunday.",
+    )
+    monthly_multipliers: list[NonNegativeFloat] = Field(
+        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
+        description="January..December.",
+    )
+    trend_per_year: float = Field(0.0, gt=-1.0, description="Linear growth of the rate per year.")
+    holidays: list[dt.date] = Field(default_factory=list)
+    holiday_multiplier: NonNegativeFloat = 1.0
+
+    @model_validator(mode="after")
+    def _some_demand(self) -> PoissonArrivals:
+        if not any(self.weekday_multipliers) or not any(self.monthly_multipliers):
+            raise ValueError("the multipliers leave no day with demand; at least one must be > 0")
+        return self
+
+
+class ReplayArrivals(Section):
+    """Orders arrive at historical times: a list of timestamps, or a CSV column of them."""
+
+    kind: Literal["replay"]
+    times: list[dt.datetime | dt.date] | None = None
+    file: str | None = None
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReplayArrivals:
+        if (self.times is None) == (self.file is None):
+            raise ValueError("give either 'times' (a list) or 'file' with 'column', not both")
+        if self.file is not None and not self.column:
+            raise ValueError("'file' needs 'column', the name of the column holding order times")
+        return self
+
+
+Arrivals = Annotated[PoissonArrivals | ReplayArrivals, Field(discriminator="kind")]
+
+
+class SkuMix(Section):
+    """Which SKUs a segment's order lines ask for.
+
+    ``uniform``: every eligible SKU alike. ``zipf``: the r-th eligible SKU in catalogue order has
+    weight ``r ** -exponent``. ``weights``: explicit weights by SKU. ``categories`` restricts the
+    eligible SKUs of ``uniform`` and ``zipf``.
+    """
+
+    kind: Literal["uniform", "zipf", "weights"] = "uniform"
+    exponent: PositiveFloat = 1.0
+    weights: dict[str, NonNegativeFloat] | None = None
+    categories: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _weights_given(self) -> SkuMix:
+        if (self.kind == "weights") != (self.weights is not None):
+            raise ValueError("'weights' is required with kind: weights, and only allowed there")
+        if self.weights is not None and not any(self.weights.values()):
+            raise ValueError("at least one weight must be > 0")
+        return self
+
+
+class PaymentBehaviour(Section):
+    """How a segment's customers pay their invoices."""
+
+    terms_days: NonNegativeFloat = Field(30.0, description="Due date = invoice date + terms.")
+    delay_days: DistributionSpec = Field(
+        30.0, description="Days from invoice to payment for invoices that are paid."
+    )
+    default_probability: Probability = Field(0.0, description="Share of invoices never paid.")
+    write_off_after_days: PositiveFloat = Field(
+        120.0, description="Days from invoice until an unpaid (defaulted) invoice is written off."
+    )
+
+    _delay_nonneg = field_validator("delay_days")(
+        lambda v: _require_nonnegative(v, "a payment delay")
+    )
+
+
+class Segment(Section):
+    """A group of customers with one demand pattern and one payment behaviour."""
+
+    customers: PositiveInt = Field(100, description="Number of customers; orders pick one uniformly.")
+    arrivals: Arrivals
+    lines_per_order: DistributionSpec = Field(
+        1.0, description="Lines per order; draws are rounded and at least 1."
+    )
+    sku_mix: SkuMix = Field(default_factory=SkuMix)
+    quantity: DistributionSpec = Field(
+        1.0, description="Units per line; draws are rounded and at least 1."
+    )
+    payment: PaymentBehaviour = Field(default_factory=PaymentBehaviour)
+    promised_lead_time_days: PositiveFloat = Field(5.0, description="Order to promised delivery.")
+    transit_days: DistributionSpec = Field(1.0, description="Shipment to delivery.")
+
+    _transit_nonneg = field_validator("transit_days")(
+        lambda v: _require_nonnegative(v, "a transit time")
+    )
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+class _Levels(Section):
+    """Policy levels are given either in units or in days of expected demand (``..._days``)."""
+
+    @model_validator(mode="after")
+    def _each_level_once(self) -> _Levels:
+        for name in self._level_names:
+            units, days = getattr(self, name), getattr(self, f"{name}_days")
+            if (units is None) == (days is None):
+                raise ValueError(f"give exactly one of '{name}' (units) and '{name}_days' (days)")
+        return self
+
+    _level_names: tuple[str, ...] = ()
+
+
+class BaseStock(_Levels):
+    """Order up to ``level`` whenever the inventory position falls below it."""
+
+    kind: Literal["base_stock"]
+    level: NonNegativeInt | None = None
+    level_days: NonNegativeFloat | None = None
+    _level_names = ("level",)
+
+
+class MinMax(_Levels):
+    """(s, S): when the inventory position is at or below ``reorder_point``, order up to
+    ``order_up_to``."""
+
+    kind: Literal["min_max"]
+    reorder_point: NonNegativeInt | None = None
+    reorder_point_days: NonNegativeFloat | None = None
+    order_up_to: NonNegativeInt | None = None
+    order_up_to_days: NonNegativeFloat | None = None
+    _level_names = ("reorder_point", "order_up_to")
+
+    @model_validator(mode="after")
+    def _s_below_big_s(self) -> MinMax:
+        pairs = ((self.reorder_point, self.order_up_to), (self.reorder_point_days,
+                                                          self.order_up_to_days))
+        for s, big_s in pairs:
+            if s is not None and big_s is not None and s >= big_s:
+                raise ValueError(f"reorder_point ({s}) must be below order_up_to ({big_s})")
+        return self
+
+
+class ReorderPointQuantity(_Levels):
+    """(R, Q): when the inventory position is at or below ``reorder_point``, order enough
+    multiples of ``quantity`` to lift it above."""
+
+    kind: Literal["reorder_point_quantity"]
+    reorder_point: NonNegativeInt | None = None
+    reorder_point_days: NonNegativeFloat | None = None
+    quantity: PositiveInt | None = None
+    quantity_days: PositiveFloat | None = None
+    _level_names = ("reorder_point", "quantity")
+
+
+Policy = Annotated[BaseStock | MinMax | ReorderPointQuantity, Field(discriminator="kind")]
+
+
+class ContinuousReview(Section):
+    kind: Literal["continuous"]
+
+
+class PeriodicReview(Section):
+    kind: Literal["periodic"]
+    period_days: PositiveFloat
+    first_review_day: NonNegativeFloat = 0.0
+
+
+Review = Annotated[ContinuousReview | PeriodicReview, Field(discriminator="kind")]
+
+
+class InventoryRule(Section):
+    """Stocking rule for all SKUs, a category or one SKU; unset fields inherit."""
+
+    policy: Policy | None = None
+    review: Review | None = None
+    shortage: Literal["backorder", "lost_sale"] | None = None
+    initial_on_hand: NonNegativeInt | None = Field(
+        None, description="Units on hand at day 0; default: the policy's order-up-to level."
+    )
+    initial_on_hand_days: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _initial_once(self) -> InventoryRule:
+        if self.initial_on_hand is not None and self.initial_on_hand_days is not None:
+            raise ValueError("give at most one of 'initial_on_hand' and 'initial_on_hand_days'")
+        return self
+
+
+class Inventory(Section):
+    """Stocking rules, layered: ``default`` < ``suppliers`` < ``categories`` < ``skus``."""
+
+    default: InventoryRule
+    suppliers: dict[str, InventoryRule] = Field(default_factory=dict)
+    categories: dict[str, InventoryRule] = Field(default_factory=dict)
+    skus: dict[str, InventoryRule] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_complete(self) -> Inventory:
+        if self.default.policy is None:
+            raise ValueError("inventory.default needs a 'policy'")
+        return self
+
+
+class Fulfilment(Section):
+    """How orders leave the warehouse when some lines are short."""
+
+    mode: Literal["ship_partial", "ship_complete"] = Field(
+        "ship_partial",
+        description="ship_partial: ship what is on hand, the rest as it arrives; "
+        "ship_complete: hold the order until every line is filled.",
+    )
+
+
+# --------------------------------------------------------------------------- staffing
+
+_SHIFT = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def parse_shift(text: str) -> tuple[float, float]:
+    """``"08:00-17:00"`` -> ``(8.0, 17.0)`` in hours of the day."""
+    match = _SHIFT.match(text)
+    if not match:
+        raise ValueError(f"a shift is written 'HH:MM-HH:MM', got {text!r}")
+    h0, m0, h1, m1 = (int(g) for g in match.groups())
+    start, end = h0 + m0 / 60, h1 + m1 / 60
+    if m0 > 59 or m1 > 59 or not 0 <= start < end <= 24:
+        raise ValueError(f"shift {text!r} must start before it ends, within 00:00-24:00")
+    return start, end
+
+
+class Calendar(Section):
+    """Working time: shifts on working weekdays, except holidays."""
+
+    shifts: list[str] = Field(default_factory=lambda: ["08:00-17:00"], min_length=1)
+    weekdays: list[Weekday] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    )
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @field_validator("shifts")
+    @classmethod
+    def _shifts_valid(cls, shifts: list[str]) -> list[str]:
+        spans = sorted(parse_shift(s) for s in shifts)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ValueError(f"shifts overlap: {shifts}")
+        return shifts
+
+    def shift_hours(self) -> list[tuple[float, float]]:
+        return sorted(parse_shift(s) for s in self.shifts)
+
+    def weekday_numbers(self) -> list[int]:
+        return sorted({WEEKDAYS.index(d) for d in self.weekdays})
+
+    @property
+    def always_open(self) -> bool:
+        return self.shift_hours() == [(0.0, 24.0)] and len(set(self.weekdays)) == 7 and not (
+            self.holidays
+        )
+
+
+class Role(Section):
+    """Staff of one role: how many, when they work, what they cost."""
+
+    headcount: PositiveInt
+    calendar: str = Field(description="Name of a calendar in staffing.calendars.")
+    cost_per_hour: NonNegativeFloat = Field(0.0, description="Paid per scheduled hour per head.")
+
+
+class OrderDeskRole(Role):
+    """Enters and checks each order before it is released to the warehouse."""
+
+    minutes_per_order: DistributionSpec
+
+    _nonneg = field_validator("minutes_per_order")(
+        lambda v: _require_nonnegative(v, "a processing time")
+    )
+
+
+class WarehouseRole(Role):
+    """Picks, packs and dispatches each shipment."""
+
+    minutes_per_shipment: DistributionSpec
+    minutes_per_line: DistributionSpec = 0.0
+
+    _nonneg = field_validator("minutes_per_shipment", "minutes_per_line")(
+        lambda v: _require_nonnegative(v, "a picking time")
+    )
+
+
+class Staffing(Section):
+    """Staff roles; a role left out adds no delay (work flows straight through)."""
+
+    calendars: dict[Name, Calendar] = Field(default_factory=dict)
+    order_desk: OrderDeskRole | None = None
+    warehouse: WarehouseRole | None = None
+
+    @model_validator(mode="after")
+    def _calendars_known(self) -> Staffing:
+        for role_name, role in self.roles().items():
+            if role.calendar not in self.calendars:
+                known = ", ".join(sorted(self.calendars)) or "none defined"
+                raise ValueError(
+                    f"{role_name}.calendar {role.calendar!r} is not in staffing.calendars "
+                    f"({known})"
+                )
+        return self
+
+    def roles(self) -> dict[str, Role]:
+        """The roles present, by name, in process order."""
+        found = {"order_desk": self.order_desk, "warehouse": self.warehouse}
+        return {name: role for name, role in found.items() if role is not None}
+
+
+# --------------------------------------------------------------------------- costs
+
+
+class HoldingCost(Section):
+    """Cost of keeping stock: per unit per day, or an annual rate on the stock's value."""
+
+    per_unit_day: NonNegativeFloat | None = None
+    annual_rate: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> HoldingCost:
+        if (self.per_unit_day is None) == (self.annual_rate is None):
+            raise ValueError("give exactly one of 'per_unit_day' and 'annual_rate'")
+        return self
+
+
+class OrderingCost(Section):
+    per_order: NonNegativeFloat = Field(0.0, description="Fixed cost per purchase order.")
+    per_unit: NonNegativeFloat = Field(0.0, description="Handling cost per unit ordered.")
+
+
+class BackorderCost(Section):
+    per_unit: NonNegativeFloat = Field(0.0, description="Penalty per unit short on arrival.")
+    per_unit_day: NonNegativeFloat = Field(0.0, description="Penalty per unit per day backlogged.")
+
+
+class FreightCost(Section):
+    per_shipment: NonNegativeFloat = 0.0
+    per_unit: NonNegativeFloat = 0.0
+
+
+class Costs(Section):
+    holding: HoldingCost = Field(default_factory=lambda: HoldingCost(annual_rate=0.0))
+    ordering: OrderingCost = Field(default_factory=OrderingCost)
+    backorder: BackorderCost = Field(default_factory=BackorderCost)
+    freight: FreightCost = Field(default_factory=FreightCost)
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(Section):
+    """A whole scenario: one company, its policies, and how to run it."""
+
+    name: Name
+    description: str = ""
+    run: RunControl = Field(default_factory=RunControl)
+    products: list[Product] = Field(default_factory=list)
+    products_file: str | None = Field(
+        None, description="CSV with columns sku, unit_cost, price, supplier[, category]."
+    )
+    suppliers: dict[Name, Supplier] = Field(min_length=1)
+    segments: dict[Name, Segment] = Field(min_length=1)
+    inventory: Inventory
+    fulfilment: Fulfilment = Field(default_factory=Fulfilment)
+    staffing: Staffing | None = None
+    costs: Costs = Field(default_factory=Costs)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_products_file(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("products_file") is None:
+            return data
+        if data.get("products"):
+            raise ValueError("give products inline ('products') or in 'products_file', not both")
+        return {**data, "products": read_products_csv(Path(str(data["products_file"])))}
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        if not self.products:
+            raise ValueError("the scenario has no products: give 'products' or 'products_file'")
+        skus = [p.sku for p in self.products]
+        seen: set[str] = set()
+        for sku in skus:
+            if sku in seen:
+                raise ValueError(f"SKU {sku!r} is listed twice in products")
+            seen.add(sku)
+        categories = {p.category for p in self.products if p.category}
+        for product in self.products:
+            if product.supplier not in self.suppliers:
+                raise ValueError(
+                    f"product {product.sku!r} names supplier {product.supplier!r}, which is not "
+                    f"in suppliers ({', '.join(sorted(self.suppliers))})"
+                )
+        for name, segment in self.segments.items():
+            mix = segment.sku_mix
+            for sku in mix.weights or {}:
+                if sku not in seen:
+                    raise ValueError(f"segments.{name}.sku_mix.weights: unknown SKU {sku!r}")
+            for category in mix.categories or []:
+                if category not in categories:
+                    raise ValueError(
+                        f"segments.{name}.sku_mix.categories: unknown category {category!r}"
+                    )
+        for supplier in self.inventory.suppliers:
+            if supplier not in self.suppliers:
+                raise ValueError(f"inventory.suppliers: unknown supplier {supplier!r}")
+        for category in self.inventory.categories:
+            if category not in categories:
+                raise ValueError(f"inventory.categories: unknown category {category!r}")
+        for sku in self.inventory.skus:
+            if sku not in seen:
+                raise ValueError(f"inventory.skus: unknown SKU {sku!r}")
+        return self
+
+    @property
+    def horizon_days(self) -> float:
+        return self.run.horizon_days
+
+    @property
+    def warmup_days(self) -> float:
+        return self.run.warmup_days
+
+
+PRODUCT_COLUMNS = ("sku", "unit_cost", "price", "supplier")
+
+
+def read_products_csv(path: Path) -> list[dict]:
+    """Rows of a products CSV as dicts; every row is checked by ``Product`` afterwards.
+
+    A missing file or column raises :class:`InputError` naming the file, so the planner sees the
+    CSV rather than the scenario key.
+    """
+    try:
+        frame = pd.read_csv(path, dtype={"sku": str, "supplier": str, "category": str})
+    except (OSError, ValueError) as exc:
+        raise InputError(f"Cannot read products_file {path}: {exc}") from None
+    missing = [c for c in PRODUCT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"products_file {path} lacks column(s) {', '.join(missing)}; expected the columns "
+            f"sku, unit_cost, price, supplier and optionally category"
+        )
+    extra = [c for c in frame.columns if c not in (*PRODUCT_COLUMNS, "category")]
+    if extra:
+        raise InputError(f"products_file {path} has unknown column(s) {', '.join(extra)}")
+    rows = []
+    for number, record in enumerate(frame.to_dict("records"), start=2):
+        row = {k: v for k, v in record.items() if not (isinstance(v, float) and pd.isna(v))}
+        try:
+            rows.append(Product.model_validate(row).model_dump(exclude_none=True))
+        except ValueError as exc:
+            first = str(exc).splitlines()
+            detail = "; ".join(line.strip() for line in first[1:3]) if len(first) > 1 else exc
+            raise InputError(f"products_file {path}, row {number}: {detail}") from None
+    return rows
