@@ -22,6 +22,7 @@ DECIMALS_BY_UNIT: dict[str, int] = {
     "days": 2,
     "orders": 1,
     "units": 1,
+    "lines": 1,
     "sku-days": 1,
 }
 

@@ -175,7 +175,7 @@ class PaymentBehaviour(Section):
 
     terms_days: NonNegativeFloat = Field(30.0, description="Due date = invoice date + terms.")
     delay_days: DistributionSpec = Field(
-        30.0, description="Days from invoice to payment for invoices that are paid."
+        30.0, validate_default=True, description="Days from invoice to payment for invoices that are paid."
     )
     default_probability: Probability = Field(0.0, description="Share of invoices never paid.")
     write_off_after_days: PositiveFloat = Field(
@@ -193,15 +193,17 @@ class Segment(Section):
     customers: PositiveInt = Field(100, description="Number of customers; orders pick one uniformly.")
     arrivals: Arrivals
     lines_per_order: DistributionSpec = Field(
-        1.0, description="Lines per order; draws are rounded and at least 1."
+        1.0, validate_default=True, description="Lines per order; draws are rounded and at least 1."
     )
     sku_mix: SkuMix = Field(default_factory=SkuMix)
     quantity: DistributionSpec = Field(
-        1.0, description="Units per line; draws are rounded and at least 1."
+        1.0, validate_default=True, description="Units per line; draws are rounded and at least 1."
     )
     payment: PaymentBehaviour = Field(default_factory=PaymentBehaviour)
     promised_lead_time_days: PositiveFloat = Field(5.0, description="Order to promised delivery.")
-    transit_days: DistributionSpec = Field(1.0, description="Shipment to delivery.")
+    transit_days: DistributionSpec = Field(
+        1.0, validate_default=True, description="Shipment to delivery."
+    )
 
     _transit_nonneg = field_validator("transit_days")(
         lambda v: _require_nonnegative(v, "a transit time")
@@ -396,7 +398,7 @@ class WarehouseRole(Role):
     """Picks, packs and dispatches each shipment."""
 
     minutes_per_shipment: DistributionSpec
-    minutes_per_line: DistributionSpec = 0.0
+    minutes_per_line: DistributionSpec = Field(0.0, validate_default=True)
 
     _nonneg = field_validator("minutes_per_shipment", "minutes_per_line")(
         lambda v: _require_nonnegative(v, "a picking time")

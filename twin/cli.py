@@ -1,0 +1,123 @@
+"""The ``twin`` command: what planners type.
+
+Every bad input ends in one clear paragraph on stderr and exit code 2, never a traceback: the
+commands raise :class:`twin.errors.InputError` and :func:`main` turns it into that message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from twin import __version__
+from twin.errors import InputError
+from twin.experiments.output import write_run
+from twin.experiments.replicate import default_workers, run_scenario
+from twin.reports.document import write_report
+from twin.reports.terminal import print_summary
+from twin.scenario.loader import load
+from twin.scenario.schema import Scenario
+from twin.stats import summarise
+
+EXIT_BAD_INPUT = 2
+
+
+def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
+    """The validated scenario in ``path`` with ``--set`` overrides applied."""
+    return load(Scenario, path, list(overrides))
+
+
+class TwinGroup(click.Group):
+    """Turns bad input raised anywhere in a command into its message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as err:
+            click.echo(f"Error: {err}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=TwinGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twin")
+def cli() -> None:
+    """twin: a discrete-event digital twin of the order-to-cash and supply-chain loop.
+
+    Time is in days throughout; money in the scenario's currency.
+    """
+
+
+@cli.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Run folder (default: reports/<scenario name>/).")
+@click.option("--replications", type=click.IntRange(min=1), help="Overrides run.replications.")
+@click.option("--seed", type=click.IntRange(min=0), help="Overrides run.seed.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override any scenario value (repeatable), e.g. --set run.horizon_days=90.")
+@click.option("--orders", "keep_orders", is_flag=True, help="Also write the per-order log.")
+@click.option("--orders-format", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Local processes (default: all cores, at most one per replication).")
+@click.option("--no-report", is_flag=True, help="Skip the charts and the PDF.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
+def run(scenario_file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
+        overrides: tuple[str, ...], keep_orders: bool, orders_format: str, workers: int | None,
+        no_report: bool, quiet: bool) -> None:
+    """Simulate SCENARIO_FILE's replications and write KPIs, daily levels and a report."""
+    extra = list(overrides)
+    if replications is not None:
+        extra.append(f"run.replications={replications}")
+    if seed is not None:
+        extra.append(f"run.seed={seed}")
+    scenario = load_scenario(scenario_file, tuple(extra))
+    n = scenario.run.replications
+    out_dir = out_dir or Path("reports") / scenario.name
+    console = Console(stderr=True, quiet=quiet)
+    start = time.perf_counter()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task(f"{scenario.name}: replications", total=n)
+        outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders,
+                               progress=lambda _: progress.advance(task))
+    wall = time.perf_counter() - start
+    write_run(out_dir, outputs, wall, orders_format=orders_format)
+    if not no_report:
+        write_report(out_dir)
+    if not quiet:
+        summary = summarise(outputs.kpis(), outputs.units())
+        print_summary(summary, f"{scenario.name}: {n} replications, "
+                               f"{scenario.run.horizon_days:g} days", Console())
+        for note in outputs.notes():
+            click.echo(f"note: {note}", err=True)
+    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
+
+
+@cli.command()
+@click.option("--out", "out_file", type=click.Path(path_type=Path),
+              help="Write to this file instead of standard output.")
+def schema(out_file: Path | None) -> None:
+    """Print the JSON Schema of scenario files, for editors that validate YAML as you type."""
+    document = Scenario.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "twin scenario"
+    text = json.dumps(document, indent=2) + "\n"
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="twin")
+
+
+if __name__ == "__main__":
+    main()
