@@ -138,21 +138,25 @@ def main() -> None:
         double_wall = min(double_wall, wall_2)
     double_lines = int(double_result.tables["orders"]["lines"].sum())
     wall = min(walls)
-    print(json.dumps({
-        "scenario": scenario.name,
-        "order_lines": lines,
-        "orders": counts["orders"],
-        "shipments": counts["shipments"],
-        "wall_s": round(wall, 3),
-        "lines_per_s": round(lines / wall),
-        "collect_s": round(min(collects), 3),
-        "skeleton_wall_s": round(min(skeletons), 3),
-        "overhead_ratio": round(wall / min(skeletons), 3),
-        "double_lines_ratio": round(double_lines / lines, 3),
-        "double_volume_ratio": round(double_wall / wall, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "repeat": args.repeat,
-    }))
+    print(
+        json.dumps(
+            {
+                "scenario": scenario.name,
+                "order_lines": lines,
+                "orders": counts["orders"],
+                "shipments": counts["shipments"],
+                "wall_s": round(wall, 3),
+                "lines_per_s": round(lines / wall),
+                "collect_s": round(min(collects), 3),
+                "skeleton_wall_s": round(min(skeletons), 3),
+                "overhead_ratio": round(wall / min(skeletons), 3),
+                "double_lines_ratio": round(double_lines / lines, 3),
+                "double_volume_ratio": round(double_wall / wall, 3),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "repeat": args.repeat,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

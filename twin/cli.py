@@ -54,22 +54,44 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              help="Run folder (default: reports/<scenario name>/).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Run folder (default: reports/<scenario name>/).",
+)
 @click.option("--replications", type=click.IntRange(min=1), help="Overrides run.replications.")
 @click.option("--seed", type=click.IntRange(min=0), help="Overrides run.seed.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override any scenario value (repeatable), e.g. --set run.horizon_days=90.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override any scenario value (repeatable), e.g. --set run.horizon_days=90.",
+)
 @click.option("--orders", "keep_orders", is_flag=True, help="Also write the per-order log.")
-@click.option("--orders-format", type=click.Choice(["parquet", "csv"]), default="parquet",
-              show_default=True)
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Local processes (default: all cores, at most one per replication).")
+@click.option(
+    "--orders-format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Local processes (default: all cores, at most one per replication).",
+)
 @click.option("--no-report", is_flag=True, help="Skip the charts and the PDF.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
-def run(scenario_file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
-        overrides: tuple[str, ...], keep_orders: bool, orders_format: str, workers: int | None,
-        no_report: bool, quiet: bool) -> None:
+def run(
+    scenario_file: Path,
+    out_dir: Path | None,
+    replications: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    keep_orders: bool,
+    orders_format: str,
+    workers: int | None,
+    no_report: bool,
+    quiet: bool,
+) -> None:
     """Simulate SCENARIO_FILE's replications and write KPIs, daily levels and a report."""
     extra = list(overrides)
     if replications is not None:
@@ -81,27 +103,45 @@ def run(scenario_file: Path, out_dir: Path | None, replications: int | None, see
     out_dir = out_dir or Path("reports") / scenario.name
     console = Console(stderr=True, quiet=quiet)
     start = time.perf_counter()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"{scenario.name}: replications", total=n)
-        outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders,
-                               progress=lambda _: progress.advance(task))
+        outputs = run_scenario(
+            scenario,
+            n,
+            workers or default_workers(n),
+            keep_orders,
+            progress=lambda _: progress.advance(task),
+        )
     wall = time.perf_counter() - start
     write_run(out_dir, outputs, wall, orders_format=orders_format)
     if not no_report:
         write_report(out_dir)
     if not quiet:
         summary = summarise(outputs.kpis(), outputs.units())
-        print_summary(summary, f"{scenario.name}: {n} replications, "
-                               f"{scenario.run.horizon_days:g} days", Console())
+        print_summary(
+            summary,
+            f"{scenario.name}: {n} replications, {scenario.run.horizon_days:g} days",
+            Console(),
+        )
         for note in outputs.notes():
             click.echo(f"note: {note}", err=True)
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
 
 
 @cli.command()
-@click.option("--out", "out_file", type=click.Path(path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def schema(out_file: Path | None) -> None:
     """Print the JSON Schema of scenario files, for editors that validate YAML as you type."""
     document = Scenario.model_json_schema()

@@ -102,8 +102,13 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     unit_cost = result.unit_cost
     initial = result.initial_on_hand
     inventory_units = window_mean(times, on_hand_delta, float(initial.sum()), start, end)
-    inventory_value = window_mean(times, on_hand_delta * unit_cost[changes["sku"].to_numpy()],
-                                  float((initial * unit_cost).sum()), start, end)
+    inventory_value = window_mean(
+        times,
+        on_hand_delta * unit_cost[changes["sku"].to_numpy()],
+        float((initial * unit_cost).sum()),
+        start,
+        end,
+    )
     backlog_units = window_mean(times, changes["backlog_delta"].to_numpy(), 0.0, start, end)
     zero_times, zero_deltas, zero_initial = count_at_zero(
         times, changes["sku"].to_numpy(), on_hand_delta, initial.astype(float)
@@ -119,21 +124,31 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
         holding_cost = holding.per_unit_day * inventory_units * span
     else:
         holding_cost = holding.annual_rate / 365.0 * inventory_value * span
-    ordering_cost = (costs.ordering.per_order * len(placed)
-                     + costs.ordering.per_unit * float(placed["quantity"].sum()))
+    ordering_cost = costs.ordering.per_order * len(placed) + costs.ordering.per_unit * float(
+        placed["quantity"].sum()
+    )
     units_short = float((window["units_backordered"] + window["units_lost"]).sum())
-    backorder_cost = (costs.backorder.per_unit * units_short
-                      + costs.backorder.per_unit_day * backlog_units * span)
-    freight_cost = (costs.freight.per_shipment * len(dispatched)
-                    + costs.freight.per_unit * float(dispatched["units"].sum()))
+    backorder_cost = (
+        costs.backorder.per_unit * units_short + costs.backorder.per_unit_day * backlog_units * span
+    )
+    freight_cost = costs.freight.per_shipment * len(dispatched) + costs.freight.per_unit * float(
+        dispatched["units"].sum()
+    )
     staff_cost = sum(
         r["headcount"] * r["working_days_per_head"] * HOURS_PER_DAY * r["cost_per_hour"]
         for r in result.roles.values()
     )
     bad_debt = float(written_off["amount"].sum())
     gross_profit = revenue - cogs
-    profit = (gross_profit - holding_cost - ordering_cost - staff_cost - freight_cost
-              - backorder_cost - bad_debt)
+    profit = (
+        gross_profit
+        - holding_cost
+        - ordering_cost
+        - staff_cost
+        - freight_cost
+        - backorder_cost
+        - bad_debt
+    )
 
     lead_times = completed_lead_times(result)
     promised = window[window["t_promised"] <= end]
@@ -184,8 +199,9 @@ def lead_time_quantiles(result: RunResult) -> pd.DataFrame:
     """``replication, quantile, lead_time_days`` at quantiles 0.00, 0.01, ..., 1.00."""
     lead_times = completed_lead_times(result)
     values = np.quantile(lead_times, QUANTILES) if lead_times.size else np.full(101, np.nan)
-    return pd.DataFrame({"replication": result.replication, "quantile": QUANTILES,
-                         "lead_time_days": values})
+    return pd.DataFrame(
+        {"replication": result.replication, "quantile": QUANTILES, "lead_time_days": values}
+    )
 
 
 def daily_levels(result: RunResult) -> pd.DataFrame:
@@ -206,16 +222,20 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
         "date": dates,
         "on_hand_units": daily_means(times, on_hand_delta, float(initial.sum()), horizon),
         "inventory_value": daily_means(
-            times, on_hand_delta * unit_cost[changes["sku"].to_numpy()],
-            float((initial * unit_cost).sum()), horizon),
+            times,
+            on_hand_delta * unit_cost[changes["sku"].to_numpy()],
+            float((initial * unit_cost).sum()),
+            horizon,
+        ),
         "backlog_units": daily_means(times, changes["backlog_delta"].to_numpy(), 0.0, horizon),
     }
     r_times, r_deltas = receivables_steps(result)
     columns["receivables"] = daily_means(r_times, r_deltas, 0.0, horizon)
     orders = t["orders"]
     complete = orders["units_delivered"] + orders["units_lost"] == orders["units"]
-    closed_at = np.where(orders["units_delivered"] > 0, orders["t_last_delivery"],
-                         orders["t_arrival"])
+    closed_at = np.where(
+        orders["units_delivered"] > 0, orders["t_last_delivery"], orders["t_arrival"]
+    )
     closed = complete & (closed_at <= horizon)
     o_times = np.concatenate((orders["t_arrival"].to_numpy(), closed_at[closed.to_numpy()]))
     o_deltas = np.concatenate((np.ones(len(orders)), -np.ones(int(closed.sum()))))
@@ -224,8 +244,10 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
     jobs = t["staff_jobs"]
     for role in result.roles:
         mine = jobs[jobs["role"] == role]
-        for column, begin, finish in (("queue", "t_request", "t_start"),
-                                      ("busy", "t_start", "t_end")):
+        for column, begin, finish in (
+            ("queue", "t_request", "t_start"),
+            ("busy", "t_start", "t_end"),
+        ):
             s_times, s_deltas = _interval_steps(mine[begin].to_numpy(), mine[finish].to_numpy())
             columns[f"{column}_{role}"] = daily_means(s_times, s_deltas, 0.0, horizon)
     return pd.DataFrame(columns)
@@ -241,5 +263,11 @@ def _interval_steps(begin: np.ndarray, finish: np.ndarray) -> tuple[np.ndarray, 
     return times[order], deltas[order]
 
 
-__all__ = ["KPI_UNITS", "compute_kpis", "daily_levels", "kpi_units", "lead_time_quantiles",
-           "step_integral"]
+__all__ = [
+    "KPI_UNITS",
+    "compute_kpis",
+    "daily_levels",
+    "kpi_units",
+    "lead_time_quantiles",
+    "step_integral",
+]

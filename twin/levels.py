@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def step_integral(times: np.ndarray, deltas: np.ndarray, initial: float,
-                  at: np.ndarray) -> np.ndarray:
+def step_integral(
+    times: np.ndarray, deltas: np.ndarray, initial: float, at: np.ndarray
+) -> np.ndarray:
     """Integral from 0 to each ``at`` of the level that starts at ``initial`` and jumps by
     ``deltas[i]`` at ``times[i]`` (sorted ascending; several jumps may share a time).
 
@@ -30,15 +31,17 @@ def step_integral(times: np.ndarray, deltas: np.ndarray, initial: float,
     return np.where(j < 0, initial * at, after)
 
 
-def window_mean(times: np.ndarray, deltas: np.ndarray, initial: float, start: float,
-                end: float) -> float:
+def window_mean(
+    times: np.ndarray, deltas: np.ndarray, initial: float, start: float, end: float
+) -> float:
     """Time-average of the level over [start, end] (level units)."""
     a, b = step_integral(times, deltas, initial, np.array([start, end]))
     return float((b - a) / (end - start))
 
 
-def daily_means(times: np.ndarray, deltas: np.ndarray, initial: float,
-                horizon_days: float) -> np.ndarray:
+def daily_means(
+    times: np.ndarray, deltas: np.ndarray, initial: float, horizon_days: float
+) -> np.ndarray:
     """Time-average of the level on each day 0, 1, ... (the last one may be a part day)."""
     n_days = int(np.ceil(horizon_days))
     bounds = np.minimum(np.arange(n_days + 1, dtype=float), horizon_days)
@@ -54,16 +57,16 @@ def per_key_levels(keys: np.ndarray, deltas: np.ndarray, initial: np.ndarray) ->
     sorted_keys = keys[order]
     running = np.cumsum(deltas[order])
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    offset = np.repeat(running[starts] - deltas[order][starts],
-                       np.diff(np.r_[starts, keys.size]))
+    offset = np.repeat(running[starts] - deltas[order][starts], np.diff(np.r_[starts, keys.size]))
     levels_sorted = initial[sorted_keys] + running - offset
     levels = np.empty_like(levels_sorted)
     levels[order] = levels_sorted
     return levels
 
 
-def count_at_zero(times: np.ndarray, keys: np.ndarray, deltas: np.ndarray,
-                  initial: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def count_at_zero(
+    times: np.ndarray, keys: np.ndarray, deltas: np.ndarray, initial: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Step function of how many keys' levels are zero: (times, deltas, initial count)."""
     if len(keys) == 0:
         return np.asarray(times, dtype=float), np.zeros(0), float((initial == 0).sum())

@@ -12,35 +12,60 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-F, I, B, S = "float64", "int64", "bool", "object"
+F, INT, B, S = "float64", "int64", "bool", "object"
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # one row per purchase order; t_receipt may lie beyond the horizon (not yet received)
-    "purchases": (("sku", I), ("t_order", F), ("quantity", I), ("t_receipt", F)),
+    "purchases": (("sku", INT), ("t_order", F), ("quantity", INT), ("t_receipt", F)),
     # one row per change of on-hand stock or backlog of a SKU, in time order (units)
-    "stock_changes": (("t", F), ("sku", I), ("on_hand_delta", I), ("backlog_delta", I)),
+    "stock_changes": (("t", F), ("sku", INT), ("on_hand_delta", INT), ("backlog_delta", INT)),
     # one row per shipment dispatched (t_delivered may lie beyond the horizon); revenue at the
     # order price, cogs at unit cost (currency)
-    "shipments": (("order_id", I), ("t_ready", F), ("t_shipped", F), ("t_delivered", F),
-                  ("lines", I), ("units", I), ("revenue", F), ("cogs", F)),
+    "shipments": (
+        ("order_id", INT),
+        ("t_ready", F),
+        ("t_shipped", F),
+        ("t_delivered", F),
+        ("lines", INT),
+        ("units", INT),
+        ("revenue", F),
+        ("cogs", F),
+    ),
     # one row per invoice; settles by payment or write-off at t_settled (maybe after the horizon)
-    "invoices": (("order_id", I), ("segment", I), ("customer", I), ("t_invoice", F),
-                 ("t_due", F), ("amount", F), ("t_settled", F), ("written_off", B)),
+    "invoices": (
+        ("order_id", INT),
+        ("segment", INT),
+        ("customer", INT),
+        ("t_invoice", F),
+        ("t_due", F),
+        ("amount", F),
+        ("t_settled", F),
+        ("written_off", B),
+    ),
     # one row per job of a staff role: when asked for, when work began, when done; work in days.
     # A job still waiting at the horizon has no t_start or t_end (NaN).
-    "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F),
-                   ("work_days", F)),
+    "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F), ("work_days", F)),
 }
 
 ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (column, Order attribute, dtype)
-    ("order_id", "id", I), ("segment", "segment", I), ("customer", "customer", I),
-    ("t_arrival", "t_arrival", F), ("t_promised", "t_promised", F), ("lines", "lines", I),
-    ("units", "units", I), ("value", "value", F), ("units_filled", "units_filled", I),
-    ("units_backordered", "units_backordered", I), ("units_lost", "units_lost", I),
-    ("units_delivered", "units_delivered", I), ("shipments", "n_shipments", I),
-    ("t_desk_start", "t_desk_start", F), ("t_desk_end", "t_desk_end", F),
-    ("t_first_ship", "t_first_ship", F), ("t_last_delivery", "t_last_delivery", F),
+    ("order_id", "id", INT),
+    ("segment", "segment", INT),
+    ("customer", "customer", INT),
+    ("t_arrival", "t_arrival", F),
+    ("t_promised", "t_promised", F),
+    ("lines", "lines", INT),
+    ("units", "units", INT),
+    ("value", "value", F),
+    ("units_filled", "units_filled", INT),
+    ("units_backordered", "units_backordered", INT),
+    ("units_lost", "units_lost", INT),
+    ("units_delivered", "units_delivered", INT),
+    ("shipments", "n_shipments", INT),
+    ("t_desk_start", "t_desk_start", F),
+    ("t_desk_end", "t_desk_end", F),
+    ("t_first_ship", "t_first_ship", F),
+    ("t_last_delivery", "t_last_delivery", F),
 )
 
 
@@ -48,10 +73,12 @@ def _frame(rows: list, columns: tuple[tuple[str, str], ...]) -> pd.DataFrame:
     """Columns built straight from the row tuples, with fixed dtypes (much faster than letting
     pandas infer them row by row)."""
     transposed = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame({
-        name: np.array(values, dtype=dtype)
-        for (name, dtype), values in zip(columns, transposed, strict=True)
-    })
+    return pd.DataFrame(
+        {
+            name: np.array(values, dtype=dtype)
+            for (name, dtype), values in zip(columns, transposed, strict=True)
+        }
+    )
 
 
 @dataclass
@@ -70,10 +97,12 @@ class Recorder:
 
 def orders_frame(orders: list) -> pd.DataFrame:
     """The per-order log, one row per order created, every lifecycle timestamp (days)."""
-    return pd.DataFrame({
-        column: np.array([getattr(o, attribute) for o in orders], dtype=dtype)
-        for column, attribute, dtype in ORDER_COLUMNS
-    })
+    return pd.DataFrame(
+        {
+            column: np.array([getattr(o, attribute) for o in orders], dtype=dtype)
+            for column, attribute, dtype in ORDER_COLUMNS
+        }
+    )
 
 
 @dataclass

@@ -25,8 +25,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
     return mean, sd, mean - half, mean + half
 
 
-def summarise(kpis: pd.DataFrame, units: dict[str, str],
-              confidence: float = 0.95) -> pd.DataFrame:
+def summarise(kpis: pd.DataFrame, units: dict[str, str], confidence: float = 0.95) -> pd.DataFrame:
     """Long table ``kpi, mean, std, ci_low, ci_high, unit`` from one row per replication."""
     rows = []
     for kpi in kpis.columns:

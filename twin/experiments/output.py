@@ -37,8 +37,9 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def write_run(out_dir: Path, outputs: RunOutputs, wall_s: float, *,
-              orders_format: str = "parquet") -> dict[str, Path]:
+def write_run(
+    out_dir: Path, outputs: RunOutputs, wall_s: float, *, orders_format: str = "parquet"
+) -> dict[str, Path]:
     """Write every result file of a run into ``out_dir``; returns them by name."""
     scenario = outputs.scenario
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -61,8 +61,9 @@ def default_workers(replications: int) -> int:
     return max(1, min(os.cpu_count() or 1, replications))
 
 
-def iter_replications(scenario: Scenario, replications: int, workers: int = 1,
-                      keep_orders: bool = False) -> Iterator[ReplicationOutput]:
+def iter_replications(
+    scenario: Scenario, replications: int, workers: int = 1, keep_orders: bool = False
+) -> Iterator[ReplicationOutput]:
     """Yield the outputs of replications 0..replications-1, in order."""
     jobs = [(scenario, r, keep_orders) for r in range(replications)]
     if workers <= 1 or replications <= 1:
@@ -86,8 +87,7 @@ class RunOutputs:
 
     def kpis(self) -> pd.DataFrame:
         """``replication, seed``, then one column per KPI; one row per replication."""
-        rows = [{"replication": r.replication, "seed": r.seed, **r.kpis}
-                for r in self.replications]
+        rows = [{"replication": r.replication, "seed": r.seed, **r.kpis} for r in self.replications]
         return pd.DataFrame(rows)
 
     def daily(self) -> pd.DataFrame:
@@ -107,9 +107,13 @@ class RunOutputs:
         return sorted({note for r in self.replications for note in r.notes})
 
 
-def run_scenario(scenario: Scenario, replications: int | None = None, workers: int | None = None,
-                 keep_orders: bool = False,
-                 progress: Callable[[ReplicationOutput], None] | None = None) -> RunOutputs:
+def run_scenario(
+    scenario: Scenario,
+    replications: int | None = None,
+    workers: int | None = None,
+    keep_orders: bool = False,
+    progress: Callable[[ReplicationOutput], None] | None = None,
+) -> RunOutputs:
     """Run every replication of ``scenario`` and gather the outputs."""
     n = replications or scenario.run.replications
     outputs = []

@@ -2,8 +2,8 @@
 
 Arrival times and order contents of a whole replication are drawn up front, vectorised, from the
 segment's own ``arrivals``, ``lines_per_order``, ``sku_choice``, ``quantity`` and
-``customer_choice`` streams. None of these depend on the state of the model, so two policy variants of a
-scenario see exactly the same demand (common random numbers).
+``customer_choice`` streams. None of these depend on the state of the model, so two policy
+variants of a scenario see exactly the same demand (common random numbers).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def daily_rates(arrivals: PoissonArrivals, start_date: dt.date, n_days: int) -> 
     return rates
 
 
-def poisson_arrival_times(arrivals: PoissonArrivals, rng: np.random.Generator,
-                          start_date: dt.date, horizon_days: float) -> np.ndarray:
+def poisson_arrival_times(
+    arrivals: PoissonArrivals, rng: np.random.Generator, start_date: dt.date, horizon_days: float
+) -> np.ndarray:
     """Arrival times (days) of a Poisson process with a rate constant within each day."""
     n_days = int(np.ceil(horizon_days))
     counts = rng.poisson(daily_rates(arrivals, start_date, n_days))
@@ -50,8 +51,9 @@ def poisson_arrival_times(arrivals: PoissonArrivals, rng: np.random.Generator,
     return times[times < horizon_days]
 
 
-def replay_arrival_times(arrivals: ReplayArrivals, start_date: dt.date,
-                         horizon_days: float) -> tuple[np.ndarray, int]:
+def replay_arrival_times(
+    arrivals: ReplayArrivals, start_date: dt.date, horizon_days: float
+) -> tuple[np.ndarray, int]:
     """Historical order times as days since ``start_date``, and how many fall outside the run."""
     if arrivals.file is not None:
         try:
@@ -88,7 +90,7 @@ def mix_probabilities(mix: SkuMix, catalogue: Catalogue) -> tuple[list[int], np.
         allowed = set(mix.categories) if mix.categories else None
         skus = [i for i, c in enumerate(catalogue.category) if allowed is None or c in allowed]
         ranks = np.arange(1, len(skus) + 1, dtype=float)
-        weights = ranks ** -mix.exponent if mix.kind == "zipf" else np.ones(len(skus))
+        weights = ranks**-mix.exponent if mix.kind == "zipf" else np.ones(len(skus))
     return skus, weights / weights.sum()
 
 
@@ -139,31 +141,42 @@ class OrderBook:
     quantities: list[int]
 
 
-def draw_order_book(segment: Segment, times: np.ndarray, catalogue: Catalogue,
-                    streams: Streams, name: str) -> OrderBook:
+def draw_order_book(
+    segment: Segment, times: np.ndarray, catalogue: Catalogue, streams: Streams, name: str
+) -> OrderBook:
     """Draw the contents of the orders arriving at ``times``, each quantity from its own stream."""
     n = times.size
-    lines = whole_counts(segment.lines_per_order.sample(streams.generator("lines_per_order", name),
-                                                        n))
+    lines = whole_counts(
+        segment.lines_per_order.sample(streams.generator("lines_per_order", name), n)
+    )
     total = int(lines.sum())
     eligible, probabilities = mix_probabilities(segment.sku_mix, catalogue)
     cumulative = np.cumsum(probabilities)
     cumulative[-1] = 1.0  # guard against rounding leaving a sliver above the last SKU
-    picks = np.searchsorted(cumulative, streams.generator("sku_choice", name).random(total),
-                            side="right")
+    picks = np.searchsorted(
+        cumulative, streams.generator("sku_choice", name).random(total), side="right"
+    )
     skus = np.asarray(eligible, dtype=np.int64)[picks]
     quantities = whole_counts(segment.quantity.sample(streams.generator("quantity", name), total))
     customers = streams.generator("customer_choice", name).integers(0, segment.customers, n)
     line_start = np.concatenate(([0], np.cumsum(lines)))
-    return OrderBook(times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(),
-                     quantities.tolist())
+    return OrderBook(
+        times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(), quantities.tolist()
+    )
 
 
 class DemandSource:
     """One segment's order stream: a process that creates each order at its arrival time."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, name: str, number: int,
-                 catalogue: Catalogue, streams: Streams) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        name: str,
+        number: int,
+        catalogue: Catalogue,
+        streams: Streams,
+    ) -> None:
         segment = scenario.segments[name]
         self.env = env
         self.name = name
@@ -172,16 +185,19 @@ class DemandSource:
         arrivals = segment.arrivals
         run = scenario.run
         if isinstance(arrivals, PoissonArrivals):
-            times = poisson_arrival_times(arrivals, streams.generator("arrivals", name),
-                                          run.start_date, run.horizon_days)
+            times = poisson_arrival_times(
+                arrivals, streams.generator("arrivals", name), run.start_date, run.horizon_days
+            )
             self.skipped_rows = 0
         else:
-            times, self.skipped_rows = replay_arrival_times(arrivals, run.start_date,
-                                                            run.horizon_days)
+            times, self.skipped_rows = replay_arrival_times(
+                arrivals, run.start_date, run.horizon_days
+            )
         self.book = draw_order_book(segment, times, catalogue, streams, name)
 
-    def run(self, next_id: Callable[[], int],
-            accept: Callable[[Order, list[int], list[int]], None]) -> Generator:
+    def run(
+        self, next_id: Callable[[], int], accept: Callable[[Order, list[int], list[int]], None]
+    ) -> Generator:
         """Process: at each arrival time create the order and hand it with its lines (SKU
         numbers and quantities) to ``accept``."""
         env = self.env

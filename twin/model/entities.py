@@ -45,8 +45,9 @@ class Order:
         "value",
     )
 
-    def __init__(self, order_id: int, segment: int, customer: int, t_arrival: float,
-                 t_promised: float) -> None:
+    def __init__(
+        self, order_id: int, segment: int, customer: int, t_arrival: float, t_promised: float
+    ) -> None:
         self.id = order_id
         self.segment = segment
         self.customer = customer

@@ -18,20 +18,23 @@ from twin.streams import Sampler, Streams, UniformSampler
 class Ledger:
     """Open receivables per customer and the settlement of every invoice."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, streams: Streams,
-                 recorder: Recorder) -> None:
+    def __init__(
+        self, env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
+    ) -> None:
         self.env = env
         self._invoices = recorder.invoices
         self._payment = []
         for name, segment in scenario.segments.items():
             payment = segment.payment
-            self._payment.append((
-                payment.terms_days,
-                Sampler(payment.delay_days, streams.generator("payment_delay", name)),
-                payment.default_probability,
-                UniformSampler(streams.generator("payment_default", name)),
-                payment.write_off_after_days,
-            ))
+            self._payment.append(
+                (
+                    payment.terms_days,
+                    Sampler(payment.delay_days, streams.generator("payment_delay", name)),
+                    payment.default_probability,
+                    UniformSampler(streams.generator("payment_default", name)),
+                    payment.write_off_after_days,
+                )
+            )
         self.open_amount = 0.0
         self.open_by_customer: dict[tuple[int, int], float] = {}
 

@@ -26,9 +26,16 @@ from twin.streams import Sampler, Streams
 class Fulfilment:
     """Moves orders from arrival to delivery; owns the order list of the replication."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, catalogue: Catalogue,
-                 streams: Streams, recorder: Recorder, ledger: Ledger,
-                 roles: dict[str, StaffRole]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        catalogue: Catalogue,
+        streams: Streams,
+        recorder: Recorder,
+        ledger: Ledger,
+        roles: dict[str, StaffRole],
+    ) -> None:
         self.env = env
         self.orders: list[Order] = []
         self.stock: Stock | None = None  # wired by the network builder
@@ -45,13 +52,19 @@ class Fulfilment:
         self.desk = roles.get("order_desk")
         self.warehouse = roles.get("warehouse")
         if self.desk is not None:
-            self.desk_minutes = Sampler(staffing.order_desk.minutes_per_order,
-                                        streams.generator("desk_service", "order_desk"))
+            self.desk_minutes = Sampler(
+                staffing.order_desk.minutes_per_order,
+                streams.generator("desk_service", "order_desk"),
+            )
         if self.warehouse is not None:
-            self.pick_minutes = Sampler(staffing.warehouse.minutes_per_shipment,
-                                        streams.generator("pick_service", "warehouse"))
-            self.pick_line_minutes = Sampler(staffing.warehouse.minutes_per_line,
-                                             streams.generator("pick_service_line", "warehouse"))
+            self.pick_minutes = Sampler(
+                staffing.warehouse.minutes_per_shipment,
+                streams.generator("pick_service", "warehouse"),
+            )
+            self.pick_line_minutes = Sampler(
+                staffing.warehouse.minutes_per_line,
+                streams.generator("pick_service_line", "warehouse"),
+            )
 
     def next_id(self) -> int:
         return len(self.orders)
@@ -75,8 +88,9 @@ class Fulfilment:
             if order.units_waiting == 0 and order.ready is not None:
                 order.ready.succeed()
         else:
-            self.env.process(self.ship(order, 1, units, units * self.price[sku],
-                                       units * self.unit_cost[sku]))
+            self.env.process(
+                self.ship(order, 1, units, units * self.price[sku], units * self.unit_cost[sku])
+            )
 
     # ----------------------------------------------------------------- processes
 
@@ -94,8 +108,7 @@ class Fulfilment:
         if order.pending_units:
             yield from self.ship(order, *order.take_pending())
 
-    def ship(self, order: Order, lines: int, units: int, revenue: float,
-             cogs: float) -> Generator:
+    def ship(self, order: Order, lines: int, units: int, revenue: float, cogs: float) -> Generator:
         """Process fragment: pick, pack, travel, deliver and invoice one shipment."""
         env = self.env
         t_ready = env.now

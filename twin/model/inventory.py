@@ -35,11 +35,12 @@ class SkuRule:
 
 
 def _units(units: int | None, days: float | None, demand_per_day: float) -> int:
-    return int(units) if units is not None else int(round((days or 0.0) * demand_per_day))
+    return int(units) if units is not None else round((days or 0.0) * demand_per_day)
 
 
-def resolve_policy(spec: schema.BaseStock | schema.MinMax | schema.ReorderPointQuantity,
-                   demand_per_day: float) -> Policy:
+def resolve_policy(
+    spec: schema.BaseStock | schema.MinMax | schema.ReorderPointQuantity, demand_per_day: float
+) -> Policy:
     """A policy with levels in units; levels in days of demand are converted with the SKU's
     expected daily demand."""
     if isinstance(spec, schema.BaseStock):
@@ -54,8 +55,9 @@ def resolve_policy(spec: schema.BaseStock | schema.MinMax | schema.ReorderPointQ
     )
 
 
-def resolve_rules(scenario: schema.Scenario, catalogue: Catalogue,
-                  demand_per_day: np.ndarray) -> list[SkuRule]:
+def resolve_rules(
+    scenario: schema.Scenario, catalogue: Catalogue, demand_per_day: np.ndarray
+) -> list[SkuRule]:
     """Layer default < supplier < category < SKU rules for every SKU, resolved into units."""
     inventory = scenario.inventory
     rules = []
@@ -81,25 +83,34 @@ def resolve_rules(scenario: schema.Scenario, catalogue: Catalogue,
         if "initial_on_hand" in merged:
             initial = merged["initial_on_hand"]
         elif "initial_on_hand_days" in merged:
-            initial = int(round(merged["initial_on_hand_days"] * demand_per_day[i]))
+            initial = round(float(merged["initial_on_hand_days"] * demand_per_day[i]))
         else:
             initial = policy.order_up_to
-        rules.append(SkuRule(
-            policy=policy,
-            review_period_days=review.period_days if periodic else None,
-            first_review_day=review.first_review_day if periodic else 0.0,
-            backorder=merged.get("shortage", "backorder") == "backorder",
-            initial_on_hand=int(initial),
-        ))
+        rules.append(
+            SkuRule(
+                policy=policy,
+                review_period_days=review.period_days if periodic else None,
+                first_review_day=review.first_review_day if periodic else 0.0,
+                backorder=merged.get("shortage", "backorder") == "backorder",
+                initial_on_hand=int(initial),
+            )
+        )
     return rules
 
 
 class Stock:
     """On hand, on order and backlog of every SKU, and the purchase orders that refill them."""
 
-    def __init__(self, env: simpy.Environment, scenario: schema.Scenario, catalogue: Catalogue,
-                 rules: list[SkuRule], streams: Streams, recorder: Recorder,
-                 on_fill: Callable[[object, int, int], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: schema.Scenario,
+        catalogue: Catalogue,
+        rules: list[SkuRule],
+        streams: Streams,
+        recorder: Recorder,
+        on_fill: Callable[[object, int, int], None],
+    ) -> None:
         self.env = env
         self.rules = rules
         self.catalogue = catalogue
@@ -229,8 +240,9 @@ class Stock:
         self.backlog_units[sku] -= served
         self.recorder.stock_changes.append((self.env.now, sku, quantity - served, -served))
 
-    def review_periodically(self, skus: list[int], period_days: float,
-                            first_day: float) -> Generator:
+    def review_periodically(
+        self, skus: list[int], period_days: float, first_day: float
+    ) -> Generator:
         """Process: review ``skus`` every ``period_days``, starting at ``first_day``."""
         env = self.env
         yield env.timeout(first_day)

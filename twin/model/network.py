@@ -40,16 +40,18 @@ class Network:
     sources: list[DemandSource]
 
 
-def build(env: simpy.Environment, scenario: Scenario, streams: Streams,
-          recorder: Recorder) -> Network:
+def build(
+    env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
+) -> Network:
     """Create every component, wire them together and start their processes."""
     catalogue = Catalogue.from_scenario(scenario)
     rules = resolve_rules(scenario, catalogue, expected_daily_units(scenario, catalogue))
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
         for name, role in scenario.staffing.roles().items():
-            calendar = work_calendar(scenario.staffing.calendars[role.calendar],
-                                     scenario.run.start_date)
+            calendar = work_calendar(
+                scenario.staffing.calendars[role.calendar], scenario.run.start_date
+            )
             roles[name] = StaffRole(env, name, role.headcount, calendar, recorder)
     ledger = Ledger(env, scenario, streams, recorder)
     fulfilment = Fulfilment(env, scenario, catalogue, streams, recorder, ledger, roles)
@@ -129,7 +131,9 @@ def collect(network: Network, replication: int) -> RunResult:
     }
     notes = [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
-        f"not simulated" for s in network.sources if s.skipped_rows
+        f"not simulated"
+        for s in network.sources
+        if s.skipped_rows
     ]
     return RunResult(
         scenario=scenario.name,

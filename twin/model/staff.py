@@ -42,8 +42,14 @@ class StaffRole:
     job still waiting at the horizon has ``t_start`` and ``t_end`` missing (NaN).
     """
 
-    def __init__(self, env: simpy.Environment, name: str, headcount: int,
-                 calendar: WorkCalendar, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        headcount: int,
+        calendar: WorkCalendar,
+        recorder: Recorder,
+    ) -> None:
         if headcount < 1:
             raise ValueError(f"role {name!r}: headcount must be >= 1, got {headcount}")
         self.env = env

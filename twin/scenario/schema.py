@@ -12,6 +12,7 @@ running SimPy network.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -46,7 +47,9 @@ class Section(BaseModel):
 
 def _require_nonnegative(dist: object, what: str) -> object:
     if dist.support_min < 0:  # type: ignore[attr-defined]
-        raise ValueError(f"{what} cannot be negative, but this distribution can draw values below 0")
+        raise ValueError(
+            f"{what} cannot be negative, but this distribution can draw values below 0"
+        )
     return dist
 
 
@@ -110,11 +113,15 @@ class PoissonArrivals(Section):
     kind: Literal["poisson"]
     rate_per_day: PositiveFloat
     weekday_multipliers: list[NonNegativeFloat] = Field(
-        default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
+        default_factory=lambda: [1.0] * 7,
+        min_length=7,
+        max_length=7,
         description="Monday..Sunday.",
     )
     monthly_multipliers: list[NonNegativeFloat] = Field(
-        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
+        default_factory=lambda: [1.0] * 12,
+        min_length=12,
+        max_length=12,
         description="January..December.",
     )
     trend_per_year: float = Field(0.0, gt=-1.0, description="Linear growth of the rate per year.")
@@ -175,7 +182,9 @@ class PaymentBehaviour(Section):
 
     terms_days: NonNegativeFloat = Field(30.0, description="Due date = invoice date + terms.")
     delay_days: DistributionSpec = Field(
-        30.0, validate_default=True, description="Days from invoice to payment for invoices that are paid."
+        30.0,
+        validate_default=True,
+        description="Days from invoice to payment for invoices that are paid.",
     )
     default_probability: Probability = Field(0.0, description="Share of invoices never paid.")
     write_off_after_days: PositiveFloat = Field(
@@ -190,7 +199,9 @@ class PaymentBehaviour(Section):
 class Segment(Section):
     """A group of customers with one demand pattern and one payment behaviour."""
 
-    customers: PositiveInt = Field(100, description="Number of customers; orders pick one uniformly.")
+    customers: PositiveInt = Field(
+        100, description="Number of customers; orders pick one uniformly."
+    )
     arrivals: Arrivals
     lines_per_order: DistributionSpec = Field(
         1.0, validate_default=True, description="Lines per order; draws are rounded and at least 1."
@@ -249,11 +260,18 @@ class MinMax(_Levels):
 
     @model_validator(mode="after")
     def _s_below_big_s(self) -> MinMax:
-        pairs = ((self.reorder_point, self.order_up_to), (self.reorder_point_days,
-                                                          self.order_up_to_days))
-        for s, big_s in pairs:
+        pairs = (
+            ("reorder_point", "order_up_to", self.reorder_point, self.order_up_to),
+            (
+                "reorder_point_days",
+                "order_up_to_days",
+                self.reorder_point_days,
+                self.order_up_to_days,
+            ),
+        )
+        for s_name, big_name, s, big_s in pairs:
             if s is not None and big_s is not None and s >= big_s:
-                raise ValueError(f"reorder_point ({s}) must be below order_up_to ({big_s})")
+                raise ValueError(f"{s_name} ({s:g}) must be below {big_name} ({big_s:g})")
         return self
 
 
@@ -358,7 +376,7 @@ class Calendar(Section):
     @classmethod
     def _shifts_valid(cls, shifts: list[str]) -> list[str]:
         spans = sorted(parse_shift(s) for s in shifts)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 raise ValueError(f"shifts overlap: {shifts}")
         return shifts
@@ -371,8 +389,10 @@ class Calendar(Section):
 
     @property
     def always_open(self) -> bool:
-        return self.shift_hours() == [(0.0, 24.0)] and len(set(self.weekdays)) == 7 and not (
-            self.holidays
+        return (
+            self.shift_hours() == [(0.0, 24.0)]
+            and len(set(self.weekdays)) == 7
+            and not (self.holidays)
         )
 
 
@@ -418,8 +438,7 @@ class Staffing(Section):
             if role.calendar not in self.calendars:
                 known = ", ".join(sorted(self.calendars)) or "none defined"
                 raise ValueError(
-                    f"{role_name}.calendar {role.calendar!r} is not in staffing.calendars "
-                    f"({known})"
+                    f"{role_name}.calendar {role.calendar!r} is not in staffing.calendars ({known})"
                 )
         return self
 
