@@ -9,7 +9,8 @@ Prints one JSON line:
 - ``overhead_ratio`` = wall_s / skeleton_wall_s;
 - ``double_volume_ratio``: wall time of a two-year horizon over one year, against
   ``double_lines_ratio``, the ratio of their order lines (linear scaling keeps these equal);
-- ``peak_rss_mb``: the process's peak resident memory after the runs.
+- ``replication_peak_rss_mb``: peak resident memory of a fresh process that loads the scenario
+  and runs one replication with its KPIs (no order log written).
 
 Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml] [--repeat 3]``.
 Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine.
@@ -20,7 +21,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -95,6 +97,21 @@ def skeleton(counts: dict, capacities: dict, seed: int = 1) -> float:
     return time.perf_counter() - start
 
 
+def replication_peak_rss_mb(scenario_file: str) -> float:
+    """Peak memory of one replication, measured in a child process of its own."""
+    code = (
+        "import resource, sys; from pathlib import Path;"
+        "from twin.scenario.loader import load; from twin.scenario.schema import Scenario;"
+        "from twin.experiments.replicate import run_one;"
+        "run_one(load(Scenario, Path(sys.argv[1])), 0);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, scenario_file], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip()) / 1024
+
+
 def timed_run(scenario: Scenario) -> tuple[float, float, object]:
     start = time.perf_counter()
     result = run_replication(scenario, 0)
@@ -152,7 +169,7 @@ def main() -> None:
                 "overhead_ratio": round(wall / min(skeletons), 3),
                 "double_lines_ratio": round(double_lines / lines, 3),
                 "double_volume_ratio": round(double_wall / wall, 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "replication_peak_rss_mb": round(replication_peak_rss_mb(args.scenario)),
                 "repeat": args.repeat,
             }
         )

@@ -101,6 +101,13 @@ def run(
     scenario = load_scenario(scenario_file, tuple(extra))
     n = scenario.run.replications
     out_dir = out_dir or Path("reports") / scenario.name
+    try:  # before simulating, so a bad --out does not cost a whole run
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the run folder ({exc.strerror or exc}); give a "
+            "folder path that is not an existing file"
+        ) from None
     console = Console(stderr=True, quiet=quiet)
     start = time.perf_counter()
     with Progress(

@@ -1,12 +1,14 @@
 """What a replication records, and the tidy tables built from it once the run ends.
 
-Components append plain tuples to the recorder's lists during the run (cheap in the hot loop); the
+Components append rows to the recorder's column tables during the run (cheap in the hot loop); the
 DataFrames are built once, at the end. Every table's columns and units are listed in ``COLUMNS``
 and documented in ``docs/results.md``. Times are days since the simulation start.
 """
 
 from __future__ import annotations
 
+from array import array
+from operator import attrgetter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,38 +71,76 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _frame(rows: list, columns: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-    """Columns built straight from the row tuples, with fixed dtypes (much faster than letting
-    pandas infer them row by row)."""
-    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame(
-        {
-            name: np.array(values, dtype=dtype)
-            for (name, dtype), values in zip(columns, transposed, strict=True)
-        }
-    )
+_TYPECODES = {F: "d", INT: "q", B: "b", S: "q"}
+
+
+class ColumnTable:
+    """A table that grows row by row, stored column by column in typed arrays.
+
+    Eight bytes a value and no boxed Python objects, so recording stays cheap and linear in volume
+    and the DataFrame at the end is a copy of the buffers. Components bind the columns'
+    ``append`` methods once (``appenders``) and call them in the hot loop.
+    """
+
+    def __init__(self, columns: tuple[tuple[str, str], ...]) -> None:
+        self.spec = columns
+        self.columns = [array(_TYPECODES[dtype]) for _, dtype in columns]
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def appenders(self) -> tuple:
+        """The columns' bound ``append`` methods, for the hot loop."""
+        return tuple(column.append for column in self.columns)
+
+    def add(self, row: tuple) -> None:
+        """Append one row (values in column order)."""
+        for column, value in zip(self.columns, row, strict=True):
+            column.append(value)
+
+    def column(self, name: str) -> array:
+        return self.columns[[n for n, _ in self.spec].index(name)]
+
+    def frame(self) -> pd.DataFrame:
+        data = {}
+        for (name, dtype), column in zip(self.spec, self.columns, strict=True):
+            values = np.frombuffer(column, dtype=np.dtype(column.typecode)).copy()
+            data[name] = values.astype(dtype) if dtype in (B,) else values
+        return pd.DataFrame(data)
 
 
 @dataclass
 class Recorder:
-    """The lists a replication appends to while it runs."""
+    """The tables a replication appends to while it runs (columns as in ``COLUMNS``; the
+    ``role`` of ``staff_jobs`` is recorded as the role's number and named when collected)."""
 
-    purchases: list[tuple] = field(default_factory=list)
-    stock_changes: list[tuple] = field(default_factory=list)
-    shipments: list[tuple] = field(default_factory=list)
-    invoices: list[tuple] = field(default_factory=list)
-    staff_jobs: list[list] = field(default_factory=list)
+    purchases: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["purchases"]))
+    stock_changes: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["stock_changes"])
+    )
+    shipments: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["shipments"]))
+    invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
+    staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
 
-    def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: _frame(getattr(self, name), columns) for name, columns in COLUMNS.items()}
+    def frames(self, role_names: list[str]) -> dict[str, pd.DataFrame]:
+        frames = {name: getattr(self, name).frame() for name in COLUMNS}
+        jobs = frames["staff_jobs"]
+        jobs["role"] = (
+            np.asarray(role_names, dtype=object)[jobs["role"].to_numpy()]
+            if len(jobs)
+            else jobs["role"].astype(object)
+        )
+        return frames
 
 
 def orders_frame(orders: list) -> pd.DataFrame:
     """The per-order log, one row per order created, every lifecycle timestamp (days)."""
+    fetch = attrgetter(*(attribute for _, attribute, _ in ORDER_COLUMNS))
+    values = np.array([fetch(o) for o in orders], dtype=float).reshape(-1, len(ORDER_COLUMNS))
     return pd.DataFrame(
         {
-            column: np.array([getattr(o, attribute) for o in orders], dtype=dtype)
-            for column, attribute, dtype in ORDER_COLUMNS
+            column: values[:, k].astype(dtype)
+            for k, (column, _, dtype) in enumerate(ORDER_COLUMNS)
         }
     )
 

@@ -30,7 +30,7 @@ def day_dates(start_date: dt.date, n_days: int) -> pd.DatetimeIndex:
 def daily_rates(arrivals: PoissonArrivals, start_date: dt.date, n_days: int) -> np.ndarray:
     """Expected orders on each day 0..n_days-1 (orders/day)."""
     dates = day_dates(start_date, n_days)
-    weekday = np.asarray(arrivals.weekday_multipliers)[dates.weekday]
+    weekday = np.asarray(arrivals.weekday_multipliers)[dates.day_of_week]
     monthly = np.asarray(arrivals.monthly_multipliers)[dates.month - 1]
     trend = 1.0 + arrivals.trend_per_year * np.arange(n_days) / 365.0
     rates = arrivals.rate_per_day * weekday * monthly * np.clip(trend, 0.0, None)
@@ -56,20 +56,35 @@ def replay_arrival_times(
 ) -> tuple[np.ndarray, int]:
     """Historical order times as days since ``start_date``, and how many fall outside the run."""
     if arrivals.file is not None:
+        where = f"Replay file {arrivals.file}, column {arrivals.column!r}"
         try:
-            frame = pd.read_csv(arrivals.file, usecols=[arrivals.column])
+            # As text, so an error can quote the cell exactly as it is written in the file.
+            frame = pd.read_csv(
+                arrivals.file, usecols=[arrivals.column], dtype=str, keep_default_na=False
+            )
         except (OSError, ValueError) as exc:
             raise InputError(
                 f"Cannot read the replay file {arrivals.file} (column {arrivals.column!r}): {exc}"
             ) from None
         raw = frame[arrivals.column]
-        stamps = pd.to_datetime(raw, errors="coerce")
+        try:
+            # Each cell parsed on its own: a history may mix dates and timestamps.
+            stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
+        except ValueError:  # cells with different UTC offsets
+            stamps = None
+        if stamps is None or isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            raise InputError(
+                f"{where}: timestamps carry a UTC offset; give local times without one"
+            )
         bad = stamps.isna()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            # Data rows count from 1, the header excluded, as for empirical data files.
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            cell = raw.iloc[row]
+            shown = repr(cell) if cell.strip() else "empty"
             raise InputError(
-                f"Replay file {arrivals.file}, row {row}, column {arrivals.column!r}: "
-                f"{raw.iloc[row - 2]!r} is not a date or timestamp"
+                f"{where}: row {row + 1} (file line {row + 2}) is {shown}, expected a date "
+                "or timestamp such as 2026-01-05 or 2026-01-05 09:30"
             )
     else:
         stamps = pd.to_datetime(pd.Series(arrivals.times))

@@ -47,9 +47,8 @@ class Ledger:
         defaults = default_draw.next() < default_probability
         pay_delay = delay.next()
         settle_after = write_off_after if defaults else pay_delay
-        self._invoices.append(
-            (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
-        )
+        row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
+        self._invoices.add(row)
         key = (segment, customer)
         self.open_amount += amount
         self.open_by_customer[key] = self.open_by_customer.get(key, 0.0) + amount

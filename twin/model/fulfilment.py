@@ -123,9 +123,8 @@ class Fulfilment:
             order.t_first_ship = t_shipped
         transit = self.transit[order.segment].next()
         # recorded as it leaves, so stock in transit at the horizon is still accounted for
-        self._shipments.append(
-            (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
-        )
+        row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
+        self._shipments.add(row)
         yield env.timeout(transit)
         order.units_delivered += units
         order.t_last_delivery = env.now

@@ -136,7 +136,9 @@ class Stock:
             Sampler(s.lead_time_days, streams.generator("lead_time", sku))
             for s, sku in zip(suppliers, catalogue.skus, strict=True)
         ]
-        self.recorder = recorder
+        self._purchases = recorder.purchases
+        self._stock_changes = recorder.stock_changes
+        self._record_change = recorder.stock_changes.appenders()
         self.on_fill = on_fill
         self.units_received = 0
 
@@ -155,7 +157,7 @@ class Stock:
         trigger = self.review_trigger
         price = self.catalogue.price
         cost = self.catalogue.unit_cost
-        changes = self.recorder.stock_changes
+        at_t, at_sku, at_on_hand, at_backlog = self._record_change
         units = filled = waiting = lost = filled_lines = 0
         value = revenue = cogs = 0.0
         for sku, quantity in zip(skus, quantities, strict=True):
@@ -175,13 +177,22 @@ class Stock:
                     self.backlogs[sku].append([order, short])
                     self.backlog_units[sku] += short
                     waiting += short
-                    changes.append((t, sku, -got, short))
+                    at_t(t)
+                    at_sku(sku)
+                    at_on_hand(-got)
+                    at_backlog(short)
                 else:
                     lost += short
                     if got:
-                        changes.append((t, sku, -got, 0))
+                        at_t(t)
+                        at_sku(sku)
+                        at_on_hand(-got)
+                        at_backlog(0)
             else:
-                changes.append((t, sku, -got, 0))
+                at_t(t)
+                at_sku(sku)
+                at_on_hand(-got)
+                at_backlog(0)
             # continuous review, asking the policy only when the position may call for an order
             if on_hand[sku] + self.on_order[sku] - self.backlog_units[sku] <= trigger[sku]:
                 self.review(sku)
@@ -215,7 +226,7 @@ class Stock:
         env = self.env
         lead_time = self.lead_time[sku].next()
         self.on_order[sku] += quantity
-        self.recorder.purchases.append((sku, env.now, quantity, env.now + lead_time))
+        self._purchases.add((sku, env.now, quantity, env.now + lead_time))
         env.timeout(lead_time, value=(sku, quantity)).callbacks.append(self._receive)
 
     def _receive(self, event: simpy.Event) -> None:
@@ -238,7 +249,7 @@ class Stock:
             self.on_fill(order, sku, take)
         self.on_hand[sku] = on_hand
         self.backlog_units[sku] -= served
-        self.recorder.stock_changes.append((self.env.now, sku, quantity - served, -served))
+        self._stock_changes.add((self.env.now, sku, quantity - served, -served))
 
     def review_periodically(
         self, skus: list[int], period_days: float, first_day: float

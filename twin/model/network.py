@@ -48,11 +48,11 @@ def build(
     rules = resolve_rules(scenario, catalogue, expected_daily_units(scenario, catalogue))
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
-        for name, role in scenario.staffing.roles().items():
+        for number, (name, role) in enumerate(scenario.staffing.roles().items()):
             calendar = work_calendar(
                 scenario.staffing.calendars[role.calendar], scenario.run.start_date
             )
-            roles[name] = StaffRole(env, name, role.headcount, calendar, recorder)
+            roles[name] = StaffRole(env, number, name, role.headcount, calendar, recorder)
     ledger = Ledger(env, scenario, streams, recorder)
     fulfilment = Fulfilment(env, scenario, catalogue, streams, recorder, ledger, roles)
     stock = Stock(env, scenario, catalogue, rules, streams, recorder, fulfilment.fill)
@@ -97,7 +97,7 @@ def collect(network: Network, replication: int) -> RunResult:
     """The replication's tables and end state, for KPIs, daily levels and conservation checks."""
     scenario = network.scenario
     run = scenario.run
-    tables = network.recorder.frames()
+    tables = network.recorder.frames(list(network.roles))
     tables["orders"] = orders_frame(network.fulfilment.orders)
     roles = {}
     staffing = scenario.staffing

@@ -37,14 +37,15 @@ class StaffRole:
     """``headcount`` people of one role sharing a FIFO queue.
 
     ``serve(work_days)`` returns an event that fires when the job is done; a process simply
-    ``yield``s it. Each job is recorded in ``recorder.staff_jobs`` as
-    ``[role, t_request, t_start, t_end, work_days]`` when asked for and completed in place, so a
-    job still waiting at the horizon has ``t_start`` and ``t_end`` missing (NaN).
+    ``yield``s it. Each job is a row of ``recorder.staff_jobs``, added when asked for and
+    completed in place, so a job still waiting at the horizon has ``t_start`` and ``t_end``
+    missing (NaN).
     """
 
     def __init__(
         self,
         env: simpy.Environment,
+        number: int,
         name: str,
         headcount: int,
         calendar: WorkCalendar,
@@ -53,12 +54,16 @@ class StaffRole:
         if headcount < 1:
             raise ValueError(f"role {name!r}: headcount must be >= 1, got {headcount}")
         self.env = env
+        self.number = number
         self.name = name
         self.headcount = headcount
         self.calendar = calendar
         self.free = headcount
-        self.queue: deque[tuple[simpy.Event, list]] = deque()
-        self._jobs = recorder.staff_jobs
+        self.queue: deque[tuple[simpy.Event, int, float]] = deque()
+        jobs = recorder.staff_jobs
+        self._jobs = jobs
+        self._t_start = jobs.column("t_start")
+        self._t_end = jobs.column("t_end")
 
     @property
     def busy(self) -> int:
@@ -68,26 +73,25 @@ class StaffRole:
     def serve(self, work_days: float) -> simpy.Event:
         """Ask for ``work_days`` of work; the returned event fires when it is done."""
         env = self.env
-        job = [self.name, env.now, NOT_YET, NOT_YET, work_days]
-        self._jobs.append(job)
+        row = len(self._jobs)
+        self._jobs.add((self.number, env.now, NOT_YET, NOT_YET, work_days))
         done = simpy.Event(env)
         if self.free:
             self.free -= 1
-            self._start(done, job)
+            self._start(done, row, work_days)
         else:
-            self.queue.append((done, job))
+            self.queue.append((done, row, work_days))
         return done
 
-    def _start(self, done: simpy.Event, job: list) -> None:
+    def _start(self, done: simpy.Event, row: int, work: float) -> None:
         env = self.env
         now = env.now
-        work = job[4]
         if work > 0.0:
-            job[2] = self.calendar.next_open(now)
+            self._t_start[row] = self.calendar.next_open(now)
             end = self.calendar.advance(now, work)
         else:
-            job[2] = end = now
-        job[3] = end
+            self._t_start[row] = end = now
+        self._t_end[row] = end
         # schedule the completion directly (what Timeout does in its constructor), so the
         # event a process already waits on becomes the job's completion
         done._ok = True

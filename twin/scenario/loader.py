@@ -51,6 +51,28 @@ _MAX_ERRORS = 10
 _MAX_REPR = 60
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INDEX = re.compile(r"\d+")
+# A validator of a mapping may start its message with the dotted path, relative to that mapping, of
+# the key at fault ("products.3.supplier: ..."); the report then points at that key's line.
+_KEY_PREFIX = re.compile(r"([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*): (.+)", re.DOTALL)
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose impossible dates (``2026-02-30``) are YAML errors with a line.
+
+    The safe loader raises a bare ValueError for them, which would carry no line and escape the
+    ``yaml.YAMLError`` handlers.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+            ) from exc
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 @dataclass(frozen=True)
@@ -190,8 +212,8 @@ def _read_mapping(path: Path, source: str) -> tuple[dict[str, Any], SourceMap]:
         raise InputError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
 
     # One loader both composes the node tree (for lines and duplicate keys) and constructs the data,
-    # exactly as yaml.safe_load would, so the file is parsed only once.
-    loader = yaml.SafeLoader(text)
+    # exactly as yaml.safe_load would (bar clearer errors), so the file is parsed only once.
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if not isinstance(node, yaml.MappingNode):
@@ -391,7 +413,7 @@ def _parse_override(override: str, label: str) -> tuple[list[str], Any]:
     if not text.strip():
         raise InputError(f"{label}: no value after '='; give a value, or null to clear the key")
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{label}: the value is not valid YAML ({problem})") from exc
@@ -527,6 +549,9 @@ def _describe(
     """Render one pydantic error as ``<origin>: <key path>: <expected> (got <value>)``."""
     loc = tuple(error["loc"])
     kind = error["type"]
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "value_error" and isinstance(error.get("input"), dict):
+        loc, message = _key_in_message(data, loc, message)
     path = _data_path(data, loc, keep_last=kind == "missing")
     origin = sources.lookup(path) or Origin("<input>")
     if kind == "missing":
@@ -537,7 +562,7 @@ def _describe(
         if allowed:
             expected += f"; expected one of: {', '.join(allowed)}"
     else:
-        expected = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        expected = message
     # The input of these errors is the enclosing mapping or the unknown key's value: noise here.
     hide = kind in {"missing", "extra_forbidden"} or (
         kind in {"value_error", "assertion_error"} and isinstance(error.get("input"), dict)
@@ -545,6 +570,28 @@ def _describe(
     got = "" if hide else f" (got {_short_repr(error.get('input'))})"
     key_path = f"{_dotted(path)}: " if path else ""
     return f"{origin}: {key_path}{expected}{got}"
+
+
+def _key_in_message(data: Mapping[str, Any], loc: KeyPath, message: str) -> tuple[KeyPath, str]:
+    """Move a leading ``key.path: `` of a mapping validator's message into the loc, when that key
+    exists in `data` below `loc`; otherwise keep both as they are."""
+    match = _KEY_PREFIX.fullmatch(message)
+    if match is None:
+        return loc, message
+    node: Any = data
+    for part in _data_path(data, loc, keep_last=False):
+        node = node[part]
+    found: list[str | int] = []
+    for part in match.group(1).split("."):
+        if isinstance(node, dict) and part in node:
+            key: str | int = part
+        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
+            key = int(part)
+        else:
+            return loc, message
+        found.append(key)
+        node = node[key]
+    return (*_data_path(data, loc, keep_last=False), *found), match.group(2)
 
 
 def _data_path(data: Mapping[str, Any], loc: KeyPath, *, keep_last: bool) -> KeyPath:

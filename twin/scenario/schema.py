@@ -26,6 +26,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -69,7 +70,7 @@ class RunControl(Section):
     def _warmup_inside_horizon(self) -> RunControl:
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
-                f"warmup_days ({self.warmup_days:g}) must be shorter than horizon_days "
+                f"warmup_days: {self.warmup_days:g} days must be shorter than horizon_days "
                 f"({self.horizon_days:g}), or no time is left to measure"
             )
         return self
@@ -142,6 +143,17 @@ class ReplayArrivals(Section):
     times: list[dt.datetime | dt.date] | None = None
     file: str | None = None
     column: str | None = None
+
+    @field_validator("times")
+    @classmethod
+    def _local_times(cls, times: list[dt.datetime | dt.date] | None) -> object:
+        for number, time in enumerate(times or []):
+            if isinstance(time, dt.datetime) and time.tzinfo is not None:
+                raise ValueError(
+                    f"item {number} ({time.isoformat()}) has a UTC offset; give local times "
+                    "without one"
+                )
+        return times
 
     @model_validator(mode="after")
     def _one_source(self) -> ReplayArrivals:
@@ -438,7 +450,8 @@ class Staffing(Section):
             if role.calendar not in self.calendars:
                 known = ", ".join(sorted(self.calendars)) or "none defined"
                 raise ValueError(
-                    f"{role_name}.calendar {role.calendar!r} is not in staffing.calendars ({known})"
+                    f"{role_name}.calendar: {role.calendar!r} is not in staffing.calendars "
+                    f"({known})"
                 )
         return self
 
@@ -526,31 +539,39 @@ class Scenario(Section):
                 raise ValueError(f"SKU {sku!r} is listed twice in products")
             seen.add(sku)
         categories = {p.category for p in self.products if p.category}
-        for product in self.products:
+        for number, product in enumerate(self.products):
             if product.supplier not in self.suppliers:
                 raise ValueError(
-                    f"product {product.sku!r} names supplier {product.supplier!r}, which is not "
-                    f"in suppliers ({', '.join(sorted(self.suppliers))})"
+                    f"products.{number}.supplier: product {product.sku!r} names supplier "
+                    f"{product.supplier!r}, which is not in suppliers "
+                    f"({', '.join(sorted(self.suppliers))})"
                 )
         for name, segment in self.segments.items():
             mix = segment.sku_mix
             for sku in mix.weights or {}:
                 if sku not in seen:
-                    raise ValueError(f"segments.{name}.sku_mix.weights: unknown SKU {sku!r}")
-            for category in mix.categories or []:
+                    raise ValueError(
+                        f"segments.{name}.sku_mix.weights.{sku}: unknown SKU {sku!r}"
+                    )
+            for number, category in enumerate(mix.categories or []):
                 if category not in categories:
                     raise ValueError(
-                        f"segments.{name}.sku_mix.categories: unknown category {category!r}"
+                        f"segments.{name}.sku_mix.categories.{number}: unknown category "
+                        f"{category!r}"
                     )
         for supplier in self.inventory.suppliers:
             if supplier not in self.suppliers:
-                raise ValueError(f"inventory.suppliers: unknown supplier {supplier!r}")
+                raise ValueError(
+                    f"inventory.suppliers.{supplier}: unknown supplier {supplier!r}"
+                )
         for category in self.inventory.categories:
             if category not in categories:
-                raise ValueError(f"inventory.categories: unknown category {category!r}")
+                raise ValueError(
+                    f"inventory.categories.{category}: unknown category {category!r}"
+                )
         for sku in self.inventory.skus:
             if sku not in seen:
-                raise ValueError(f"inventory.skus: unknown SKU {sku!r}")
+                raise ValueError(f"inventory.skus.{sku}: unknown SKU {sku!r}")
         return self
 
     @property
@@ -585,12 +606,18 @@ def read_products_csv(path: Path) -> list[dict]:
     if extra:
         raise InputError(f"products_file {path} has unknown column(s) {', '.join(extra)}")
     rows = []
-    for number, record in enumerate(frame.to_dict("records"), start=2):
+    # Data rows count from 1, the header excluded, as for empirical data files.
+    for number, record in enumerate(frame.to_dict("records"), start=1):
         row = {k: v for k, v in record.items() if not (isinstance(v, float) and pd.isna(v))}
         try:
             rows.append(Product.model_validate(row).model_dump(exclude_none=True))
-        except ValueError as exc:
-            first = str(exc).splitlines()
-            detail = "; ".join(line.strip() for line in first[1:3]) if len(first) > 1 else exc
-            raise InputError(f"products_file {path}, row {number}: {detail}") from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                + ("" if error["type"] == "missing" else f" (got {error['input']!r})")
+                for error in exc.errors(include_url=False)
+            )
+            raise InputError(
+                f"products_file {path}, row {number} (file line {number + 1}): {problems}"
+            ) from None
     return rows
