@@ -142,6 +142,31 @@ def run(
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
 
 
+def scenario_json_schema(partial: bool = False) -> dict:
+    """The JSON Schema of scenario files; ``partial`` drops required keys, for files that
+    ``extends:`` a base and so state only what they change."""
+    document = Scenario.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "twin scenario"
+    document["properties"]["extends"] = {
+        "type": "string",
+        "description": "Base scenario file (relative to this one), deep-merged under this file.",
+    }
+    if partial:
+        _drop_required(document)
+    return document
+
+
+def _drop_required(node: object) -> None:
+    if isinstance(node, dict):
+        node.pop("required", None)
+        for value in node.values():
+            _drop_required(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_required(value)
+
+
 @cli.command()
 @click.option(
     "--out",
@@ -149,12 +174,12 @@ def run(
     type=click.Path(path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def schema(out_file: Path | None) -> None:
+@click.option(
+    "--partial", is_flag=True, help="No required keys: for scenario files that extend a base."
+)
+def schema(out_file: Path | None, partial: bool) -> None:
     """Print the JSON Schema of scenario files, for editors that validate YAML as you type."""
-    document = Scenario.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "twin scenario"
-    text = json.dumps(document, indent=2) + "\n"
+    text = json.dumps(scenario_json_schema(partial), indent=2) + "\n"
     if out_file is None:
         click.echo(text, nl=False)
     else:

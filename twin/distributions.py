@@ -618,7 +618,11 @@ def _number_as_constant(data: Any) -> Any:
 
 
 #: Scenario field type: a distribution, or a bare number meaning a constant.
-DistributionSpec = Annotated[Distribution, BeforeValidator(_number_as_constant)]
+# the JSON Schema admits a bare number too, so editors accept ``transit_days: 2``
+DistributionSpec = Annotated[
+    Distribution,
+    BeforeValidator(_number_as_constant, json_schema_input_type=float | Distribution),
+]
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(DistributionSpec, config=ConfigDict(title="distribution"))
 

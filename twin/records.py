@@ -8,8 +8,8 @@ and documented in ``docs/results.md``. Times are days since the simulation start
 from __future__ import annotations
 
 from array import array
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -138,10 +138,7 @@ def orders_frame(orders: list) -> pd.DataFrame:
     fetch = attrgetter(*(attribute for _, attribute, _ in ORDER_COLUMNS))
     values = np.array([fetch(o) for o in orders], dtype=float).reshape(-1, len(ORDER_COLUMNS))
     return pd.DataFrame(
-        {
-            column: values[:, k].astype(dtype)
-            for k, (column, _, dtype) in enumerate(ORDER_COLUMNS)
-        }
+        {column: values[:, k].astype(dtype) for k, (column, _, dtype) in enumerate(ORDER_COLUMNS)}
     )
 
 
@@ -159,7 +156,9 @@ class RunResult:
     unit_cost: np.ndarray
     initial_on_hand: np.ndarray
     segments: tuple[str, ...]
-    roles: dict[str, dict]  # role -> {"headcount", "cost_per_hour", "working_days": [(t0, t1)]}
+    # role -> {"headcount", "cost_per_hour", "working_days_per_head" (working time in the KPI
+    # window, days), "work_days" (work done in the window), "in_service_at_end", "waiting_at_end"}
+    roles: dict[str, dict]
     tables: dict[str, pd.DataFrame]
     final_state: dict[str, float]
     notes: list[str] = field(default_factory=list)

@@ -10,8 +10,8 @@ from scipy import stats
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
     """(mean, sd, low, high) of the mean of independent replications, by the t-distribution.
 
-    With one value (or a constant) the interval collapses to the mean; sd is NaN for one value.
-    NaN values (a KPI undefined in some replication) are left out.
+    With one value there is no interval: sd, low and high are NaN. NaN values (a KPI undefined
+    in some replication) are left out.
     """
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
@@ -19,7 +19,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
         return (np.nan,) * 4
     mean = float(x.mean())
     if x.size == 1:
-        return mean, np.nan, mean, mean
+        return mean, np.nan, np.nan, np.nan
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * sd / np.sqrt(x.size))
     return mean, sd, mean - half, mean + half

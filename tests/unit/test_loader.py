@@ -115,11 +115,25 @@ def test_extends_merges_three_levels_deeply() -> None:
     assert data["warmup_days"] == 30  # only in the base
     retail = data["segments"]["retail"]
     assert retail["arrivals"] == {"rate_per_day": 55.0}  # from mid
-    assert retail["quantity"] == {"kind": "lognormal", "mean": 3.0, "sd": 2.0}  # merged key by key
+    # another kind replaces the base's mapping whole: normal's parameters mean nothing to lognormal
+    assert retail["quantity"] == {"kind": "lognormal", "mean": 3.0, "sd": 2.0}
     assert retail["weights"] == [1.0]  # a list replaces the base's list
     assert list(data["segments"]) == ["retail", "wholesale", "online"]
     model = load(Scenario, FIXTURES / "variant.yaml")
     assert isinstance(model.segments["retail"].quantity, Lognormal)
+
+
+def test_extends_merges_a_mapping_of_the_same_kind_key_by_key(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nhorizon_days: 10\nsegments:\n  retail:\n    arrivals: {rate_per_day: 1.0}\n"
+        "    quantity: {kind: normal, mean: 3.0, sd: 1.0}\n    data_file: a.csv\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "top.yaml").write_text(
+        "extends: base.yaml\nsegments:\n  retail:\n    quantity: {sd: 2.0}\n", encoding="utf-8"
+    )
+    data, _ = load_yaml(tmp_path / "top.yaml")
+    assert data["segments"]["retail"]["quantity"] == {"kind": "normal", "mean": 3.0, "sd": 2.0}
 
 
 def test_extends_records_the_file_and_line_that_set_each_key() -> None:

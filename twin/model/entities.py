@@ -1,4 +1,4 @@
-"""The things that move through the model: orders and purchase orders.
+"""The things that move through the model: customer orders.
 
 Plain ``__slots__`` classes rather than dataclasses: tens of thousands are made per replication and
 their attributes are touched in the hot loop.

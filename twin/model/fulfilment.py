@@ -77,11 +77,13 @@ class Fulfilment:
         self.stock.allocate_order(order, skus, quantities)
         self.env.process(self.lifecycle(order))
 
-    def fill(self, order: Order, sku: int, units: int) -> None:
-        """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog)."""
+    def fill(self, order: Order, sku: int, units: int, new_line: bool) -> None:
+        """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog);
+        ``new_line``: the line has no units in the order's undispatched parcel yet."""
         order.units_waiting -= units
         if self.ship_complete or not order.released:
-            order.pending_lines += 1
+            # an order has at most one undispatched parcel: the one its first shipment takes
+            order.pending_lines += new_line
             order.pending_units += units
             order.pending_revenue += units * self.price[sku]
             order.pending_cogs += units * self.unit_cost[sku]

@@ -109,7 +109,7 @@ class Stock:
         rules: list[SkuRule],
         streams: Streams,
         recorder: Recorder,
-        on_fill: Callable[[object, int, int], None],
+        on_fill: Callable[[object, int, int, bool], None],
     ) -> None:
         self.env = env
         self.rules = rules
@@ -174,7 +174,9 @@ class Stock:
                 cogs += got * cost[sku]
             if short:
                 if backorder[sku]:
-                    self.backlogs[sku].append([order, short])
+                    # [order, units still short, whether the line already has units in the
+                    # order's undispatched parcel], so a line filled in parts counts once there
+                    self.backlogs[sku].append([order, short, got > 0])
                     self.backlog_units[sku] += short
                     waiting += short
                     at_t(t)
@@ -238,7 +240,7 @@ class Stock:
         served = 0
         while backlog and on_hand:
             entry = backlog[0]
-            order, wanted = entry
+            order, wanted, in_parcel = entry
             take = wanted if wanted <= on_hand else on_hand
             on_hand -= take
             served += take
@@ -246,7 +248,8 @@ class Stock:
                 backlog.popleft()
             else:
                 entry[1] = wanted - take
-            self.on_fill(order, sku, take)
+                entry[2] = True
+            self.on_fill(order, sku, take, not in_parcel)
         self.on_hand[sku] = on_hand
         self.backlog_units[sku] -= served
         self._stock_changes.add((self.env.now, sku, quantity - served, -served))

@@ -16,7 +16,9 @@ Rules a planner sees
 ``extends: other.yaml``
     A top-level key naming a base file, relative to the folder of the file that contains it. The
     extending file is deep-merged over its base: mappings merge key by key; scalars and lists in the
-    extending file replace the base's. Bases may extend further bases; a cycle is an error.
+    extending file replace the base's. A mapping whose type key (``dist`` or ``kind``) differs from
+    the base's replaces it whole, since the parameters of one distribution or policy kind mean
+    nothing to another. Bases may extend further bases; a cycle is an error.
 File paths
     Keys named ``file`` or ending in ``_file`` hold file paths (see :func:`is_path_key`). A relative
     path is made absolute against the folder of the YAML file that set it, or against the current
@@ -302,6 +304,14 @@ def _node_kind(node: yaml.Node) -> str:
     return "list" if isinstance(node, yaml.SequenceNode) else "single value"
 
 
+TYPE_KEYS = ("dist", "kind")
+
+
+def _same_kind(base: Mapping[Any, Any], top: Mapping[Any, Any]) -> bool:
+    """False when ``top`` names another distribution or policy kind than ``base``."""
+    return all(top.get(k, base.get(k)) == base.get(k) for k in TYPE_KEYS)
+
+
 def _merge(
     base: dict[Any, Any], top: Mapping[Any, Any], path: KeyPath, base_sources: SourceMap
 ) -> dict[Any, Any]:
@@ -309,7 +319,7 @@ def _merge(
     merged = dict(base)
     for key, value in top.items():
         old = merged.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
+        if isinstance(old, dict) and isinstance(value, dict) and _same_kind(old, value):
             merged[key] = _merge(old, value, (*path, key), base_sources)
         else:
             if key in merged:

@@ -186,6 +186,11 @@ class SkuMix(Section):
             raise ValueError("'weights' is required with kind: weights, and only allowed there")
         if self.weights is not None and not any(self.weights.values()):
             raise ValueError("at least one weight must be > 0")
+        if self.weights is not None and self.categories is not None:
+            raise ValueError(
+                "'categories' applies to uniform and zipf mixes; with weights, "
+                "give weights only for the SKUs wanted"
+            )
         return self
 
 
@@ -525,7 +530,9 @@ class Scenario(Section):
         if not isinstance(data, dict) or data.get("products_file") is None:
             return data
         if data.get("products"):
-            raise ValueError("give products inline ('products') or in 'products_file', not both")
+            raise ValueError(
+                "products_file: give products inline ('products') or in 'products_file', not both"
+            )
         return {**data, "products": read_products_csv(Path(str(data["products_file"])))}
 
     @model_validator(mode="after")
@@ -550,9 +557,7 @@ class Scenario(Section):
             mix = segment.sku_mix
             for sku in mix.weights or {}:
                 if sku not in seen:
-                    raise ValueError(
-                        f"segments.{name}.sku_mix.weights.{sku}: unknown SKU {sku!r}"
-                    )
+                    raise ValueError(f"segments.{name}.sku_mix.weights.{sku}: unknown SKU {sku!r}")
             for number, category in enumerate(mix.categories or []):
                 if category not in categories:
                     raise ValueError(
@@ -561,14 +566,10 @@ class Scenario(Section):
                     )
         for supplier in self.inventory.suppliers:
             if supplier not in self.suppliers:
-                raise ValueError(
-                    f"inventory.suppliers.{supplier}: unknown supplier {supplier!r}"
-                )
+                raise ValueError(f"inventory.suppliers.{supplier}: unknown supplier {supplier!r}")
         for category in self.inventory.categories:
             if category not in categories:
-                raise ValueError(
-                    f"inventory.categories.{category}: unknown category {category!r}"
-                )
+                raise ValueError(f"inventory.categories.{category}: unknown category {category!r}")
         for sku in self.inventory.skus:
             if sku not in seen:
                 raise ValueError(f"inventory.skus.{sku}: unknown SKU {sku!r}")
@@ -594,6 +595,8 @@ def read_products_csv(path: Path) -> list[dict]:
     """
     try:
         frame = pd.read_csv(path, dtype={"sku": str, "supplier": str, "category": str})
+    except FileNotFoundError:
+        raise InputError(f"products_file {path}: file not found") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"Cannot read products_file {path}: {exc}") from None
     missing = [c for c in PRODUCT_COLUMNS if c not in frame.columns]
