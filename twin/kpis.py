@@ -53,7 +53,8 @@ def kpi_units(roles: list[str]) -> dict[str, str]:
 
 
 def _between(values: pd.Series, start: float, end: float) -> pd.Series:
-    return (values >= start) & (values <= end)
+    """In the window [start, end): SimPy runs events before the horizon, not at it."""
+    return (values >= start) & (values < end)
 
 
 def completed_lead_times(result: RunResult) -> np.ndarray:
@@ -64,7 +65,7 @@ def completed_lead_times(result: RunResult) -> np.ndarray:
     done = (
         (window["units_delivered"] > 0)
         & (window["units_delivered"] + window["units_lost"] == window["units"])
-        & (window["t_last_delivery"] <= result.horizon_days)
+        & (window["t_last_delivery"] < result.horizon_days)
     )
     return (window["t_last_delivery"] - window["t_arrival"])[done].to_numpy()
 
@@ -72,11 +73,31 @@ def completed_lead_times(result: RunResult) -> np.ndarray:
 def receivables_steps(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     """Open receivables as a change log: +amount at invoice, -amount at payment or write-off."""
     invoices = result.tables["invoices"]
-    settled = invoices[invoices["t_settled"] <= result.horizon_days]
+    settled = invoices[invoices["t_settled"] < result.horizon_days]
     times = np.concatenate((invoices["t_invoice"].to_numpy(), settled["t_settled"].to_numpy()))
     deltas = np.concatenate((invoices["amount"].to_numpy(), -settled["amount"].to_numpy()))
     order = np.argsort(times, kind="stable")
     return times[order], deltas[order]
+
+
+def physical_stock_steps(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stock in the warehouse as a change log: (times, unit deltas, value deltas at cost).
+
+    Physical stock = free stock + stock reserved for orders but not yet picked. Allocation only
+    moves units from free to reserved, so the physical level changes at receipts (+) and when a
+    shipment leaves the warehouse (-) only.
+    """
+    purchases = result.tables["purchases"]
+    received = purchases[purchases["t_receipt"] < result.horizon_days]
+    shipments = result.tables["shipments"]
+    cost = result.unit_cost[received["sku"].to_numpy()]
+    times = np.concatenate((received["t_receipt"].to_numpy(), shipments["t_shipped"].to_numpy()))
+    units = np.concatenate(
+        (received["quantity"].to_numpy(dtype=float), -shipments["units"].to_numpy(dtype=float))
+    )
+    values = np.concatenate((received["quantity"].to_numpy() * cost, -shipments["cogs"].to_numpy()))
+    order = np.argsort(times, kind="stable")
+    return times[order], units[order], values[order]
 
 
 def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
@@ -101,14 +122,9 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     on_hand_delta = changes["on_hand_delta"].to_numpy()
     unit_cost = result.unit_cost
     initial = result.initial_on_hand
-    inventory_units = window_mean(times, on_hand_delta, float(initial.sum()), start, end)
-    inventory_value = window_mean(
-        times,
-        on_hand_delta * unit_cost[changes["sku"].to_numpy()],
-        float((initial * unit_cost).sum()),
-        start,
-        end,
-    )
+    p_times, p_units, p_values = physical_stock_steps(result)
+    inventory_units = window_mean(p_times, p_units, float(initial.sum()), start, end)
+    inventory_value = window_mean(p_times, p_values, float((initial * unit_cost).sum()), start, end)
     backlog_units = window_mean(times, changes["backlog_delta"].to_numpy(), 0.0, start, end)
     zero_times, zero_deltas, zero_initial = count_at_zero(
         times, changes["sku"].to_numpy(), on_hand_delta, initial.astype(float)
@@ -151,7 +167,7 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     )
 
     lead_times = completed_lead_times(result)
-    promised = window[window["t_promised"] <= end]
+    promised = window[window["t_promised"] < end]
     on_time_in_full = (
         (promised["units_lost"] == 0)
         & (promised["units_delivered"] == promised["units"])
@@ -215,17 +231,16 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
     unit_cost = result.unit_cost
     n_days = int(np.ceil(horizon))
     dates = pd.date_range(result.start_date, periods=n_days, freq="D").strftime("%Y-%m-%d")
+    p_times, p_units, p_values = physical_stock_steps(result)
     columns = {
         "replication": result.replication,
         "seed": result.seed,
         "day": np.arange(n_days),
         "date": dates,
-        "on_hand_units": daily_means(times, on_hand_delta, float(initial.sum()), horizon),
+        "on_hand_units": daily_means(p_times, p_units, float(initial.sum()), horizon),
+        "available_units": daily_means(times, on_hand_delta, float(initial.sum()), horizon),
         "inventory_value": daily_means(
-            times,
-            on_hand_delta * unit_cost[changes["sku"].to_numpy()],
-            float((initial * unit_cost).sum()),
-            horizon,
+            p_times, p_values, float((initial * unit_cost).sum()), horizon
         ),
         "backlog_units": daily_means(times, changes["backlog_delta"].to_numpy(), 0.0, horizon),
     }
@@ -236,7 +251,7 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
     closed_at = np.where(
         orders["units_delivered"] > 0, orders["t_last_delivery"], orders["t_arrival"]
     )
-    closed = complete & (closed_at <= horizon)
+    closed = complete & (closed_at < horizon)
     o_times = np.concatenate((orders["t_arrival"].to_numpy(), closed_at[closed.to_numpy()]))
     o_deltas = np.concatenate((np.ones(len(orders)), -np.ones(int(closed.sum()))))
     order = np.argsort(o_times, kind="stable")

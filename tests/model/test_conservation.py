@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twin.kpis import compute_kpis
+from twin.kpis import compute_kpis, physical_stock_steps
 from twin.model.network import run_replication
 from twin.records import RunResult
 from twin.scenario.schema import Scenario
@@ -146,6 +146,12 @@ def check_orders(result: RunResult, backorder: bool, ship_complete: bool) -> Non
     )
     assert reserved >= 0
     assert initial + state["units_received"] == shipped_total + reserved + state["on_hand_units"]
+    # the physical stock the inventory KPIs average (receipts in, shipments out) ends at
+    # free + reserved, and never drops below zero
+    _, p_units, _ = physical_stock_steps(result)
+    physical = initial + np.cumsum(p_units)
+    assert (physical >= 0).all()
+    assert (physical[-1] if physical.size else initial) == state["on_hand_units"] + reserved
 
     # Orders: created = completed + open + lost entirely, the three defined independently.
     done = orders["units_delivered"] + orders["units_lost"]

@@ -88,8 +88,8 @@ def test_order_desk_and_warehouse_work_only_in_office_hours(tiny):
             "order_id": [0, 1],
             "t_arrival": [at(0, "06:00"), at(4, "16:30")],
             "t_promised": [at(5, "06:00"), at(9, "16:30")],
-            # the desk columns: when the order reached the desk and when the desk released it
-            "t_desk_start": [at(0, "06:00"), at(4, "16:30")],
+            # the desk columns: when desk work began (at opening) and when the desk released it
+            "t_desk_start": [at(0, "08:00"), at(4, "16:30")],
             "t_desk_end": [at(0, "09:00"), at(7, "08:30")],
             "t_first_ship": [at(0, "09:36"), at(7, "09:06")],
             "t_last_delivery": [at(2, "09:36"), at(9, "09:06")],

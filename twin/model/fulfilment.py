@@ -100,8 +100,9 @@ class Fulfilment:
         """Process: order desk, then dispatch of what is filled (the first shipment inline)."""
         env = self.env
         if self.desk is not None:
-            order.t_desk_start = env.now
-            yield self.desk.serve(self.desk_minutes.next() / MINUTES_PER_DAY)
+            job = self.desk.serve(self.desk_minutes.next() / MINUTES_PER_DAY)
+            yield job
+            order.t_desk_start = job.t_start
         order.t_desk_end = env.now
         order.released = True
         if self.ship_complete and order.units_waiting:

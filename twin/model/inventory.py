@@ -1,7 +1,8 @@
 """Stock per SKU: allocation to order lines, FIFO backlogs, and replenishment from suppliers.
 
-On-hand stock drops when an order line is allocated (stock is reserved at allocation and leaves
-physically when its shipment is picked). A shortfall is backordered (filled FIFO as stock
+``on_hand`` is the free stock: it drops when an order line is allocated. Allocated units stay in the
+warehouse, reserved, until their shipment is picked; physical stock = free + reserved (the KPIs
+derive it from receipts and shipments). A shortfall is backordered (filled FIFO as stock
 arrives) or lost, by the SKU's shortage rule. After every allocation a continuously reviewed SKU
 asks its policy whether to order; periodically reviewed SKUs are asked by a review process.
 """

@@ -33,6 +33,14 @@ def work_calendar(spec: Calendar, start_date: dt.date) -> WorkCalendar:
     return WorkCalendar(start_date, spec.shift_hours(), spec.weekday_numbers(), spec.holidays)
 
 
+class Job(simpy.Event):
+    """A job for a staff role; fires when done. ``t_start`` is when work began (NaN until then)."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        super().__init__(env)
+        self.t_start = NOT_YET
+
+
 class StaffRole:
     """``headcount`` people of one role sharing a FIFO queue.
 
@@ -59,7 +67,7 @@ class StaffRole:
         self.headcount = headcount
         self.calendar = calendar
         self.free = headcount
-        self.queue: deque[tuple[simpy.Event, int, float]] = deque()
+        self.queue: deque[tuple[Job, int, float]] = deque()
         jobs = recorder.staff_jobs
         self._jobs = jobs
         self._t_start = jobs.column("t_start")
@@ -70,12 +78,12 @@ class StaffRole:
         """People holding a job now (including jobs paused outside working hours)."""
         return self.headcount - self.free
 
-    def serve(self, work_days: float) -> simpy.Event:
-        """Ask for ``work_days`` of work; the returned event fires when it is done."""
+    def serve(self, work_days: float) -> Job:
+        """Ask for ``work_days`` of work; the returned job fires when it is done."""
         env = self.env
         row = len(self._jobs)
         self._jobs.add((self.number, env.now, NOT_YET, NOT_YET, work_days))
-        done = simpy.Event(env)
+        done = Job(env)
         if self.free:
             self.free -= 1
             self._start(done, row, work_days)
@@ -83,14 +91,15 @@ class StaffRole:
             self.queue.append((done, row, work_days))
         return done
 
-    def _start(self, done: simpy.Event, row: int, work: float) -> None:
+    def _start(self, done: Job, row: int, work: float) -> None:
         env = self.env
         now = env.now
         if work > 0.0:
-            self._t_start[row] = self.calendar.next_open(now)
+            start = self.calendar.next_open(now)
             end = self.calendar.advance(now, work)
         else:
-            self._t_start[row] = end = now
+            start = end = now
+        done.t_start = self._t_start[row] = start
         self._t_end[row] = end
         # schedule the completion directly (what Timeout does in its constructor), so the
         # event a process already waits on becomes the job's completion
