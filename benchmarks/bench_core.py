@@ -99,12 +99,14 @@ def skeleton(counts: dict, capacities: dict, seed: int = 1) -> float:
 
 def replication_peak_rss_mb(scenario_file: str) -> float:
     """Peak memory of one replication, measured in a child process of its own."""
+    # VmHWM, not getrusage's ru_maxrss: the latter survives exec and would report the parent's peak
     code = (
-        "import resource, sys; from pathlib import Path;"
+        "import re, sys; from pathlib import Path;"
         "from twin.scenario.loader import load; from twin.scenario.schema import Scenario;"
         "from twin.experiments.replicate import run_one;"
         "run_one(load(Scenario, Path(sys.argv[1])), 0);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "status = Path('/proc/self/status').read_text();"
+        "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, scenario_file], capture_output=True, text=True, check=True

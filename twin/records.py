@@ -44,8 +44,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("t_settled", F),
         ("written_off", B),
     ),
-    # one row per job of a staff role: when asked for, when work began, when done; work in days.
-    # A job still waiting at the horizon has no t_start or t_end (NaN).
+    # one row per job of a staff role, added when work is assigned: when asked for, when work
+    # began, when done; work in days. Jobs still waiting at the horizon are added when the run
+    # is collected, with no t_start or t_end (NaN).
     "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F), ("work_days", F)),
 }
 
@@ -77,31 +78,42 @@ _TYPECODES = {F: "d", INT: "q", B: "b", S: "q"}
 class ColumnTable:
     """A table that grows row by row, stored column by column in typed arrays.
 
-    Eight bytes a value and no boxed Python objects, so recording stays cheap and linear in volume
-    and the DataFrame at the end is a copy of the buffers. Components bind the columns'
-    ``append`` methods once (``appenders``) and call them in the hot loop.
+    Rows are appended as tuples to a short buffer (the cheapest thing a hot loop can do) and moved
+    into one typed array per column every ``CHUNK`` rows: eight bytes a value and no boxed Python
+    objects, so memory and time stay linear in volume and the DataFrame at the end is a copy of
+    the buffers. A hot loop may bind ``rows.append`` once and call :meth:`flush_if_full` after.
     """
+
+    CHUNK = 4096
 
     def __init__(self, columns: tuple[tuple[str, str], ...]) -> None:
         self.spec = columns
         self.columns = [array(_TYPECODES[dtype]) for _, dtype in columns]
+        self.rows: list[tuple] = []
 
     def __len__(self) -> int:
-        return len(self.columns[0])
-
-    def appenders(self) -> tuple:
-        """The columns' bound ``append`` methods, for the hot loop."""
-        return tuple(column.append for column in self.columns)
+        return len(self.columns[0]) + len(self.rows)
 
     def add(self, row: tuple) -> None:
         """Append one row (values in column order)."""
-        for column, value in zip(self.columns, row, strict=True):
-            column.append(value)
+        rows = self.rows
+        rows.append(row)
+        if len(rows) >= self.CHUNK:
+            self.flush()
 
-    def column(self, name: str) -> array:
-        return self.columns[[n for n, _ in self.spec].index(name)]
+    def flush_if_full(self) -> None:
+        if len(self.rows) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the buffered rows into the column arrays."""
+        if self.rows:
+            for column, values in zip(self.columns, zip(*self.rows, strict=True), strict=True):
+                column.extend(values)
+            self.rows.clear()  # clear, not rebind: hot loops hold rows.append
 
     def frame(self) -> pd.DataFrame:
+        self.flush()
         data = {}
         for (name, dtype), column in zip(self.spec, self.columns, strict=True):
             values = np.frombuffer(column, dtype=np.dtype(column.typecode)).copy()

@@ -139,7 +139,6 @@ class Stock:
         ]
         self._purchases = recorder.purchases
         self._stock_changes = recorder.stock_changes
-        self._record_change = recorder.stock_changes.appenders()
         self.on_fill = on_fill
         self.units_received = 0
 
@@ -158,7 +157,8 @@ class Stock:
         trigger = self.review_trigger
         price = self.catalogue.price
         cost = self.catalogue.unit_cost
-        at_t, at_sku, at_on_hand, at_backlog = self._record_change
+        changes = self._stock_changes
+        record = changes.rows.append
         units = filled = waiting = lost = filled_lines = 0
         value = revenue = cogs = 0.0
         for sku, quantity in zip(skus, quantities, strict=True):
@@ -180,25 +180,17 @@ class Stock:
                     self.backlogs[sku].append([order, short, got > 0])
                     self.backlog_units[sku] += short
                     waiting += short
-                    at_t(t)
-                    at_sku(sku)
-                    at_on_hand(-got)
-                    at_backlog(short)
+                    record((t, sku, -got, short))
                 else:
                     lost += short
                     if got:
-                        at_t(t)
-                        at_sku(sku)
-                        at_on_hand(-got)
-                        at_backlog(0)
+                        record((t, sku, -got, 0))
             else:
-                at_t(t)
-                at_sku(sku)
-                at_on_hand(-got)
-                at_backlog(0)
+                record((t, sku, -got, 0))
             # continuous review, asking the policy only when the position may call for an order
             if on_hand[sku] + self.on_order[sku] - self.backlog_units[sku] <= trigger[sku]:
                 self.review(sku)
+        changes.flush_if_full()
         order.lines = len(skus)
         order.units = units
         order.value = value

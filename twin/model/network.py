@@ -97,6 +97,8 @@ def collect(network: Network, replication: int) -> RunResult:
     """The replication's tables and end state, for KPIs, daily levels and conservation checks."""
     scenario = network.scenario
     run = scenario.run
+    for role in network.roles.values():
+        role.record_waiting()
     tables = network.recorder.frames(list(network.roles))
     tables["orders"] = orders_frame(network.fulfilment.orders)
     roles = {}

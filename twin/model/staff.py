@@ -45,9 +45,8 @@ class StaffRole:
     """``headcount`` people of one role sharing a FIFO queue.
 
     ``serve(work_days)`` returns an event that fires when the job is done; a process simply
-    ``yield``s it. Each job is a row of ``recorder.staff_jobs``, added when asked for and
-    completed in place, so a job still waiting at the horizon has ``t_start`` and ``t_end``
-    missing (NaN).
+    ``yield``s it. Each job becomes a row of ``recorder.staff_jobs`` when work is assigned;
+    :meth:`record_waiting` adds the jobs still queued when the run ends.
     """
 
     def __init__(
@@ -67,11 +66,8 @@ class StaffRole:
         self.headcount = headcount
         self.calendar = calendar
         self.free = headcount
-        self.queue: deque[tuple[Job, int, float]] = deque()
-        jobs = recorder.staff_jobs
-        self._jobs = jobs
-        self._t_start = jobs.column("t_start")
-        self._t_end = jobs.column("t_end")
+        self.queue: deque[tuple[Job, float, float]] = deque()
+        self._jobs = recorder.staff_jobs
 
     @property
     def busy(self) -> int:
@@ -81,17 +77,20 @@ class StaffRole:
     def serve(self, work_days: float) -> Job:
         """Ask for ``work_days`` of work; the returned job fires when it is done."""
         env = self.env
-        row = len(self._jobs)
-        self._jobs.add((self.number, env.now, NOT_YET, NOT_YET, work_days))
         done = Job(env)
         if self.free:
             self.free -= 1
-            self._start(done, row, work_days)
+            self._start(done, env.now, work_days)
         else:
-            self.queue.append((done, row, work_days))
+            self.queue.append((done, env.now, work_days))
         return done
 
-    def _start(self, done: Job, row: int, work: float) -> None:
+    def record_waiting(self) -> None:
+        """Add the jobs still waiting for a person to the staff-jobs table (no start, no end)."""
+        for _, t_request, work in self.queue:
+            self._jobs.add((self.number, t_request, NOT_YET, NOT_YET, work))
+
+    def _start(self, done: Job, t_request: float, work: float) -> None:
         env = self.env
         now = env.now
         if work > 0.0:
@@ -99,8 +98,8 @@ class StaffRole:
             end = self.calendar.advance(now, work)
         else:
             start = end = now
-        done.t_start = self._t_start[row] = start
-        self._t_end[row] = end
+        done.t_start = start
+        self._jobs.add((self.number, t_request, start, end, work))
         # schedule the completion directly (what Timeout does in its constructor), so the
         # event a process already waits on becomes the job's completion
         done._ok = True
