@@ -1,6 +1,7 @@
 """Key performance indicators: pure functions of one replication's tables.
 
-Every KPI is measured over the window [warm-up, horizon]: flows (orders, revenue, costs) count
+Every KPI is measured over the window [warm-up, horizon) (SimPy runs events before the horizon,
+not at it): flows (orders, revenue, costs) count
 events inside it, levels (stock, backlog, receivables) are time-averaged over it. Definitions are
 in ``docs/kpis.md``; ``KPI_UNITS`` gives each one's unit. KPIs can be recomputed from saved
 tables without re-simulating.

@@ -34,7 +34,7 @@ def step_integral(
 def window_mean(
     times: np.ndarray, deltas: np.ndarray, initial: float, start: float, end: float
 ) -> float:
-    """Time-average of the level over [start, end] (level units)."""
+    """Time-average of the level over [start, end) (level units)."""
     a, b = step_integral(times, deltas, initial, np.array([start, end]))
     return float((b - a) / (end - start))
 

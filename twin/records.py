@@ -19,7 +19,8 @@ F, INT, B, S = "float64", "int64", "bool", "object"
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # one row per purchase order; t_receipt may lie beyond the horizon (not yet received)
     "purchases": (("sku", INT), ("t_order", F), ("quantity", INT), ("t_receipt", F)),
-    # one row per change of on-hand stock or backlog of a SKU, in time order (units)
+    # one row per change of a SKU's free stock (on hand, not allocated) or backlog, in time
+    # order (units)
     "stock_changes": (("t", F), ("sku", INT), ("on_hand_delta", INT), ("backlog_delta", INT)),
     # one row per shipment dispatched (t_delivered may lie beyond the horizon); revenue at the
     # order price, cogs at unit cost (currency)

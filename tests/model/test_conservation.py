@@ -83,7 +83,7 @@ def check_stock(result: RunResult) -> None:
     np.testing.assert_array_equal(initial + received, allocated + final_on_hand)
 
     state = result.final_state
-    assert state["on_hand_units"] == final_on_hand.sum()
+    assert state["free_units"] == final_on_hand.sum()
     assert state["backlog_units"] == final_backlog.sum()
     assert state["units_received"] == received.sum()
     assert state["on_order_units"] == on_order.sum()
@@ -145,13 +145,13 @@ def check_orders(result: RunResult, backorder: bool, ship_complete: bool) -> Non
         (orders["units"] - orders["units_lost"] - shipped).sum() - state["backlog_units"]
     )
     assert reserved >= 0
-    assert initial + state["units_received"] == shipped_total + reserved + state["on_hand_units"]
+    assert initial + state["units_received"] == shipped_total + reserved + state["free_units"]
     # the physical stock the inventory KPIs average (receipts in, shipments out) ends at
     # free + reserved, and never drops below zero
     _, p_units, _ = physical_stock_steps(result)
     physical = initial + np.cumsum(p_units)
     assert (physical >= 0).all()
-    assert (physical[-1] if physical.size else initial) == state["on_hand_units"] + reserved
+    assert (physical[-1] if physical.size else initial) == state["free_units"] + reserved
 
     # Orders: created = completed + open + lost entirely, the three defined independently.
     done = orders["units_delivered"] + orders["units_lost"]

@@ -143,7 +143,7 @@ def test_order_desk_and_warehouse_work_only_in_office_hours(tiny):
             "backlog_delta": [0, 0, 0, 0],
         },
     )
-    assert result.final_state["on_hand_units"] == 5
+    assert result.final_state["free_units"] == 5
     assert result.final_state["open_receivables"] == 0.0
 
 
@@ -277,7 +277,7 @@ def test_backorders_are_filled_fifo_when_the_purchase_order_arrives(tiny, mode, 
     )
     assert result.final_state == pytest.approx(
         {
-            "on_hand_units": 3,
+            "free_units": 3,
             "on_order_units": 0,
             "backlog_units": 0,
             "units_received": 10,
@@ -294,7 +294,7 @@ def test_ship_complete_holds_an_order_that_is_still_short_at_the_horizon(tiny):
     # A left on day 4; B has 3 of its 5 units reserved and waits for the day-5 receipt
     assert result.tables["shipments"]["order_id"].tolist() == [0]
     assert result.final_state["backlog_units"] == 2
-    assert result.final_state["on_hand_units"] == 0
+    assert result.final_state["free_units"] == 0
     assert result.final_state["on_order_units"] == 5
 
 
@@ -527,7 +527,7 @@ def test_the_tiny_example_scenario_runs_as_its_comments_say(load_scenario):
     )
     assert result.final_state == pytest.approx(
         {
-            "on_hand_units": 6,
+            "free_units": 6,
             "on_order_units": 0,
             "backlog_units": 0,
             "units_received": 8,

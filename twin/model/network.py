@@ -125,7 +125,7 @@ def collect(network: Network, replication: int) -> RunResult:
         }
     stock = network.stock
     final_state = {
-        "on_hand_units": float(sum(stock.on_hand)),
+        "free_units": float(sum(stock.on_hand)),
         "on_order_units": float(sum(stock.on_order)),
         "backlog_units": float(sum(stock.backlog_units)),
         "units_received": float(stock.units_received),

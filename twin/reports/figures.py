@@ -341,7 +341,7 @@ def inventory_backlog_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
     origin = _day_origin(daily)
     figure, (top, bottom) = _new_figure(nrows=2, sharex=True)
     panels = (
-        (top, "on_hand_units", "On-hand inventory (units)"),
+        (top, "on_hand_units", "Stock in warehouse (units)"),
         (bottom, "backlog_units", "Backlog (units)"),
     )
     for ax, column, ylabel in panels:
@@ -349,7 +349,9 @@ def inventory_backlog_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
         _plot_series(ax, daily, column, origin)
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
-    top.set_title("On-hand inventory and backlog (daily time-weighted means, all SKUs)", loc="left")
+    top.set_title(
+        "Stock in the warehouse and backlog (daily time-weighted means, all SKUs)", loc="left"
+    )
     _date_axis(bottom)
     _legend_in_headroom(top)
     return figure
