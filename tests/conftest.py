@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
+
+# Property tests draw their examples from a fixed seed, so every run checks the same cases.
+settings.register_profile("twin", derandomize=True, print_blob=True)
+settings.load_profile("twin")
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"

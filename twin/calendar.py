@@ -35,6 +35,11 @@ MAX_DAYS = 100 * 366
 HOURS_PER_DAY = 24.0
 
 
+# Work that differs from an interval boundary by less than this (days, ~0.1 microsecond) is taken
+# to end at the boundary; it absorbs floating-point rounding of cumulative working time.
+_SNAP_DAYS = 1e-12
+
+
 class WorkCalendar:
     """Working time of a staff role: which clock intervals (days since the start) are working time.
 
@@ -214,6 +219,10 @@ class WorkCalendar:
         # Searching from `first` on, so that work too small to change `target` in floating
         # point still waits for the opening when the calendar is closed at t.
         j = bisect_left(cumulative, target, first + 1) - 1
+        if j > first and target - cumulative[j] <= _SNAP_DAYS:
+            # Rounding in `target` left a sliver of work for the next opening: the work really
+            # ends at the previous closing time.
+            return max(self._ends[j - 1], t)
         done = starts[j] + (target - cumulative[j])
         return done if done > t else t  # rounding when t is open and the work is that tiny
 

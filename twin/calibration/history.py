@@ -1,0 +1,528 @@
+"""The canonical history schema: the tables calibration reads, as data, and casting frames to it.
+
+Every source (an ERP export, a CRM database) is mapped onto the same canonical tables, so that the
+quality checks and the fits never see a source's own column names, codes or units. The schema is
+the dict :data:`TABLES` of :class:`Table` specs; ``docs/history-schema.md`` is generated from it by
+:func:`schema_markdown`.
+
+Conventions
+-----------
+- Timestamps (dtype ``datetime``) are naive ``datetime64[ns]`` in the local time of the source; a
+  date-only value is midnight. Dates (dtype ``date``) are ``datetime64[ns]`` at midnight.
+- Money is in the source currency, quantities in units (the SKU's unit of sale), durations in days.
+- ``string`` columns are pandas ``string`` dtype, ``int`` nullable ``Int64``, ``float`` ``float64``
+  (NaN for missing), ``bool`` nullable ``boolean``.
+- A *required* column must be present (it may hold missing values unless it is part of the key); an
+  optional one is added, all missing, when absent. Key columns may not hold missing values.
+
+Only ``orders`` and ``order_lines`` are required tables; the others refine the fits when present.
+:func:`conform` casts a frame to a table's spec; it never drops a row: a value that cannot be cast
+is an :class:`~twin.errors.InputError` naming the table, the column and the first bad row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import InputError
+
+Dtype = Literal["string", "int", "float", "datetime", "date", "bool"]
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table.
+
+    Parameters
+    ----------
+    name : str
+        Canonical column name.
+    dtype : {"string", "int", "float", "datetime", "date", "bool"}
+        Canonical type (see the module docstring for the pandas dtype of each).
+    unit : str
+        Unit of the values, e.g. ``"source currency"``, ``"units"``, ``"local time"``; ``""`` for
+        identifiers and labels.
+    required : bool
+        Whether a mapping must provide the column.
+    description : str
+        What the column holds, for the schema document.
+    values : tuple of str, optional
+        The allowed values of a string column; empty when any value is allowed.
+    """
+
+    name: str
+    dtype: Dtype
+    unit: str
+    required: bool
+    description: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table: its columns, its key and whether calibration needs it."""
+
+    name: str
+    system: Literal["ERP", "CRM"]
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = False
+
+    def column(self, name: str) -> Column:
+        """The column called `name`; KeyError when there is none."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in schema order."""
+        return tuple(column.name for column in self.columns)
+
+
+def _req(name: str, dtype: Dtype, unit: str, description: str, values: tuple[str, ...] = ()):
+    return Column(name, dtype, unit, True, description, values)
+
+
+def _opt(name: str, dtype: Dtype, unit: str, description: str, values: tuple[str, ...] = ()):
+    return Column(name, dtype, unit, False, description, values)
+
+
+MONEY = "source currency"
+LOCAL = "local time"
+
+ORDER_STATUSES = (
+    "placed",
+    "approved",
+    "invoiced",
+    "processing",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "unavailable",
+    "returned",
+)
+LINE_STATUSES = ("ordered", "cancelled", "returned")
+
+_TABLES = (
+    Table(
+        "products",
+        "ERP",
+        "Sellable items.",
+        ("sku",),
+        (
+            _req("sku", "string", "", "Stock-keeping unit, the product identifier."),
+            _opt("name", "string", "", "Product name or description."),
+            _opt("category", "string", "", "Product category or department."),
+            _opt("supplier_id", "string", "", "Main supplier."),
+            _opt("unit_cost", "float", MONEY, "Purchase or production cost per unit."),
+            _opt("list_price", "float", MONEY, "List price per unit."),
+            _opt("weight_kg", "float", "kg", "Shipping weight per unit."),
+            _opt("volume_l", "float", "litre", "Shipping volume per unit."),
+        ),
+    ),
+    Table(
+        "customers",
+        "ERP",
+        "Buyers: one row per person or company that orders.",
+        ("customer_id",),
+        (
+            _req("customer_id", "string", "", "Customer identifier, as in orders.customer_id."),
+            _opt("name", "string", "", "Customer name."),
+            _opt("segment", "string", "", "Segment or customer class."),
+            _opt("city", "string", "", "City."),
+            _opt("region", "string", "", "State, county or region."),
+            _opt("postal_code", "string", "", "Postal code (a string: leading zeros matter)."),
+            _opt("country", "string", "", "Country."),
+            _opt("created_at", "datetime", LOCAL, "When the customer was created."),
+        ),
+    ),
+    Table(
+        "orders",
+        "ERP",
+        "Customer orders (sales orders, webshop orders, invoices of a cash sale).",
+        ("order_id",),
+        (
+            _req("order_id", "string", "", "Order identifier."),
+            _req("customer_id", "string", "", "Who ordered; missing for anonymous orders."),
+            _req("ordered_at", "datetime", LOCAL, "When the order was placed."),
+            _req(
+                "promised_at",
+                "datetime",
+                LOCAL,
+                "Promised delivery time; a date-only promise is at 00:00, so compare by date.",
+            ),
+            _req("shipped_at", "datetime", LOCAL, "When the order left the warehouse."),
+            _opt("delivered_at", "datetime", LOCAL, "When the customer received the order."),
+            _req("status", "string", "", "Last known status.", ORDER_STATUSES),
+            _opt("approved_at", "datetime", LOCAL, "When the order was approved or paid."),
+            _opt("channel", "string", "", "Sales channel."),
+            _opt("country", "string", "", "Destination country."),
+        ),
+        required=True,
+    ),
+    Table(
+        "order_lines",
+        "ERP",
+        "Lines of the orders: what was ordered, how many and at what price.",
+        ("order_id", "line_no"),
+        (
+            _req("order_id", "string", "", "The order, as in orders.order_id."),
+            _req("line_no", "int", "", "Line number within the order, from 1."),
+            _req("sku", "string", "", "The product, as in products.sku."),
+            _req(
+                "quantity",
+                "float",
+                "units",
+                "Quantity, with the source's sign (cancelled and returned lines may be negative).",
+            ),
+            _req("unit_price", "float", f"{MONEY} per unit", "Price per unit before discount."),
+            _opt("discount", "float", MONEY, "Discount on the whole line (positive)."),
+            _opt("freight", "float", MONEY, "Freight charged for the line."),
+            _req("status", "string", "", "Line status.", LINE_STATUSES),
+        ),
+        required=True,
+    ),
+    Table(
+        "invoices",
+        "ERP",
+        "Accounts-receivable invoices.",
+        ("invoice_id",),
+        (
+            _req("invoice_id", "string", "", "Invoice identifier."),
+            _opt("order_id", "string", "", "The invoiced order."),
+            _req("customer_id", "string", "", "Who is invoiced."),
+            _req("issued_at", "datetime", LOCAL, "Invoice date."),
+            _opt("due_date", "date", LOCAL, "Payment due date."),
+            _req("amount", "float", MONEY, "Invoice total."),
+            _opt("currency", "string", "", "ISO 4217 currency code."),
+            _opt("disputed", "bool", "", "Whether the customer disputed the invoice."),
+        ),
+    ),
+    Table(
+        "payments",
+        "ERP",
+        "Money received, one row per payment (an order or invoice may have several).",
+        ("payment_id",),
+        (
+            _req("payment_id", "string", "", "Payment identifier."),
+            _opt("order_id", "string", "", "The order paid for."),
+            _opt("invoice_id", "string", "", "The invoice settled."),
+            _opt("customer_id", "string", "", "Who paid."),
+            _opt("paid_at", "datetime", LOCAL, "When the money was received."),
+            _req("amount", "float", MONEY, "Amount paid."),
+            _opt("method", "string", "", "Payment method, e.g. credit_card, transfer."),
+            _opt("instalments", "int", "", "Number of instalments."),
+        ),
+    ),
+    Table(
+        "purchase_orders",
+        "ERP",
+        "Replenishment orders to suppliers, one row per PO line.",
+        ("po_id", "sku"),
+        (
+            _req("po_id", "string", "", "Purchase-order identifier."),
+            _req("sku", "string", "", "The product ordered."),
+            _opt("supplier_id", "string", "", "The supplier."),
+            _req("quantity", "float", "units", "Quantity ordered."),
+            _opt("unit_cost", "float", f"{MONEY} per unit", "Agreed cost per unit."),
+            _req("ordered_at", "datetime", LOCAL, "When the PO was placed."),
+            _opt("expected_at", "datetime", LOCAL, "Confirmed arrival time."),
+            _opt("received_at", "datetime", LOCAL, "When the goods arrived."),
+            _opt("received_quantity", "float", "units", "Quantity received."),
+        ),
+    ),
+    Table(
+        "inventory_snapshots",
+        "ERP",
+        "Stock levels counted or reported at given dates.",
+        ("snapshot_date", "location", "sku"),
+        (
+            _req("snapshot_date", "date", LOCAL, "Date of the count (end of day)."),
+            _req("location", "string", "", "Warehouse or store."),
+            _req("sku", "string", "", "The product."),
+            _req("on_hand", "float", "units", "Physical stock."),
+            _opt("on_order", "float", "units", "Open purchase quantity."),
+            _opt("backordered", "float", "units", "Unfilled customer demand."),
+        ),
+    ),
+    Table(
+        "accounts",
+        "CRM",
+        "Business accounts (companies) in the CRM.",
+        ("account_id",),
+        (
+            _req("account_id", "string", "", "Account identifier."),
+            _opt("name", "string", "", "Account name."),
+            _opt("customer_id", "string", "", "The ERP customer, when linked."),
+            _opt("sector", "string", "", "Industry sector."),
+            _opt("region", "string", "", "Region or office."),
+            _opt("employees", "int", "people", "Head count."),
+            _opt("annual_revenue", "float", MONEY, "Annual revenue."),
+        ),
+    ),
+    Table(
+        "opportunities",
+        "CRM",
+        "Sales pipeline: one row per opportunity.",
+        ("opportunity_id",),
+        (
+            _req("opportunity_id", "string", "", "Opportunity identifier."),
+            _opt("account_id", "string", "", "The account."),
+            _opt("product", "string", "", "Product or product line offered."),
+            _opt("owner", "string", "", "Sales agent."),
+            _req("stage", "string", "", "Pipeline stage, e.g. Prospecting, Engaging, Won, Lost."),
+            _opt("created_at", "datetime", LOCAL, "When the opportunity was opened or engaged."),
+            _opt("closed_at", "datetime", LOCAL, "When it was won or lost."),
+            _opt("amount", "float", MONEY, "Expected or closed deal value."),
+        ),
+    ),
+    Table(
+        "tickets",
+        "CRM",
+        "Customer-service tickets, complaints and reviews.",
+        ("ticket_id",),
+        (
+            _req("ticket_id", "string", "", "Ticket identifier."),
+            _opt("customer_id", "string", "", "The customer."),
+            _opt("order_id", "string", "", "The order concerned."),
+            _req("opened_at", "datetime", LOCAL, "When the ticket was opened."),
+            _opt("closed_at", "datetime", LOCAL, "When it was resolved."),
+            _opt("category", "string", "", "Reason or category."),
+            _opt("score", "float", "", "Satisfaction score, on the source's scale."),
+        ),
+    ),
+    Table(
+        "promotions",
+        "CRM",
+        "Promotions, campaigns and price actions.",
+        ("promotion_id",),
+        (
+            _req("promotion_id", "string", "", "Promotion identifier."),
+            _opt("sku", "string", "", "The product promoted; missing for a whole-range action."),
+            _opt("kind", "string", "", "Kind, e.g. display, mailer, coupon, voucher, price."),
+            _req("starts_on", "date", LOCAL, "First day."),
+            _opt("ends_on", "date", LOCAL, "Last day (inclusive)."),
+            _opt("discount_fraction", "float", "fraction", "Price reduction, 0.1 = 10 %."),
+            _opt("location", "string", "", "Store or region."),
+        ),
+    ),
+)
+
+TABLES: dict[str, Table] = {table.name: table for table in _TABLES}
+"""The canonical tables by name, ERP tables first."""
+
+
+def conform(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Cast `frame` to the spec of canonical table `table_name`.
+
+    Parameters
+    ----------
+    table_name : str
+        A key of :data:`TABLES`.
+    frame : pandas.DataFrame
+        Columns named after canonical columns, holding strings, numbers or timestamps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with every column of the spec, in spec order, cast to its dtype, with a fresh
+        ``0..n-1`` index and as many rows as `frame`; absent optional columns are all missing.
+
+    Raises
+    ------
+    InputError
+        `table_name` is unknown; a required column is missing; a column is not in the spec; a value
+        cannot be cast, is not among a column's allowed values, or is missing from a key column.
+    """
+    if table_name not in TABLES:
+        raise InputError(
+            f"unknown canonical table '{table_name}'; expected one of: {', '.join(TABLES)}"
+        )
+    table = TABLES[table_name]
+    unknown = [str(name) for name in frame.columns if name not in table.names]
+    if unknown:
+        raise InputError(
+            f"table {table_name}: column(s) {', '.join(unknown)} are not in the canonical schema; "
+            f"its columns are: {', '.join(table.names)}"
+        )
+    frame = frame.reset_index(drop=True)
+    out: dict[str, pd.Series] = {}
+    for column in table.columns:
+        if column.name not in frame.columns:
+            if column.required:
+                raise InputError(
+                    f"table {table_name}: required column '{column.name}' is missing "
+                    f"({column.description})"
+                )
+            out[column.name] = _empty(column.dtype, len(frame))
+            continue
+        out[column.name] = _cast(table_name, column, frame[column.name])
+        if column.name in table.key:
+            _check_no_missing(table_name, column.name, out[column.name])
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _empty(dtype: Dtype, n: int) -> pd.Series:
+    return pd.Series([None] * n, dtype=_PANDAS_DTYPE[dtype])
+
+
+_PANDAS_DTYPE = {
+    "string": "string",
+    "int": "Int64",
+    "float": "float64",
+    "datetime": "datetime64[ns]",
+    "date": "datetime64[ns]",
+    "bool": "boolean",
+}
+
+
+def _missing(series: pd.Series) -> np.ndarray:
+    """Missing values: NA, NaN, None, NaT and blank strings."""
+    missing = series.isna().to_numpy()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        missing = missing | blank
+    return missing
+
+
+def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
+    missing = _missing(series)
+    series = series.reset_index(drop=True)
+    if column.dtype == "string":
+        result = _to_string(series)
+        result[missing] = pd.NA
+        bad = ~missing
+        if column.values:
+            bad = bad & ~result.isin(column.values).to_numpy(dtype=bool)
+            _report(table_name, column, series, bad, f"one of: {', '.join(column.values)}")
+        return result
+    if column.dtype in ("int", "float"):
+        numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
+        numbers = numbers.astype("float64")
+        _report(table_name, column, series, ~missing & numbers.isna().to_numpy(), "a number")
+        if column.dtype == "float":
+            return numbers
+        fractional = ~missing & (numbers.to_numpy() % 1 != 0)
+        _report(table_name, column, series, fractional, "a whole number")
+        return numbers.astype("Int64")
+    if column.dtype in ("datetime", "date"):
+        stamps = _to_datetime(series.where(~missing, None))
+        _report(table_name, column, series, ~missing & stamps.isna().to_numpy(), "a date/time")
+        if column.dtype == "date":
+            timed = ~missing & (stamps != stamps.dt.normalize()).to_numpy(dtype=bool)
+            _report(table_name, column, series, timed, "a date without a time of day")
+        return stamps
+    # bool
+    text = series.astype("string").str.strip().str.lower()
+    truth = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    truth[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
+    truth[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
+    _report(table_name, column, series, ~missing & truth.isna().to_numpy(), "true or false")
+    return truth
+
+
+def _to_string(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(series.dtype):
+        # Integral ids read as floats (a SQL REAL, a number column with gaps) print without '.0'.
+        values = series.to_numpy()
+        finite = np.isfinite(values)
+        if np.all(values[finite] % 1 == 0):
+            text = pd.Series(
+                [str(int(v)) if ok else None for v, ok in zip(values, finite, strict=True)]
+            )
+            return text.astype("string")
+    return series.astype("string").str.strip()
+
+
+def _to_datetime(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        # Keep the wall-clock time of the source: the schema's times are local and naive.
+        return series.dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype("datetime64[ns]")
+    # ISO 8601 only: guessing day-first or month-first would be a silent error; other layouts
+    # need a parse format in the mapping file.
+    text = series.astype("string").str.strip()
+    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_localize(None)
+    return stamps.astype("datetime64[ns]")
+
+
+def _report(
+    table_name: str, column: Column, series: pd.Series, bad: np.ndarray, expected: str
+) -> None:
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    count = int(bad.sum())
+    raise InputError(
+        f"table {table_name}, column {column.name}: row {first} holds {series.iloc[first]!r}, "
+        f"which is not {expected} ({count} bad value{'' if count == 1 else 's'} in all; rows "
+        "count from 0 in the order read)"
+    )
+
+
+def _check_no_missing(table_name: str, name: str, series: pd.Series) -> None:
+    missing = series.isna().to_numpy()
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f"table {table_name}, column {name}: row {first} is missing a value, but {name} is "
+            f"part of the key ({int(missing.sum())} missing in all; rows count from 0 in the "
+            "order read)"
+        )
+
+
+def schema_markdown() -> str:
+    """The schema as a Markdown document: the text of ``docs/history-schema.md``."""
+    lines = [
+        "# Canonical history schema",
+        "",
+        "<!-- Generated by twin.calibration.history.schema_markdown(); do not edit by hand. -->",
+        "",
+        "Calibration maps every ERP/CRM source onto these tables (see `calibration/mappings/`).",
+        "Only `orders` and `order_lines` are required; the other tables refine the fits.",
+        "",
+        "- Timestamps (`datetime`) are naive, in the local time of the source; a date-only value",
+        "  is midnight. `date` columns hold midnight timestamps.",
+        "- Money is in the source currency; quantities are in units (the SKU's unit of sale).",
+        "- A *required* column must be mapped, but may hold missing values unless it is in the",
+        "  key; an optional column that is not mapped is all missing. Key columns never hold",
+        "  missing values. No row is ever dropped: a value that cannot be cast is an error.",
+        "",
+    ]
+    for system in ("ERP", "CRM"):
+        lines += [f"## {system} tables", ""]
+        for table in _TABLES:
+            if table.system != system:
+                continue
+            needed = " (required table)" if table.required else ""
+            lines += [
+                f"### `{table.name}`{needed}",
+                "",
+                table.description,
+                f"Key: {', '.join(f'`{k}`' for k in table.key)}.",
+                "",
+                "| column | type | unit | required | description |",
+                "|---|---|---|---|---|",
+            ]
+            for column in table.columns:
+                text = column.description
+                if column.values:
+                    text += " Values: " + ", ".join(f"`{v}`" for v in column.values) + "."
+                unit = column.unit or "–"
+                required = "yes" if column.required else "no"
+                lines.append(f"| `{column.name}` | {column.dtype} | {unit} | {required} | {text} |")
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,418 @@
+"""Read raw source tables, with provenance, from files or a SQL database.
+
+Two kinds of source:
+
+- a folder of files, read by :func:`read_files`: CSV (``.csv``, ``.tsv``, ``.txt``), Excel
+  (``.xlsx``, through openpyxl) or Parquet. One table may span several files (monthly exports,
+  ``products.part1of2.csv`` parts); they are concatenated in name order and must share a header;
+- a SQL database, read by :func:`read_sql` from a SQLAlchemy URL (``sqlite:///history.db``; a
+  plain path to a ``.db``/``.sqlite`` file means SQLite), one table or query per canonical table.
+
+CSV files are read with every column as text, so identifiers keep their leading zeros and casting
+is left to :func:`twin.calibration.history.conform`. Empty fields and ``NA`` are missing.
+
+The encoding, unless given, is the first that decodes the whole file strictly, in this order:
+UTF-8 (a BOM is dropped), GB18030 (a superset of GBK and GB2312), Latin-1 (which decodes
+anything). The order is a trade-off: GB18030 also decodes many Latin-1 byte pairs (``Größe``
+becomes CJK text), so a Latin-1 file whose accented letters are all followed by letters is read
+as GB18030; check the reported encoding and give ``encoding`` when it is wrong.
+
+The delimiter, unless given, is whichever of ``,``, ``;``, tab and ``|`` occurs most often outside
+quotes in the header line. A decimal comma is not applied when reading (the columns are text);
+:func:`to_number_text` converts the columns a mapping declares numeric.
+
+Every result is a :class:`RawTable`: the frame plus one :class:`Provenance` per file or query
+(file, SHA-256, rows, encoding, delimiter), for the run manifest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from twin.errors import InputError
+
+ENCODINGS = ("utf-8", "gb18030", "latin-1")
+"""Encodings tried in turn when a CSV file's encoding is not given."""
+
+DELIMITERS = (",", ";", "\t", "|")
+"""Delimiters recognised when a CSV file's delimiter is not given."""
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+_NA_VALUES = ["", "NA"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where some rows of a raw table came from.
+
+    Parameters
+    ----------
+    source : str
+        The file path, or ``<url> table <name>`` / ``<url> query`` for a database.
+    rows : int
+        Data rows read from it (header excluded).
+    sha256 : str or None
+        Hex SHA-256 of the file's bytes; None for a database.
+    encoding : str or None
+        Text encoding used (``utf-8-sig`` when the file had a BOM); None for binary formats.
+    delimiter : str or None
+        CSV delimiter used; None for other formats.
+    """
+
+    source: str
+    rows: int
+    sha256: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table as read, before mapping: the frame and where its rows came from."""
+
+    name: str
+    frame: pd.DataFrame
+    provenance: tuple[Provenance, ...]
+
+    @property
+    def rows(self) -> int:
+        """Number of rows read."""
+        return len(self.frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+
+
+def find_files(folder: Path | str, patterns: str | Sequence[str], *, name: str) -> list[Path]:
+    """Files in `folder` matching any of the glob `patterns`, in name order, without repeats.
+
+    Raises
+    ------
+    InputError
+        `folder` is not a folder, or no file matches.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"table {name}: source folder not found: {root}")
+    patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+    found = sorted(
+        {path for pattern in patterns for path in root.glob(pattern) if path.is_file()},
+        key=lambda path: path.relative_to(root).as_posix(),
+    )
+    if not found:
+        raise InputError(
+            f"table {name}: no file in {root} matches {' or '.join(repr(p) for p in patterns)}"
+        )
+    return found
+
+
+def read_files(
+    paths: Sequence[Path | str],
+    *,
+    name: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int = 0,
+) -> RawTable:
+    """Read one raw table from one or more files, concatenated in the given order.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        The files; the format follows each suffix. See :func:`find_files`.
+    name : str
+        The table's name, for messages.
+    encoding, delimiter : str, optional
+        Fix the CSV encoding or delimiter instead of detecting them.
+    sheet : str or int
+        Excel sheet name or 0-based index.
+
+    Returns
+    -------
+    RawTable
+        All rows of all files; the index runs 0..n-1 over the files in order.
+
+    Raises
+    ------
+    InputError
+        A file is missing, empty, undecodable in the given encoding or unreadable, or its header
+        differs from the first file's.
+    """
+    if not paths:
+        raise InputError(f"table {name}: no files given")
+    frames: list[pd.DataFrame] = []
+    provenance: list[Provenance] = []
+    for path in map(Path, paths):
+        frame, prov = read_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        if frames and list(frame.columns) != list(frames[0].columns):
+            raise InputError(
+                f"table {name}: {path} has the columns {', '.join(map(str, frame.columns))}, "
+                f"but {provenance[0].source} has {', '.join(map(str, frames[0].columns))}; "
+                "the files of one table must share a header"
+            )
+        frames.append(frame)
+        provenance.append(prov)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return RawTable(name, frame.reset_index(drop=True), tuple(provenance))
+
+
+def read_file(
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int = 0,
+) -> tuple[pd.DataFrame, Provenance]:
+    """Read one file; see :func:`read_files`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise InputError(f"{path}: the file is empty")
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        text, used = decode(data, path, encoding)
+        sep = delimiter or sniff_delimiter(text)
+        frame = _parse_csv(text, sep, path)
+        return frame, Provenance(str(path), len(frame), digest, used, sep)
+    if suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(data, path, sheet)
+    elif suffix in PARQUET_SUFFIXES:
+        frame = _read_parquet(data, path)
+    else:
+        known = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+        raise InputError(
+            f"{path}: unknown file type '{suffix}'; expected one of {', '.join(known)}"
+        )
+    return frame, Provenance(str(path), len(frame), digest)
+
+
+def decode(data: bytes, path: Path | str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a file's bytes, returning the text and the encoding used.
+
+    With `encoding` None, tries :data:`ENCODINGS` in turn, strictly; ``utf-8-sig`` is reported
+    when a UTF-8 file starts with a BOM, which is removed.
+    """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise InputError(f"{path}: unknown encoding '{encoding}'") from exc
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: cannot be decoded as {encoding} (bad byte at offset {exc.start}); "
+                "leave the encoding out to detect it"
+            ) from exc
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: starts with a UTF-8 BOM but is not valid UTF-8 (bad byte at offset "
+                f"{exc.start})"
+            ) from exc
+    for candidate in ENCODINGS:
+        try:
+            return data.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def sniff_delimiter(text: str) -> str:
+    """The most frequent of :data:`DELIMITERS` outside quotes in the first line; ``,`` if none."""
+    header = text.split("\n", 1)[0]
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse_csv(text: str, sep: str, path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=_NA_VALUES,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: the file has no header line") from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable CSV file ({_first_line(exc)})") from exc
+    _check_header(frame, path)
+    return frame
+
+
+def _read_excel(data: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(
+            io.BytesIO(data),
+            sheet_name=sheet,
+            dtype=str,
+            engine="openpyxl",
+            keep_default_na=False,
+            na_values=_NA_VALUES,
+        )
+    except ImportError as exc:
+        raise InputError(f"{path}: reading Excel files needs the openpyxl package") from exc
+    except Exception as exc:  # openpyxl raises many types for a damaged or non-Excel file
+        raise InputError(f"{path}: not a readable Excel file ({_first_line(exc)})") from exc
+    _check_header(frame, path)
+    return frame
+
+
+def _read_parquet(data: bytes, path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from exc
+    return frame.reset_index(drop=True)
+
+
+def _check_header(frame: pd.DataFrame, path: Path) -> None:
+    names = [str(c) for c in frame.columns]
+    unnamed = [n for n in names if n.startswith("Unnamed: ")]
+    if unnamed:
+        position = names.index(unnamed[0]) + 1
+        raise InputError(f"{path}: column {position} of the header line has no name")
+    frame.columns = [n.strip() for n in names]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def to_number_text(series: pd.Series, *, decimal: str = ".", thousands: str | None = None):
+    """Rewrite number text with a decimal comma (``1.234,5``) in the dot form pandas parses.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Text; non-text series are returned unchanged.
+    decimal : str
+        The decimal mark used in `series`, ``.`` or ``,``.
+    thousands : str, optional
+        A thousands separator to remove (``.``, ``,``, a space or ``'``).
+    """
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return series
+    text = series.astype("string").str.strip()
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.str.replace(decimal, ".", regex=False)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL databases
+# ---------------------------------------------------------------------------------------------
+
+
+def database_url(source: Path | str) -> str | None:
+    """The SQLAlchemy URL `source` stands for, or None when it is a folder of files.
+
+    A string with ``://`` is a URL; a path to a ``.db``, ``.sqlite`` or ``.sqlite3`` file is a
+    SQLite database.
+    """
+    text = str(source)
+    if "://" in text:
+        return text
+    if Path(text).suffix.lower() in SQLITE_SUFFIXES:
+        return f"sqlite:///{Path(text).absolute()}"
+    return None
+
+
+def read_sql(
+    url: str, *, name: str, table: str | None = None, query: str | None = None
+) -> RawTable:
+    """Read one raw table from a database: a whole `table`, or the rows of a `query`.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL, e.g. ``sqlite:///history.db`` or ``postgresql://user@host/erp``.
+    name : str
+        The canonical table it is read for, for messages.
+    table, query : str
+        Exactly one: a table (or view) name, or a SELECT statement.
+
+    Raises
+    ------
+    InputError
+        The URL is invalid, its driver is not installed, the database cannot be reached (a SQLite
+        file must exist), the table does not exist, or the query fails.
+    """
+    try:
+        import sqlalchemy as sa
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError("reading a database needs the sqlalchemy package") from exc
+    if (table is None) == (query is None):
+        raise InputError(f"table {name}: give exactly one of a database table or a query")
+    try:
+        parsed = sa.engine.make_url(url)
+    except ArgumentError as exc:
+        raise InputError(f"table {name}: not a database URL: {url!r}") from exc
+    shown = parsed.render_as_string(hide_password=True)
+    database = parsed.database
+    # SQLite would silently create a missing file; a missing history file is an error.
+    in_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if in_file and not Path(database).is_file():
+        raise InputError(f"table {name}: database file not found: {database}")
+    try:
+        engine = sa.create_engine(parsed)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise InputError(
+            f"table {name}: no driver for {shown} ({_first_line(exc)}); install the database's "
+            "Python driver"
+        ) from exc
+    origin = f"{shown} table {table}" if table is not None else f"{shown} query"
+    try:
+        with engine.connect() as connection:
+            if table is not None:
+                inspector = sa.inspect(connection)
+                names = inspector.get_table_names() + inspector.get_view_names()
+                if table not in names:
+                    listed = ", ".join(sorted(names)) or "none"
+                    raise InputError(
+                        f"table {name}: the database {shown} has no table '{table}' "
+                        f"(tables: {listed})"
+                    )
+                selectable = sa.select(sa.Table(table, sa.MetaData(), autoload_with=connection))
+            else:
+                selectable = sa.text(query)
+            frame = pd.read_sql_query(selectable, connection)
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        raise InputError(f"table {name}: cannot read {origin} ({_first_line(exc)})") from exc
+    finally:
+        engine.dispose()
+    return RawTable(name, frame, (Provenance(origin, len(frame)),))
