@@ -1,0 +1,157 @@
+"""Calibrating a scenario base from canonical history: known parameters in, fitted values out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.calibration.calibrate import active_period, calibrate_history
+from twin.calibration.history import conform
+from twin.errors import InputError
+from twin.model.network import run_replication
+from twin.scenario.schema import Scenario
+
+START = dt.date(2024, 1, 1)
+DAYS = 730
+RATES = {"trade": 30.0, "web": 12.0}  # orders per day, flat week and year
+LINES_MEAN = {"trade": 4.0, "web": 1.5}  # Poisson mean of lines - 1
+TRANSIT_GAMMA = (4.0, 0.5)  # shape, scale: mean 2 days
+
+
+@functools.cache
+def known_history(seed: int = 7) -> dict[str, pd.DataFrame]:
+    """Two years of orders of two segments drawn from the parameters above (vectorised)."""
+    rng = np.random.default_rng(seed)
+    skus = np.array([f"S{i:02d}" for i in range(20)])
+    popularity = np.arange(1, 21, dtype=float) ** -1.0
+    popularity /= popularity.sum()
+    orders, lines, customers = [], [], []
+    first = 0
+    for segment, rate in RATES.items():
+        customers.append(
+            pd.DataFrame(
+                {
+                    "customer_id": [f"{segment}-{c}" for c in range(50)],
+                    "segment": segment,
+                }
+            )
+        )
+        days = np.repeat(np.arange(DAYS), rng.poisson(rate, DAYS))
+        n = days.size
+        ids = np.array([f"O{k}" for k in range(first, first + n)])
+        first += n
+        at = pd.Timestamp(START) + pd.to_timedelta(days + rng.random(n), unit="D")
+        shipped = at + pd.Timedelta(hours=6)
+        orders.append(
+            pd.DataFrame(
+                {
+                    "order_id": ids,
+                    "customer_id": [f"{segment}-{c}" for c in rng.integers(0, 50, n)],
+                    "ordered_at": at,
+                    "promised_at": at + pd.Timedelta(days=3),
+                    "shipped_at": shipped,
+                    "delivered_at": shipped
+                    + pd.to_timedelta(rng.gamma(*TRANSIT_GAMMA, n), unit="D"),
+                    "status": "delivered",
+                }
+            )
+        )
+        per_order = 1 + rng.poisson(LINES_MEAN[segment], n)
+        order_of_line = np.repeat(ids, per_order)
+        line_no = np.concatenate([np.arange(1, k + 1) for k in per_order])
+        lines.append(
+            pd.DataFrame(
+                {
+                    "order_id": order_of_line,
+                    "line_no": line_no,
+                    "sku": skus[rng.choice(20, size=order_of_line.size, p=popularity)],
+                    "quantity": (1 + rng.poisson(2.0, order_of_line.size)).astype(float),
+                    "unit_price": 10.0,
+                    "status": "ordered",
+                }
+            )
+        )
+    return {
+        "orders": conform("orders", pd.concat(orders, ignore_index=True)),
+        "order_lines": conform("order_lines", pd.concat(lines, ignore_index=True)),
+        "customers": conform("customers", pd.concat(customers, ignore_index=True)),
+    }
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    return calibrate_history(known_history(), name="known")
+
+
+def test_the_calibrated_base_is_a_valid_scenario_that_runs(calibration):
+    scenario = Scenario.model_validate(
+        {
+            **calibration.model,
+            "run": {**calibration.model["run"], "horizon_days": 30, "replications": 1},
+        }
+    )
+    result = run_replication(scenario, 0)
+    assert len(result.tables["orders"]) > 0
+    assert set(scenario.segments) == {"trade", "web"}
+
+
+def test_arrival_rates_are_recovered(calibration):
+    # 730 days at 30/day (12/day): the rate's standard error is sqrt(rate/730) ~ 0.2 (0.13)
+    # orders/day; the multipliers and the trend add a little, so 5 % is a wide margin.
+    for segment, rate in RATES.items():
+        arrivals = calibration.model["segments"][segment]["arrivals"]
+        assert arrivals["rate_per_day"] == pytest.approx(rate, rel=0.05)
+        assert abs(arrivals["trend_per_year"]) < 0.05
+        assert np.mean(arrivals["weekday_multipliers"]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_lines_transit_and_promise_are_recovered(calibration):
+    segments = calibration.model["segments"]
+    for segment, mean in LINES_MEAN.items():
+        lines = segments[segment]["lines_per_order"]
+        values = np.asarray(lines.get("values", [])) if lines["dist"] == "discrete" else None
+        fitted_mean = (
+            float(np.dot(values, lines["probabilities"])) if values is not None else lines["mean"]
+        )
+        # ~ 21,900 (8,760) orders: the mean's standard error is below 0.02; allow 0.05
+        assert fitted_mean == pytest.approx(1 + mean, abs=0.05)
+        assert segments[segment]["promised_lead_time_days"] == pytest.approx(3.0, abs=1e-6)
+        transit = segments[segment]["transit_days"]
+        assert transit["dist"] in {"gamma", "empirical", "weibull", "lognormal"}
+        if transit["dist"] == "gamma":
+            assert transit["shape"] * transit["scale"] == pytest.approx(2.0, rel=0.03)
+
+
+def test_sku_mix_follows_the_line_counts(calibration):
+    weights = calibration.model["segments"]["trade"]["sku_mix"]["weights"]
+    assert weights["S00"] > weights["S05"] > weights["S19"]
+    assert next(p["sku"] for p in calibration.model["products"]) == "S00"
+
+
+def test_the_report_flags_what_was_defaulted(calibration):
+    report = calibration.report
+    defaulted = set(report.loc[report["defaulted"], "quantity"])
+    assert {"unit_cost", "payment", "lead_time_days", "inventory.default"} <= defaulted
+    assert not report.loc[report["quantity"] == "arrivals", "defaulted"].any()
+
+
+def test_the_active_period_leaves_out_stray_edge_months():
+    times = pd.Series(
+        pd.to_datetime(
+            ["2016-09-15"]
+            + [f"2017-{m:02d}-10" for m in range(1, 13) for _ in range(30)]
+            + ["2018-01-03"]
+        )
+    )
+    assert active_period(times) == (dt.date(2017, 1, 1), dt.date(2017, 12, 31))
+
+
+def test_history_without_orders_is_an_input_error():
+    history = dict(known_history())
+    history["orders"] = history["orders"].iloc[0:0]
+    with pytest.raises(InputError, match="needs the 'orders' table"):
+        calibrate_history(history)

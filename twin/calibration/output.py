@@ -1,0 +1,71 @@
+"""Write a calibrated model folder: the scenario base, the fit report and the provenance.
+
+``model.yaml`` is a valid scenario base that planners' scenario files ``extends:``;
+``fit_report.csv`` has one row per fitted quantity (columns in
+``twin.calibration.calibrate.REPORT_COLUMNS``); ``provenance.json`` records where the history came
+from (files and their SHA-256 hashes, rows read and written per table, the period) and the twin
+version. Quality outputs (``quality.csv``, ``quarantine/``) are written by the quality step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+from twin import __version__
+from twin.calibration.calibrate import Calibration
+from twin.calibration.mapping import MappedHistory
+from twin.errors import InputError
+from twin.scenario.loader import dump_yaml
+from twin.scenario.schema import Scenario
+
+HEADER = (
+    "# Calibrated scenario base, written by `twin calibrate`. Scenario files extend it:\n"
+    "#   extends: <this folder>/model.yaml\n"
+    "# fit_report.csv says how each value was obtained and which were defaulted.\n"
+)
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime | Path):
+        return str(value)
+    return value
+
+
+def write_model(
+    out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
+) -> dict[str, Path]:
+    """Validate the fitted base as a scenario and write the model folder."""
+    try:
+        Scenario.model_validate(calibration.model)
+    except ValueError as exc:
+        raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "model": out_dir / "model.yaml",
+        "fit_report": out_dir / "fit_report.csv",
+        "provenance": out_dir / "provenance.json",
+    }
+    model = _plain(calibration.model)
+    paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
+    calibration.report.to_csv(paths["fit_report"], index=False)
+    provenance = {
+        "twin_version": __version__,
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "source": source,
+        "mapping": mapping,
+        "rows_read": mapped.rows_read,
+        "rows_written": mapped.rows_written,
+        "files": _plain(mapped.provenance),
+        "notes": calibration.notes,
+    }
+    paths["provenance"].write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    return paths
