@@ -34,6 +34,7 @@ from twin.errors import InputError
 
 MIN_SEGMENT_ORDERS = 200
 MIN_FIT_VALUES = 30
+EMPIRICAL_VALUES = 200  # quantiles kept when a duration falls back to its empirical distribution
 DEFAULT_COST_RATIO = 0.7
 DEFAULT_SUPPLIER = "default-supplier"
 UNASSIGNED = "unassigned"
@@ -123,7 +124,9 @@ def _durations(
     """A fitted non-negative duration (days), or the stated default when data are too few."""
     values = values[values >= 0]
     if values.size >= MIN_FIT_VALUES:
-        return report.fit(quantity, group, fit_continuous(values), source)
+        return report.fit(
+            quantity, group, fit_continuous(values, max_empirical_values=EMPIRICAL_VALUES), source
+        )
     report.add(
         quantity,
         group,
@@ -258,8 +261,12 @@ def active_period(timestamps: pd.Series) -> tuple[dt.date, dt.date]:
     counts = months.value_counts().sort_index()
     full = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
     counts = counts.reindex(full, fill_value=0)
-    if len(counts) > 2:
-        counts = counts.iloc[1:-1] if len(counts) > 3 else counts
+    # an edge month well below the typical month is taken to be only partly in the extract
+    typical = counts.median()
+    while len(counts) > 1 and counts.iloc[0] < 0.8 * typical:
+        counts = counts.iloc[1:]
+    while len(counts) > 1 and counts.iloc[-1] < 0.8 * typical:
+        counts = counts.iloc[:-1]
     good = counts >= 0.1 * counts.median()
     best, run, best_run = None, [], []
     for month, ok in good.items():
