@@ -6,6 +6,7 @@ commands raise :class:`twin.errors.InputError` and :func:`main` turns it into th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -140,6 +141,91 @@ def run(
         for note in outputs.notes():
             click.echo(f"note: {note}", err=True)
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
+
+
+@cli.command()
+@click.argument("source")
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Mapping file from the source's tables onto the canonical history.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Model folder to write, e.g. calibration/<name>/.",
+)
+@click.option("--name", help="Scenario name of the model (default: the out folder's name).")
+@click.option("--strict", is_flag=True, help="Fail (exit 2) if any row is quarantined.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the extract: later timestamps are future dates (default: now).",
+)
+def calibrate(
+    source: str,
+    mapping_file: Path,
+    out_dir: Path,
+    name: str | None,
+    strict: bool,
+    as_of: dt.datetime | None,
+) -> None:
+    """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
+    from twin.calibration.calibrate import calibrate_history
+    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.output import write_model
+    from twin.calibration.quality import check_history, write_quality
+
+    mapped = apply_mapping(mapping_file, source)
+    quality = check_history(mapped.tables, as_of=as_of)
+    quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
+    if strict and quarantined:
+        write_quality(quality, out_dir)
+        raise InputError(
+            f"--strict: {int(quarantined)} rows of {source} were quarantined; see "
+            f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
+        )
+    calibration = calibrate_history(quality.tables, name=name or out_dir.name)
+    calibration.notes.extend(quality.notes)
+    paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
+    write_quality(quality, out_dir)
+    click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("calibration/sample"),
+    show_default=True,
+)
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(path_type=Path),
+    default=Path("scenarios/baseline.yaml"),
+    show_default=True,
+    help="The company whose history to write.",
+)
+@click.option("--years", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the history and its dirt.")
+def synth(out_dir: Path, scenario_file: Path, years: int, seed: int | None) -> None:
+    """Write ERP and CRM history of a scenario's company, with realistic dirt, for calibration."""
+    from twin.calibration.synth import DEFAULT_SEED, write_sample
+
+    sample = write_sample(
+        out_dir, scenario_file, years=years, seed=DEFAULT_SEED if seed is None else seed
+    )
+    click.echo(
+        f"History {sample.history_start}..{sample.history_end} in {out_dir} "
+        f"({sample.total_bytes / 1e6:.1f} MB)"
+    )
 
 
 def scenario_json_schema(partial: bool = False) -> dict:

@@ -40,6 +40,17 @@ def _plain(value: object) -> object:
     return value
 
 
+def _relative_files(files: dict, source: str) -> dict:
+    """Provenance with file paths relative to the source folder (a model folder may be shared)."""
+    root = Path(source).resolve()
+    for entries in files.values():
+        for entry in entries:
+            path = Path(str(entry.get("source", "")))
+            if path.is_absolute() and path.is_relative_to(root):
+                entry["source"] = str(path.relative_to(root))
+    return files
+
+
 def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
@@ -64,7 +75,7 @@ def write_model(
         "mapping": mapping,
         "rows_read": mapped.rows_read,
         "rows_written": mapped.rows_written,
-        "files": _plain(mapped.provenance),
+        "files": _relative_files(_plain(mapped.provenance), source),
         "notes": calibration.notes,
     }
     paths["provenance"].write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,98 @@
+"""`twin calibrate` end to end: a source and a mapping in, a model folder out."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from twin.cli import cli
+from twin.model.network import run_replication
+from twin.scenario.loader import load
+from twin.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+OLIST = ROOT.parent / "shared" / "data" / "olist"
+SHOP = Path(__file__).parent / "fixtures" / "shop"
+
+
+@pytest.fixture(scope="module")
+def olist_model(tmp_path_factory) -> Path:
+    if not OLIST.is_dir():
+        pytest.skip("the shared olist data set is not here")
+    out = tmp_path_factory.mktemp("calibrated") / "olist"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "calibrate",
+            str(OLIST),
+            "--mapping",
+            str(ROOT / "calibration/mappings/olist.yaml"),
+            "--out",
+            str(out),
+            "--as-of",
+            "2019-01-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_calibrate_writes_a_model_folder(olist_model):
+    for name in ("model.yaml", "fit_report.csv", "provenance.json", "quality.csv", "quality.png"):
+        assert (olist_model / name).is_file(), name
+    provenance = json.loads((olist_model / "provenance.json").read_text())
+    assert provenance["rows_read"]["order_lines"] == 17_071
+    # file paths are relative to the source folder: nothing of this machine in the model
+    sources = [e["source"] for entries in provenance["files"].values() for e in entries]
+    assert sources and not any(Path(s).is_absolute() for s in sources)
+
+
+def test_every_mapped_row_is_used_or_quarantined(olist_model):
+    quality = pd.read_csv(olist_model / "quality.csv")
+    provenance = json.loads((olist_model / "provenance.json").read_text())
+    per_table = quality.groupby("table")["rows"].sum()
+    for table, rows in provenance["rows_written"].items():
+        assert per_table[table] == rows, table
+
+
+def test_the_calibrated_model_is_a_scenario_base_that_runs(olist_model, tmp_path):
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(
+        f"extends: {olist_model / 'model.yaml'}\nname: olist-variant\n"
+        "run: {horizon_days: 20, replications: 1}\n",
+        encoding="utf-8",
+    )
+    scenario = load(Scenario, variant)
+    result = run_replication(scenario, 0)
+    assert len(result.tables["orders"]) > 100  # olist sells ~40 orders a day
+
+
+def test_strict_fails_with_exit_2_when_rows_are_quarantined(tmp_path):
+    source = tmp_path / "shop"
+    shutil.copytree(SHOP, source)
+    lines = source / "lines.part1of2.csv"
+    lines.write_text(lines.read_text() + "SO-1,B,1,999\n", encoding="utf-8")  # a duplicate row
+    result = CliRunner().invoke(
+        cli,
+        [
+            "calibrate",
+            str(source),
+            "--mapping",
+            str(source / "shop.yaml"),
+            "--out",
+            str(tmp_path / "model"),
+            "--strict",
+            "--as-of",
+            "2025-01-01",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert re.search(r"--strict: \d+ rows of .*shop were quarantined", result.output)
+    assert (tmp_path / "model" / "quality.csv").is_file()
