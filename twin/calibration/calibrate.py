@@ -14,7 +14,7 @@ What is fitted, and from what
   Segments with fewer than ``MIN_SEGMENT_ORDERS`` orders are pooled into ``other``. Per segment:
   the Poisson arrival model (rate, weekday and month multipliers, linear trend), lines per order
   and units per line (counts), SKU mix (weights by lines), promised lead time (median of
-  promised - ordered), transit time (delivered - shipped) and payment delay (paid - issued).
+  promised - ordered, by date for date-only promises), transit time (delivered - shipped) and payment delay (paid - issued).
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
 Stocking policies, staffing and costs are a planner's levers, not history: the base carries
 stated defaults for them (flagged ``defaulted`` in the report) and scenarios override them.
@@ -367,7 +367,7 @@ def calibrate_history(
                 "quantity", seg_name, fit_count(quantities[quantities >= 1]), "order_lines.quantity"
             ),
         }
-        promised = _days(seg_orders["promised_at"] - seg_orders["ordered_at"])
+        promised = _days(_promise(seg_orders))
         promised = promised[promised > 0]
         if promised.size:
             spec["promised_lead_time_days"] = round(float(np.median(promised)), 4)
@@ -435,6 +435,15 @@ def calibrate_history(
         "stocking policy is a lever, not history: min_max 10/30 days of demand",
     )
     return Calibration(model=model, report=report.frame(), notes=notes)
+
+
+def _promise(orders: pd.DataFrame) -> pd.Series:
+    """Promised lead time per order. A date-only promise (every time 00:00) is compared by date,
+    as ERPs mean it: promised on day D for an order of day O is a promise of D - O days."""
+    promised = orders["promised_at"].dropna()
+    if len(promised) and (promised == promised.dt.normalize()).all():
+        return orders["promised_at"] - orders["ordered_at"].dt.normalize()
+    return orders["promised_at"] - orders["ordered_at"]
 
 
 def _payment(

@@ -1,0 +1,96 @@
+"""Calibrating on the committed sample history recovers the baseline's known parameters.
+
+The sample (`calibration/sample/`) is the baseline company's twin run for two years from
+2024-11-01 (seed 20250101), dirt added. The true values are those of `scenarios/baseline.yaml`.
+The fit expresses rates at its reference date, the day after the history (2026-12-01), and
+normalises weekday multipliers to mean 1; the expectations below convert the baseline's values
+the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.calibration.calibrate import calibrate_history
+from twin.calibration.mapping import apply_mapping
+from twin.calibration.quality import check_history
+from twin.distributions import parse_distribution
+from twin.scenario.loader import load
+from twin.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SIM_START = dt.date(2024, 11, 1)  # day 0 of the twin run that wrote the sample
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load(Scenario, ROOT / "scenarios" / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    mapped = apply_mapping(ROOT / "calibration/mappings/sample.yaml", ROOT / "calibration/sample")
+    quality = check_history(mapped.tables, as_of=pd.Timestamp("2027-01-01"))
+    return calibrate_history(quality.tables, name="sample").model
+
+
+def test_the_sample_calibrates_into_the_baseline_segments(fitted, baseline):
+    assert set(fitted["segments"]) == set(baseline.segments)
+
+
+@pytest.mark.parametrize("segment", ["key_accounts", "trade", "web"])
+def test_arrival_rates_weekdays_and_trend_are_recovered(fitted, baseline, segment):
+    true = baseline.segments[segment].arrivals
+    got = fitted["segments"][segment]["arrivals"]
+    weekday_mean = float(np.mean(true.weekday_multipliers))
+    reference = dt.date(2026, 12, 1)
+    d1 = (reference - SIM_START).days
+    rate = true.rate_per_day * weekday_mean * (1 + true.trend_per_year * d1 / 365)
+    # ~ 22 months of data at 17-100 orders/day: the rate's standard error is about 1 %; the
+    # trend's extrapolation to the reference date adds as much again, so 5 % is ~3 se.
+    assert got["rate_per_day"] == pytest.approx(rate, rel=0.05)
+    expected_weekday = np.asarray(true.weekday_multipliers) / weekday_mean
+    # a weekday multiplier rests on ~95 days: standard error 2-6 % of the larger ones; quiet
+    # weekend days (0.05 of a Monday) have few orders, hence an absolute tolerance
+    assert np.asarray(got["weekday_multipliers"]) == pytest.approx(expected_weekday, abs=0.06)
+    trend = true.trend_per_year / (1 + true.trend_per_year * d1 / 365)
+    # the trend's standard error over two years is ~0.01-0.02 per year for these volumes
+    assert got["trend_per_year"] == pytest.approx(trend, abs=0.04)
+
+
+@pytest.mark.parametrize("segment", ["key_accounts", "trade", "web"])
+def test_order_contents_are_recovered(fitted, baseline, segment):
+    true = baseline.segments[segment]
+    got = fitted["segments"][segment]
+    lines = parse_distribution(got["lines_per_order"]).mean
+    # the twin rounds lines to whole numbers of at least 1, so compare with the mean of those
+    # counts: drawn once here from the true distribution (2e5 draws; se < 0.02 lines)
+    rng = np.random.default_rng(1)
+    counts = np.maximum(np.floor(true.lines_per_order.sample(rng, 200_000) + 0.5), 1)
+    # thousands of orders per segment: the fitted mean's standard error is below 1 %
+    assert lines == pytest.approx(counts.mean(), rel=0.03)
+    assert got["promised_lead_time_days"] == pytest.approx(true.promised_lead_time_days, abs=0.01)
+
+
+@pytest.mark.parametrize("segment", ["key_accounts", "trade"])
+def test_payment_behaviour_is_recovered(fitted, baseline, segment):
+    true = baseline.segments[segment].payment
+    got = fitted["segments"][segment]["payment"]
+    assert got["terms_days"] == pytest.approx(true.terms_days, abs=0.5)
+    # payment dates are whole days in the export: the mean delay may shift by up to ~0.5 day
+    delay = parse_distribution(got["delay_days"]).mean
+    assert delay == pytest.approx(true.delay_days.mean, abs=1.5)
+    # ~ 1e4 to 3e4 old invoices: the default share's standard error is 0.0003-0.0006
+    assert got["default_probability"] == pytest.approx(true.default_probability, abs=0.003)
+
+
+def test_supplier_lead_times_are_recovered(fitted, baseline):
+    for name, supplier in baseline.suppliers.items():
+        got = parse_distribution(fitted["suppliers"][name]["lead_time_days"])
+        # thousands of purchase orders; receipt dates are whole days (shift up to ~0.5 day)
+        assert got.mean == pytest.approx(supplier.lead_time_days.mean, abs=1.0), name
