@@ -198,6 +198,90 @@ def calibrate(
 
 
 @cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--source", required=True, help="The history the model was fitted from (folder or URL)."
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Mapping file from the source's tables onto the canonical history.",
+)
+@click.option(
+    "--holdout-from",
+    "holdout_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Compare only the history from this date (default: the whole active period).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder (default: MODEL_DIR/validation/).",
+)
+@click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--tolerance",
+    "tolerances",
+    multiple=True,
+    metavar="KPI=MAPE",
+    help="MAPE bound of a KPI (repeatable); defaults weekly_orders=0.20, weekly_revenue=0.25.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Local processes (default: all cores, at most one per replication).",
+)
+def validate(
+    model_dir: Path,
+    source: str,
+    mapping_file: Path,
+    holdout_from: dt.datetime | None,
+    out_dir: Path | None,
+    replications: int,
+    tolerances: tuple[str, ...],
+    workers: int | None,
+) -> None:
+    """Simulate MODEL_DIR's model over its history and compare: exit 1 if a tolerance is missed."""
+    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.quality import check_history
+    from twin.calibration.validate import parse_tolerances, validate_model, write_validation
+
+    bounds = parse_tolerances(tolerances)
+    if not (model_dir / "model.yaml").is_file():
+        raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
+    quality = check_history(apply_mapping(mapping_file, source).tables)
+    start = time.perf_counter()
+    result = validate_model(
+        model_dir,
+        quality.tables,
+        holdout_from=holdout_from.date() if holdout_from else None,
+        replications=replications,
+        tolerances=bounds,
+        workers=workers,
+    )
+    out_dir = out_dir or model_dir / "validation"
+    paths = write_validation(result, out_dir)
+    period = result.period
+    click.echo(
+        f"Compared {period.weeks} weeks from {period.start} with {replications} replications "
+        f"({time.perf_counter() - start:.1f} s); results in {paths['validation']}"
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    failures = result.failures()
+    for _, row in failures.iterrows():
+        click.echo(
+            f"FAILED {row['kpi']}: MAPE {row['mape']:.3f} > tolerance {row['tolerance']:g}",
+            err=True,
+        )
+    if len(failures):
+        click.get_current_context().exit(1)
+
+
+@cli.command()
 @click.option(
     "--out",
     "out_dir",

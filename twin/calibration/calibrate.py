@@ -14,7 +14,8 @@ What is fitted, and from what
   Segments with fewer than ``MIN_SEGMENT_ORDERS`` orders are pooled into ``other``. Per segment:
   the Poisson arrival model (rate, weekday and month multipliers, linear trend), lines per order
   and units per line (counts), SKU mix (weights by lines), promised lead time (median of
-  promised - ordered, by date for date-only promises), transit time (delivered - shipped) and payment delay (paid - issued).
+  promised - ordered, by date for date-only promises), transit time (delivered - shipped)
+  and payment delay (paid - issued).
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
 Stocking policies, staffing and costs are a planner's levers, not history: the base carries
 stated defaults for them (flagged ``defaulted`` in the report) and scenarios override them.

@@ -126,9 +126,7 @@ def _fitted_quantiles(dist: dict[str, Any], probabilities: np.ndarray) -> np.nda
 
 def _label(dist: dict[str, Any]) -> str:
     name = str(dist.get("dist", "?"))
-    shown = {
-        k: v for k, v in dist.items() if k != "dist" and isinstance(v, int | float) and v == v
-    }
+    shown = {k: v for k, v in dist.items() if k != "dist" and isinstance(v, int | float) and v == v}
     if not shown:
         return name
     return name + " (" + ", ".join(f"{k} {v:.3g}" for k, v in shown.items()) + ")"
@@ -232,7 +230,9 @@ def count_pmf(dist: dict[str, Any], support: np.ndarray) -> np.ndarray:
     return np.full(k.size, np.nan)
 
 
-def count_fit_figure(panels: Sequence[tuple[str, np.ndarray, dict[str, Any]]], title: str) -> Figure:
+def count_fit_figure(
+    panels: Sequence[tuple[str, np.ndarray, dict[str, Any]]], title: str
+) -> Figure:
     """Observed against fitted pmf, one panel per count quantity.
 
     Parameters

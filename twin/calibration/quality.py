@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.history import TABLES
+from twin.calibration.privacy import pseudonym_key, pseudonymise
 from twin.errors import InputError
 
 DEFAULT_NON_PRODUCT: tuple[str, ...] = (
@@ -532,8 +533,9 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     -------
     list of pathlib.Path
         ``quality.csv`` (the counts), ``quarantine/<table>.csv`` for every table (header only when
-        nothing was quarantined; the input row number in column ``row``) and ``quality.png`` (rows
-        per table and reason, log scale).
+        nothing was quarantined; the input row number in column ``row``; customer and account ids
+        pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`) and
+        ``quality.png`` (rows per table and reason, log scale).
     """
     from matplotlib.figure import Figure
 
@@ -541,9 +543,11 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     (out / "quarantine").mkdir(parents=True, exist_ok=True)
     paths = [out / "quality.csv"]
     result.counts.to_csv(paths[0], index=False)
+    key = pseudonym_key(out)
     for name, frame in result.quarantine.items():
         path = out / "quarantine" / f"{name}.csv"
-        frame.to_csv(path, index=True, index_label="row")
+        # quarantined rows are shown to people: ids hashed, names and contacts left out
+        pseudonymise(frame, key).to_csv(path, index=True, index_label="row")
         paths.append(path)
 
     counts = result.counts

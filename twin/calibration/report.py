@@ -1,0 +1,485 @@
+"""The calibration report: how well the fitted scenario base matches the history.
+
+`write_calibration_report` writes one PNG per chart and ``calibration.pdf`` into the model
+folder. The PDF has, in order:
+
+1. the fit report table (quantity, group, distribution, n, KS p, defaulted, note), then the notes
+   of the calibration and the quality step and the charts that were skipped and why, flowing onto
+   further pages when long;
+2. per fitted duration (``transit_days`` and ``payment.delay_days`` per segment,
+   ``lead_time_days`` per supplier): histogram with the fitted density, and a QQ plot
+   (``fit_<quantity>_<group>.png``);
+3. per segment: lines per order and units per line, observed against fitted pmf
+   (``counts_<segment>.png``);
+4. per segment: fitted weekday and monthly multipliers against the observed ones
+   (``seasonality_<segment>.png``);
+5. the data-quality counts (``quality_summary.png``).
+
+The fitted values are not kept by :func:`~twin.calibration.calibrate.calibrate_history`, so
+`fit_data` recomputes them from the tables with the same helpers and the same filters. A
+quantity that was defaulted or has no values is skipped and listed on the first pages.
+
+The PDF is reproducible: its creation date is the model's ``run.start_date`` (the day after the
+history ends) at 00:00 UTC, not the clock, so the same calibration gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from twin import __version__
+from twin.calibration.calibrate import (
+    DAY,
+    Calibration,
+    _days,
+    _ordered_lines,
+    _products,
+    _Report,
+    _segments_of_orders,
+    active_period,
+)
+from twin.calibration.figures import (
+    continuous_fit_figure,
+    count_fit_figure,
+    quality_figure,
+    seasonality_figure,
+)
+from twin.calibration.quality import QualityResult
+from twin.reports.document import PAGE_SIZE
+from twin.reports.figures import DPI, FIGSIZE
+
+__all__ = ["REPORT_NAME", "FitData", "fit_data", "observed_seasonality", "write_calibration_report"]
+
+REPORT_NAME = "calibration.pdf"
+
+_LEFT = 0.75
+_RIGHT = PAGE_SIZE[0] - 0.75
+_TOP = 0.85
+_BOTTOM = PAGE_SIZE[1] - 0.75
+_FOOTER = PAGE_SIZE[1] - 0.4
+_ROW = 0.2
+_FONT = 8.5
+#: Table columns: (header, x position in inches, alignment, most characters shown).
+_COLUMNS = (
+    ("Quantity", _LEFT + 0.1, "left", 30),
+    ("Group", 3.2, "left", 22),
+    ("Distribution", 4.9, "left", 14),
+    ("n", 6.75, "right", 10),
+    ("KS p", 7.45, "right", 8),
+    ("Defaulted", 7.6, "left", 5),
+    ("Note", 8.3, "left", 48),
+)
+
+
+@dataclass
+class FitData:
+    """The values each fit of :func:`calibrate_history` was made from.
+
+    Attributes
+    ----------
+    durations : list of (str, str, numpy.ndarray)
+        ``(quantity, group, values in days)`` for ``transit_days`` and ``payment.delay_days``
+        per segment and ``lead_time_days`` per supplier; negative values already dropped.
+    counts : dict of str to list of (str, numpy.ndarray)
+        Segment -> ``[("lines_per_order", counts), ("quantity", units per line >= 1)]``.
+    arrivals : dict of str to pandas.Series
+        Segment -> order timestamps inside the active period.
+    period : (datetime.date, datetime.date)
+        First and last day of the active period (the arrival fits' period).
+    """
+
+    durations: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    counts: dict[str, list[tuple[str, np.ndarray]]] = field(default_factory=dict)
+    arrivals: dict[str, pd.Series] = field(default_factory=dict)
+    period: tuple[dt.date, dt.date] | None = None
+
+
+def fit_data(tables: dict[str, pd.DataFrame]) -> FitData:
+    """Recompute the values :func:`calibrate_history` fitted, with its helpers and filters.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        The same canonical, quality-checked tables that were calibrated.
+
+    Returns
+    -------
+    FitData
+        Values per fitted quantity and group.
+    """
+    data = FitData()
+    orders = tables["orders"]
+    orders = orders[orders["status"] != "cancelled"]
+    lines = _ordered_lines(tables)
+    lines = lines[lines["order_id"].isin(orders["order_id"])]
+    orders = orders[orders["order_id"].isin(lines["order_id"])]
+    if orders.empty:
+        return data
+    _, supplier_of = _products(tables, lines, _Report())
+    first_day, last_day = active_period(orders["ordered_at"])
+    data.period = (first_day, last_day)
+    segment = _segments_of_orders(tables, orders, _Report())
+    invoices, payments = tables.get("invoices"), tables.get("payments")
+    paid = None
+    if invoices is not None and payments is not None and not invoices.empty:
+        paid = (
+            payments.dropna(subset=["invoice_id", "paid_at"]).groupby("invoice_id")["paid_at"].max()
+        )
+    for seg_name, seg_orders in orders.groupby(segment, sort=True):
+        seg_lines = lines[lines["order_id"].isin(seg_orders["order_id"])]
+        times = seg_orders["ordered_at"]
+        data.arrivals[seg_name] = times[
+            (times >= pd.Timestamp(first_day)) & (times < pd.Timestamp(last_day) + DAY)
+        ]
+        quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
+        data.counts[seg_name] = [
+            ("lines_per_order", seg_lines.groupby("order_id").size().to_numpy()),
+            ("quantity", quantities[quantities >= 1]),
+        ]
+        transit = _days(seg_orders["delivered_at"] - seg_orders["shipped_at"])
+        data.durations.append(("transit_days", seg_name, transit[transit >= 0]))
+        if paid is not None:
+            mine = invoices[invoices["order_id"].isin(seg_orders["order_id"])]
+            delay = _days(mine["invoice_id"].map(paid) - mine["issued_at"])
+            data.durations.append(("payment.delay_days", seg_name, delay[delay >= 0]))
+    po = tables.get("purchase_orders")
+    for supplier in sorted(set(supplier_of.values())):
+        lead = np.array([])
+        if po is not None and len(po):
+            skus = [s for s, sup in supplier_of.items() if sup == supplier]
+            mine = po[po["sku"].isin(skus)]
+            lead = _days(mine["received_at"] - mine["ordered_at"])
+        data.durations.append(("lead_time_days", supplier, lead[lead >= 0]))
+    return data
+
+
+def observed_seasonality(
+    times: pd.Series, period: tuple[dt.date, dt.date], fitted_month: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed weekday and monthly multipliers of orders over `period`.
+
+    The weekday value is the mean number of orders on that weekday's days divided by the mean of
+    the seven. The month value is the mean orders per day in that calendar month (all years
+    pooled), scaled so that its mean over the months with days equals the fitted multipliers'
+    mean over the same months (the fit sets months without data to 1 and normalises all twelve).
+
+    Parameters
+    ----------
+    times : pandas.Series
+        Order timestamps inside `period`.
+    period : (datetime.date, datetime.date)
+        First and last day, inclusive.
+    fitted_month : list of float
+        The fitted ``monthly_multipliers`` (January first).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Seven weekday values (Monday first) and twelve month values; NaN where the period has no
+        such day.
+    """
+    days = pd.date_range(pd.Timestamp(period[0]), pd.Timestamp(period[1]), freq="D")
+    counts = times.dt.normalize().value_counts().reindex(days, fill_value=0).astype(float)
+    weekday = counts.groupby(days.weekday).mean().reindex(range(7))
+    weekday = (weekday / weekday.mean()).to_numpy(dtype=float)
+    month = counts.groupby(days.month - 1).mean().reindex(range(12)).to_numpy(dtype=float)
+    present = np.isfinite(month)
+    observed_mean = month[present].mean() if present.any() else np.nan
+    if present.any() and observed_mean > 0:
+        month = month * float(np.mean(np.asarray(fitted_month)[present])) / observed_mean
+    return weekday, month
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
+
+
+def _charts(
+    calibration: Calibration, data: FitData, quality: QualityResult
+) -> tuple[dict[str, Figure], list[str]]:
+    """Every chart that applies, by PNG name in report order, and why others were skipped."""
+    model = calibration.model
+    segments = model.get("segments", {})
+    suppliers = model.get("suppliers", {})
+    charts: dict[str, Figure] = {}
+    skipped: list[str] = []
+    for quantity, group, values in data.durations:
+        if quantity == "lead_time_days":
+            dist = suppliers.get(group, {}).get("lead_time_days")
+            where = f"supplier {group}"
+        elif quantity == "payment.delay_days":
+            dist = segments.get(group, {}).get("payment", {}).get("delay_days")
+            where = f"segment {group}"
+        else:
+            dist = segments.get(group, {}).get(quantity)
+            where = f"segment {group}"
+        if not isinstance(dist, dict) or values.size == 0:
+            shown = "none" if dist is None else f"{dist:g} days" if _is_number(dist) else dist
+            skipped.append(
+                f"{quantity}, {where}: not plotted ({values.size} values; model {shown})"
+            )
+            continue
+        charts[f"fit_{_slug(quantity)}_{_slug(group)}.png"] = continuous_fit_figure(
+            values, dist, f"{quantity}, {where}"
+        )
+    for seg_name, panels in data.counts.items():
+        spec = segments.get(seg_name, {})
+        usable = [
+            (name, values, spec[name])
+            for name, values in panels
+            if values.size and isinstance(spec.get(name), dict)
+        ]
+        for name, values in panels:
+            if not (values.size and isinstance(spec.get(name), dict)):
+                skipped.append(f"{name}, segment {seg_name}: not plotted ({values.size} values)")
+        if usable:
+            charts[f"counts_{_slug(seg_name)}.png"] = count_fit_figure(
+                usable, f"Lines per order and units per line, segment {seg_name}"
+            )
+    for seg_name, times in data.arrivals.items():
+        arrivals = segments.get(seg_name, {}).get("arrivals", {})
+        if arrivals.get("kind") != "poisson" or times.empty or data.period is None:
+            skipped.append(f"seasonality, segment {seg_name}: not plotted (no Poisson fit)")
+            continue
+        fitted_week = arrivals.get("weekday_multipliers", [1.0] * 7)
+        fitted_month = arrivals.get("monthly_multipliers", [1.0] * 12)
+        weekday, month = observed_seasonality(times, data.period, fitted_month)
+        charts[f"seasonality_{_slug(seg_name)}.png"] = seasonality_figure(
+            weekday,
+            fitted_week,
+            month,
+            fitted_month,
+            f"Seasonality, segment {seg_name} ({len(times)} orders, "
+            f"{data.period[0]}..{data.period[1]})",
+        )
+    if len(quality.counts):
+        charts["quality_summary.png"] = quality_figure(quality.counts)
+    else:
+        skipped.append("data quality: not plotted (no row counts)")
+    return charts, skipped
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class _Pages:
+    """Text laid out top to bottom, continued on a new page when the current one is full."""
+
+    def __init__(self) -> None:
+        self.pages: list[Figure] = []
+        self.y = _BOTTOM  # forces a first page
+
+    def _page(self) -> Figure:
+        return self.pages[-1]
+
+    def room(self, height: float) -> None:
+        if not self.pages or self.y + height > _BOTTOM:
+            self.pages.append(Figure(figsize=PAGE_SIZE))
+            self.y = _TOP
+
+    def put(self, x: float, text: str, **style: Any) -> None:
+        width, height = PAGE_SIZE
+        self._page().text(x / width, 1.0 - self.y / height, text, va="baseline", **style)
+
+    def line(self, text: str, height: float = _ROW, x: float = _LEFT, **style: Any) -> None:
+        self.room(height)
+        self.y += height
+        self.put(x, text, **style)
+
+    def rule(self) -> None:
+        width, height = PAGE_SIZE
+        top = self.y + 0.07
+        self._page().add_artist(
+            Rectangle(
+                (_LEFT / width, 1 - top / height),
+                (_RIGHT - _LEFT) / width,
+                0.012 / height,
+                transform=self._page().transFigure,
+                color="0.2",
+            )
+        )
+
+
+def _cell(value: object, limit: int) -> str:
+    if isinstance(value, float):
+        text = "" if not np.isfinite(value) else f"{value:.3g}"
+    elif isinstance(value, bool | np.bool_):
+        text = "yes" if value else ""
+    else:
+        text = str(value)
+    return textwrap.shorten(text, limit, placeholder="…") if len(text) > limit else text
+
+
+def _table_header(pages: _Pages) -> None:
+    pages.room(2 * _ROW)
+    pages.y += _ROW
+    for name, x, align, _ in _COLUMNS:
+        pages.put(x, name, fontsize=_FONT, weight="bold", ha=align)
+    pages.rule()
+
+
+def _front_pages(
+    calibration: Calibration, quality: QualityResult, data: FitData, skipped: list[str]
+) -> list[Figure]:
+    model = calibration.model
+    pages = _Pages()
+    pages.line("twin calibration report", height=0.0, fontsize=10, color="0.4")
+    pages.line(str(model.get("name", "calibrated")), height=0.5, fontsize=22, weight="bold")
+    period = f"{data.period[0]}..{data.period[1]}" if data.period else "n/a"
+    facts = (
+        f"Active period {period} · {len(model.get('segments', {}))} segment(s) · "
+        f"{len(model.get('products', []))} product(s) · "
+        f"{len(model.get('suppliers', {}))} supplier(s)"
+    )
+    for text in textwrap.wrap(str(model.get("description", "")), 125)[:3]:
+        pages.line(text, height=0.25, fontsize=10.5)
+    pages.line(facts, height=0.25, fontsize=9.5, color="0.3")
+    pages.line("Fit report", height=0.45, fontsize=13, weight="bold")
+    pages.line(
+        "One row per fitted quantity; 'defaulted' marks a stated default used for lack of data. "
+        "KS p is optimistic (parameters estimated from the same data): a screen, not a test.",
+        fontsize=8.5,
+        color="0.4",
+    )
+    _table_header(pages)
+    for index, row in enumerate(calibration.report.itertuples(index=False)):
+        if pages.y + _ROW > _BOTTOM:
+            _table_header(pages)  # starts a new page
+        pages.room(_ROW)
+        pages.y += _ROW
+        if index % 2 == 0:
+            width, height = PAGE_SIZE
+            top = pages.y - _ROW + 0.055
+            pages._page().add_artist(
+                Rectangle(
+                    (_LEFT / width, 1 - (top + _ROW) / height),
+                    (_RIGHT - _LEFT) / width,
+                    _ROW / height,
+                    transform=pages._page().transFigure,
+                    color="0.94",
+                    zorder=-1,
+                )
+            )
+        values = (
+            row.quantity,
+            row.group,
+            row.distribution,
+            f"{int(row.n):,}",
+            row.ks_p,
+            bool(row.defaulted),
+            row.note,
+        )
+        for value, (_, x, align, limit) in zip(values, _COLUMNS, strict=True):
+            pages.put(x, _cell(value, limit), fontsize=_FONT, ha=align)
+    for title, notes in (
+        ("Calibration notes", calibration.notes),
+        ("Data quality notes", quality.notes),
+        ("Charts skipped", skipped),
+    ):
+        if not notes:
+            continue
+        pages.line(title, height=0.45, fontsize=12, weight="bold")
+        for note in notes:
+            for number, text in enumerate(textwrap.wrap(str(note), 150) or [""]):
+                pages.line(("• " if number == 0 else "   ") + text, height=0.18, fontsize=8.5)
+    return pages.pages
+
+
+def _chart_page(figure: Figure) -> Figure:
+    """Fit a chart to the page above the footer strip (as ``twin.reports.document`` does)."""
+    natural_height = figure.get_size_inches()[1]
+    page_width, page_height = PAGE_SIZE
+    figure.set_size_inches(PAGE_SIZE)
+    engine = figure.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
+        height = (1 - top - bottom) * min(1.0, natural_height / FIGSIZE[1])
+        engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
+    return figure
+
+
+def _footer(figure: Figure, name: str, page: int, pages: int) -> None:
+    width, height = PAGE_SIZE
+    style = {"color": "0.45", "fontsize": 8, "va": "baseline"}
+    y = 1.0 - _FOOTER / height
+    figure.text(_LEFT / width, y, f"{name} · calibration · twin {__version__}", **style)
+    figure.text(_RIGHT / width, y, f"page {page} of {pages}", ha="right", **style)
+
+
+def _creation_date(model: dict) -> dt.datetime:
+    start = model.get("run", {}).get("start_date")
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start[:10])
+    if not isinstance(start, dt.date):
+        start = dt.date(2000, 1, 1)
+    return dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+
+
+def write_calibration_report(
+    out_dir: Path,
+    calibration: Calibration,
+    tables: dict[str, pd.DataFrame],
+    quality: QualityResult,
+) -> Path:
+    """Write the calibration charts (PNG) and ``calibration.pdf`` into `out_dir`.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The model folder; created when absent.
+    calibration : Calibration
+        From :func:`~twin.calibration.calibrate.calibrate_history` on `tables`.
+    tables : dict of str to pandas.DataFrame
+        The tables that were calibrated (``quality.tables``), to recompute the fitted values.
+    quality : QualityResult
+        From :func:`~twin.calibration.quality.check_history`.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of ``calibration.pdf``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = fit_data(tables)
+    charts, skipped = _charts(calibration, data, quality)
+    for name, figure in charts.items():
+        figure.savefig(out / name, dpi=DPI, format="png", facecolor="white")
+    pages = [
+        *_front_pages(calibration, quality, data, skipped),
+        *(_chart_page(figure) for figure in charts.values()),
+    ]
+    name = str(calibration.model.get("name", "calibrated"))
+    created = _creation_date(calibration.model)
+    metadata = {
+        "Title": f"twin calibration report: {name}",
+        "Subject": str(calibration.model.get("description", "")),
+        "Creator": f"twin {__version__}",
+        "CreationDate": created,
+        "ModDate": created,
+    }
+    target = out / REPORT_NAME
+    # Write beside the target and rename, so a failure never leaves a truncated report behind.
+    partial = out / f".{REPORT_NAME}.partial"
+    try:
+        with PdfPages(partial, metadata=metadata) as pdf:
+            for number, page in enumerate(pages, start=1):
+                _footer(page, name, number, len(pages))
+                pdf.savefig(page)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,468 @@
+"""Validate a calibrated model against the history it came from: does the twin reproduce it?
+
+The model folder's ``model.yaml`` is run over the *compared period* (the history's active period,
+or its tail from a hold-out date) and the simulated KPIs are set against the actual ones.
+
+Period and warm-up
+------------------
+The compared period starts at the active period's first day (``active_period``, as calibration
+uses it) or at the hold-out date, and covers the whole weeks up to the active period's last day.
+Each replication starts ``WARMUP_DAYS`` (8 weeks) earlier and discards that warm-up, so stock,
+backlog and receivables have settled from the model's initial state when comparison starts; a
+whole number of weeks keeps simulated and actual weeks on the same weekdays.
+
+What is compared
+----------------
+- ``weekly_orders`` and ``weekly_revenue``: per week of the period, the actual orders (not
+  cancelled, with ordered lines, by ``ordered_at``) and their ordered line value (quantity x
+  unit price) against the simulated orders (by ``t_arrival``) and their ``value``.
+- ``lead_time_p50_days``, ``lead_time_p95_days``: actual ``delivered_at - ordered_at`` of the
+  period's orders, against the same quantiles of completed simulated orders.
+- ``dso_days``: mean open receivables / invoiced revenue per day over the period, when the history
+  has invoices and payments (an invoice is open from ``issued_at`` to its last ``paid_at``).
+- ``fill_rate`` and ``satisfaction`` appear as rows without values and with a note: the canonical
+  history records no filled or short quantities, and the twin does not simulate satisfaction.
+
+Columns of ``validation.csv`` are :data:`COLUMNS`. For a weekly series, ``actual`` and
+``simulated_mean`` are mean weekly values; ``simulated_p05``/``simulated_p95`` are the 5 % and
+95 % quantiles over replications of a replication's mean weekly value; ``mape`` is the mean over
+weeks (with actual > 0) of ``|simulated mean - actual| / actual``; ``bias`` is
+``sum(simulated mean - actual) / sum(actual)``; ``coverage_90`` is the share of weeks whose actual
+lies in the simulated 5-95 % band of that week. For a single KPI, ``mape`` is
+``|simulated mean - actual| / |actual|`` and ``bias`` the signed relative error. A tolerance is a
+bound on ``mape``; ``passed`` is empty where there is no tolerance or no value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from twin.calibration.calibrate import active_period
+from twin.errors import InputError
+from twin.experiments.replicate import ReplicationOutput, default_workers, iter_replications
+from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
+from twin.scenario.loader import load
+from twin.scenario.schema import Scenario
+
+WARMUP_DAYS = 56
+WEEK_DAYS = 7
+DAY = pd.Timedelta(days=1)
+ACTUAL_COLOUR = "#c62828"
+
+#: Default MAPE tolerances (dimensionless); ``--tolerance kpi=value`` overrides or adds.
+DEFAULT_TOLERANCES: dict[str, float] = {"weekly_orders": 0.20, "weekly_revenue": 0.25}
+
+KPIS = (
+    "weekly_orders",
+    "weekly_revenue",
+    "lead_time_p50_days",
+    "lead_time_p95_days",
+    "fill_rate",
+    "dso_days",
+    "satisfaction",
+)
+
+COLUMNS = (
+    "kpi",
+    "actual",
+    "simulated_mean",
+    "simulated_p05",
+    "simulated_p95",
+    "mape",
+    "bias",
+    "coverage_90",
+    "tolerance",
+    "passed",
+    "note",
+)
+
+#: Weekly series and the PNG file of their overlay chart.
+WEEKLY_FIGURES = {"weekly_orders": "weekly_orders.png", "weekly_revenue": "weekly_revenue.png"}
+
+
+@dataclass
+class Period:
+    """The compared period: whole weeks from ``start`` (simulation starts a warm-up earlier)."""
+
+    start: dt.date
+    weeks: int
+
+    @property
+    def days(self) -> int:
+        return self.weeks * WEEK_DAYS
+
+    @property
+    def end(self) -> dt.date:
+        """First day after the period."""
+        return self.start + dt.timedelta(days=self.days)
+
+    def week_starts(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.start, periods=self.weeks, freq=f"{WEEK_DAYS}D")
+
+
+@dataclass
+class Validation:
+    """The comparison table, the weekly series behind it and what was skipped."""
+
+    table: pd.DataFrame
+    weekly: pd.DataFrame
+    period: Period
+    replications: int
+    notes: list[str] = field(default_factory=list)
+
+    def failures(self) -> pd.DataFrame:
+        """Rows whose MAPE is above their tolerance."""
+        return self.table[self.table["passed"].eq(False).fillna(False).astype(bool)]
+
+
+def parse_tolerances(items: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """Default tolerances updated by ``kpi=value`` items (MAPE, a fraction >= 0)."""
+    tolerances = dict(DEFAULT_TOLERANCES)
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or name not in KPIS:
+            raise InputError(
+                f"--tolerance {item}: expected kpi=value with kpi one of {', '.join(KPIS)}, "
+                "e.g. --tolerance weekly_orders=0.15"
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or value < 0:
+            raise InputError(f"--tolerance {item}: the value must be a number >= 0 (a MAPE)")
+        tolerances[name] = value
+    return tolerances
+
+
+def _kept_orders(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders and ordered lines as calibration uses them: not cancelled, with ordered lines."""
+    for required in ("orders", "order_lines"):
+        if required not in tables or tables[required].empty:
+            raise InputError(f"Validation needs the '{required}' table with rows; none was given")
+    orders = tables["orders"]
+    orders = orders[orders["status"] != "cancelled"]
+    lines = tables["order_lines"]
+    lines = lines[(lines["status"] == "ordered") & (lines["quantity"] > 0)]
+    lines = lines[lines["order_id"].isin(orders["order_id"])]
+    orders = orders[orders["order_id"].isin(lines["order_id"])]
+    if orders.empty:
+        raise InputError("Validation found no orders with ordered lines in the history")
+    return orders, lines
+
+
+def compared_period(ordered_at: pd.Series, holdout_from: dt.date | None = None) -> Period:
+    """Whole weeks of the active period, from its first day or from ``holdout_from``."""
+    first, last = active_period(ordered_at)
+    start = first if holdout_from is None else holdout_from
+    weeks = ((last - start).days + 1) // WEEK_DAYS
+    if holdout_from is not None and not (first <= holdout_from and weeks >= 1):
+        raise InputError(
+            f"--holdout-from {holdout_from}: must lie in the history's active period "
+            f"{first}..{last} and leave at least one whole week before its end"
+        )
+    if weeks < 1:
+        raise InputError(f"the history's active period {first}..{last} is shorter than a week")
+    return Period(start, weeks)
+
+
+def actual_weekly(orders: pd.DataFrame, lines: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """``week, orders, revenue`` of the actual history, one row per week of ``period``."""
+    value = (lines["quantity"] * lines["unit_price"]).groupby(lines["order_id"]).sum()
+    days = (orders["ordered_at"] - pd.Timestamp(period.start)) / DAY
+    inside = (days >= 0) & (days < period.days)
+    week = np.floor(days[inside].to_numpy(dtype=float) / WEEK_DAYS).astype(int)
+    values = orders.loc[inside, "order_id"].map(value).fillna(0.0).to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "week": np.arange(period.weeks),
+            "orders": np.bincount(week, minlength=period.weeks).astype(float),
+            "revenue": np.bincount(week, weights=values, minlength=period.weeks),
+        }
+    )
+
+
+def simulated_weekly(outputs: list[ReplicationOutput], period: Period) -> pd.DataFrame:
+    """``replication, week, orders, revenue`` of each replication's window orders."""
+    frames = []
+    for output in outputs:
+        orders = output.orders
+        days = orders["t_arrival"].to_numpy(dtype=float) - WARMUP_DAYS
+        inside = (days >= 0) & (days < period.days)
+        week = np.floor(days[inside] / WEEK_DAYS).astype(int)
+        values = orders["value"].to_numpy(dtype=float)[inside]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "replication": output.replication,
+                    "week": np.arange(period.weeks),
+                    "orders": np.bincount(week, minlength=period.weeks).astype(float),
+                    "revenue": np.bincount(week, weights=values, minlength=period.weeks),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _row(kpi: str, **values: object) -> dict:
+    row = dict.fromkeys(COLUMNS, np.nan)
+    row["note"] = ""
+    row.update(kpi=kpi, **values)
+    return row
+
+
+def _weekly_row(kpi: str, actual: np.ndarray, simulated: pd.DataFrame) -> dict:
+    """``simulated``: replications x weeks."""
+    mean = simulated.mean(axis=0).to_numpy()
+    low = simulated.quantile(0.05, axis=0).to_numpy()
+    high = simulated.quantile(0.95, axis=0).to_numpy()
+    positive = actual > 0
+    per_replication = simulated.mean(axis=1)
+    return _row(
+        kpi,
+        actual=float(actual.mean()),
+        simulated_mean=float(mean.mean()),
+        simulated_p05=float(per_replication.quantile(0.05)),
+        simulated_p95=float(per_replication.quantile(0.95)),
+        mape=float(np.mean(np.abs(mean[positive] - actual[positive]) / actual[positive]))
+        if positive.any()
+        else np.nan,
+        bias=float((mean - actual).sum() / actual.sum()) if actual.sum() else np.nan,
+        coverage_90=float(np.mean((actual >= low) & (actual <= high))),
+    )
+
+
+def _scalar_row(kpi: str, actual: float, simulated: np.ndarray, note: str = "") -> dict:
+    simulated = simulated[np.isfinite(simulated)]
+    if not np.isfinite(actual) or not simulated.size:
+        return _row(kpi, actual=actual, note=note or "no simulated value")
+    mean = float(simulated.mean())
+    relative = (mean - actual) / abs(actual) if actual else np.nan
+    return _row(
+        kpi,
+        actual=float(actual),
+        simulated_mean=mean,
+        simulated_p05=float(np.quantile(simulated, 0.05)),
+        simulated_p95=float(np.quantile(simulated, 0.95)),
+        mape=abs(relative),
+        bias=relative,
+        note=note,
+    )
+
+
+def actual_dso_days(tables: dict[str, pd.DataFrame], period: Period) -> float:
+    """Mean open receivables over the period / invoiced amount per day (NaN without invoices)."""
+    invoices, payments = tables.get("invoices"), tables.get("payments")
+    if invoices is None or payments is None or invoices.empty or payments.empty:
+        return float("nan")
+    paid = payments.dropna(subset=["invoice_id", "paid_at"]).groupby("invoice_id")["paid_at"].max()
+    issued = invoices["issued_at"]
+    amounts = invoices["amount"].to_numpy(dtype=float)
+    known = issued.notna().to_numpy()
+    issued_ns = issued.to_numpy(dtype="datetime64[ns]")[known]
+    settled_ns = invoices["invoice_id"].map(paid).to_numpy(dtype="datetime64[ns]")[known]
+    amounts_known = amounts[known]
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    # open at noon of each day: issued by then, less what was settled by then
+    moments = (
+        pd.date_range(start, end, freq="D", inclusive="left") + pd.Timedelta(hours=12)
+    ).to_numpy()
+    by_issue = np.argsort(issued_ns, kind="stable")
+    issued_total = np.concatenate(([0.0], np.cumsum(amounts_known[by_issue])))
+    settled = ~np.isnat(settled_ns)
+    by_settle = np.argsort(settled_ns[settled], kind="stable")
+    settled_total = np.concatenate(([0.0], np.cumsum(amounts_known[settled][by_settle])))
+    open_amount = (
+        issued_total[np.searchsorted(issued_ns[by_issue], moments, side="right")]
+        - settled_total[np.searchsorted(settled_ns[settled][by_settle], moments, side="right")]
+    )
+    in_period = (issued >= start) & (issued < end)
+    revenue_per_day = float(amounts[in_period.to_numpy()].sum()) / period.days
+    return float(open_amount.mean() / revenue_per_day) if revenue_per_day else float("nan")
+
+
+def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario:
+    """The model as a scenario over the compared period, with ``WARMUP_DAYS`` before it."""
+    model = Path(model_dir) / "model.yaml"
+    if not model.is_file():
+        raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
+    start = period.start - dt.timedelta(days=WARMUP_DAYS)
+    return load(
+        Scenario,
+        model,
+        [
+            f"run.start_date={start.isoformat()}",
+            f"run.horizon_days={WARMUP_DAYS + period.days}",
+            f"run.warmup_days={WARMUP_DAYS}",
+            f"run.replications={replications}",
+        ],
+    )
+
+
+def validate_model(
+    model_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    *,
+    holdout_from: dt.date | None = None,
+    replications: int = 10,
+    tolerances: dict[str, float] | None = None,
+    workers: int | None = None,
+) -> Validation:
+    """Simulate the model over the compared period and compare it with the history.
+
+    Parameters
+    ----------
+    model_dir : pathlib.Path
+        Folder holding ``model.yaml`` (written by ``twin calibrate``).
+    tables : dict of str to pandas.DataFrame
+        Canonical history tables after the quality step (``check_history(...).tables``).
+    holdout_from : datetime.date, optional
+        Compare only from this day (a held-out tail); default the active period's first day.
+    replications : int
+        Number of replications (>= 1).
+    tolerances : dict of str to float, optional
+        MAPE bound per KPI (dimensionless); default :data:`DEFAULT_TOLERANCES`.
+    workers : int, optional
+        Local processes; default all cores, at most one per replication.
+
+    Returns
+    -------
+    Validation
+        The table with columns :data:`COLUMNS`, the weekly series and notes.
+
+    Raises
+    ------
+    InputError
+        No orders with lines; a hold-out date outside the active period; no ``model.yaml`` or one
+        that does not validate as a scenario.
+    """
+    if replications < 1:
+        raise InputError(f'"replications" must be >= 1, got {replications}')
+    tolerances = DEFAULT_TOLERANCES if tolerances is None else tolerances
+    orders, lines = _kept_orders(tables)
+    period = compared_period(orders["ordered_at"], holdout_from)
+    scenario = scenario_for(model_dir, period, replications)
+    outputs = list(
+        iter_replications(
+            scenario, replications, workers or default_workers(replications), keep_orders=True
+        )
+    )
+    actual = actual_weekly(orders, lines, period)
+    simulated = simulated_weekly(outputs, period)
+    notes: list[str] = []
+    rows = []
+    for kpi, column in (("weekly_orders", "orders"), ("weekly_revenue", "revenue")):
+        wide = simulated.pivot(index="replication", columns="week", values=column)
+        rows.append(_weekly_row(kpi, actual[column].to_numpy(), wide))
+
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    window = orders[(orders["ordered_at"] >= start) & (orders["ordered_at"] < end)]
+    lead = ((window["delivered_at"] - window["ordered_at"]) / DAY).to_numpy(dtype=float)
+    lead = lead[np.isfinite(lead) & (lead >= 0)]
+    kpis = pd.DataFrame([o.kpis for o in outputs])
+    for kpi, q in (("lead_time_p50_days", 0.5), ("lead_time_p95_days", 0.95)):
+        if lead.size:
+            actual_q = float(np.quantile(lead, q))
+            rows.append(_scalar_row(kpi, actual_q, kpis[kpi].to_numpy(dtype=float)))
+        else:
+            rows.append(_row(kpi, note="no delivered_at in the period's orders"))
+    rows.append(
+        _row(
+            "fill_rate",
+            note="skipped: the history records no filled or short quantities per order line",
+        )
+    )
+    dso = actual_dso_days(tables, period)
+    if np.isfinite(dso):
+        rows.append(_scalar_row("dso_days", dso, kpis["dso_days"].to_numpy(dtype=float)))
+    else:
+        rows.append(_row("dso_days", note="skipped: the history has no invoices with payments"))
+    tickets = tables.get("tickets")
+    has_scores = tickets is not None and "score" in tickets and tickets["score"].notna().any()
+    rows.append(
+        _row(
+            "satisfaction",
+            note="skipped: the twin does not simulate satisfaction"
+            if has_scores
+            else "skipped: no tickets or reviews with scores in the history",
+        )
+    )
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["tolerance"] = table["kpi"].map(tolerances).astype(float)
+    has_value = table["mape"].notna() & table["tolerance"].notna()
+    passed = pd.Series(pd.NA, index=table.index, dtype="boolean")
+    passed[has_value] = table.loc[has_value, "mape"] <= table.loc[has_value, "tolerance"]
+    table["passed"] = passed
+    for _, row in table[table["tolerance"].notna() & ~has_value].iterrows():
+        notes.append(f"{row['kpi']}: tolerance {row['tolerance']:g} not checked ({row['note']})")
+    notes.extend(f"{r['kpi']}: {r['note']}" for _, r in table.iterrows() if r["note"])
+    for output in outputs:
+        notes.extend(n for n in output.notes if n not in notes)
+
+    weekly = actual.rename(columns={"orders": "actual_orders", "revenue": "actual_revenue"})
+    weekly.insert(1, "week_start", period.week_starts())
+    for column in ("orders", "revenue"):
+        grouped = simulated.groupby("week")[column]
+        weekly[f"simulated_{column}_mean"] = grouped.mean().to_numpy()
+        weekly[f"simulated_{column}_p05"] = grouped.quantile(0.05).to_numpy()
+        weekly[f"simulated_{column}_p95"] = grouped.quantile(0.95).to_numpy()
+    return Validation(table, weekly, period, replications, notes)
+
+
+def weekly_figure(weekly: pd.DataFrame, column: str, label: str, replications: int) -> Figure:
+    """Actual weekly values as a line over the simulated 5-95 % band and mean."""
+    figure = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = figure.subplots()
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+    dates = weekly["week_start"]
+    ax.fill_between(
+        dates,
+        weekly[f"simulated_{column}_p05"],
+        weekly[f"simulated_{column}_p95"],
+        color=BAND_COLOUR,
+        alpha=0.35,
+        linewidth=0,
+        label=f"simulated 5-95 % ({replications} replications)",
+    )
+    ax.plot(dates, weekly[f"simulated_{column}_mean"], color=MEAN_COLOUR, label="simulated mean")
+    ax.plot(dates, weekly[f"actual_{column}"], color=ACTUAL_COLOUR, marker=".", label="actual")
+    ax.yaxis.set_major_formatter(GroupedFormatter())
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Week starting")
+    ax.set_ylabel(label)
+    ax.set_title(f"{label}: actual history against the twin")
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    return figure
+
+
+def write_validation(validation: Validation, out_dir: Path) -> dict[str, Path]:
+    """Write ``validation.csv``, ``weekly.csv`` and the weekly overlay PNGs into ``out_dir``."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})"
+        ) from None
+    paths = {"validation": out_dir / "validation.csv", "weekly": out_dir / "weekly.csv"}
+    validation.table.to_csv(paths["validation"], index=False)
+    validation.weekly.to_csv(paths["weekly"], index=False)
+    labels = {
+        "weekly_orders": ("orders", "Orders per week"),
+        "weekly_revenue": ("revenue", "Revenue per week"),
+    }
+    for kpi, name in WEEKLY_FIGURES.items():
+        column, label = labels[kpi]
+        figure = weekly_figure(validation.weekly, column, label, validation.replications)
+        paths[kpi] = out_dir / name
+        figure.savefig(paths[kpi], dpi=DPI, format="png", facecolor="white")
+    return paths
