@@ -177,12 +177,18 @@ def calibrate(
 ) -> None:
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
     from twin.calibration.calibrate import calibrate_history
-    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.mapping import apply_mapping, load_mapping
     from twin.calibration.output import write_model
     from twin.calibration.quality import check_history, write_quality
 
-    mapped = apply_mapping(mapping_file, source)
-    quality = check_history(mapped.tables, as_of=as_of)
+    mapping = load_mapping(mapping_file)
+    mapped = apply_mapping(mapping, source)
+    lines = mapping.tables.get("order_lines")
+    quality = check_history(
+        mapped.tables,
+        as_of=as_of,
+        source_line_numbers=lines is not None and "line_no" in lines.fields,
+    )
     quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
     if strict and quarantined:
         write_quality(quality, out_dir)

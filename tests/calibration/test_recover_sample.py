@@ -33,10 +33,26 @@ def baseline() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def fitted():
+def quality():
     mapped = apply_mapping(ROOT / "calibration/mappings/sample.yaml", ROOT / "calibration/sample")
-    quality = check_history(mapped.tables, as_of=pd.Timestamp("2027-01-01"))
+    return check_history(mapped.tables, as_of=pd.Timestamp("2027-01-01"), source_line_numbers=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(quality):
     return calibrate_history(quality.tables, name="sample").model
+
+
+def test_the_quality_step_finds_exactly_the_planted_dirt(quality):
+    counts = quality.counts.set_index(["table", "reason"])["rows"]
+    # the numbers of calibration/sample/README.md
+    assert counts["order_lines", "duplicate_row"] == 2647
+    assert counts["orders", "unknown_customer"] == 484
+    # every cancelled order is classified as one, except those of unknown customers (quarantined)
+    orphans = quality.quarantine["orders"]
+    cancelled_orphans = int((orphans["status"] == "cancelled").sum())
+    assert counts["orders", "cancellation"] == 1038 - cancelled_orphans
+    assert counts["orders", "timestamp_order"] >= 277  # delivered before shipped, repaired
 
 
 def test_the_sample_calibrates_into_the_baseline_segments(fitted, baseline):

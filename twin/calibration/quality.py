@@ -14,8 +14,10 @@ Quarantined:
    (``orders.ordered_at``, ``order_lines.sku``, ``invoices.customer_id``). A missing
    ``orders.customer_id`` is *not* a problem: it is an anonymous order.
 2. ``duplicate_row``: an exact repeat of an earlier row. ``order_lines.line_no`` is left out of the
-   comparison, because mappings number lines themselves (``row_number_by``), which turns an exact
-   duplicate source row into a new line number. The first occurrence is kept.
+   comparison when the mapping numbers lines itself (``row_number_by``), which turns an exact
+   duplicate source row into a new line number; when line numbers come from the source
+   (``source_line_numbers=True``), two lines of one SKU at one price are distinct lines. The
+   first occurrence is kept.
 3. ``duplicate_key``: the key of an earlier row with different content; the first is kept.
 4. ``future_date``: an event timestamp (ordered, approved, shipped, delivered, paid, ...) after
    `as_of`. Promises and due dates may lie in the future and are not checked.
@@ -201,6 +203,7 @@ def check_history(
     as_of: pd.Timestamp | str | None = None,
     non_product_skus: Iterable[str] = DEFAULT_NON_PRODUCT,
     price_outlier_factor: float = 20.0,
+    source_line_numbers: bool = False,
 ) -> QualityResult:
     """Sort every row of canonical `tables` into used or quarantined, with one reason each.
 
@@ -220,6 +223,9 @@ def check_history(
     price_outlier_factor : float
         A line's unit price above this multiple of its SKU's median unit price is a
         ``price_outlier`` (dimensionless, > 1).
+    source_line_numbers : bool
+        Whether ``order_lines.line_no`` comes from the source (then it takes part in the
+        duplicate-row comparison) rather than being numbered by the mapping.
 
     Returns
     -------
@@ -263,7 +269,7 @@ def check_history(
             continue
         frame = tables[name].reset_index(drop=True)
         verdict = _Verdict(len(frame))
-        _generic_rules(name, frame, verdict, as_of_ts, used)
+        _generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
         if name == "order_lines":
             _line_rules(frame, verdict, used, non_product, price_outlier_factor)
         frame, repaired = _repair_timestamps(name, frame, notes)
@@ -341,12 +347,14 @@ def _generic_rules(
     verdict: _Verdict,
     as_of: pd.Timestamp,
     used: dict[str, pd.DataFrame],
+    source_line_numbers: bool = False,
 ) -> None:
     table = TABLES[name]
     for column in (*table.key, *_NEEDED.get(name, ())):
         verdict.mark(_missing(_column(frame, column)), "missing_key", column)
 
-    compare = [c for c in frame.columns if not (name == "order_lines" and c == "line_no")]
+    derived_line_no = name == "order_lines" and not source_line_numbers
+    compare = [c for c in frame.columns if not (derived_line_no and c == "line_no")]
     first_of = _first_position(frame, compare)
     positions = np.arange(len(frame))
     repeat = first_of != positions

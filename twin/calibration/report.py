@@ -58,7 +58,7 @@ from twin.calibration.figures import (
 )
 from twin.calibration.quality import QualityResult
 from twin.reports.document import PAGE_SIZE
-from twin.reports.figures import DPI, FIGSIZE
+from twin.reports.figures import DPI
 
 __all__ = ["REPORT_NAME", "FitData", "fit_data", "observed_seasonality", "write_calibration_report"]
 
@@ -192,7 +192,7 @@ def observed_seasonality(
     """
     days = pd.date_range(pd.Timestamp(period[0]), pd.Timestamp(period[1]), freq="D")
     counts = times.dt.normalize().value_counts().reindex(days, fill_value=0).astype(float)
-    weekday = counts.groupby(days.weekday).mean().reindex(range(7))
+    weekday = counts.groupby(days.day_of_week).mean().reindex(range(7))
     weekday = (weekday / weekday.mean()).to_numpy(dtype=float)
     month = counts.groupby(days.month - 1).mean().reindex(range(12)).to_numpy(dtype=float)
     present = np.isfinite(month)
@@ -391,6 +391,7 @@ def _front_pages(
     ):
         if not notes:
             continue
+        pages.room(0.45 + 2 * 0.18)  # a heading stays with its first lines
         pages.line(title, height=0.45, fontsize=12, weight="bold")
         for note in notes:
             for number, text in enumerate(textwrap.wrap(str(note), 150) or [""]):
@@ -399,15 +400,8 @@ def _front_pages(
 
 
 def _chart_page(figure: Figure) -> Figure:
-    """Fit a chart to the page above the footer strip (as ``twin.reports.document`` does)."""
-    natural_height = figure.get_size_inches()[1]
-    page_width, page_height = PAGE_SIZE
+    """Enlarge a chart to the page; its margins are fractions, so the footer strip stays free."""
     figure.set_size_inches(PAGE_SIZE)
-    engine = figure.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
-        height = (1 - top - bottom) * min(1.0, natural_height / FIGSIZE[1])
-        engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
     return figure
 
 
