@@ -180,6 +180,7 @@ def calibrate(
     from twin.calibration.mapping import apply_mapping, load_mapping
     from twin.calibration.output import write_model
     from twin.calibration.quality import check_history, write_quality
+    from twin.calibration.report import write_calibration_report
 
     mapping = load_mapping(mapping_file)
     mapped = apply_mapping(mapping, source)
@@ -200,6 +201,7 @@ def calibrate(
     calibration.notes.extend(quality.notes)
     paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
     write_quality(quality, out_dir)
+    write_calibration_report(out_dir, calibration, quality.tables, quality)
     click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")
 
 
@@ -240,6 +242,12 @@ def calibrate(
     type=click.IntRange(min=1),
     help="Local processes (default: all cores, at most one per replication).",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the extract, as given to `twin calibrate` (default: now).",
+)
 def validate(
     model_dir: Path,
     source: str,
@@ -249,16 +257,24 @@ def validate(
     replications: int,
     tolerances: tuple[str, ...],
     workers: int | None,
+    as_of: dt.datetime | None,
 ) -> None:
     """Simulate MODEL_DIR's model over its history and compare: exit 1 if a tolerance is missed."""
-    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.mapping import apply_mapping, load_mapping
     from twin.calibration.quality import check_history
     from twin.calibration.validate import parse_tolerances, validate_model, write_validation
 
     bounds = parse_tolerances(tolerances)
     if not (model_dir / "model.yaml").is_file():
         raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
-    quality = check_history(apply_mapping(mapping_file, source).tables)
+    # the same quality step as `twin calibrate`, so the history compared is the history fitted
+    mapping = load_mapping(mapping_file)
+    lines = mapping.tables.get("order_lines")
+    quality = check_history(
+        apply_mapping(mapping, source).tables,
+        as_of=as_of,
+        source_line_numbers=lines is not None and "line_no" in lines.fields,
+    )
     start = time.perf_counter()
     result = validate_model(
         model_dir,

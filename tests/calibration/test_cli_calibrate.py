@@ -96,3 +96,26 @@ def test_strict_fails_with_exit_2_when_rows_are_quarantined(tmp_path):
     assert "Traceback" not in result.output
     assert re.search(r"--strict: \d+ rows of .*shop were quarantined", result.output)
     assert (tmp_path / "model" / "quality.csv").is_file()
+
+
+def test_a_tiny_history_calibrates_with_defaults_and_a_report(tmp_path):
+    # three orders: every fit falls back to its stated default or the values themselves
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "calibrate",
+            str(SHOP),
+            "--mapping",
+            str(SHOP / "shop.yaml"),
+            "--out",
+            str(out),
+            "--as-of",
+            "2025-01-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "calibration.pdf").read_bytes().startswith(b"%PDF")
+    report = pd.read_csv(out / "fit_report.csv")
+    assert report["defaulted"].any()
+    load(Scenario, out / "model.yaml")

@@ -140,6 +140,19 @@ def _durations(
     return default
 
 
+def _counts(values: np.ndarray) -> FitResult:
+    """A count fit, or with too few values their empirical distribution (said in the reason)."""
+    if values.size >= MIN_FIT_VALUES:
+        return fit_count(values)
+    kept = values if values.size else np.array([1.0])
+    return FitResult(
+        dist={"dist": "empirical", "values": [float(v) for v in kept]},
+        table=pd.DataFrame({"chosen": [True], "aic": [np.nan], "ks_p": [np.nan]}),
+        n=int(values.size),
+        reason=f"fewer than {MIN_FIT_VALUES} values: their empirical distribution",
+    )
+
+
 def _ordered_lines(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     lines = tables["order_lines"]
     return lines[(lines["status"] == "ordered") & (lines["quantity"] > 0)]
@@ -288,12 +301,19 @@ def _fit_arrivals(
 ):
     inside = times[(times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + DAY)]
     try:
-        return fit_poisson_arrivals(inside, start=start, end=end, reference_date=reference), inside
-    except RuntimeError:
-        notes.append(f"segment {segment}: the trend did not converge; fitted without a trend")
-        return fit_poisson_arrivals(
-            inside, start=start, end=end, reference_date=reference, fit_trend=False
-        ), inside
+        try:
+            fit = fit_poisson_arrivals(inside, start=start, end=end, reference_date=reference)
+        except RuntimeError:
+            notes.append(f"segment {segment}: the trend did not converge; fitted without a trend")
+            fit = fit_poisson_arrivals(
+                inside, start=start, end=end, reference_date=reference, fit_trend=False
+            )
+    except (ValueError, RuntimeError) as exc:
+        raise InputError(
+            f"Segment {segment!r} has too little order history to fit arrivals "
+            f"({len(inside)} orders between {start} and {end}): {exc}"
+        ) from None
+    return fit, inside
 
 
 def calibrate_history(
@@ -358,14 +378,14 @@ def calibrate_history(
             "customers": max(1, int(seg_orders["customer_id"].nunique())),
             "arrivals": fit.spec,
             "lines_per_order": report.fit(
-                "lines_per_order", seg_name, fit_count(lines_per_order), "order_lines"
+                "lines_per_order", seg_name, _counts(lines_per_order), "order_lines"
             ),
             "sku_mix": {
                 "kind": "weights",
                 "weights": {sku_name[s]: int(w) for s, w in weights.items()},
             },
             "quantity": report.fit(
-                "quantity", seg_name, fit_count(quantities[quantities >= 1]), "order_lines.quantity"
+                "quantity", seg_name, _counts(quantities[quantities >= 1]), "order_lines.quantity"
             ),
         }
         promised = _days(_promise(seg_orders))

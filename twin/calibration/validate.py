@@ -288,22 +288,52 @@ def actual_dso_days(tables: dict[str, pd.DataFrame], period: Period) -> float:
     return float(open_amount.mean() / revenue_per_day) if revenue_per_day else float("nan")
 
 
+def rereference_arrivals(arrivals: dict, shift_days: float) -> dict:
+    """Poisson arrivals expressed at day ``shift_days`` of the old clock instead of day 0.
+
+    The twin's rate on day d is ``rate * (1 + trend * d / 365)`` from ``run.start_date``, and
+    calibration states ``rate`` and ``trend`` at the day after the history. Moving the start to
+    the compared period (``shift_days`` < 0) without this would apply the end-of-history level
+    to the whole period. At the new day 0 the level is ``rate * f`` with
+    ``f = 1 + trend * shift / 365``, and the trend per year becomes ``trend / f``.
+    """
+    if arrivals.get("kind") != "poisson":
+        return arrivals  # replayed order times are calendar times already
+    rate, trend = arrivals["rate_per_day"], arrivals.get("trend_per_year", 0.0)
+    factor = 1.0 + trend * shift_days / 365.0
+    if factor <= 0:
+        raise InputError(
+            f"the model's arrival trend ({trend:.3g} per year) gives no orders "
+            f"{-shift_days:g} days before its start date; compare a later period (--holdout-from)"
+        )
+    return {**arrivals, "rate_per_day": rate * factor, "trend_per_year": trend / factor}
+
+
 def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario:
-    """The model as a scenario over the compared period, with ``WARMUP_DAYS`` before it."""
+    """The model as a scenario over the compared period, with ``WARMUP_DAYS`` before it.
+
+    Arrival rates and trends are re-expressed at the new start date
+    (:func:`rereference_arrivals`); everything else is the model as calibrated.
+    """
     model = Path(model_dir) / "model.yaml"
     if not model.is_file():
         raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
+    base = load(Scenario, model)
     start = period.start - dt.timedelta(days=WARMUP_DAYS)
-    return load(
-        Scenario,
-        model,
-        [
-            f"run.start_date={start.isoformat()}",
-            f"run.horizon_days={WARMUP_DAYS + period.days}",
-            f"run.warmup_days={WARMUP_DAYS}",
-            f"run.replications={replications}",
-        ],
+    shift_days = float((start - base.run.start_date).days)
+    data = base.model_dump()
+    data["run"].update(
+        start_date=start,
+        horizon_days=float(WARMUP_DAYS + period.days),
+        warmup_days=float(WARMUP_DAYS),
+        replications=replications,
     )
+    for segment in data["segments"].values():
+        segment["arrivals"] = rereference_arrivals(segment["arrivals"], shift_days)
+    try:
+        return Scenario.model_validate(data)
+    except ValueError as exc:
+        raise InputError(f"{model}: the model over the compared period is invalid: {exc}") from None
 
 
 def validate_model(

@@ -58,8 +58,13 @@ _INDEX = re.compile(r"\d+")
 _KEY_PREFIX = re.compile(r"([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*): (.+)", re.DOTALL)
 
 
-class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` whose impossible dates (``2026-02-30``) are YAML errors with a line.
+# libyaml's parser when the installed PyYAML has it: some ten times faster on large generated
+# files (a calibrated model with thousands of SKUs); same safe constructors, same line marks
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeBase):
+    """A safe YAML loader whose impossible dates (``2026-02-30``) are YAML errors with a line.
 
     The safe loader raises a bare ValueError for them, which would carry no line and escape the
     ``yaml.YAMLError`` handlers.
