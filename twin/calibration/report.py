@@ -26,7 +26,6 @@ history ends) at 00:00 UTC, not the clock, so the same calibration gives byte-id
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -57,7 +55,7 @@ from twin.calibration.figures import (
     seasonality_figure,
 )
 from twin.calibration.quality import QualityResult
-from twin.reports.document import PAGE_SIZE
+from twin.reports.document import PAGE_SIZE, save_pdf
 from twin.reports.figures import DPI
 
 __all__ = ["REPORT_NAME", "FitData", "fit_data", "observed_seasonality", "write_calibration_report"]
@@ -465,15 +463,6 @@ def write_calibration_report(
         "CreationDate": created,
         "ModDate": created,
     }
-    target = out / REPORT_NAME
-    # Write beside the target and rename, so a failure never leaves a truncated report behind.
-    partial = out / f".{REPORT_NAME}.partial"
-    try:
-        with PdfPages(partial, metadata=metadata) as pdf:
-            for number, page in enumerate(pages, start=1):
-                _footer(page, name, number, len(pages))
-                pdf.savefig(page)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    for number, page in enumerate(pages, start=1):
+        _footer(page, name, number, len(pages))
+    return save_pdf(out / REPORT_NAME, pages, metadata)

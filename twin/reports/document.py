@@ -301,13 +301,20 @@ def write_report(run_dir: Path) -> Path:
         "CreationDate": created,
         "ModDate": created,
     }
-    target = run_dir / REPORT_NAME
-    # Write beside the target and rename, so a failure never leaves a truncated report behind.
-    partial = run_dir / f".{REPORT_NAME}.partial"
+    for number, page in enumerate(pages, start=1):
+        _footer(page, manifest, number, len(pages))
+    return save_pdf(run_dir / REPORT_NAME, pages, metadata)
+
+
+def save_pdf(target: Path, pages: list[Figure], metadata: dict[str, Any]) -> Path:
+    """Write ``pages`` as one PDF at ``target``.
+
+    Written beside the target and renamed, so a failure never leaves a truncated report behind.
+    """
+    partial = target.with_name(f".{target.name}.partial")
     try:
         with PdfPages(partial, metadata=metadata) as pdf:
-            for number, page in enumerate(pages, start=1):
-                _footer(page, manifest, number, len(pages))
+            for page in pages:
                 pdf.savefig(page)
         os.replace(partial, target)
     finally:
