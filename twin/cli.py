@@ -167,6 +167,11 @@ def run(
     type=click.DateTime(["%Y-%m-%d"]),
     help="Date of the extract: later timestamps are future dates (default: now).",
 )
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Fit only the history before this date (then validate --holdout-from it).",
+)
 def calibrate(
     source: str,
     mapping_file: Path,
@@ -174,9 +179,10 @@ def calibrate(
     name: str | None,
     strict: bool,
     as_of: dt.datetime | None,
+    until: dt.datetime | None,
 ) -> None:
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
-    from twin.calibration.calibrate import calibrate_history
+    from twin.calibration.calibrate import calibrate_history, history_until
     from twin.calibration.mapping import apply_mapping, load_mapping
     from twin.calibration.output import write_model
     from twin.calibration.quality import check_history, write_quality
@@ -197,11 +203,12 @@ def calibrate(
             f"--strict: {int(quarantined)} rows of {source} were quarantined; see "
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
         )
-    calibration = calibrate_history(quality.tables, name=name or out_dir.name)
+    fitted_tables = quality.tables if until is None else history_until(quality.tables, until)
+    calibration = calibrate_history(fitted_tables, name=name or out_dir.name)
     calibration.notes.extend(quality.notes)
     paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
     write_quality(quality, out_dir)
-    write_calibration_report(out_dir, calibration, quality.tables, quality)
+    write_calibration_report(out_dir, calibration, fitted_tables, quality)
     click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.calibration.calibrate import active_period, calibrate_history
+from twin.calibration.calibrate import active_period, calibrate_history, history_until
 from twin.calibration.history import conform
 from twin.errors import InputError
 from twin.model.network import run_replication
@@ -155,3 +155,16 @@ def test_history_without_orders_is_an_input_error():
     history["orders"] = history["orders"].iloc[0:0]
     with pytest.raises(InputError, match="needs the 'orders' table"):
         calibrate_history(history)
+
+
+def test_history_until_keeps_only_what_was_known_then():
+    history = known_history()
+    until = pd.Timestamp("2025-01-01")
+    cut = history_until(history, until)
+    assert (cut["orders"]["ordered_at"] < until).all()
+    assert len(cut["orders"]) < len(history["orders"])
+    assert cut["order_lines"]["order_id"].isin(cut["orders"]["order_id"]).all()
+    # a delivery after the cut was not known yet; a promise was
+    assert not (cut["orders"]["delivered_at"] >= until).any()
+    assert (cut["orders"]["promised_at"] >= until).any()
+    assert len(history["orders"]) == len(known_history()["orders"])  # the input is untouched

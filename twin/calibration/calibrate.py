@@ -316,6 +316,39 @@ def _fit_arrivals(
     return fit, inside
 
 
+# the event that dates a row of each table, for cutting the history at a date
+_DATED_BY = {
+    "orders": "ordered_at",
+    "invoices": "issued_at",
+    "payments": "paid_at",
+    "purchase_orders": "ordered_at",
+}
+
+
+def history_until(tables: dict[str, pd.DataFrame], until: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The history as it was known at ``until``: rows dated before it, lines of those orders.
+
+    Later timestamps of kept rows (a delivery or payment after ``until``) are blanked, as they
+    were not yet known; this lets ``twin validate --holdout-from`` test the fit out of sample.
+    """
+    until = pd.Timestamp(until)
+    cut = dict(tables)
+    for name, column in _DATED_BY.items():
+        if name in cut and column in cut[name]:
+            frame = cut[name]
+            frame = frame[frame[column] < until].copy()
+            for other in frame.columns:
+                if pd.api.types.is_datetime64_any_dtype(frame[other]) and other != column:
+                    if other in ("promised_at", "due_date", "expected_at"):
+                        continue  # promises are known when made
+                    frame.loc[frame[other] >= until, other] = pd.NaT
+            cut[name] = frame
+    if "order_lines" in cut and "orders" in cut:
+        lines = cut["order_lines"]
+        cut["order_lines"] = lines[lines["order_id"].isin(cut["orders"]["order_id"])]
+    return cut
+
+
 def calibrate_history(
     tables: dict[str, pd.DataFrame], *, name: str = "calibrated", description: str = ""
 ) -> Calibration:
