@@ -267,22 +267,24 @@ def active_period(timestamps: pd.Series) -> tuple[dt.date, dt.date]:
     """First and last day of the longest run of whole months with substantive volume.
 
     Extracts often begin and end with a few stray orders (olist: one order in its first month,
-    none in the next two); fitting a rate over those months would bias it. A month counts when
-    it has at least a tenth of the median monthly orders; partial first and last months of the
-    extract are left out when a full month is available.
+    none in the next two); fitting a rate over those months would bias it. An edge month is
+    taken as partly extracted, and left out, when its first (last) order falls after the 3rd
+    (before the 3rd-last) day of that month; inside, a month counts when it has at least a tenth
+    of the median month. Growth or seasonality never trims a month that is wholly covered.
     """
-    months = timestamps.dt.to_period("M")
+    times = timestamps.dropna()
+    months = times.dt.to_period("M")
     counts = months.value_counts().sort_index()
     full = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
     counts = counts.reindex(full, fill_value=0)
-    # an edge month well below the typical month is taken to be only partly in the extract
-    typical = counts.median()
-    while len(counts) > 1 and counts.iloc[0] < 0.8 * typical:
+    first, last = times.min(), times.max()
+    if len(counts) > 1 and first.day > 3:
         counts = counts.iloc[1:]
-    while len(counts) > 1 and counts.iloc[-1] < 0.8 * typical:
+    if len(counts) > 1 and last.day < last.days_in_month - 2:
         counts = counts.iloc[:-1]
     good = counts >= 0.1 * counts.median()
-    best, run, best_run = None, [], []
+    run: list = []
+    best_run: list = []
     for month, ok in good.items():
         run = [*run, month] if ok else []
         if len(run) > len(best_run):
