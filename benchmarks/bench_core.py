@@ -16,7 +16,8 @@ Prints one JSON line:
   and runs one replication with its KPIs (no order log written).
 
 Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml] [--repeat 3]``.
-Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine.
+Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine; model and
+skeleton runs alternate, each starting from a collected heap with nothing of the other alive.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def replication_peak_rss_mb(scenario_file: str) -> float:
 
 
 def timed_run(scenario: Scenario) -> tuple[float, float, object]:
+    gc.collect()  # each timed run starts from a clean heap, as the skeleton's does
     start = time.perf_counter()
     result = run_replication(scenario, 0)
     wall = time.perf_counter() - start
@@ -152,13 +154,16 @@ def main() -> None:
             "pick_mean": float(jobs.loc[jobs["role"] == "warehouse", "work_days"].mean() or 0),
         }
         capacities = {name: r["headcount"] for name, r in result.roles.items()}
+        lines = int(result.tables["orders"]["lines"].sum())
+        del result, t, jobs
+        gc.collect()
         skeletons.append(skeleton(counts, capacities))
-    lines = int(result.tables["orders"]["lines"].sum())
     double_wall = float("inf")
     for _ in range(args.repeat):
         wall_2, _, double_result = timed_run(double)
         double_wall = min(double_wall, wall_2)
-    double_lines = int(double_result.tables["orders"]["lines"].sum())
+        double_lines = int(double_result.tables["orders"]["lines"].sum())
+        del double_result
     wall = min(walls)
     print(
         json.dumps(

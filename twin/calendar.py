@@ -226,6 +226,12 @@ class WorkCalendar:
         done = starts[j] + (target - cumulative[j])
         return done if done > t else t  # rounding when t is open and the work is that tiny
 
+    def start_and_end(self, t: float, work: float) -> tuple[float, float]:
+        """``(next_open(t), advance(t, work))`` in one call, for the staff pool's hot path."""
+        if self._always:
+            return t, t + work
+        return self.next_open(t), self.advance(t, work)
+
     def working_time(self, t0: float, t1: float) -> float:
         """Return the working time (days) in the clock interval [t0, t1], ``t0 <= t1``."""
         if t1 < t0:
