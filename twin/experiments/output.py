@@ -11,8 +11,6 @@ import json
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-
 from twin import __version__
 from twin.experiments.replicate import RunOutputs
 from twin.scenario.loader import dump_yaml
@@ -83,7 +81,3 @@ def write_run(
     }
     paths["manifest"].write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return paths
-
-
-def read_summary(out_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(out_dir / "summary.csv")

@@ -16,7 +16,7 @@ from twin.streams import Sampler, Streams, UniformSampler
 
 
 class Ledger:
-    """Open receivables per customer and the settlement of every invoice."""
+    """Open receivables and the settlement of every invoice."""
 
     def __init__(
         self, env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
@@ -36,7 +36,6 @@ class Ledger:
                 )
             )
         self.open_amount = 0.0
-        self.open_by_customer: dict[tuple[int, int], float] = {}
 
     def invoice(self, order_id: int, segment: int, customer: int, amount: float) -> None:
         """Issue an invoice now and schedule its payment or write-off."""
@@ -49,12 +48,8 @@ class Ledger:
         settle_after = write_off_after if defaults else pay_delay
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
-        key = (segment, customer)
         self.open_amount += amount
-        self.open_by_customer[key] = self.open_by_customer.get(key, 0.0) + amount
-        env.timeout(settle_after, value=(key, amount)).callbacks.append(self._settle)
+        env.timeout(settle_after, value=amount).callbacks.append(self._settle)
 
     def _settle(self, event: simpy.Event) -> None:
-        key, amount = event.value
-        self.open_amount -= amount
-        self.open_by_customer[key] -= amount
+        self.open_amount -= event.value

@@ -203,10 +203,6 @@ class Stock:
         order.pending_revenue = revenue
         order.pending_cogs = cogs
 
-    def position(self, sku: int) -> int:
-        """Inventory position: on hand + on order - backlog (units)."""
-        return self.on_hand[sku] + self.on_order[sku] - self.backlog_units[sku]
-
     # ----------------------------------------------------------------- supply side
 
     def review(self, sku: int) -> None:
