@@ -143,6 +143,20 @@ def run(
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
 
 
+def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | None):
+    """The history of ``source`` mapped by ``mapping_file`` and through the quality step; one
+    place, so `calibrate` and `validate` see the same history."""
+    from twin.calibration.mapping import apply_mapping, load_mapping
+    from twin.calibration.quality import check_history
+
+    mapping = load_mapping(mapping_file)
+    mapped = apply_mapping(mapping, source)
+    quality = check_history(
+        mapped.tables, as_of=as_of, source_line_numbers=mapping.line_numbers_from_source
+    )
+    return mapped, quality
+
+
 @cli.command()
 @click.argument("source")
 @click.option(
@@ -183,19 +197,11 @@ def calibrate(
 ) -> None:
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
     from twin.calibration.calibrate import calibrate_history, history_until
-    from twin.calibration.mapping import apply_mapping, load_mapping
     from twin.calibration.output import write_model
-    from twin.calibration.quality import check_history, write_quality
+    from twin.calibration.quality import write_quality
     from twin.calibration.report import write_calibration_report
 
-    mapping = load_mapping(mapping_file)
-    mapped = apply_mapping(mapping, source)
-    lines = mapping.tables.get("order_lines")
-    quality = check_history(
-        mapped.tables,
-        as_of=as_of,
-        source_line_numbers=lines is not None and "line_no" in lines.fields,
-    )
+    mapped, quality = mapped_and_checked(mapping_file, source, as_of)
     quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
     if strict and quarantined:
         write_quality(quality, out_dir)
@@ -267,21 +273,13 @@ def validate(
     as_of: dt.datetime | None,
 ) -> None:
     """Simulate MODEL_DIR's model over its history and compare: exit 1 if a tolerance is missed."""
-    from twin.calibration.mapping import apply_mapping, load_mapping
-    from twin.calibration.quality import check_history
     from twin.calibration.validate import parse_tolerances, validate_model, write_validation
 
     bounds = parse_tolerances(tolerances)
     if not (model_dir / "model.yaml").is_file():
         raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
     # the same quality step as `twin calibrate`, so the history compared is the history fitted
-    mapping = load_mapping(mapping_file)
-    lines = mapping.tables.get("order_lines")
-    quality = check_history(
-        apply_mapping(mapping, source).tables,
-        as_of=as_of,
-        source_line_numbers=lines is not None and "line_no" in lines.fields,
-    )
+    _, quality = mapped_and_checked(mapping_file, source, as_of)
     start = time.perf_counter()
     result = validate_model(
         model_dir,

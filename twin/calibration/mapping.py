@@ -220,6 +220,12 @@ class HistoryMapping(BaseModel):
         return data
 
     @property
+    def line_numbers_from_source(self) -> bool:
+        """Whether ``order_lines.line_no`` is a source column (not numbered by the mapping)."""
+        lines = self.tables.get("order_lines")
+        return lines is not None and "line_no" in lines.fields
+
+    @property
     def path(self) -> str:
         """The mapping file as given to :func:`load_mapping`."""
         return self._path
