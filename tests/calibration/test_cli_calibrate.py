@@ -119,3 +119,57 @@ def test_a_tiny_history_calibrates_with_defaults_and_a_report(tmp_path):
     report = pd.read_csv(out / "fit_report.csv")
     assert report["defaulted"].any()
     load(Scenario, out / "model.yaml")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [
+                "calibrate",
+                "{tmp}/nowhere",
+                "--mapping",
+                str(SHOP / "shop.yaml"),
+                "--out",
+                "{tmp}/m",
+            ],
+            r"source folder not found: .*nowhere",
+        ),
+        (
+            ["calibrate", str(SHOP), "--mapping", "{tmp}/none.yaml", "--out", "{tmp}/m"],
+            r"none\.yaml: file not found",
+        ),
+        (
+            [
+                "validate",
+                "{tmp}/empty",
+                "--source",
+                str(SHOP),
+                "--mapping",
+                str(SHOP / "shop.yaml"),
+            ],
+            r"empty: no model\.yaml",
+        ),
+        (
+            [
+                "calibrate",
+                str(SHOP),
+                "--mapping",
+                str(SHOP / "shop.yaml"),
+                "--out",
+                "{tmp}/m",
+                "--as-of",
+                "yesterday",
+            ],
+            r"Invalid value for '--as-of'",
+        ),
+    ],
+    ids=["missing source", "missing mapping", "no model folder", "bad date option"],
+)
+def test_bad_calibration_input_exits_2_with_a_message(tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert re.search(message, result.output), result.output
