@@ -320,7 +320,7 @@ def validate(
     "--scenario",
     "scenario_file",
     type=click.Path(path_type=Path),
-    default=Path("scenarios/baseline.yaml"),
+    default=Path("calibration/company/company.yaml"),
     show_default=True,
     help="The company whose history to write.",
 )

@@ -1,9 +1,9 @@
-"""Calibrating on the committed sample history recovers the baseline's known parameters.
+"""Calibrating on the committed sample history recovers the sample company's known parameters.
 
-The sample (`calibration/sample/`) is the baseline company's twin run for two years from
-2024-11-01 (seed 20250101), dirt added. The true values are those of `scenarios/baseline.yaml`.
+The sample (`calibration/sample/`) is the sample company's twin run for two years from
+2024-11-01 (seed 20250101), dirt added. The true values are those of `calibration/company/company.yaml`.
 The fit expresses rates at its reference date, the day after the history (2026-12-01), and
-normalises weekday multipliers to mean 1; the expectations below convert the baseline's values
+normalises weekday multipliers to mean 1; the expectations below convert the company's values
 the same way.
 """
 
@@ -28,8 +28,8 @@ SIM_START = dt.date(2024, 11, 1)  # day 0 of the twin run that wrote the sample
 
 
 @pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return load(Scenario, ROOT / "scenarios" / "baseline.yaml")
+def company() -> Scenario:
+    return load(Scenario, ROOT / "calibration" / "company" / "company.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +55,13 @@ def test_the_quality_step_finds_exactly_the_planted_dirt(quality):
     assert counts["orders", "timestamp_order"] >= 277  # delivered before shipped, repaired
 
 
-def test_the_sample_calibrates_into_the_baseline_segments(fitted, baseline):
-    assert set(fitted["segments"]) == set(baseline.segments)
+def test_the_sample_calibrates_into_the_company_segments(fitted, company):
+    assert set(fitted["segments"]) == set(company.segments)
 
 
 @pytest.mark.parametrize("segment", ["key_accounts", "trade", "web"])
-def test_arrival_rates_weekdays_and_trend_are_recovered(fitted, baseline, segment):
-    true = baseline.segments[segment].arrivals
+def test_arrival_rates_weekdays_and_trend_are_recovered(fitted, company, segment):
+    true = company.segments[segment].arrivals
     got = fitted["segments"][segment]["arrivals"]
     weekday_mean = float(np.mean(true.weekday_multipliers))
     reference = dt.date(2026, 12, 1)
@@ -80,8 +80,8 @@ def test_arrival_rates_weekdays_and_trend_are_recovered(fitted, baseline, segmen
 
 
 @pytest.mark.parametrize("segment", ["key_accounts", "trade", "web"])
-def test_order_contents_are_recovered(fitted, baseline, segment):
-    true = baseline.segments[segment]
+def test_order_contents_are_recovered(fitted, company, segment):
+    true = company.segments[segment]
     got = fitted["segments"][segment]
     lines = parse_distribution(got["lines_per_order"]).mean
     # the twin rounds lines to whole numbers of at least 1, so compare with the mean of those
@@ -94,8 +94,8 @@ def test_order_contents_are_recovered(fitted, baseline, segment):
 
 
 @pytest.mark.parametrize("segment", ["key_accounts", "trade"])
-def test_payment_behaviour_is_recovered(fitted, baseline, segment):
-    true = baseline.segments[segment].payment
+def test_payment_behaviour_is_recovered(fitted, company, segment):
+    true = company.segments[segment].payment
     got = fitted["segments"][segment]["payment"]
     assert got["terms_days"] == pytest.approx(true.terms_days, abs=0.5)
     # payment dates are whole days in the export: the mean delay may shift by up to ~0.5 day
@@ -105,8 +105,8 @@ def test_payment_behaviour_is_recovered(fitted, baseline, segment):
     assert got["default_probability"] == pytest.approx(true.default_probability, abs=0.003)
 
 
-def test_supplier_lead_times_are_recovered(fitted, baseline):
-    for name, supplier in baseline.suppliers.items():
+def test_supplier_lead_times_are_recovered(fitted, company):
+    for name, supplier in company.suppliers.items():
         got = parse_distribution(fitted["suppliers"][name]["lead_time_days"])
         # thousands of purchase orders; receipt dates are whole days (shift up to ~0.5 day)
         assert got.mean == pytest.approx(supplier.lead_time_days.mean, abs=1.0), name
