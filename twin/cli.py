@@ -214,7 +214,7 @@ def calibrate(
     calibration.notes.extend(quality.notes)
     paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
     write_quality(quality, out_dir)
-    write_calibration_report(out_dir, calibration, fitted_tables, quality)
+    write_calibration_report(out_dir, calibration, quality)
     click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")
 
 

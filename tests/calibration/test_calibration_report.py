@@ -15,7 +15,7 @@ from twin.calibration.calibrate import calibrate_history
 from twin.calibration.figures import count_pmf, frozen_distribution
 from twin.calibration.history import conform
 from twin.calibration.quality import check_history
-from twin.calibration.report import fit_data, observed_seasonality, write_calibration_report
+from twin.calibration.report import observed_seasonality, write_calibration_report
 
 START = dt.date(2024, 1, 1)
 DAYS = 400
@@ -133,7 +133,7 @@ def written(calibrated, tmp_path_factory):
     calibration, quality = calibrated
     out = tmp_path_factory.mktemp("report")
     started = time.perf_counter()
-    path = write_calibration_report(out, calibration, quality.tables, quality)
+    path = write_calibration_report(out, calibration, quality)
     return path, time.perf_counter() - started
 
 
@@ -172,7 +172,7 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written):
 def test_the_pdf_is_byte_identical_when_written_twice(calibrated, written, tmp_path):
     calibration, quality = calibrated
     first, _ = written
-    second = write_calibration_report(tmp_path, calibration, quality.tables, quality)
+    second = write_calibration_report(tmp_path, calibration, quality)
     assert first.read_bytes() == second.read_bytes()
     # the creation date is the model's start date (the day after the history), not the clock
     start = calibration.model["run"]["start_date"]
@@ -181,22 +181,26 @@ def test_the_pdf_is_byte_identical_when_written_twice(calibrated, written, tmp_p
         assert png.read_bytes() == (tmp_path / png.name).read_bytes()
 
 
-def test_the_recomputed_values_are_the_fitted_ones(calibrated):
-    calibration, quality = calibrated
-    data = fit_data(quality.tables)
+def test_the_kept_values_are_the_fitted_ones(calibrated):
+    calibration, _ = calibrated
+    data = calibration.values
     report = calibration.report.set_index(["quantity", "group"])
-    for quantity, group, values in data.durations:
+    assert data.durations and data.counts and data.arrivals
+    for quantity, group, values, dist in data.durations:
         assert report.loc[(quantity, group), "n"] == values.size
+        expected = dist["dist"] if isinstance(dist, dict) else "value"
+        assert report.loc[(quantity, group), "distribution"] == expected
     for segment, panels in data.counts.items():
-        for quantity, values in panels:
+        for quantity, values, dist in panels:
             assert report.loc[(quantity, segment), "n"] == values.size
+            assert dist == calibration.model["segments"][segment][quantity]
     for segment, times in data.arrivals.items():
         assert report.loc[("arrivals", segment), "n"] == len(times)
 
 
 def test_the_observed_weekday_profile_follows_the_generator(calibrated):
-    calibration, quality = calibrated
-    data = fit_data(quality.tables)
+    calibration, _ = calibrated
+    data = calibration.values
     arrivals = calibration.model["segments"]["trade"]["arrivals"]
     weekday, month = observed_seasonality(
         data.arrivals["trade"], data.period, arrivals["monthly_multipliers"]
@@ -213,7 +217,7 @@ def test_a_calibration_without_payments_or_purchase_orders_skips_those_charts(tm
     }
     quality = check_history(tables, as_of="2026-01-01")
     calibration = calibrate_history(quality.tables, name="bare")
-    path = write_calibration_report(tmp_path, calibration, quality.tables, quality)
+    path = write_calibration_report(tmp_path, calibration, quality)
     names = {p.name for p in tmp_path.glob("*.png")}
     assert not any(name.startswith(("fit_payment", "fit_lead_time")) for name in names)
     assert "fit_transit_days_web.png" in names

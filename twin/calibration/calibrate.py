@@ -57,17 +57,43 @@ REPORT_COLUMNS = (
 
 
 @dataclass
+class FittedValues:
+    """The values each fit was made from, for the calibration report's charts.
+
+    Attributes
+    ----------
+    durations : list of (str, str, numpy.ndarray, object)
+        ``(quantity, group, values in days, fitted distribution or default)`` for every duration
+        fitted (transit, payment delay, supplier lead time, ...); negative values dropped.
+    counts : dict of str to list of (str, numpy.ndarray, object)
+        Segment -> ``[(quantity, values, fitted distribution)]`` for lines per order and units
+        per line (units >= 1).
+    arrivals : dict of str to pandas.Series
+        Segment -> order timestamps inside the active period (what the arrival fit used).
+    period : (datetime.date, datetime.date) or None
+        First and last day of the active period.
+    """
+
+    durations: list[tuple[str, str, np.ndarray, object]] = field(default_factory=list)
+    counts: dict[str, list[tuple[str, np.ndarray, object]]] = field(default_factory=dict)
+    arrivals: dict[str, pd.Series] = field(default_factory=dict)
+    period: tuple[dt.date, dt.date] | None = None
+
+
+@dataclass
 class Calibration:
-    """A fitted scenario base and the record of how each part was obtained."""
+    """A fitted scenario base, the record of how each part was obtained, and the data it used."""
 
     model: dict
     report: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    values: FittedValues = field(default_factory=FittedValues)
 
 
 class _Report:
     def __init__(self) -> None:
         self.rows: list[dict] = []
+        self.values = FittedValues()
 
     def fit(self, quantity: str, group: str, result: FitResult, source: str) -> dict:
         chosen = result.table[result.table["chosen"]] if "chosen" in result.table else None
@@ -125,9 +151,12 @@ def _durations(
     """A fitted non-negative duration (days), or the stated default when data are too few."""
     values = values[values >= 0]
     if values.size >= MIN_FIT_VALUES:
-        return report.fit(
+        dist = report.fit(
             quantity, group, fit_continuous(values, max_empirical_values=EMPIRICAL_VALUES), source
         )
+        report.values.durations.append((quantity, group, values, dist))
+        return dist
+    report.values.durations.append((quantity, group, values, default))
     report.add(
         quantity,
         group,
@@ -381,6 +410,7 @@ def calibrate_history(
             f"{outside} orders outside the active period {first_day}..{last_day} are "
             f"used for every fit except the arrival rates"
         )
+    report.values.period = (first_day, last_day)
     segment = _segments_of_orders(tables, orders, report)
 
     invoices = tables.get("invoices")
@@ -406,8 +436,10 @@ def calibrate_history(
             False,
             f"Poisson GLM over {first_day}..{last_day}, dispersion {fit.dispersion:.2f}",
         )
+        report.values.arrivals[seg_name] = used
         lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
         quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
+        quantities = quantities[quantities >= 1]
         weights = seg_lines.groupby("sku").size()
         spec: dict = {
             "customers": max(1, int(seg_orders["customer_id"].nunique())),
@@ -420,9 +452,13 @@ def calibrate_history(
                 "weights": {sku_name[s]: int(w) for s, w in weights.items()},
             },
             "quantity": report.fit(
-                "quantity", seg_name, _counts(quantities[quantities >= 1]), "order_lines.quantity"
+                "quantity", seg_name, _counts(quantities), "order_lines.quantity"
             ),
         }
+        report.values.counts[seg_name] = [
+            ("lines_per_order", lines_per_order, spec["lines_per_order"]),
+            ("quantity", quantities, spec["quantity"]),
+        ]
         promised = _days(_promise(seg_orders))
         promised = promised[promised > 0]
         if promised.size:
@@ -490,7 +526,7 @@ def calibrate_history(
         True,
         "stocking policy is a lever, not history: min_max 10/30 days of demand",
     )
-    return Calibration(model=model, report=report.frame(), notes=notes)
+    return Calibration(model=model, report=report.frame(), notes=notes, values=report.values)
 
 
 def _promise(orders: pd.DataFrame) -> pd.Series:

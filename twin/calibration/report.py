@@ -15,8 +15,8 @@ folder. The PDF has, in order:
    (``seasonality_<segment>.png``);
 5. the data-quality counts (``quality_summary.png``).
 
-The fitted values are not kept by :func:`~twin.calibration.calibrate.calibrate_history`, so
-`fit_data` recomputes them from the tables with the same helpers and the same filters. A
+The charts show the values each fit was made from, as
+:func:`~twin.calibration.calibrate.calibrate_history` kept them (``Calibration.values``). A
 quantity that was defaulted or has no values is skipped and listed on the first pages.
 
 The PDF is reproducible: its creation date is the model's ``run.start_date`` (the day after the
@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin import __version__
-from twin.calibration.calibrate import (
-    DAY,
-    Calibration,
-    _days,
-    _ordered_lines,
-    _products,
-    _Report,
-    _segments_of_orders,
-    active_period,
-)
+from twin.calibration.calibrate import Calibration, FittedValues
 from twin.calibration.figures import (
     continuous_fit_figure,
     count_fit_figure,
@@ -58,7 +48,7 @@ from twin.calibration.quality import QualityResult
 from twin.reports.document import PAGE_SIZE, save_pdf
 from twin.reports.figures import DPI
 
-__all__ = ["REPORT_NAME", "FitData", "fit_data", "observed_seasonality", "write_calibration_report"]
+__all__ = ["REPORT_NAME", "observed_seasonality", "write_calibration_report"]
 
 REPORT_NAME = "calibration.pdf"
 
@@ -79,88 +69,6 @@ _COLUMNS = (
     ("Defaulted", 7.6, "left", 5),
     ("Note", 8.3, "left", 48),
 )
-
-
-@dataclass
-class FitData:
-    """The values each fit of :func:`calibrate_history` was made from.
-
-    Attributes
-    ----------
-    durations : list of (str, str, numpy.ndarray)
-        ``(quantity, group, values in days)`` for ``transit_days`` and ``payment.delay_days``
-        per segment and ``lead_time_days`` per supplier; negative values already dropped.
-    counts : dict of str to list of (str, numpy.ndarray)
-        Segment -> ``[("lines_per_order", counts), ("quantity", units per line >= 1)]``.
-    arrivals : dict of str to pandas.Series
-        Segment -> order timestamps inside the active period.
-    period : (datetime.date, datetime.date)
-        First and last day of the active period (the arrival fits' period).
-    """
-
-    durations: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
-    counts: dict[str, list[tuple[str, np.ndarray]]] = field(default_factory=dict)
-    arrivals: dict[str, pd.Series] = field(default_factory=dict)
-    period: tuple[dt.date, dt.date] | None = None
-
-
-def fit_data(tables: dict[str, pd.DataFrame]) -> FitData:
-    """Recompute the values :func:`calibrate_history` fitted, with its helpers and filters.
-
-    Parameters
-    ----------
-    tables : dict of str to pandas.DataFrame
-        The same canonical, quality-checked tables that were calibrated.
-
-    Returns
-    -------
-    FitData
-        Values per fitted quantity and group.
-    """
-    data = FitData()
-    orders = tables["orders"]
-    orders = orders[orders["status"] != "cancelled"]
-    lines = _ordered_lines(tables)
-    lines = lines[lines["order_id"].isin(orders["order_id"])]
-    orders = orders[orders["order_id"].isin(lines["order_id"])]
-    if orders.empty:
-        return data
-    _, supplier_of = _products(tables, lines, _Report())
-    first_day, last_day = active_period(orders["ordered_at"])
-    data.period = (first_day, last_day)
-    segment = _segments_of_orders(tables, orders, _Report())
-    invoices, payments = tables.get("invoices"), tables.get("payments")
-    paid = None
-    if invoices is not None and payments is not None and not invoices.empty:
-        paid = (
-            payments.dropna(subset=["invoice_id", "paid_at"]).groupby("invoice_id")["paid_at"].max()
-        )
-    for seg_name, seg_orders in orders.groupby(segment, sort=True):
-        seg_lines = lines[lines["order_id"].isin(seg_orders["order_id"])]
-        times = seg_orders["ordered_at"]
-        data.arrivals[seg_name] = times[
-            (times >= pd.Timestamp(first_day)) & (times < pd.Timestamp(last_day) + DAY)
-        ]
-        quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
-        data.counts[seg_name] = [
-            ("lines_per_order", seg_lines.groupby("order_id").size().to_numpy()),
-            ("quantity", quantities[quantities >= 1]),
-        ]
-        transit = _days(seg_orders["delivered_at"] - seg_orders["shipped_at"])
-        data.durations.append(("transit_days", seg_name, transit[transit >= 0]))
-        if paid is not None:
-            mine = invoices[invoices["order_id"].isin(seg_orders["order_id"])]
-            delay = _days(mine["invoice_id"].map(paid) - mine["issued_at"])
-            data.durations.append(("payment.delay_days", seg_name, delay[delay >= 0]))
-    po = tables.get("purchase_orders")
-    for supplier in sorted(set(supplier_of.values())):
-        lead = np.array([])
-        if po is not None and len(po):
-            skus = [s for s, sup in supplier_of.items() if sup == supplier]
-            mine = po[po["sku"].isin(skus)]
-            lead = _days(mine["received_at"] - mine["ordered_at"])
-        data.durations.append(("lead_time_days", supplier, lead[lead >= 0]))
-    return data
 
 
 def observed_seasonality(
@@ -205,24 +113,18 @@ def _slug(text: str) -> str:
 
 
 def _charts(
-    calibration: Calibration, data: FitData, quality: QualityResult
+    calibration: Calibration, quality: QualityResult
 ) -> tuple[dict[str, Figure], list[str]]:
     """Every chart that applies, by PNG name in report order, and why others were skipped."""
-    model = calibration.model
-    segments = model.get("segments", {})
-    suppliers = model.get("suppliers", {})
+    data = calibration.values
+    segments = calibration.model.get("segments", {})
+    suppliers = calibration.model.get("suppliers", {})
     charts: dict[str, Figure] = {}
     skipped: list[str] = []
-    for quantity, group, values in data.durations:
-        if quantity == "lead_time_days":
-            dist = suppliers.get(group, {}).get("lead_time_days")
-            where = f"supplier {group}"
-        elif quantity == "payment.delay_days":
-            dist = segments.get(group, {}).get("payment", {}).get("delay_days")
-            where = f"segment {group}"
-        else:
-            dist = segments.get(group, {}).get(quantity)
-            where = f"segment {group}"
+    for quantity, group, values, dist in data.durations:
+        where = f"supplier {group}" if group in suppliers else f"segment {group}"
+        if group not in suppliers and group not in segments:
+            where = group
         if not isinstance(dist, dict) or values.size == 0:
             shown = "none" if dist is None else f"{dist:g} days" if _is_number(dist) else dist
             skipped.append(
@@ -233,14 +135,13 @@ def _charts(
             values, dist, f"{quantity}, {where}"
         )
     for seg_name, panels in data.counts.items():
-        spec = segments.get(seg_name, {})
         usable = [
-            (name, values, spec[name])
-            for name, values in panels
-            if values.size and isinstance(spec.get(name), dict)
+            (name, values, dist)
+            for name, values, dist in panels
+            if values.size and isinstance(dist, dict)
         ]
-        for name, values in panels:
-            if not (values.size and isinstance(spec.get(name), dict)):
+        for name, values, dist in panels:
+            if not (values.size and isinstance(dist, dict)):
                 skipped.append(f"{name}, segment {seg_name}: not plotted ({values.size} values)")
         if usable:
             charts[f"counts_{_slug(seg_name)}.png"] = count_fit_figure(
@@ -330,7 +231,7 @@ def _table_header(pages: _Pages) -> None:
 
 
 def _front_pages(
-    calibration: Calibration, quality: QualityResult, data: FitData, skipped: list[str]
+    calibration: Calibration, quality: QualityResult, data: FittedValues, skipped: list[str]
 ) -> list[Figure]:
     model = calibration.model
     pages = _Pages()
@@ -423,7 +324,6 @@ def _creation_date(model: dict) -> dt.datetime:
 def write_calibration_report(
     out_dir: Path,
     calibration: Calibration,
-    tables: dict[str, pd.DataFrame],
     quality: QualityResult,
 ) -> Path:
     """Write the calibration charts (PNG) and ``calibration.pdf`` into `out_dir`.
@@ -433,9 +333,7 @@ def write_calibration_report(
     out_dir : pathlib.Path
         The model folder; created when absent.
     calibration : Calibration
-        From :func:`~twin.calibration.calibrate.calibrate_history` on `tables`.
-    tables : dict of str to pandas.DataFrame
-        The tables that were calibrated (``quality.tables``), to recompute the fitted values.
+        From :func:`~twin.calibration.calibrate.calibrate_history`, with the values it fitted.
     quality : QualityResult
         From :func:`~twin.calibration.quality.check_history`.
 
@@ -446,12 +344,11 @@ def write_calibration_report(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = fit_data(tables)
-    charts, skipped = _charts(calibration, data, quality)
+    charts, skipped = _charts(calibration, quality)
     for name, figure in charts.items():
         figure.savefig(out / name, dpi=DPI, format="png", facecolor="white")
     pages = [
-        *_front_pages(calibration, quality, data, skipped),
+        *_front_pages(calibration, quality, calibration.values, skipped),
         *(_chart_page(figure) for figure in charts.values()),
     ]
     name = str(calibration.model.get("name", "calibrated"))
