@@ -152,7 +152,12 @@ def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | Non
     mapping = load_mapping(mapping_file)
     mapped = apply_mapping(mapping, source)
     quality = check_history(
-        mapped.tables, as_of=as_of, source_line_numbers=mapping.line_numbers_from_source
+        mapped.tables,
+        as_of=as_of,
+        source_line_numbers=mapping.line_numbers_from_source,
+        match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
+        notes=mapped.notes,
+        **mapping.quality_options(),
     )
     return mapped, quality
 

@@ -46,6 +46,7 @@ STREAM_IDS: dict[str, int] = {
     "pick_service": 11,
     "pick_service_line": 12,
     "replay": 13,
+    "handling": 14,
 }
 
 DEFAULT_BLOCK = 1024

@@ -152,6 +152,8 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written):
     assert names == [
         "counts_trade.png",
         "counts_web.png",
+        "fit_handling_days_trade.png",
+        "fit_handling_days_web.png",
         "fit_lead_time_days_A.png",
         "fit_payment.delay_days_trade.png",
         "fit_payment.delay_days_web.png",

@@ -173,3 +173,63 @@ def test_bad_calibration_input_exits_2_with_a_message(tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert re.search(message, result.output), result.output
+
+
+def _shop_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "shop"
+    shutil.copytree(SHOP, folder)
+    return folder
+
+
+def _calibrate(*args: str):
+    return CliRunner().invoke(cli, ["calibrate", *args])
+
+
+def _assert_input_error(result, *patterns: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for pattern in patterns:
+        assert re.search(pattern, result.output), (pattern, result.output)
+
+
+def test_a_mapping_naming_a_missing_column_exits_2_naming_file_and_column(tmp_path):
+    shop = _shop_copy(tmp_path)
+    mapping = shop / "shop.yaml"
+    mapping.write_text(mapping.read_text().replace("status: State", "status: OrderState"))
+    result = _calibrate(str(shop), "--mapping", str(mapping), "--out", str(tmp_path / "m"))
+    _assert_input_error(result, r"OrderState", r"orders\.csv", r"shop\.yaml")
+
+
+def test_a_file_in_the_wrong_encoding_exits_2_naming_the_file_and_encoding(tmp_path):
+    shop = _shop_copy(tmp_path)
+    # the orders file in GBK while the mapping says UTF-8 (undeclared, it would be detected)
+    orders = shop / "orders.csv"
+    orders.write_bytes(orders.read_text(encoding="utf-8").replace("0007", "张伟0007").encode("gbk"))
+    mapping = shop / "shop.yaml"
+    mapping.write_text(
+        mapping.read_text().replace("{files: orders.csv}", "{files: orders.csv, encoding: utf-8}")
+    )
+    result = _calibrate(
+        str(shop), "--mapping", str(shop / "shop.yaml"), "--out", str(tmp_path / "m")
+    )
+    _assert_input_error(result, r"orders\.csv", r"(?i)utf-8|encoding")
+
+
+def test_a_database_that_cannot_be_opened_exits_2_naming_the_url(tmp_path):
+    mapping = tmp_path / "db.yaml"
+    mapping.write_text(
+        "name: db\n"
+        "tables:\n"
+        "  orders:\n"
+        "    source: {table: orders}\n"
+        "    fields: {order_id: id, customer_id: cust, ordered_at: placed, promised_at: promised,"
+        " shipped_at: shipped, status: state}\n"
+        "  order_lines:\n"
+        "    source: {table: lines}\n"
+        "    fields: {order_id: id, line_no: n, sku: sku, quantity: qty, unit_price: price,"
+        " status: state}\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path}/missing/erp.sqlite"
+    result = _calibrate(url, "--mapping", str(mapping), "--out", str(tmp_path / "m"))
+    _assert_input_error(result, r"erp\.sqlite")

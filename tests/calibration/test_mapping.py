@@ -342,10 +342,12 @@ def test_shipped_mappings_load(name):
 
 def test_olist_maps_every_row():
     result = apply_mapping(MAPPINGS / "olist.yaml", real("olist"))
-    assert result.rows_read == {
+    expected = {
         "products": 32_951, "customers": 15_000, "orders": 15_000, "order_lines": 17_071,
         "payments": 15_733,
     }  # fmt: skip
+    # the mapping may map more tables (reviews as tickets); these are the ERP ones
+    assert {name: result.rows_read[name] for name in expected} == expected
     lines, orders = result.tables["order_lines"], result.tables["orders"]
     # One item row per unit: the 17,071 rows become 15,429 lines whose quantities sum back.
     assert lines["quantity"].sum() == 17_071 and len(lines) == 15_429
@@ -373,3 +375,211 @@ def test_online_retail_maps_every_line():
     assert orders["customer_id"].notna().sum() > 0
     assert not lines.duplicated(["order_id", "line_no"]).any()
     assert (lines.loc[lines["status"] == "cancelled", "quantity"] < 0).all()
+
+
+def test_sum_of_divide_by_from_week_and_multi_condition_cases(tmp_path):
+    (tmp_path / "t.csv").write_text(
+        "basket,product,qty,sales,disc,coupon,week,shelf,mail\n"
+        "B1,P1,2,3.00,0.50,0.10,1,0,A\n"
+        "B1,P2,0,1.00,0.00,0.00,2,3,0\n"
+        "B2,P1,1,2.00,,0.00,53,3,D\n"
+    )
+    path = write(
+        tmp_path,
+        """\
+        name: arithmetic
+        tables:
+          order_lines:
+            source: {files: t.csv}
+            fields: {order_id: basket, sku: product, quantity: qty}
+            derive:
+              line_no: {row_number_by: [order_id]}
+              unit_price: {sum_of: [sales, disc], divide_by: qty}
+              discount: {sum_of: [disc, coupon]}
+              status: {constant: ordered}
+          promotions:
+            source: {files: t.csv}
+            fields: {sku: product}
+            derive:
+              promotion_id: {concat: [product, week]}
+              starts_on: {from_week: week, week_one: 2017-01-01}
+              ends_on: {from_week: week, week_one: 2017-01-01, plus_days: 6}
+              kind:
+                cases:
+                  - when: [{column: shelf, equals: "0"}, {column: mail, equals: "0"}]
+                    value: none
+                  - {when: {column: mail, equals: "0"}, value: display}
+                  - {when: {column: shelf, equals: "0"}, value: mailer}
+                default: display+mailer
+        """,
+    )
+    result = apply_mapping(path, tmp_path)
+    lines = result.tables["order_lines"]
+    assert lines["unit_price"].tolist()[0] == pytest.approx(1.75)  # (3.00 + 0.50) / 2
+    assert pd.isna(lines["unit_price"][1])  # quantity 0: no price, for the quality step
+    assert pd.isna(lines["unit_price"][2])  # a missing term
+    assert lines["discount"].tolist()[:2] == pytest.approx([0.6, 0.0])
+    promotions = result.tables["promotions"]
+    assert promotions["starts_on"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2017-01-01", "2017-01-08", "2017-12-31",
+    ]  # fmt: skip
+    assert promotions["ends_on"].tolist()[0] == pd.Timestamp("2017-01-07")
+    assert promotions["kind"].tolist() == ["mailer", "display", "display+mailer"]
+
+
+def test_only_keeps_some_rows_and_counts_the_rest(tmp_path):
+    (tmp_path / "p.csv").write_text(
+        "id,account,stage,closed,value\nO1,A,Won,2017-01-02,10\nO2,A,Lost,2017-01-03,\n"
+        "O3,,Engaging,,\n"
+    )
+    path = write(
+        tmp_path,
+        """\
+        name: won
+        tables:
+          orders:
+            source: {files: p.csv}
+            only: {column: stage, equals: Won}
+            fields: {order_id: id, customer_id: account, ordered_at: closed}
+            derive:
+              status: {constant: invoiced}
+              promised_at: {constant: null}
+              shipped_at: {constant: null}
+          opportunities:
+            source: {files: p.csv}
+            fields: {opportunity_id: id, stage: stage, amount: value}
+        """,
+    )
+    result = apply_mapping(path, tmp_path)
+    assert result.tables["orders"]["order_id"].tolist() == ["O1"]
+    assert result.rows_read == {"orders": 3, "opportunities": 3}
+    assert result.rows_written == {"orders": 1, "opportunities": 3}
+    assert result.rows_excluded == {"orders": 2}
+    assert any("2 of 3 source rows are not orders" in note for note in result.notes)
+
+
+def test_only_on_a_column_not_in_the_source(tmp_path):
+    (tmp_path / "p.csv").write_text("id,stage\nO1,Won\n")
+    path = write(
+        tmp_path,
+        """\
+        name: won
+        tables:
+          opportunities:
+            source: {files: p.csv}
+            only: {column: deal_stage, equals: Won}
+            fields: {opportunity_id: id, stage: stage}
+        """,
+    )
+    with pytest.raises(InputError, match=r"m.yaml, line 5: .*'deal_stage' is not in the source"):
+        apply_mapping(path, tmp_path)
+
+
+def test_optional_lookup_leaves_unknown_keys_missing(tmp_path):
+    (tmp_path / "c.csv").write_text("id\n1\n2\n")
+    (tmp_path / "d.csv").write_text("hh,income\n1,high\n")
+    path = write(
+        tmp_path,
+        """\
+        name: demographics
+        tables:
+          customers:
+            source: {files: c.csv}
+            fields: {customer_id: id}
+            derive:
+              segment:
+                lookup: {source: {files: d.csv}, key: hh, value: income, by: customer_id,
+                         optional: true}
+        """,
+    )
+    segment = apply_mapping(path, tmp_path).tables["customers"]["segment"]
+    assert segment[0] == "high" and pd.isna(segment[1])
+
+
+def test_match_section_links_accounts_to_customers(tmp_path):
+    (tmp_path / "erp.csv").write_text("num,name\nC1,Beacon Works GmbH\nC2,Oak Works Ltd\n")
+    (tmp_path / "crm.csv").write_text("id,name,erp\nA1,Beacon Works,\nA2,oak works,C9\nA3,Elm,\n")
+    text = """\
+        name: linked
+        tables:
+          customers:
+            source: {files: erp.csv}
+            fields: {customer_id: num, name: name}
+          accounts:
+            source: {files: crm.csv}
+            fields: {account_id: id, name: name, customer_id: erp}
+        match: {by: key_then_names}
+        """
+    result = apply_mapping(write(tmp_path, text), tmp_path)
+    assert result.tables["accounts"]["customer_id"].tolist()[:2] == ["C1", "C2"]
+    assert result.match is not None and result.match.matched == 2
+    assert result.match.counts["accounts"].tolist() == [0, 2, 0, 1]
+    assert any("2 of 3 CRM accounts" in note for note in result.notes)
+    alone = write(tmp_path, text.replace("customers:", "products:", 1).replace(
+        "fields: {customer_id: num, name: name}", "fields: {sku: num, name: name}"
+    ), "alone.yaml")  # fmt: skip
+    with pytest.raises(InputError, match="maps no customers table"):
+        apply_mapping(alone, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("match: {by: fuzzy}", "match.by"),
+        ("match: {account_name: label}", "'label' is not a column of accounts"),
+        ("quality: {price_outlier_factor: 1}", "greater than 1"),
+        ("quality: {non_product: [X]}", "unknown key .non_product."),
+    ],
+)
+def test_invalid_match_and_quality_sections(tmp_path, section, message):
+    text = (
+        "name: x\ntables:\n  products:\n    source: {files: p.csv}\n    fields: {sku: a}\n"
+        f"{section}\n"
+    )
+    with pytest.raises(InputError, match=message):
+        load_mapping(write(tmp_path, text))
+
+
+def test_quality_section_gives_check_history_options(tmp_path):
+    text = (
+        "name: x\ntables:\n  products:\n    source: {files: p.csv}\n    fields: {sku: a}\n"
+        "quality: {non_product_skus: [], non_product_categories: [FUEL]}\n"
+    )
+    assert load_mapping(write(tmp_path, text)).quality_options() == {
+        "non_product_skus": (), "non_product_categories": ("FUEL",),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("derive", "message"),
+    [
+        ("{sum_of: [a], plus_days: 1}", "plus_days goes with from_week"),
+        ("{concat: [a], divide_by: b}", "divide_by goes with sum_of"),
+        ("{from_week: a}", "from_week and week_one"),
+    ],
+)
+def test_invalid_new_derivations(tmp_path, derive, message):
+    text = (
+        "name: x\ntables:\n  products:\n    source: {files: p.csv}\n    fields: {sku: a}\n"
+        f"    derive:\n      list_price: {derive}\n"
+    )
+    with pytest.raises(InputError, match=message):
+        load_mapping(write(tmp_path, text))
+
+
+def test_fractional_week_is_an_input_error(tmp_path):
+    (tmp_path / "p.csv").write_text("id,week\nP1,1.5\n")
+    path = write(
+        tmp_path,
+        """\
+        name: weeks
+        tables:
+          promotions:
+            source: {files: p.csv}
+            fields: {promotion_id: id}
+            derive:
+              starts_on: {from_week: week, week_one: 2017-01-01}
+        """,
+    )
+    with pytest.raises(InputError, match="not a whole week number"):
+        apply_mapping(path, tmp_path)

@@ -313,3 +313,52 @@ def test_olist_counts():
     assert "orders: 115 used orders have no used line (115 had no line in the input)" in (
         result.notes
     )
+
+
+def test_non_product_categories_quarantine_fuel_lines():
+    tables = {
+        "products": table("products", [{"sku": "P", "category": "BREAD"},
+                                       {"sku": "F", "category": "FUEL"}]),
+        "orders": table("orders", [order("o1")]),
+        "order_lines": table("order_lines", [line("o1", 1, "P"), line("o1", 2, "F", 9000, 0.01)]),
+    }  # fmt: skip
+    result = check_history(tables, as_of=AS_OF, non_product_categories=["FUEL"])
+    quarantined = result.quarantine["order_lines"]
+    assert quarantined["reason"].tolist() == ["non_product"]
+    assert quarantined["detail"].tolist() == ["category FUEL"]
+    plain = check_history(tables, as_of=AS_OF)  # without the option, fuel is an ordinary line
+    assert len(plain.quarantine["order_lines"]) == 0
+
+
+def test_match_is_reported_in_counts_notes_and_files(tmp_path):
+    from twin.calibration.matching import match_accounts
+    from twin.calibration.quality import MATCH_TABLE
+
+    customers = table("customers", [{"customer_id": "c1", "name": "Beacon Works GmbH"},
+                                    {"customer_id": "c2", "name": "Beacon Works AG"}])
+    accounts = table("accounts", [{"account_id": "a1", "name": "Beacon Works GmbH"},
+                                  {"account_id": "a2", "name": "Beacon Works"},
+                                  {"account_id": "a3", "name": "Elm", "customer_id": "c2"}])
+    linked, match = match_accounts(accounts, customers)
+    tables = {"customers": customers, "accounts": conform("accounts", linked),
+              "orders": table("orders", [order("o1")])}  # fmt: skip
+    result = check_history(tables, as_of=AS_OF, match=match, notes=["from the mapping"])
+    rows = result.counts[result.counts["table"] == MATCH_TABLE]
+    assert rows[["outcome", "reason", "rows"]].values.tolist() == [
+        ["used", "by_key", 1], ["used", "by_name", 1], ["unmatched", "ambiguous", 1],
+    ]  # fmt: skip
+    assert result.match_rate == pytest.approx(2 / 3)
+    assert result.notes[0] == "from the mapping"
+    assert any("2 of 3 CRM accounts" in note for note in result.notes)
+    # the match rows are not quarantined rows, and the real tables still add up
+    assert "quarantined" not in set(rows["outcome"])
+    assert len(result.tables["accounts"]) == 3
+    paths = write_quality(result, tmp_path)
+    links = pd.read_csv(tmp_path / "erp_crm_match.csv", dtype=str)
+    assert tmp_path / "erp_crm_match.csv" in paths
+    assert links["outcome"].tolist() == ["by_name", "ambiguous", "by_key"]
+    cells = {c for v in links.fillna("").to_numpy().ravel() for c in str(v).split(";")}
+    assert not cells & {"a1", "a2", "a3", "c1", "c2"}  # ids hashed, candidates too
+    assert links["candidate_ids"][1].count(";") == 1
+    written = pd.read_csv(tmp_path / "quality.csv")
+    assert (written["table"] == MATCH_TABLE).sum() == 3

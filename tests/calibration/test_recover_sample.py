@@ -1,7 +1,8 @@
 """Calibrating on the committed sample history recovers the sample company's known parameters.
 
 The sample (`calibration/sample/`) is the sample company's twin run for two years from
-2024-11-01 (seed 20250101), dirt added. The true values are those of `calibration/company/company.yaml`.
+2024-11-01 (seed 20250101), dirt added. The true values are those of
+`calibration/company/company.yaml`.
 The fit expresses rates at its reference date, the day after the history (2026-12-01), and
 normalises weekday multipliers to mean 1; the expectations below convert the company's values
 the same way.

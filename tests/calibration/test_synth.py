@@ -21,7 +21,7 @@ import pytest
 
 from twin.calibration import sources
 from twin.calibration.mapping import apply_mapping
-from twin.calibration.synth import DIRT, FILES, has_cjk, write_sample
+from twin.calibration.synth import DIRT, FILES, MATCH_PLANTS, has_cjk, write_sample
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
 
@@ -65,6 +65,10 @@ def test_same_seed_gives_identical_files_and_another_seed_other_files(tmp_path):
     assert result.rows_read == result.rows_written
     assert result.rows_written["orders"] == first.rows["sales_orders.parquet"]
     assert result.rows_written["order_lines"] == first.rows["order_lines.parquet"]
+    # the CRM export's planted match outcome is what the matcher finds, exactly
+    assert result.match is not None
+    found = dict(zip(result.match.counts["outcome"], result.match.counts["accounts"], strict=True))
+    assert found == {k: v for k, v in first.match.items() if k != "no_account"}
 
 
 @pytest.mark.parametrize(
@@ -84,6 +88,7 @@ def test_committed_sample_maps_every_table_and_row(mapped):
         "invoices",
         "payments",
         "purchase_orders",
+        "accounts",
     }
     assert mapped.rows_read == mapped.rows_written
     assert mapped.rows_written["order_lines"] > 500_000
@@ -144,6 +149,32 @@ def test_dirt_counts_match_the_readme(mapped):
     cancelled_lines = lines[lines["order_id"].isin(cancelled["order_id"])]
     assert (cancelled_lines["status"] == "cancelled").all()
     assert not mapped.tables["invoices"]["order_id"].isin(cancelled["order_id"]).any()
+
+
+def readme_match() -> dict[str, int]:
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    return {key: int(n) for key, n in re.findall(r"^\| match: (\w+) \| (\d+) \|", text, re.M)}
+
+
+def test_committed_sample_match_rate_is_the_planted_one(mapped):
+    planted = readme_match()
+    assert set(planted) == set(MATCH_PLANTS)
+    assert all(planted[k] > 0 for k in MATCH_PLANTS)  # every outcome is exercised
+    result = mapped.match
+    assert result is not None
+    found = dict(zip(result.counts["outcome"], result.counts["accounts"], strict=True))
+    assert found == {k: v for k, v in planted.items() if k != "no_account"}
+    accounts = planted["by_key"] + planted["by_name"] + planted["ambiguous"] + planted["unmatched"]
+    assert result.rate == (planted["by_key"] + planted["by_name"]) / accounts  # exactly
+    # the ERP keeps the full legal names, the CRM mostly short ones
+    customers = mapped.tables["customers"].set_index("customer_id")["name"]
+    linked = mapped.tables["accounts"].dropna(subset=["customer_id"])
+    differ = linked["name"].to_numpy() != customers[linked["customer_id"]].to_numpy()
+    assert differ.mean() > 0.7  # the rest keep the full name: their short name is shared
+    business = customers.index.str.match(r"C[12]")
+    # unlinked business customers: those without an account and those behind ambiguous names
+    unlinked = business.sum() - result.customers_linked
+    assert planted["no_account"] < unlinked <= planted["no_account"] + planted["ambiguous"]
 
 
 def test_known_parameters_are_roughly_recovered(mapped):

@@ -492,3 +492,104 @@ def test_names_are_restricted_to_plain_characters() -> None:
 def test_equal_inputs_give_equal_scenarios() -> None:
     assert scenario() == scenario()
     assert scenario() != scenario(description="other")
+
+
+# --- arrival trend changes and events -------------------------------------------------------------
+
+
+def arrivals(**changes: Any) -> dict[str, Any]:
+    """MINIMAL's segment arrivals with keys added."""
+    return {"shop": {"arrivals": {"kind": "poisson", "rate_per_day": 4.0, **changes}}}
+
+
+def test_arrival_trend_changes_and_events_are_accepted() -> None:
+    segments = arrivals(
+        trend_changes=[{"date": "2026-03-01", "trend_per_year": -0.1}],
+        events=[
+            {"name": "black_friday", "rule": "black_friday", "multiplier": 3.0},
+            {"name": "holidays", "rule": "public_holidays", "country": "BR", "multiplier": 0.8},
+            {"name": "sale", "dates": ["2026-05-05"], "duration_days": 3, "multiplier": 1.5},
+        ],
+    )
+    spec = scenario(segments=segments).segments["shop"].arrivals
+    assert spec.trend_changes[0].date == dt.date(2026, 3, 1)
+    assert [event.name for event in spec.events] == ["black_friday", "holidays", "sale"]
+    # Without them the arrivals are exactly the old model.
+    plain = scenario().segments["shop"].arrivals
+    assert plain.trend_changes == [] and plain.events == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"events": [{"name": "bf", "multiplier": 2.0}]},
+            "event 'bf' has no days: give 'dates'",
+        ),
+        (
+            {"events": [{"name": "bf", "rule": "easter", "multiplier": 2.0}]},
+            "unknown rule 'easter'; known rules are black_friday",
+        ),
+        (
+            {
+                "events": [
+                    {"name": "x", "rule": "black_friday", "dates": ["2026-01-01"], "multiplier": 1}
+                ]
+            },
+            "give either 'dates' or 'rule', not both",
+        ),
+        (
+            {"events": [{"name": "h", "rule": "public_holidays", "multiplier": 1.0}]},
+            "'country' goes with rule public_holidays",
+        ),
+        (
+            {
+                "events": [
+                    {"name": "h", "rule": "public_holidays", "country": "XX", "multiplier": 1}
+                ]
+            },
+            "no public holidays are known for country 'XX'",
+        ),
+        (
+            {
+                "events": [
+                    {"name": "a", "rule": "black_friday", "multiplier": 1.0},
+                    {"name": "a", "rule": "cyber_monday", "multiplier": 1.0},
+                ]
+            },
+            "the name\\(s\\) a are used twice",
+        ),
+        (
+            {"events": [{"name": "bf", "rule": "black_friday", "multiplier": -1.0}]},
+            "greater than or equal to 0",
+        ),
+        (
+            {
+                "trend_changes": [
+                    {"date": "2026-05-01", "trend_per_year": 0.1},
+                    {"date": "2026-03-01", "trend_per_year": 0.0},
+                ]
+            },
+            "trend_changes must be in increasing date order; 2026-03-01 follows 2026-05-01",
+        ),
+    ],
+)
+def test_bad_arrival_events_and_trend_changes_are_rejected(
+    changes: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(ValidationError, match=expected):
+        scenario(segments=arrivals(**changes))
+
+
+def test_bad_arrival_event_in_a_file_is_an_input_error(tmp_path: Any) -> None:
+    import yaml
+
+    from twin.errors import InputError
+    from twin.scenario.loader import load
+
+    data = copy.deepcopy(MINIMAL)
+    data["segments"] = arrivals(events=[{"name": "bf", "multiplier": 2.0}])
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="has no days"):
+        load(Scenario, path)

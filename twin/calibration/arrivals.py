@@ -3,51 +3,113 @@
 The twin's arrival model (:class:`twin.scenario.schema.PoissonArrivals`) says the number of orders
 on day d is Poisson with mean::
 
-    mu_d = rate_per_day * w[weekday(d)] * m[month(d)] * (1 + trend_per_year * d / 365) * h**H_d
+    mu_d = rate_per_day * w[weekday(d)] * m[month(d)] * f(d) * h**H_d * e[event(d)]
 
-with ``H_d`` = 1 on a listed holiday. :func:`fit_poisson_arrivals` counts the orders on every day
-of the observed period (days without orders count as 0) and fits exactly this model by maximum
-likelihood: a Poisson regression whose link is log for the weekday, month and holiday factors but
-whose trend is the twin's linear factor, not the usual log-linear one. Fitting the linear trend
-directly avoids converting an exponential growth rate into a linear one (a conversion that is
-only right at one point of the period). The likelihood is maximised by Fisher scoring (iteratively
-reweighted least squares, in numpy), with step halving to keep ``1 + trend * d / 365 > 0`` on
-every observed day and the log-likelihood increasing.
+with ``H_d`` = 1 on a listed holiday, ``e`` the multiplier of the first listed event covering
+the day, and ``f`` the trend factor: continuous, piecewise linear, 1 at the reference date.
+:func:`fit_poisson_arrivals` counts the orders on every day of the observed period (days without
+orders count as 0) and fits exactly this model by maximum likelihood: a Poisson regression whose
+link is log for the weekday, month, holiday and event factors but whose trend is the twin's
+linear factor ``1 + t0 u + sum_k t_k max(u - c_k, 0)`` (u in years since the period's start,
+c_k the changepoints), not the usual log-linear one. Fitting the linear trend directly avoids
+converting an exponential growth rate into a linear one (a conversion that is only right at one
+point of the period). The likelihood is maximised by Fisher scoring (iteratively reweighted least
+squares, in numpy), with step halving to keep the trend factor positive on every observed day
+and the log-likelihood increasing.
+
+Changepoints (``changepoints=True``) are chosen by greedy forward selection: the candidates are
+the month starts inside the period that leave every trend segment at least
+``min_segment_days`` long (89 days, three calendar months, by default); each step adds the
+candidate that raises the log-likelihood most, and keeps it only when the quasi-likelihood
+gain ``2 * delta_loglik / phi`` exceeds ``2 * ln(n_days)``, where ``phi`` is the Pearson
+dispersion of the larger model (at least 1). That is BIC's penalty doubled, because about a
+dozen or more candidates are searched at each step, and divided by the dispersion, because
+daily orders usually vary more than Poisson: on overdispersed counts a plain likelihood test
+would turn noise into changepoints. Beyond the history the trend keeps its last slope; if that
+slope is negative and would bring the factor to 0 within ``forecast_days`` after the history
+(or a later reference date), the fit adds a change there to slope 0 (a flat forecast) and says
+so.
+When changepoints are found the spec's trend starts on the history's first day (a change there
+carries the first segment's slope, and ``trend_per_year`` is 0): before the history the factor
+stays at its first-day level, so a run that starts earlier never extrapolates a steep early slope
+backwards to zero. Without changepoints the spec is the one linear trend, as ever.
+
+Changepoints are first chosen with all month factors free. If the trend bends, a month seen in
+fewer than ``min_month_years`` calendar years can no longer be told from the bend, so such months
+share the base level and the changepoints are chosen again (if none remain, the first fit
+stands). On Olist's first 15 months, free once-seen month factors absorbed the 2018 flattening
+into a steep decline and under-forecast the holdout by a third.
+
+Events (``events=``, e.g. :func:`retail_events`) are named groups of days, given by a rule that
+``twin.model.demand.event_dates`` expands for any year, so the fitted model forecasts them into
+the simulated years. A day counts for the first listed event covering it. An event is fitted
+when the period holds at least one of its days and those days would see at least
+``MIN_EVENT_ORDERS`` orders at the period's average daily rate; otherwise one occurrence says too
+little, and the event is left out of the spec (multiplier 1) with a note.
 
 Identifiability: the weekday and month factors are fitted relative to a reference level and then
 normalised to mean 1 (weekdays over the 7 days, months over the 12, months without data set to 1
-first); the overall level moves into ``rate_per_day``. ``rate_per_day`` and ``trend_per_year`` are
-expressed at ``reference_date``, the scenario's day 0: with a linear trend the rate at day d is
-``r0 (1 + b d / 365)``, which is ``r1 (1 + b1 (d - d1) / 365)`` with ``r1 = r0 (1 + b d1 / 365)``
-and ``b1 = b / (1 + b d1 / 365)``, exactly.
+first); the overall level moves into ``rate_per_day``. ``rate_per_day`` and the slopes are
+expressed at ``reference_date``, the scenario's day 0: the fitted factor divided by its value
+there, exactly.
 
-A weekday, month or the holidays with no orders at all get multiplier 0 (their days are left out
-of the fit, since their maximum-likelihood factor is 0, at the edge of the parameter space).
-Standard errors come from the inverse Fisher information and the delta method; they assume
-Poisson variation, so check ``dispersion`` (Pearson chi-square over residual degrees of freedom):
-well above 1, daily counts vary more than the twin's Poisson process will make them.
+A weekday, month, the holidays or an event with no orders at all get multiplier 0 (their days
+are left out of the fit, since their maximum-likelihood factor is 0, at the edge of the parameter
+space). Standard errors come from the inverse Fisher information and the delta method; they
+assume Poisson variation, so check ``dispersion`` (Pearson chi-square over residual degrees of
+freedom): well above 1, daily counts vary more than the twin's Poisson process will make them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from twin.scenario.schema import WEEKDAYS, PoissonArrivals
+from twin.model.demand import event_dates
+from twin.scenario.schema import WEEKDAYS, ArrivalEvent, PoissonArrivals
 
-__all__ = ["ArrivalsFit", "fit_poisson_arrivals"]
+__all__ = ["ArrivalsFit", "fit_poisson_arrivals", "retail_events"]
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 #: Dispersion above which the fit says the counts are overdispersed.
 OVERDISPERSION_WARNING = 1.5
 
+#: Fewest orders an event's days must see at the period's mean daily rate to be fitted.
+MIN_EVENT_ORDERS = 10.0
+
 TABLE_COLUMNS = ["term", "value", "se", "n_days", "orders", "note"]
+
+
+def retail_events(country: str | None = None) -> list[dict]:
+    """The retail events calibration fits, then the country's public holidays if one is given.
+
+    Black Friday (the day after the fourth Thursday of November), the weekend after it, Cyber
+    Monday, Christmas Eve and Day, New Year's Eve and Day. Listed first, they take precedence
+    over a public holiday on the same day.
+    """
+    events = [
+        {"name": "black_friday", "rule": "black_friday"},
+        {
+            "name": "black_friday_weekend",
+            "rule": "black_friday",
+            "offset_days": 1,
+            "duration_days": 2,
+        },
+        {"name": "cyber_monday", "rule": "cyber_monday"},
+        {"name": "christmas_eve", "rule": "christmas_eve"},
+        {"name": "christmas_day", "rule": "christmas_day"},
+        {"name": "new_years_eve", "rule": "new_years_eve"},
+        {"name": "new_years_day", "rule": "new_years_day"},
+    ]
+    if country:
+        events.append({"name": "public_holidays", "rule": "public_holidays", "country": country})
+    return events
 
 
 @dataclass(frozen=True)
@@ -61,9 +123,11 @@ class ArrivalsFit:
         :class:`twin.scenario.schema.PoissonArrivals`.
     table : pandas.DataFrame
         Columns ``term, value, se, n_days, orders, note``: one row for ``rate_per_day``, each
-        ``weekday.<mon..sun>``, each ``month.<jan..dec>``, ``trend_per_year`` and, when holidays
-        were given, ``holiday_multiplier``. ``se`` is the delta-method standard error (NaN for
-        fixed values).
+        ``weekday.<mon..sun>``, each ``month.<jan..dec>``, ``trend_per_year`` (the slope before
+        the first change), one ``trend_change.<date>`` per changepoint (the slope from then on),
+        ``holiday_multiplier`` when holidays were given and one ``event.<name>`` per event
+        (NaN value when not fitted). ``se`` is the delta-method standard error (NaN for fixed
+        values).
     daily : pandas.DataFrame
         Columns ``date, orders, fitted``: the observed daily counts and the fitted means.
     loglik : float
@@ -71,9 +135,10 @@ class ArrivalsFit:
     dispersion : float
         Pearson chi-square / (days - parameters); about 1 when the counts are Poisson.
     iterations : int
-        Fisher-scoring iterations used.
+        Fisher-scoring iterations of the final fit.
     notes : tuple of str
-        Things a planner should know (months without data, zero levels, overdispersion).
+        Things a planner should know (months without data, zero levels, overdispersion, events
+        left out, changepoints found).
     """
 
     spec: dict
@@ -112,30 +177,40 @@ def _daily_counts(
     return pd.DataFrame({"date": index, "orders": counts.to_numpy(dtype=np.float64)})
 
 
+def _information(G: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Fisher information G' diag(mu) G.
+
+    By einsum rather than a BLAS product: for these thin matrices a multi-threaded BLAS can be a
+    hundred times slower on a busy machine than the plain loop.
+    """
+    return np.einsum("ni,nj->ij", G * mu[:, None], G)
+
+
 def _scoring(
     y: np.ndarray,
     X: np.ndarray,
-    u: np.ndarray | None,
+    U: np.ndarray | None,
     max_iter: int,
     tol: float,
-) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Maximise sum(y log mu - mu) with log mu = X beta + log(1 + t u) by Fisher scoring.
+) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
+    """Maximise sum(y log mu - mu) with log mu = X beta + log(1 + U t) by Fisher scoring.
 
-    Returns (theta = [beta, t], covariance = inverse Fisher information, loglik, iterations);
-    without ``u`` there is no t.
+    Returns (theta = [beta, t], covariance = inverse Fisher information, loglik, iterations,
+    fitted mu); without ``U`` there is no t.
     """
     p = X.shape[1]
-    theta = np.zeros(p + (u is not None))
+    k = 0 if U is None else U.shape[1]
+    theta = np.zeros(p + k)
     theta[0] = math.log(y.mean())
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
         eta = X @ theta[:p]
-        if u is not None:
-            linear = 1.0 + theta[p] * u
+        if U is not None:
+            linear = 1.0 + U @ theta[p:]
             if (linear <= 0).any():
                 return None
             eta = eta + np.log(linear)
-            G = np.column_stack([X, u / linear])
+            G = np.column_stack([X, U / linear[:, None]])
         else:
             G = X
         mu = np.exp(eta)
@@ -147,7 +222,7 @@ def _scoring(
         iterations += 1
         if iterations > max_iter:
             raise RuntimeError(f"fit_poisson_arrivals: no convergence in {max_iter} iterations")
-        information = G.T @ (G * mu[:, None])
+        information = _information(G, mu)
         step = np.linalg.solve(information, G.T @ (y - mu))
         scale = 1.0
         for _ in range(60):
@@ -161,8 +236,7 @@ def _scoring(
         loglik, mu, G = trial
         if np.max(np.abs(scale * step)) < tol:
             break
-    information = G.T @ (G * mu[:, None])
-    return theta, np.linalg.inv(information), loglik, iterations
+    return theta, np.linalg.inv(_information(G, mu)), loglik, iterations, mu
 
 
 def _normalised(
@@ -204,18 +278,63 @@ def _normalised(
     return values, se, g_mean, mean
 
 
+def _hinges(u: np.ndarray, knots: list[float]) -> np.ndarray:
+    """The trend's columns: u, then max(u - c, 0) for each knot c (years)."""
+    return np.column_stack([u, *(np.maximum(u - c, 0.0) for c in knots)])
+
+
+def _select_changepoints(
+    y: np.ndarray,
+    X: np.ndarray,
+    u: np.ndarray,
+    candidates: list[float],
+    min_segment: float,
+    span: float,
+    max_iter: int,
+    tol: float,
+) -> list[float]:
+    """Greedy forward selection of trend knots (years) by the dispersion-scaled BIC rule."""
+    penalty = 2.0 * math.log(y.size)
+    chosen: list[float] = []
+    _, _, loglik, _, _ = _scoring(y, X, _hinges(u, chosen), max_iter, tol)
+    while True:
+        best: tuple[float, float, float] | None = None  # (loglik, knot, dispersion)
+        for knot in candidates:
+            knots = sorted([*chosen, knot])
+            edges = [0.0, *knots, span]
+            if knot in chosen or min(np.diff(edges)) < min_segment:
+                continue
+            try:
+                _, _, trial, _, mu = _scoring(y, X, _hinges(u, knots), max_iter, tol)
+            except (RuntimeError, np.linalg.LinAlgError):
+                continue
+            if best is None or trial > best[0]:
+                dof = max(y.size - X.shape[1] - len(knots) - 1, 1)
+                phi = max(float(np.sum((y - mu) ** 2 / mu)) / dof, 1.0)
+                best = (trial, knot, phi)
+        if best is None or 2.0 * (best[0] - loglik) / best[2] <= penalty:
+            return chosen
+        loglik = best[0]
+        chosen = sorted([*chosen, best[1]])
+
+
 def fit_poisson_arrivals(
     timestamps: pd.Series | Iterable[dt.datetime],
     *,
     start: dt.date | None = None,
     end: dt.date | None = None,
     holidays: Iterable[dt.date] = (),
+    events: Iterable[Mapping] = (),
     reference_date: dt.date | None = None,
     fit_trend: bool = True,
+    changepoints: bool = False,
+    min_segment_days: int = 89,
+    forecast_days: int = 730,
+    min_month_years: int = 1,
     max_iter: int = 100,
     tol: float = 1e-8,
 ) -> ArrivalsFit:
-    """Fit rate, weekday and month multipliers, linear trend and holiday factor to order times.
+    """Fit rate, weekday and month multipliers, trend, holiday and event factors to order times.
 
     Parameters
     ----------
@@ -226,13 +345,27 @@ def fit_poisson_arrivals(
         day. Give them when the extract starts or ends on a day with no orders, and leave out
         partial days (a half-captured first day biases the rate down).
     holidays : iterable of datetime.date
-        Days with their own multiplier; all are copied into the spec, including future ones.
+        Days with one shared multiplier; all are copied into the spec, including future ones.
+    events : iterable of mappings
+        Event groups as in the scenario's ``events`` (``name`` and ``rule`` or ``dates``,
+        optionally ``country``, ``offset_days``, ``duration_days``) without ``multiplier``,
+        e.g. :func:`retail_events`. Each gets its own multiplier when the data cover it.
     reference_date : datetime.date, optional
-        The day that becomes the scenario's day 0 (``run.start_date``); ``rate_per_day`` and
-        ``trend_per_year`` are expressed there. Default ``start``. A date after the period
-        extrapolates the trend.
+        The day that becomes the scenario's day 0 (``run.start_date``); ``rate_per_day`` and the
+        slopes are expressed there. Default ``start``. A date after the period extrapolates the
+        trend with its last slope.
     fit_trend : bool
-        Fit ``trend_per_year`` (else fixed at 0).
+        Fit the trend (else the factor is fixed at 1).
+    changepoints : bool
+        Let the trend's slope change at month starts chosen by the rule in the module docstring
+        (else one linear trend).
+    min_segment_days : int
+        Shortest trend segment, days (also from the period's ends to a changepoint).
+    forecast_days : int
+        Days after the reference date over which the trend factor must stay positive.
+    min_month_years : int
+        When changepoints are found: fewest calendar years a month must be seen in to keep its
+        own factor; the others share the base level. Calibration uses 2.
     max_iter : int
         Most Fisher-scoring iterations.
     tol : float
@@ -246,8 +379,8 @@ def fit_poisson_arrivals(
     Raises
     ------
     ValueError
-        If there are no timestamps, some are missing or outside ``start..end``, or the trend
-        makes the rate non-positive at ``reference_date``.
+        If there are no timestamps, some are missing or outside ``start..end``, an event is
+        invalid, or the trend makes the rate non-positive at ``reference_date``.
     RuntimeError
         If the fit does not converge.
     """
@@ -255,12 +388,37 @@ def fit_poisson_arrivals(
     if daily["orders"].sum() == 0:
         raise ValueError("fit_poisson_arrivals: no orders in the period")
     dates = daily["date"]
+    first_day, last_day = dates.iloc[0].date(), dates.iloc[-1].date()
     weekday = dates.dt.day_of_week.to_numpy()
     month = dates.dt.month.to_numpy() - 1
     holiday_set = {pd.Timestamp(day) for day in holidays}
     is_holiday = dates.isin(holiday_set).to_numpy()
     y_all = daily["orders"].to_numpy()
     notes: list[str] = []
+
+    # Each day belongs to the first listed, fitted event covering it (-1: none). An event is
+    # fitted when its days would see MIN_EVENT_ORDERS orders at the mean daily rate.
+    mean_daily = float(y_all.mean())
+    event_specs: list[dict] = []
+    event_code = np.full(y_all.size, -1)
+    fitted_events: list[int] = []
+    for raw in events:
+        try:
+            event = ArrivalEvent.model_validate({**raw, "multiplier": 1.0})
+        except ValueError as exc:
+            raise ValueError(f"fit_poisson_arrivals: event {raw!r} is invalid: {exc}") from None
+        days = pd.DatetimeIndex(event_dates(event, first_day, last_day))
+        hit = dates.isin(days).to_numpy() & (event_code < 0)
+        spec_of_event = event.model_dump(exclude={"multiplier"}, exclude_defaults=True)
+        if hit.any() and mean_daily * hit.sum() >= MIN_EVENT_ORDERS:
+            event_code[hit] = len(event_specs)
+            fitted_events.append(len(event_specs))
+        else:
+            notes.append(
+                f"event {event.name}: too few of its days in the period to fit (needs "
+                f"{MIN_EVENT_ORDERS:g} orders at the mean daily rate); left out"
+            )
+        event_specs.append(spec_of_event)
 
     # Levels with days but no orders get multiplier 0; their days leave the fit.
     def zero_levels(codes: np.ndarray, levels: int) -> set[int]:
@@ -269,7 +427,9 @@ def fit_poisson_arrivals(
     zero_weekdays = zero_levels(weekday, 7)
     zero_months = zero_levels(month, 12)
     holiday_zero = bool(is_holiday.any() and y_all[is_holiday].sum() == 0)
+    zero_events = {j for j in fitted_events if y_all[event_code == j].sum() == 0}
     keep = ~np.isin(weekday, list(zero_weekdays)) & ~np.isin(month, list(zero_months))
+    keep &= ~np.isin(event_code, list(zero_events))
     if holiday_zero:
         keep &= ~is_holiday
     for j in sorted(zero_weekdays):
@@ -278,27 +438,77 @@ def fit_poisson_arrivals(
         notes.append(f"no orders in {MONTHS[j]}: multiplier 0")
     if holiday_zero:
         notes.append("no orders on any holiday: holiday_multiplier 0")
+    for j in sorted(zero_events):
+        notes.append(f"no orders on any day of event {event_specs[j]['name']}: multiplier 0")
 
     y = y_all[keep]
-    columns = [np.ones(y.size)]
-    weekday_col: dict[int, int] = {}
-    month_col: dict[int, int] = {}
-    for codes, levels, column_of in ((weekday, 7, weekday_col), (month, 12, month_col)):
-        present = [j for j in range(levels) if (codes[keep] == j).any()]
-        for j in present[1:]:  # the first level with data is the reference
-            column_of[j] = len(columns)
-            columns.append((codes[keep] == j).astype(np.float64))
-    holiday_column = None
-    if holiday_set and is_holiday[keep].any():
-        holiday_column = len(columns)
-        columns.append(is_holiday[keep].astype(np.float64))
-    elif holiday_set and not holiday_zero:
+    if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
-    X = np.column_stack(columns)
+
+    def design(shared_months: list[int]) -> tuple[np.ndarray, dict, dict, int | None, dict]:
+        """Columns: intercept, weekdays, months (but shared ones), holidays, events."""
+        columns = [np.ones(y.size)]
+        weekday_col: dict[int, int] = {}
+        month_col: dict[int, int] = {}
+        for codes, levels, column_of, shared in (
+            (weekday, 7, weekday_col, []),
+            (month, 12, month_col, shared_months),
+        ):
+            present = [j for j in range(levels) if (codes[keep] == j).any()]
+            # The first level with data is the reference, unless shared levels form it.
+            for j in [j for j in present if j not in shared][0 if shared else 1 :]:
+                column_of[j] = len(columns)
+                columns.append((codes[keep] == j).astype(np.float64))
+        holiday_column = None
+        if holiday_set and is_holiday[keep].any():
+            holiday_column = len(columns)
+            columns.append(is_holiday[keep].astype(np.float64))
+        event_col: dict[int, int] = {}
+        for j in fitted_events:
+            if j not in zero_events:
+                event_col[j] = len(columns)
+                columns.append((event_code[keep] == j).astype(np.float64))
+        return np.column_stack(columns), weekday_col, month_col, holiday_column, event_col
 
     offset_days = (dates - dates.iloc[0]).dt.days.to_numpy(dtype=np.float64)
-    u = offset_days[keep] / 365.0 if fit_trend else None
-    theta, cov, loglik, iterations = _scoring(y, X, u, max_iter, tol)
+    u_all = offset_days / 365.0
+    X, weekday_col, month_col, holiday_column, event_col = design([])
+    knots: list[float] = []
+    if fit_trend and changepoints:
+        month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
+        candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
+        span = (y_all.size) / 365.0
+
+        def select(X: np.ndarray) -> list[float]:
+            return _select_changepoints(
+                y, X, u_all[keep], candidates, min_segment_days / 365.0, span, max_iter, tol
+            )
+
+        knots = select(X)
+        # Once the trend bends, a month seen in fewer than min_month_years calendar years
+        # cannot be told from the bend: such months share the base level, and the
+        # changepoints are chosen again. Without a bend the month factors stay free.
+        year = dates.dt.year.to_numpy()
+        shared_months = [
+            j
+            for j in range(12)
+            if (month[keep] == j).any()
+            and np.unique(year[keep & (month == j)]).size < min_month_years
+        ]
+        if knots and shared_months:
+            shared_design = design(shared_months)
+            shared_knots = select(shared_design[0])
+            if shared_knots:
+                X, weekday_col, month_col, holiday_column, event_col = shared_design
+                knots = shared_knots
+                notes.append(
+                    f"seen in fewer than {min_month_years} years, "
+                    + ", ".join(MONTHS[j] for j in shared_months)
+                    + " share the base level (no month factor of their own), as the trend bends"
+                )
+    p_x = X.shape[1]
+    U = _hinges(u_all[keep], knots) if fit_trend else None
+    theta, cov, loglik, iterations, mu = _scoring(y, X, U, max_iter, tol)
     p = theta.size
 
     # Months with no days at all are neither fitted nor zero: multiplier 1.
@@ -316,33 +526,76 @@ def fit_poisson_arrivals(
     )
 
     reference = pd.Timestamp(reference_date) if reference_date is not None else dates.iloc[0]
-    d_ref = (reference - dates.iloc[0]).days / 365.0
-    trend = float(theta[-1]) if fit_trend else 0.0
-    linear_at_ref = 1.0 + trend * d_ref
+    u_ref = (reference - dates.iloc[0]).days / 365.0
+    t = theta[p_x:] if fit_trend else np.zeros(0)
+    h_ref = _hinges(np.array([u_ref]), knots)[0] if fit_trend else np.zeros(0)
+    linear_at_ref = 1.0 + float(h_ref @ t)
     if linear_at_ref <= 0:
         raise ValueError(
-            f"fit_poisson_arrivals: the fitted trend ({trend:.3g} per year) makes the rate "
-            f"non-positive at the reference date {reference.date()}"
+            f"fit_poisson_arrivals: the fitted trend makes the rate non-positive at the "
+            f"reference date {reference.date()}"
         )
-    # rate = e^b0 * mean(raw weekday) * mean(raw month) * (1 + t d_ref), and the gradient of its
-    # log with respect to theta for the delta method.
+    # rate = e^b0 * mean(raw weekday) * mean(raw month) * f(ref), and the gradient of its log
+    # with respect to theta for the delta method.
     rate = math.exp(theta[0]) * w_mean * m_mean * linear_at_ref
     g_rate = g_w + g_m
     g_rate[0] += 1.0
-    if fit_trend:
-        g_rate[-1] += d_ref / linear_at_ref
+    g_rate[p_x:] += h_ref / linear_at_ref
     rate_se = rate * math.sqrt(max(float(g_rate @ cov @ g_rate), 0.0))
-    trend_ref = trend / linear_at_ref
-    trend_se = math.sqrt(cov[-1, -1]) / linear_at_ref**2 if fit_trend else math.nan
+    # Slope of segment k (before knot 1, then after each knot) at the reference's scale:
+    # s_k / f(ref) with s_k = t_0 + ... + t_k.
+    slopes, slope_se = [], []
+    for k in range(len(t)):
+        a = np.zeros(p)
+        a[p_x : p_x + k + 1] = 1.0
+        s_k = float(a[p_x:] @ t)
+        g = a / linear_at_ref
+        g[p_x:] -= s_k * h_ref / linear_at_ref**2
+        slopes.append(s_k / linear_at_ref)
+        slope_se.append(math.sqrt(max(float(g @ cov @ g), 0.0)))
+    knot_dates = [(dates.iloc[0] + pd.Timedelta(days=round(c * 365))).date() for c in knots]
+    # With changepoints the trend starts on the history's first day and is flat before it, so
+    # a run (or a validation) that starts earlier never backcasts a steep early slope below 0.
+    # Without them the spec keeps the one linear trend of the earlier model.
+    anchored = fit_trend and bool(knots)
+    segment_dates = [first_day, *knot_dates] if anchored else knot_dates
+    segment_slopes = list(
+        zip(slopes if anchored else slopes[1:], slope_se if anchored else slope_se[1:], strict=True)
+    )
+    if anchored:
+        trend_ref, trend_se = 0.0, math.nan
+    else:
+        trend_ref = slopes[0] if fit_trend else 0.0
+        trend_se = slope_se[0] if fit_trend else math.nan
+    changes = [
+        {"date": day, "trend_per_year": float(s)}
+        for day, (s, _) in zip(segment_dates, segment_slopes, strict=True)
+    ]
+    if knots:
+        notes.append(
+            "the trend's slope changes on "
+            + ", ".join(str(day) for day in knot_dates)
+            + f" (forward selection, segments of at least {min_segment_days} days)"
+        )
+    last_slope = slopes[-1] if fit_trend else 0.0
+    # The forecast starts after the history (or at a later reference date); with the last slope
+    # negative the factor, f there in the spec's units, reaches 0 after f / -slope years.
+    forecast_from = max(reference.date(), last_day + dt.timedelta(days=1))
+    u_from = (pd.Timestamp(forecast_from) - dates.iloc[0]).days / 365.0
+    h_from = _hinges(np.array([u_from]), knots)[0] if fit_trend else np.zeros(0)
+    f_from = (1.0 + float(h_from @ t)) / linear_at_ref
+    if fit_trend and last_slope < 0 and 365.0 * f_from / -last_slope <= forecast_days:
+        changes.append({"date": forecast_from, "trend_per_year": 0.0})
+        notes.append(
+            f"the last trend slope ({last_slope:.3g} per year) would end all orders within "
+            f"{forecast_days} days of {forecast_from}: the forecast is flat from then on"
+        )
 
     fitted = np.zeros(y_all.size)
-    eta = X @ theta[: X.shape[1]]
-    if fit_trend:
-        eta = eta + np.log(1.0 + trend * u)
-    fitted[keep] = np.exp(eta)
+    fitted[keep] = mu
     daily = daily.assign(fitted=fitted)
     dof = max(y.size - p, 1)
-    dispersion = float(np.sum((y - fitted[keep]) ** 2 / fitted[keep]) / dof)
+    dispersion = float(np.sum((y - mu) ** 2 / mu) / dof)
     if dispersion > OVERDISPERSION_WARNING:
         notes.append(
             f"daily counts are overdispersed (dispersion {dispersion:.2f}): the twin's Poisson "
@@ -370,16 +623,26 @@ def fit_poisson_arrivals(
         rows.append(
             (f"month.{name}", month_values[j], month_se[j], mask.sum(), y_all[mask].sum(), note)
         )
-    rows.append(
-        (
-            "trend_per_year",
-            trend_ref,
-            trend_se,
-            y_all.size,
-            y_all.sum(),
-            "linear, at the reference date" if fit_trend else "not fitted",
+    if not fit_trend:
+        trend_note = "not fitted"
+    elif anchored:
+        trend_note = f"flat before the history's first day {first_day}"
+    else:
+        trend_note = "linear, at the reference date"
+    rows.append(("trend_per_year", trend_ref, trend_se, y_all.size, y_all.sum(), trend_note))
+    bounds = [*segment_dates, last_day + dt.timedelta(days=1)]
+    for k, day in enumerate(segment_dates):
+        mask = (dates >= pd.Timestamp(day)) & (dates < pd.Timestamp(bounds[k + 1]))
+        rows.append(
+            (
+                f"trend_change.{day}",
+                segment_slopes[k][0],
+                segment_slopes[k][1],
+                int(mask.sum()),
+                y_all[mask.to_numpy()].sum(),
+                "slope from this date on, at the reference date's scale",
+            )
         )
-    )
     spec: dict = {
         "kind": "poisson",
         "rate_per_day": float(rate),
@@ -387,6 +650,8 @@ def fit_poisson_arrivals(
         "monthly_multipliers": [float(v) for v in month_values],
         "trend_per_year": float(trend_ref),
     }
+    if changes:
+        spec["trend_changes"] = changes
     if holiday_set:
         if holiday_column is not None:
             h = math.exp(theta[holiday_column])
@@ -398,6 +663,22 @@ def fit_poisson_arrivals(
         )
         spec["holidays"] = sorted(day.date() for day in holiday_set)
         spec["holiday_multiplier"] = float(h)
+    spec_events = []
+    for j, event in enumerate(event_specs):
+        mask = event_code == j
+        if j in event_col:
+            value = math.exp(theta[event_col[j]])
+            se = value * math.sqrt(cov[event_col[j], event_col[j]])
+            note = ""
+        elif j in zero_events:
+            value, se, note = 0.0, math.nan, "no orders on its days"
+        else:
+            value, se, note = math.nan, math.nan, "too little data: left out"
+        rows.append((f"event.{event['name']}", value, se, int(mask.sum()), y_all[mask].sum(), note))
+        if not math.isnan(value):
+            spec_events.append({**event, "multiplier": float(value)})
+    if spec_events:
+        spec["events"] = spec_events
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
         {"value": float, "se": float, "n_days": int, "orders": int}

@@ -17,8 +17,11 @@ What is fitted, and from what
   promised - ordered, by date for date-only promises), transit time (delivered - shipped)
   and payment delay (paid - issued).
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
-Stocking policies, staffing and costs are a planner's levers, not history: the base carries
-stated defaults for them (flagged ``defaulted`` in the report) and scenarios override them.
+- handling time per segment (first shipment - order, waits for stock left out) and a stocking
+  rule per supplier from purchase orders and stock snapshots: see :func:`fit_handling` and
+  :func:`stocking_policies`.
+Staffing and costs are a planner's levers, not history: the base carries stated defaults for
+them (flagged ``defaulted`` in the report) and scenarios override them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from twin.calibration.arrivals import fit_poisson_arrivals
+from twin.calibration.arrivals import fit_poisson_arrivals, retail_events
+from twin.calibration.behaviour import fit_behaviour
+from twin.calibration.fit_report import FitReport, FittedValues, chosen_statistics
 from twin.calibration.fitting import FitResult, fit_continuous, fit_count
 from twin.errors import InputError
 
@@ -42,102 +47,21 @@ UNASSIGNED = "unassigned"
 POOLED_SEGMENT = "other"
 DAY = pd.Timedelta(days=1)
 
-REPORT_COLUMNS = (
-    "quantity",
-    "group",
-    "distribution",
-    "parameters",
-    "n",
-    "aic",
-    "ks_p",
-    "source",
-    "defaulted",
-    "note",
-)
-
-
-@dataclass
-class FittedValues:
-    """The values each fit was made from, for the calibration report's charts.
-
-    Attributes
-    ----------
-    durations : list of (str, str, numpy.ndarray, object)
-        ``(quantity, group, values in days, fitted distribution or default)`` for every duration
-        fitted (transit, payment delay, supplier lead time, ...); negative values dropped.
-    counts : dict of str to list of (str, numpy.ndarray, object)
-        Segment -> ``[(quantity, values, fitted distribution)]`` for lines per order and units
-        per line (units >= 1).
-    arrivals : dict of str to pandas.Series
-        Segment -> order timestamps inside the active period (what the arrival fit used).
-    period : (datetime.date, datetime.date) or None
-        First and last day of the active period.
-    """
-
-    durations: list[tuple[str, str, np.ndarray, object]] = field(default_factory=list)
-    counts: dict[str, list[tuple[str, np.ndarray, object]]] = field(default_factory=dict)
-    arrivals: dict[str, pd.Series] = field(default_factory=dict)
-    period: tuple[dt.date, dt.date] | None = None
-
 
 @dataclass
 class Calibration:
-    """A fitted scenario base, the record of how each part was obtained, and the data it used."""
+    """A fitted scenario base, the record of how each part was obtained, and the data it used.
+
+    ``behaviour`` holds the customer-behaviour fits (:mod:`twin.calibration.behaviour`) that the
+    scenario base does not carry: price and promotion response, pipeline, after-sales,
+    satisfaction and the customer loop, written as ``behaviour.yaml``.
+    """
 
     model: dict
     report: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     values: FittedValues = field(default_factory=FittedValues)
-
-
-class _Report:
-    def __init__(self) -> None:
-        self.rows: list[dict] = []
-        self.values = FittedValues()
-
-    def fit(self, quantity: str, group: str, result: FitResult, source: str) -> dict:
-        chosen = result.table[result.table["chosen"]] if "chosen" in result.table else None
-        aic = float(chosen["aic"].iloc[0]) if chosen is not None and len(chosen) else np.nan
-        ks_p = float(chosen["ks_p"].iloc[0]) if chosen is not None and len(chosen) else np.nan
-        self.add(
-            quantity, group, result.dist, result.n, source, False, result.reason, aic=aic, ks_p=ks_p
-        )
-        return result.dist
-
-    def add(
-        self,
-        quantity: str,
-        group: str,
-        value: object,
-        n: int,
-        source: str,
-        defaulted: bool,
-        note: str = "",
-        aic: float = np.nan,
-        ks_p: float = np.nan,
-    ) -> None:
-        distribution = value.get("dist", "") if isinstance(value, dict) else "value"
-        parameters = (
-            {k: v for k, v in value.items() if k != "dist"} if isinstance(value, dict) else value
-        )
-        text = str(parameters)
-        self.rows.append(
-            {
-                "quantity": quantity,
-                "group": group,
-                "distribution": distribution,
-                "parameters": text if len(text) <= 300 else text[:297] + "...",
-                "n": n,
-                "aic": aic,
-                "ks_p": ks_p,
-                "source": source,
-                "defaulted": defaulted,
-                "note": note,
-            }
-        )
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+    behaviour: dict = field(default_factory=dict)
 
 
 def _days(delta: pd.Series) -> np.ndarray:
@@ -146,17 +70,28 @@ def _days(delta: pd.Series) -> np.ndarray:
 
 
 def _durations(
-    report: _Report, quantity: str, group: str, values: np.ndarray, source: str, default: float
+    report: FitReport,
+    quantity: str,
+    group: str,
+    values: np.ndarray,
+    source: str,
+    default: float,
+    note: str = "",
 ) -> object:
-    """A fitted non-negative duration (days), or the stated default when data are too few."""
+    """A fitted non-negative duration (days), or the stated default when data are too few.
+
+    `note` says what the values are, in the report row after the fit's own reason.
+    """
     values = values[values >= 0]
     if values.size >= MIN_FIT_VALUES:
-        dist = report.fit(
-            quantity, group, fit_continuous(values, max_empirical_values=EMPIRICAL_VALUES), source
-        )
-        report.values.durations.append((quantity, group, values, dist))
-        return dist
+        result = fit_continuous(values, max_empirical_values=EMPIRICAL_VALUES)
+        aic, gof_p = chosen_statistics(result)
+        reason = f"{result.reason}; {note}" if note else result.reason
+        report.add(quantity, group, result.dist, result.n, source, False, reason, aic, gof_p)
+        report.values.durations.append((quantity, group, values, result.dist))
+        return result.dist
     report.values.durations.append((quantity, group, values, default))
+    reason = f"fewer than {MIN_FIT_VALUES} values; default {default:g} days"
     report.add(
         quantity,
         group,
@@ -164,7 +99,7 @@ def _durations(
         int(values.size),
         source,
         True,
-        f"fewer than {MIN_FIT_VALUES} values; default {default:g} days",
+        f"{reason}; {note}" if note else reason,
     )
     return default
 
@@ -176,7 +111,7 @@ def _counts(values: np.ndarray) -> FitResult:
     kept = values if values.size else np.array([1.0])
     return FitResult(
         dist={"dist": "empirical", "values": [float(v) for v in kept]},
-        table=pd.DataFrame({"chosen": [True], "aic": [np.nan], "ks_p": [np.nan]}),
+        table=pd.DataFrame({"chosen": [True], "aic": [np.nan], "gof_p": [np.nan]}),
         n=int(values.size),
         reason=f"fewer than {MIN_FIT_VALUES} values: their empirical distribution",
     )
@@ -188,7 +123,7 @@ def _ordered_lines(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _products(
-    tables: dict[str, pd.DataFrame], lines: pd.DataFrame, report: _Report
+    tables: dict[str, pd.DataFrame], lines: pd.DataFrame, report: FitReport
 ) -> tuple[list[dict], dict[str, str]]:
     popularity = lines.groupby("sku").size().sort_values(ascending=False, kind="stable")
     price = lines.groupby("sku")["unit_price"].median()
@@ -258,7 +193,7 @@ def _name(text: str) -> str:
 
 
 def _segments_of_orders(
-    tables: dict[str, pd.DataFrame], orders: pd.DataFrame, report: _Report
+    tables: dict[str, pd.DataFrame], orders: pd.DataFrame, report: FitReport
 ) -> pd.Series:
     customers = tables.get("customers")
     if customers is not None and len(customers) and customers["segment"].notna().any():
@@ -322,6 +257,18 @@ def active_period(timestamps: pd.Series) -> tuple[dt.date, dt.date]:
     return best[0].start_time.date(), best[-1].end_time.date()
 
 
+def _history_country(tables: dict[str, pd.DataFrame]) -> tuple[str | None, str]:
+    """The most common ``orders.country``, else ``customers.country``, and where it came from."""
+    for table in ("orders", "customers"):
+        frame = tables.get(table)
+        if frame is not None and "country" in frame:
+            values = frame["country"].dropna().astype(str).str.strip().str.upper()
+            values = values[values != ""]
+            if not values.empty:
+                return str(values.value_counts().index[0]), f"{table}.country"
+    return None, ""
+
+
 def _fit_arrivals(
     times: pd.Series,
     start: dt.date,
@@ -329,21 +276,53 @@ def _fit_arrivals(
     reference: dt.date,
     notes: list[str],
     segment: str,
+    tables: dict[str, pd.DataFrame] | None = None,
 ):
+    """Fit a segment's arrivals with trend changepoints, retail events and public holidays.
+
+    The public holidays are those of the most common country of the orders (else customers);
+    with no country column there are none, only the retail events.
+    """
+    import holidays
+
     inside = times[(times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + DAY)]
+    country, source = _history_country(tables or {})
+    if country is not None and country not in holidays.list_supported_countries():
+        notes.append(
+            f"segment {segment}: no public holidays are known for country {country!r} "
+            f"(most common {source}); only retail events are fitted"
+        )
+        country = None
+    events = retail_events(country)
     try:
         try:
-            fit = fit_poisson_arrivals(inside, start=start, end=end, reference_date=reference)
+            fit = fit_poisson_arrivals(
+                inside,
+                start=start,
+                end=end,
+                reference_date=reference,
+                events=events,
+                changepoints=True,
+                min_month_years=2,
+            )
         except RuntimeError:
             notes.append(f"segment {segment}: the trend did not converge; fitted without a trend")
             fit = fit_poisson_arrivals(
-                inside, start=start, end=end, reference_date=reference, fit_trend=False
+                inside,
+                start=start,
+                end=end,
+                reference_date=reference,
+                events=events,
+                fit_trend=False,
+                min_month_years=2,
             )
     except (ValueError, RuntimeError) as exc:
         raise InputError(
             f"Segment {segment!r} has too little order history to fit arrivals "
             f"({len(inside)} orders between {start} and {end}): {exc}"
         ) from None
+    if country is not None:
+        notes.append(f"segment {segment}: public holidays of {country} (most common {source})")
     return fit, inside
 
 
@@ -387,7 +366,7 @@ def calibrate_history(
     for required in ("orders", "order_lines"):
         if required not in tables or tables[required].empty:
             raise InputError(f"Calibration needs the '{required}' table with rows; none was given")
-    report = _Report()
+    report = FitReport()
     notes: list[str] = []
     orders = tables["orders"]
     orders = orders[orders["status"] != "cancelled"]
@@ -415,6 +394,7 @@ def calibrate_history(
 
     invoices = tables.get("invoices")
     payments = tables.get("payments")
+    waited = stock_waits(tables, orders)
     segments: dict[str, dict] = {}
     for seg_name, seg_orders in orders.groupby(segment, sort=True):
         seg_lines = lines[lines["order_id"].isin(seg_orders["order_id"])]
@@ -425,6 +405,7 @@ def calibrate_history(
             last_day + dt.timedelta(days=1),
             notes,
             seg_name,
+            tables,
         )
         notes.extend(f"segment {seg_name}: {note}" for note in fit.notes)
         report.add(
@@ -434,7 +415,9 @@ def calibrate_history(
             len(used),
             "orders.ordered_at",
             False,
-            f"Poisson GLM over {first_day}..{last_day}, dispersion {fit.dispersion:.2f}",
+            f"Poisson GLM over {first_day}..{last_day}, "
+            f"{len(fit.spec.get('trend_changes', []))} trend change(s), "
+            f"{len(fit.spec.get('events', []))} event(s), dispersion {fit.dispersion:.2f}",
         )
         report.values.arrivals[seg_name] = used
         lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
@@ -490,6 +473,7 @@ def calibrate_history(
             "orders",
             1.0,
         )
+        spec["handling_days"] = fit_handling(report, seg_name, seg_orders, waited)
         payment = _payment(report, seg_name, seg_orders, invoices, payments, last_day)
         if payment:
             spec["payment"] = payment
@@ -509,24 +493,24 @@ def calibrate_history(
         "products": products,
         "suppliers": suppliers,
         "segments": segments,
-        "inventory": {
-            "default": {
-                "policy": {"kind": "min_max", "reorder_point_days": 10, "order_up_to_days": 30},
-                "review": {"kind": "continuous"},
-                "shortage": "backorder",
-            }
-        },
+        "inventory": stocking_policies(
+            report, tables, lines, orders, supplier_of, (first_day, last_day)
+        ),
     }
-    report.add(
-        "inventory.default",
-        "all",
-        model["inventory"]["default"]["policy"],
-        0,
-        "",
-        True,
-        "stocking policy is a lever, not history: min_max 10/30 days of demand",
+    customers = orders["customer_id"].notna()
+    segment_of_customer = (
+        pd.Series(segment[customers].to_numpy(), index=orders.loc[customers, "customer_id"])
+        .groupby(level=0)
+        .first()
     )
-    return Calibration(model=model, report=report.frame(), notes=notes, values=report.values)
+    behaviour = fit_behaviour(tables, segment_of_customer, report)
+    return Calibration(
+        model=model,
+        report=report.frame(),
+        notes=notes,
+        values=report.values,
+        behaviour=behaviour,
+    )
 
 
 def _promise(orders: pd.DataFrame) -> pd.Series:
@@ -539,7 +523,7 @@ def _promise(orders: pd.DataFrame) -> pd.Series:
 
 
 def _payment(
-    report: _Report,
+    report: FitReport,
     segment: str,
     orders: pd.DataFrame,
     invoices: pd.DataFrame | None,
@@ -588,7 +572,7 @@ def _payment(
 
 
 def _suppliers(
-    report: _Report, purchase_orders: pd.DataFrame | None, supplier_of: dict[str, str]
+    report: FitReport, purchase_orders: pd.DataFrame | None, supplier_of: dict[str, str]
 ) -> dict:
     names = sorted(set(supplier_of.values()))
     suppliers = {}
@@ -606,3 +590,253 @@ def _suppliers(
             )
         }
     return suppliers
+
+
+# --------------------------------------------------------------------------- dispatch and stocking
+
+
+def stock_waits(tables: dict[str, pd.DataFrame], orders: pd.DataFrame) -> pd.Index | None:
+    """Orders whose first shipment may have waited for stock, or None when not identifiable.
+
+    An order is taken to have waited when, for every one of its ordered SKUs, a purchase order of
+    that SKU was received after the order was placed and no later than its first shipment: under
+    ship-partial (the calibrated base's mode) the first shipment leaves with whatever is on hand,
+    so it waits for stock only when no line could be filled. Needs purchase orders with receipt
+    dates; without them the ship delays cannot be told apart from waits for stock.
+    """
+    po = tables.get("purchase_orders")
+    if po is None or po.empty or po["received_at"].notna().sum() == 0:
+        return None
+    lines = _ordered_lines(tables)[["order_id", "sku"]].drop_duplicates()
+    dated = orders.dropna(subset=["shipped_at"])[["order_id", "ordered_at", "shipped_at"]]
+    pairs = lines.merge(dated, on="order_id").sort_values("ordered_at", kind="stable")
+    receipts = po.dropna(subset=["received_at"])[["sku", "received_at"]]
+    receipts = receipts.sort_values("received_at", kind="stable")
+    pairs = pairs[pairs["sku"].isin(receipts["sku"])]
+    if pairs.empty:
+        return pd.Index([], name="order_id")
+    # the first receipt of the SKU strictly after the order was placed
+    matched = pd.merge_asof(
+        pairs,
+        receipts,
+        left_on="ordered_at",
+        right_on="received_at",
+        by="sku",
+        direction="forward",
+        allow_exact_matches=False,
+    )
+    matched["waited"] = matched["received_at"] <= matched["shipped_at"]
+    line_count = lines[lines["order_id"].isin(dated["order_id"])].groupby("order_id").size()
+    waited = matched[matched["waited"]].groupby("order_id").size()
+    every = waited[waited == line_count.reindex(waited.index)]
+    return pd.Index(every.index, name="order_id")
+
+
+def fit_handling(
+    report: FitReport, segment: str, orders: pd.DataFrame, waited: pd.Index | None
+) -> object:
+    """The segment's handling time (``handling_days``): first shipment - order placed.
+
+    The history's ship delay is everything between the order and its first shipment: approval
+    (not fitted separately: the model has one delay for it), picking, packing and the dispatch
+    cadence, and, for some orders, waiting for stock. The model adds stock waits of its own, so
+    the orders :func:`stock_waits` finds waiting are left out of the fit; without purchase
+    orders they cannot be found and the fit includes them (said in the report). A date-only
+    ship date is compared by date, as promises are. Fewer than ``MIN_FIT_VALUES`` values: no
+    handling delay (0 days).
+    """
+    shipped = orders["shipped_at"].dropna()
+    start = orders["ordered_at"]
+    if len(shipped) and (shipped == shipped.dt.normalize()).all():
+        start = start.dt.normalize()
+    kept = orders
+    if waited is not None:
+        kept = orders[~orders["order_id"].isin(waited)]
+    delay = _days(kept["shipped_at"] - start.loc[kept.index])
+    left_out = len(orders) - len(kept)
+    if waited is None:
+        extra = (
+            "first shipment - order; no purchase-order receipts, so ship delays that waited "
+            "for stock are included"
+        )
+    else:
+        extra = (
+            f"first shipment - order; {left_out} orders whose every SKU was received between "
+            "order and shipment left out as waits for stock"
+        )
+    return _durations(report, "handling_days", segment, delay, "orders.shipped_at", 0.0, extra)
+
+
+DEFAULT_POLICY = {"kind": "min_max", "reorder_point_days": 10, "order_up_to_days": 30}
+DEFAULT_REVIEW = {"kind": "continuous"}
+PERIODIC_SHARE = 0.8  # share of re-order gaps at multiples of one period that means periodic review
+
+
+def stocking_policies(
+    report: FitReport,
+    tables: dict[str, pd.DataFrame],
+    lines: pd.DataFrame,
+    orders: pd.DataFrame,
+    supplier_of: dict[str, str],
+    period: tuple[dt.date, dt.date],
+) -> dict:
+    """The base's ``inventory`` section: a stocking rule per supplier read from the history.
+
+    Per supplier, with L50 and L90 the median and 90th percentile of its purchase-order lead
+    times (received - ordered) and demand the SKU's ordered units per day over the active period:
+
+    - order quantity Q (days of demand): median purchase-order quantity over the SKU's demand;
+      without purchase orders, the spread of stock cover (90th - 10th percentile of on hand over
+      demand) in ``inventory_snapshots``;
+    - safety (days): the 10th percentile of stock cover in the snapshots when there are any
+      (the stock left when a delivery comes), else L90 - L50 (lead-time spread);
+    - review: periodic with period P when at least ``PERIODIC_SHARE`` of the gaps between
+      consecutive purchase orders of a SKU are multiples of their most common gap P (>= 2 days),
+      else continuous;
+    - policy: continuous ``min_max`` with reorder point L50 + safety and order-up-to that + Q;
+      periodic ``base_stock`` with level L50 + safety + P.
+
+    A supplier with neither purchase orders nor snapshots keeps the stated default, min_max
+    10/30 days of demand, flagged ``defaulted``.
+    """
+    first_day, last_day = period
+    inside = orders[
+        (orders["ordered_at"] >= pd.Timestamp(first_day))
+        & (orders["ordered_at"] < pd.Timestamp(last_day) + DAY)
+    ]
+    days = max((last_day - first_day).days + 1, 1)
+    demand = lines[lines["order_id"].isin(inside["order_id"])].groupby("sku")["quantity"].sum()
+    demand = demand[demand > 0] / days
+    po = tables.get("purchase_orders")
+    po = po if po is not None and len(po) else None
+    snapshots = tables.get("inventory_snapshots")
+    snapshots = snapshots if snapshots is not None and len(snapshots) else None
+    rules: dict[str, dict] = {}
+    defaulted: list[str] = []
+    for supplier in sorted(set(supplier_of.values())):
+        skus = [s for s, sup in supplier_of.items() if sup == supplier]
+        rule = _supplier_rule(report, supplier, skus, demand, po, snapshots)
+        if rule is None:
+            defaulted.append(supplier)
+        else:
+            rules[supplier] = rule
+    inventory: dict = {
+        "default": {"policy": DEFAULT_POLICY, "review": DEFAULT_REVIEW, "shortage": "backorder"}
+    }
+    if rules:
+        inventory["suppliers"] = rules
+    if defaulted or not rules:
+        report.add(
+            "inventory.default",
+            "all",
+            DEFAULT_POLICY,
+            0,
+            "",
+            True,
+            "no purchase orders or stock snapshots"
+            + (f" for {', '.join(defaulted)}" if rules else "")
+            + ": min_max 10/30 days of demand",
+        )
+    else:
+        report.add(
+            "inventory.default",
+            "all",
+            DEFAULT_POLICY,
+            0,
+            "",
+            False,
+            "every supplier has a rule of its own; the default applies to none",
+        )
+    return inventory
+
+
+def _supplier_rule(
+    report: FitReport,
+    supplier: str,
+    skus: list[str],
+    demand: pd.Series,
+    po: pd.DataFrame | None,
+    snapshots: pd.DataFrame | None,
+) -> dict | None:
+    """One supplier's stocking rule (see :func:`stocking_policies`), or None without data."""
+    mine = po[po["sku"].isin(skus)] if po is not None else pd.DataFrame()
+    lead = _days(mine["received_at"] - mine["ordered_at"]) if len(mine) else np.array([])
+    lead = lead[lead >= 0]
+    rate = mine["sku"].map(demand) if len(mine) else pd.Series(dtype=float)
+    quantity_days = (mine["quantity"] / rate).to_numpy(dtype=float) if len(mine) else np.array([])
+    quantity_days = quantity_days[np.isfinite(quantity_days) & (quantity_days > 0)]
+    cover = np.array([])
+    counted = snapshots[snapshots["sku"].isin(skus)] if snapshots is not None else None
+    if counted is not None and len(counted):
+        # stock of all locations on each date, over the SKU's demand per day
+        total = counted.groupby(["sku", "snapshot_date"])["on_hand"].sum().reset_index()
+        rate_of = total["sku"].map(demand).to_numpy(dtype=float)
+        cover = total["on_hand"].to_numpy(dtype=float) / rate_of
+        cover = cover[np.isfinite(cover) & (cover >= 0)]
+    if lead.size < MIN_FIT_VALUES and cover.size < MIN_FIT_VALUES:
+        return None
+    sources, parts = [], []
+    if lead.size >= MIN_FIT_VALUES:
+        l50, l90 = float(np.median(lead)), float(np.quantile(lead, 0.9))
+        sources.append("purchase_orders")
+        parts.append(f"lead time L50 {l50:.1f} d, L90 {l90:.1f} d from {lead.size} receipts")
+    else:
+        l50 = l90 = 7.0  # the default supplier lead time of the base
+        parts.append("lead time: default 7 days (too few receipts)")
+    if cover.size >= MIN_FIT_VALUES:
+        safety = float(np.quantile(cover, 0.1))
+        sources.append("inventory_snapshots")
+        parts.append(f"safety {safety:.1f} d = 10th percentile of cover in {cover.size} counts")
+    else:
+        safety = l90 - l50
+        parts.append(f"safety {safety:.1f} d = L90 - L50")
+    if quantity_days.size >= MIN_FIT_VALUES:
+        q = float(np.median(quantity_days))
+        parts.append(f"Q {q:.1f} d = median PO quantity in days of demand")
+    elif cover.size >= MIN_FIT_VALUES:
+        q = float(np.quantile(cover, 0.9) - np.quantile(cover, 0.1))
+        parts.append(f"Q {q:.1f} d = 90th - 10th percentile of cover")
+    else:
+        q = 20.0
+        parts.append("Q: default 20 days (too few purchase orders)")
+    q = max(q, 1.0)
+    period = _review_period(mine)
+    if period is not None:
+        policy = {"kind": "base_stock", "level_days": round(l50 + safety + period, 2)}
+        review = {"kind": "periodic", "period_days": period}
+        parts.append(f"periodic review every {period:g} d (re-order gaps)")
+    else:
+        reorder = round(l50 + safety, 2)
+        policy = {
+            "kind": "min_max",
+            "reorder_point_days": reorder,
+            "order_up_to_days": round(reorder + q, 2),
+        }
+        review = {"kind": "continuous"}
+    report.add(
+        "inventory.suppliers",
+        supplier,
+        {**policy, "review": review["kind"], **({"period_days": period} if period else {})},
+        int(max(lead.size, cover.size)),
+        "+".join(sources),
+        False,
+        "; ".join(parts),
+    )
+    return {"policy": policy, "review": review}
+
+
+def _review_period(purchase_orders: pd.DataFrame) -> float | None:
+    """The review period in whole days when re-orders come at multiples of one gap, else None."""
+    if len(purchase_orders) < MIN_FIT_VALUES:
+        return None
+    dated = purchase_orders.dropna(subset=["ordered_at"]).sort_values(["sku", "ordered_at"])
+    gaps = dated.groupby("sku")["ordered_at"].diff().dropna() / DAY
+    gaps = np.rint(gaps.to_numpy(dtype=float))
+    gaps = gaps[gaps > 0]
+    if gaps.size < MIN_FIT_VALUES:
+        return None
+    values, counts = np.unique(gaps, return_counts=True)
+    period = float(values[np.argmax(counts)])
+    if period < 2 or np.mean(gaps % period == 0) < PERIODIC_SHARE:
+        return None
+    return period

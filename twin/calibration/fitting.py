@@ -14,9 +14,18 @@ The rules, in one place:
 * Zeros: gamma, lognormal and weibull have a density of 0 or infinity at 0 for almost every
   parameter value, so when the data contain zeros they are skipped (listed in the table with the
   reason) rather than fitted to shifted data; exponential and normal remain.
-* Choice (continuous): lowest AIC among the candidates whose Kolmogorov-Smirnov p-value is at least
+* Choice (continuous): lowest AIC among the candidates whose goodness-of-fit p-value is at least
   ``gof_alpha``; if none passes, ``empirical`` on the values (thinned to at most
-  ``max_empirical_values`` equally spaced quantiles).
+  ``max_empirical_values`` equally spaced quantiles). The test is Kolmogorov-Smirnov for values
+  measured on a continuous scale.
+* Whole days: a duration between two *dates* (an invoice date and a payment date) is a whole
+  number of days, and a continuous density fitted to it is wrong twice: the likelihood ignores the
+  rounding and KS rejects every family for the ties. When every value is a whole number the fit
+  uses the likelihood of the observed day counts instead: with both events uniform within their
+  day, a true duration T is recorded as D = k with weight 1 - |T - k| (the difference of two day
+  truncations), so P(D = k) = G(k + 1) - 2 G(k) + G(k - 1) with G(x) the integral of the cdf from
+  0 to x (in closed form per family, through its partial expectation). Goodness of fit is then a
+  chi-square test of the day counts (adjacent days merged until each expects at least 5).
 * Choice (counts): lowest AIC among poisson, negative binomial and a discrete pmf with at most
   ``max_support`` points.
 * Pooling: groups with fewer than ``min_n`` values are fitted together as one ``"pooled"`` group.
@@ -62,8 +71,9 @@ TABLE_COLUMNS = [
     "loglik",
     "aic",
     "bic",
-    "ks_stat",
-    "ks_p",
+    "gof_test",
+    "gof_stat",
+    "gof_p",
     "chosen",
     "note",
 ]
@@ -79,9 +89,10 @@ class FitResult:
         The chosen model in the twin's vocabulary, e.g. ``{"dist": "gamma", "shape": 2.1,
         "scale": 1.4}``; :func:`twin.distributions.parse_distribution` accepts it.
     table : pandas.DataFrame
-        One row per candidate, columns ``candidate, params, k, loglik, aic, bic, ks_stat, ks_p,
-        chosen, note`` (``k`` is the number of fitted parameters; ``ks_*`` are NaN for counts and
-        for skipped candidates).
+        One row per candidate, columns ``candidate, params, k, loglik, aic, bic, gof_test,
+        gof_stat, gof_p, chosen, note`` (``k`` is the number of fitted parameters; ``gof_test`` is
+        ``ks`` or ``chi2`` (whole days); the ``gof_*`` values are NaN for counts and for skipped
+        candidates).
     n : int
         Number of values fitted.
     reason : str
@@ -137,8 +148,9 @@ def _row(candidate: str, params: dict[str, Any] | None, k: int, loglik: float, n
         "loglik": loglik if finite else np.nan,
         "aic": 2 * k - 2 * loglik if finite else np.nan,
         "bic": k * math.log(n) - 2 * loglik if finite else np.nan,
-        "ks_stat": np.nan,
-        "ks_p": np.nan,
+        "gof_test": "",
+        "gof_stat": np.nan,
+        "gof_p": np.nan,
         "chosen": False,
         "note": "",
     }
@@ -240,6 +252,7 @@ def fit_continuous(
     support: str = "nonnegative",
     gof_alpha: float = 0.05,
     max_empirical_values: int = 1000,
+    whole_days: bool | None = None,
 ) -> FitResult:
     """Fit durations or delays (days) and choose a model from the twin's vocabulary.
 
@@ -250,7 +263,7 @@ def fit_continuous(
     test against the fitted cdf. The p-values are optimistic: the parameters were estimated from
     the same data, so the true null distribution of the statistic is stochastically smaller than
     the one assumed (Lilliefors, 1967), and a bad fit passes more often than ``gof_alpha``
-    suggests. Treat ``ks_p`` as a screen, not a test. Conversely, with many thousands of values
+    suggests. Treat ``gof_p`` as a screen, not a test. Conversely, with many thousands of values
     every parametric family tends to fail, and the empirical fallback is chosen.
 
     Parameters
@@ -270,6 +283,10 @@ def fit_continuous(
     max_empirical_values : int
         The empirical fallback keeps at most this many values: all of them, or that many equally
         spaced quantiles.
+    whole_days : bool or None
+        Values are differences of two dates: fit the likelihood of the recorded day counts and
+        screen with a chi-square test (see the module notes). ``None`` (the default) decides from
+        the data: whole days when every value is a whole number.
 
     Returns
     -------
@@ -303,6 +320,8 @@ def fit_continuous(
         row["note"] = "all values equal"
         return FitResult(dist, _table([row]), n, f"all {n} values equal {x[0]:g}")
 
+    if is_whole_days(x) if whole_days is None else whole_days:
+        return _fit_whole_days(x, candidates, gof_alpha, max_empirical_values)
     rows: list[dict] = []
     for name in candidates:
         if has_zeros and name in _NO_ZEROS:
@@ -318,18 +337,26 @@ def fit_continuous(
             rows.append(row)
             continue
         ks = scipy.stats.kstest(x, cdf)
-        row["ks_stat"], row["ks_p"] = float(ks.statistic), float(ks.pvalue)
+        row["gof_test"] = "ks"
+        row["gof_stat"], row["gof_p"] = float(ks.statistic), float(ks.pvalue)
         rows.append(row)
+    return _choose(rows, x, gof_alpha, max_empirical_values, "KS")
 
+
+def _choose(
+    rows: list[dict], x: np.ndarray, gof_alpha: float, max_empirical_values: int, test: str
+) -> FitResult:
+    """The lowest-AIC candidate that passes the goodness-of-fit screen, else empirical."""
+    n = x.size
     table = _table(rows)
-    eligible = table[table["ks_p"] >= gof_alpha]
+    eligible = table[table["gof_p"] >= gof_alpha]
     if len(eligible):
         best = eligible["aic"].idxmin()
         table.loc[best, "chosen"] = True
         name = table.loc[best, "candidate"]
         reason = (
-            f"{name}: lowest AIC among {len(eligible)} candidate(s) with KS p >= {gof_alpha:g} "
-            f"(n = {n})"
+            f"{name}: lowest AIC among {len(eligible)} candidate(s) with {test} p >= "
+            f"{gof_alpha:g} (n = {n})"
         )
         return FitResult(dict(table.loc[best, "params"]), table, n, reason)
 
@@ -338,8 +365,161 @@ def fit_continuous(
     row["chosen"] = True
     row["note"] = how
     table = _table([*rows, row])
-    reason = f"empirical ({how}): no candidate has KS p >= {gof_alpha:g} (n = {n})"
+    reason = f"empirical ({how}): no candidate has {test} p >= {gof_alpha:g} (n = {n})"
     return FitResult(dist, table, n, reason)
+
+
+# --------------------------------------------------------------------------- whole days
+
+
+def is_whole_days(values: Any) -> bool:
+    """True when every value is a whole number: durations between two dates."""
+    x = np.asarray(values, dtype=np.float64)
+    return bool(x.size) and bool(np.all(x == np.round(x)))
+
+
+def _frozen(name: str, theta: np.ndarray) -> Any:
+    """A scipy distribution of family `name` from unconstrained parameters `theta`."""
+    a, b = float(theta[0]), float(theta[-1])
+    if name == "exponential":
+        return scipy.stats.expon(scale=math.exp(a))
+    if name == "gamma":
+        return scipy.stats.gamma(math.exp(a), scale=math.exp(b))
+    if name == "lognormal":
+        return scipy.stats.lognorm(math.exp(b), scale=math.exp(a))
+    if name == "weibull":
+        return scipy.stats.weibull_min(math.exp(a), scale=math.exp(b))
+    sigma = math.exp(b)
+    return scipy.stats.truncnorm(-a / sigma, np.inf, loc=a, scale=sigma)
+
+
+def _theta(name: str, params: dict[str, Any]) -> np.ndarray:
+    """Unconstrained start parameters from the continuous fit's twin parameters."""
+    if name == "exponential":
+        return np.array([math.log(params["mean"])])
+    if name in ("gamma", "weibull"):
+        return np.log([params["shape"], params["scale"]])
+    if name == "lognormal":
+        s2 = math.log1p((params["sd"] / params["mean"]) ** 2)
+        return np.array([math.log(params["mean"]) - 0.5 * s2, 0.5 * math.log(s2)])
+    return np.array([params["mean"], math.log(params["sd"])])
+
+
+def _twin_params(name: str, theta: np.ndarray) -> dict[str, Any]:
+    a, b = float(theta[0]), float(theta[-1])
+    if name == "exponential":
+        return {"dist": "exponential", "mean": math.exp(a)}
+    if name in ("gamma", "weibull"):
+        return {"dist": name, "shape": math.exp(a), "scale": math.exp(b)}
+    if name == "lognormal":
+        s = math.exp(b)
+        mean = math.exp(a + 0.5 * s * s)
+        return {"dist": "lognormal", "mean": mean, "sd": mean * math.sqrt(math.expm1(s * s))}
+    return {"dist": "normal", "mean": a, "sd": math.exp(b)}
+
+
+def _partial_expectation(name: str, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """E[T; T <= x] of the family, in closed form (x > 0)."""
+    a, b = float(theta[0]), float(theta[-1])
+    if name == "exponential":
+        scale = math.exp(a)
+        return scale * scipy.special.gammainc(2.0, x / scale)
+    if name == "gamma":
+        shape, scale = math.exp(a), math.exp(b)
+        return shape * scale * scipy.special.gammainc(shape + 1.0, x / scale)
+    if name == "lognormal":
+        m, s = a, math.exp(b)
+        return math.exp(m + 0.5 * s * s) * scipy.special.ndtr((np.log(x) - m - s * s) / s)
+    if name == "weibull":
+        shape, scale = math.exp(a), math.exp(b)
+        power = 1.0 + 1.0 / shape
+        return scale * math.gamma(power) * scipy.special.gammainc(power, (x / scale) ** shape)
+    mu, sigma = a, math.exp(b)
+    alpha, beta = -mu / sigma, (x - mu) / sigma
+    mass = scipy.special.ndtr(-alpha)
+    phi = scipy.stats.norm.pdf
+    return (
+        mu * (scipy.special.ndtr(beta) - scipy.special.ndtr(alpha))
+        - sigma * (phi(beta) - phi(alpha))
+    ) / mass
+
+
+def _day_probabilities(name: str, theta: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """P(D = k) for whole days k >= 0: G(k+1) - 2 G(k) + G(k-1), G = integral of the cdf."""
+    frozen = _frozen(name, theta)
+    points = np.concatenate([days - 1.0, days, days + 1.0])
+    positive = np.clip(points, 1e-300, None)
+    g = np.where(
+        points > 0, positive * frozen.cdf(positive) - _partial_expectation(name, theta, positive), 0
+    )
+    below, at, above = np.split(g, 3)
+    return above - 2.0 * at + below
+
+
+def _day_counts_loglik(name: str, theta: np.ndarray, days: np.ndarray, counts: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        p = _day_probabilities(name, theta, days)
+    if not np.all(np.isfinite(p)):
+        return -np.inf
+    return float(np.dot(counts, np.log(np.clip(p, 1e-300, None))))
+
+
+def _chi_square(expected: np.ndarray, observed: np.ndarray, k: int) -> tuple[float, float]:
+    """Chi-square of day counts, adjacent days merged until each expects >= 5 (tail included)."""
+    bins_e, bins_o, e_acc, o_acc = [], [], 0.0, 0.0
+    for e, o in zip(expected, observed, strict=True):
+        e_acc, o_acc = e_acc + e, o_acc + o
+        if e_acc >= 5.0:
+            bins_e.append(e_acc)
+            bins_o.append(o_acc)
+            e_acc = o_acc = 0.0
+    if bins_e:
+        bins_e[-1] += e_acc
+        bins_o[-1] += o_acc
+    df = len(bins_e) - 1 - k
+    if df < 1:
+        return np.nan, np.nan
+    e, o = np.asarray(bins_e), np.asarray(bins_o)
+    stat = float(((o - e) ** 2 / e).sum())
+    return stat, float(scipy.stats.chi2.sf(stat, df))
+
+
+def _fit_whole_days(
+    x: np.ndarray, candidates: Sequence[str], gof_alpha: float, max_empirical_values: int
+) -> FitResult:
+    """Fit each family to whole-day values by the likelihood of the recorded day counts."""
+    n = x.size
+    days, counts = np.unique(x, return_counts=True)
+    support = np.arange(0.0, days.max() + 1.0)
+    observed = np.zeros(support.size)
+    observed[days.astype(np.int64)] = counts
+    start_values = np.where(x > 0, x, 0.25)  # a start only: zeros are fine in the day likelihood
+    rows: list[dict] = []
+    for name in candidates:
+        start_params, k, _, _ = _continuous_candidate(name, start_values)
+        result = scipy.optimize.minimize(
+            lambda theta, name=name: -_day_counts_loglik(name, theta, days, counts),
+            _theta(name, start_params),
+            method="Nelder-Mead",
+            options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 4000},
+        )
+        loglik = -float(result.fun)
+        params = _twin_params(name, result.x)
+        row = _row(name, params, k, loglik, n)
+        try:
+            parse_distribution(params)
+        except pydantic.ValidationError as error:
+            row.update(loglik=np.nan, aic=np.nan, bic=np.nan)
+            row["note"] = f"rejected by the twin: {error.errors()[0]['msg']}"
+            rows.append(row)
+            continue
+        expected = n * _day_probabilities(name, result.x, support)
+        expected[-1] += max(0.0, n - expected.sum())  # the tail beyond the largest value
+        row["gof_test"] = "chi2"
+        row["gof_stat"], row["gof_p"] = _chi_square(expected, observed, k)
+        row["note"] = "whole days: day-count likelihood"
+        rows.append(row)
+    return _choose(rows, x, gof_alpha, max_empirical_values, "chi-square")
 
 
 # --------------------------------------------------------------------------- counts
@@ -443,7 +623,7 @@ def fit_count(
     Returns
     -------
     FitResult
-        The candidate with the lowest AIC, and the table (``ks_*`` columns are NaN).
+        The candidate with the lowest AIC, and the table (``gof_*`` columns are NaN).
 
     Raises
     ------

@@ -263,11 +263,20 @@ _TABLES = (
         (
             _req("account_id", "string", "", "Account identifier."),
             _opt("name", "string", "", "Account name."),
-            _opt("customer_id", "string", "", "The ERP customer, when linked."),
+            _opt(
+                "customer_id",
+                "string",
+                "",
+                "The ERP customer, when linked; filled by ERP-CRM matching when the mapping asks "
+                "(see `match` in calibration/mappings).",
+            ),
             _opt("sector", "string", "", "Industry sector."),
             _opt("region", "string", "", "Region or office."),
             _opt("employees", "int", "people", "Head count."),
             _opt("annual_revenue", "float", MONEY, "Annual revenue."),
+            _opt("segment", "string", "", "Segment or account class, as the CRM names it."),
+            _opt("owner", "string", "", "Account owner (sales agent or account manager)."),
+            _opt("credit_limit", "float", MONEY, "Credit limit granted to the account."),
         ),
     ),
     Table(
@@ -299,6 +308,8 @@ _TABLES = (
             _opt("closed_at", "datetime", LOCAL, "When it was resolved."),
             _opt("category", "string", "", "Reason or category."),
             _opt("score", "float", "", "Satisfaction score, on the source's scale."),
+            _opt("sku", "string", "", "The product concerned, as in products.sku."),
+            _opt("batch", "string", "", "Production or delivery batch (lot) concerned."),
         ),
     ),
     Table(

@@ -40,17 +40,38 @@ Per table, applied in this order:
     Canonical column → factor to multiply by (unit conversion, e.g. grams to kg: 0.001).
 ``zero_pad``
     Canonical column → width: restore leading zeros an export lost (zip codes, invoice numbers).
+``only``
+    A condition (or a list, all of which must hold) on source columns: only those rows make this
+    table, e.g. the won opportunities are the orders. The rows left out are counted
+    (``MappedHistory.rows_excluded`` and a note), never silently lost.
 ``derive``
     Canonical column → one derivation, in the order written: ``constant`` (a value, or null for a
-    column the source does not have), ``cases`` (first matching ``when`` on a source column, else
-    ``default``), ``concat`` (source columns joined by ``separator``), ``row_number_by`` (1, 2, …
+    column the source does not have), ``cases`` (first matching ``when`` on a source column, or
+    on several when ``when`` is a list of conditions that must all hold, else ``default``),
+    ``concat`` (source columns joined by ``separator``), ``sum_of`` (the sum of numeric source
+    columns, optionally ``divide_by`` another; a missing term or a zero divisor gives a missing
+    value), ``from_week`` (the date of a week-number column: week 1 starts on ``week_one``, plus
+    ``plus_days`` days, e.g. 6 for the last day of the week), ``row_number_by`` (1, 2, …
     within groups of canonical columns, in source order), ``lookup`` (the ``value`` column of the
     row of another source whose ``key`` column equals this table's canonical column ``by``, by
-    default the derived column itself), and
+    default the derived column itself; a key it does not find is an error unless ``optional``),
+    and
     ``count_rows_by`` (collapse repeated rows into one whose column is the row count, applied last:
     other columns must agree within a group unless listed in ``sum`` or ``first``).
 ``one_row_per``
     Canonical columns: keep the first row of each key, e.g. orders from invoice lines.
+
+Besides ``tables``, a file may hold:
+
+``match``
+    Link CRM ``accounts`` to ERP ``customers`` (:mod:`twin.calibration.matching`): ``by`` is
+    ``key`` (accounts.customer_id), ``names`` or ``key_then_names`` (the default), with the name
+    columns ``account_name`` and ``customer_name`` (canonical columns, default ``name``). The
+    accounts then hold the matched ``customer_id`` and the quality step reports the match rate.
+``quality``
+    Options of the quality step for this source: ``non_product_skus`` (replacing the default
+    list), ``non_product_categories`` (product categories whose lines are no products, e.g.
+    fuel) and ``price_outlier_factor``.
 
 :func:`apply_mapping` returns the conformed tables (:func:`twin.calibration.history.conform`) with
 the rows read and written per table. Rows are only ever merged by an explicit ``count_rows_by`` or
@@ -59,6 +80,7 @@ the rows read and written per table. Rows are only ever merged by an explicit ``
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -67,7 +89,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from twin.calibration import history, sources
+from twin.calibration import history, matching, sources
+from twin.calibration.matching import MatchResult
 from twin.calibration.sources import Provenance, RawTable
 from twin.errors import InputError
 from twin.scenario.loader import Origin, SourceMap, load_yaml, validate
@@ -119,10 +142,16 @@ class Condition(BaseModel):
 
 
 class Case(BaseModel):
+    """``value`` where ``when`` holds; a list of conditions must all hold (on any columns)."""
+
     model_config = _STRICT
 
-    when: Condition
+    when: Condition | list[Condition]
     value: Any
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return self.when if isinstance(self.when, list) else [self.when]
 
 
 class Lookup(BaseModel):
@@ -132,6 +161,7 @@ class Lookup(BaseModel):
     key: str
     value: str
     by: str | None = None  # not 'on': YAML 1.1 reads an unquoted on as true
+    optional: bool = False  # keys the lookup does not find give a missing value, not an error
 
 
 class Derive(BaseModel):
@@ -149,6 +179,11 @@ class Derive(BaseModel):
     count_rows_by: list[str] | None = None
     sum: list[str] = Field(default_factory=list)
     first: list[str] = Field(default_factory=list)
+    sum_of: list[str] | None = None
+    divide_by: str | None = None
+    from_week: str | None = None
+    week_one: dt.date | None = None
+    plus_days: int = 0
 
     @model_validator(mode="after")
     def _one_kind(self) -> Derive:
@@ -158,6 +193,12 @@ class Derive(BaseModel):
                 f"give exactly one of {', '.join(_DERIVE_KINDS)}"
                 + (f"; got {' and '.join(kinds)}" if kinds else "")
             )
+        if self.divide_by is not None and kinds != ["sum_of"]:
+            raise ValueError("divide_by goes with sum_of")
+        if (kinds == ["from_week"]) != (self.week_one is not None):
+            raise ValueError("from_week and week_one (the first day of week 1) go together")
+        if "plus_days" in self.model_fields_set and kinds != ["from_week"]:
+            raise ValueError("plus_days goes with from_week")
         return self
 
     @property
@@ -165,7 +206,16 @@ class Derive(BaseModel):
         return next(k for k in _DERIVE_KINDS if k in self.model_fields_set)
 
 
-_DERIVE_KINDS = ("constant", "cases", "concat", "row_number_by", "lookup", "count_rows_by")
+_DERIVE_KINDS = (
+    "constant",
+    "cases",
+    "concat",
+    "sum_of",
+    "from_week",
+    "row_number_by",
+    "lookup",
+    "count_rows_by",
+)
 
 
 class TableMapping(BaseModel):
@@ -181,6 +231,45 @@ class TableMapping(BaseModel):
     zero_pad: dict[str, int] = Field(default_factory=dict)
     derive: dict[str, Derive] = Field(default_factory=dict)
     one_row_per: list[str] | None = None
+    only: Condition | list[Condition] | None = None
+
+    @property
+    def only_conditions(self) -> list[Condition]:
+        if self.only is None:
+            return []
+        return self.only if isinstance(self.only, list) else [self.only]
+
+
+class MatchSpec(BaseModel):
+    """How CRM accounts are linked to ERP customers (:mod:`twin.calibration.matching`)."""
+
+    model_config = _STRICT
+
+    by: Literal["key", "names", "key_then_names"] = "key_then_names"
+    account_name: str = "name"
+    customer_name: str = "name"
+
+    @model_validator(mode="after")
+    def _canonical_columns(self) -> MatchSpec:
+        for table, column in (("accounts", self.account_name), ("customers", self.customer_name)):
+            if column not in history.TABLES[table].names:
+                raise ValueError(
+                    f"'{column}' is not a column of {table}; its columns are: "
+                    f"{', '.join(history.TABLES[table].names)}"
+                )
+        return self
+
+
+class QualitySpec(BaseModel):
+    """Source-specific options of the quality step
+    (:func:`~twin.calibration.quality.check_history`): which SKUs or product categories are no
+    products (fuel, gift cards, fees)."""
+
+    model_config = _STRICT
+
+    non_product_skus: list[str] | None = None
+    non_product_categories: list[str] = Field(default_factory=list)
+    price_outlier_factor: float | None = Field(default=None, gt=1)
 
 
 class HistoryMapping(BaseModel):
@@ -191,6 +280,8 @@ class HistoryMapping(BaseModel):
     name: str
     description: str = ""
     tables: dict[str, TableMapping]
+    match: MatchSpec | None = None
+    quality: QualitySpec | None = None
 
     _path: str = PrivateAttr(default="<mapping>")
     _sources: SourceMap = PrivateAttr(default_factory=SourceMap)
@@ -224,6 +315,19 @@ class HistoryMapping(BaseModel):
         """Whether ``order_lines.line_no`` is a source column (not numbered by the mapping)."""
         lines = self.tables.get("order_lines")
         return lines is not None and "line_no" in lines.fields
+
+    def quality_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~twin.calibration.quality.check_history` the file sets."""
+        if self.quality is None:
+            return {}
+        options: dict[str, Any] = {}
+        if self.quality.non_product_skus is not None:
+            options["non_product_skus"] = tuple(self.quality.non_product_skus)
+        if self.quality.non_product_categories:
+            options["non_product_categories"] = tuple(self.quality.non_product_categories)
+        if self.quality.price_outlier_factor is not None:
+            options["price_outlier_factor"] = self.quality.price_outlier_factor
+        return options
 
     @property
     def path(self) -> str:
@@ -259,14 +363,20 @@ class MappedHistory:
     """The canonical tables made by :func:`apply_mapping`, with row accounting and provenance.
 
     ``rows_read[t]`` counts the raw rows read for table ``t`` (lookup sources excluded);
-    ``rows_written[t]`` the rows of ``tables[t]``. They differ only by an explicit
-    ``count_rows_by`` (then the counted column sums to ``rows_read``) or ``one_row_per``.
+    ``rows_written[t]`` the rows of ``tables[t]``. They differ only by an explicit ``only``
+    (the rows left out are counted in ``rows_excluded[t]``: they belong to another canonical
+    table, e.g. open opportunities are no orders), ``count_rows_by`` (then the counted column
+    sums to the rows kept) or ``one_row_per``. ``match`` is the ERP-CRM account match when the
+    mapping asks for one; ``notes`` says what ``only`` left out and how the match went.
     """
 
     tables: dict[str, pd.DataFrame]
     rows_read: dict[str, int]
     rows_written: dict[str, int]
     provenance: dict[str, tuple[Provenance, ...]] = field(default_factory=dict)
+    rows_excluded: dict[str, int] = field(default_factory=dict)
+    match: MatchResult | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def apply_mapping(
@@ -305,12 +415,42 @@ def apply_mapping(
             continue
         spec = mapping.tables[name]
         raw = _read(mapping, name, spec.source, source, url, cache, ("source",))
-        frame = _build(mapping, name, spec, raw, source, url, cache)
+        frame, excluded = _build(mapping, name, spec, raw, source, url, cache)
         result.tables[name] = history.conform(name, frame)
         result.rows_read[name] = raw.rows
         result.rows_written[name] = len(result.tables[name])
         result.provenance[name] = raw.provenance
+        if spec.only is not None:
+            result.rows_excluded[name] = excluded
+            result.notes.append(
+                f"{name}: {excluded} of {raw.rows} source rows are not {name} by the mapping's "
+                f"'only' ({_conditions_text(spec.only_conditions)} keeps {raw.rows - excluded})"
+            )
+    if mapping.match is not None and "accounts" in result.tables:
+        if "customers" not in result.tables:
+            raise InputError(
+                f"{mapping.origin()}: the mapping asks to match accounts to customers (match), "
+                "but maps no customers table; map customers or remove the match section"
+            )
+        spec = mapping.match
+        accounts, result.match = matching.match_accounts(
+            result.tables["accounts"],
+            result.tables["customers"],
+            method=spec.by,
+            account_name=spec.account_name,
+            customer_name=spec.customer_name,
+        )
+        result.tables["accounts"] = history.conform("accounts", accounts)
+        result.notes.append(result.match.note())
     return result
+
+
+def _conditions_text(conditions: list[Condition]) -> str:
+    parts = []
+    for c in conditions:
+        tests = {k: v for k, v in c.model_dump(exclude_none=True).items() if k != "column"}
+        parts.append(f"{c.column} " + ", ".join(f"{k} {v}" for k, v in tests.items()))
+    return " and ".join(parts)
 
 
 def _read(
@@ -358,12 +498,28 @@ def _build(
     source: Path | str,
     url: str | None,
     cache: dict[tuple[Any, ...], RawTable],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     table = history.TABLES[name]
     frame = raw.frame
+    for position, condition in enumerate(spec.only_conditions):
+        if condition.column not in frame.columns:
+            at = ("only", position) if isinstance(spec.only, list) else ("only",)
+            raise InputError(
+                f"{mapping.origin(name, *at)}: table {name}: column '{condition.column}' is "
+                f"not in the source; its columns are: {', '.join(map(str, frame.columns))}"
+            )
+    excluded = 0
+    if spec.only is not None:
+        keep = _all_hold(spec.only_conditions, frame)
+        excluded = int((~keep).sum())
+        frame = frame[keep].reset_index(drop=True)
 
-    def need(column: str, *where: str | int, raw_table: RawTable = raw) -> pd.Series:
-        if column not in raw_table.frame.columns:
+    def need(column: str, *where: str | int, raw_table: RawTable | None = None) -> pd.Series:
+        # the table's own source, after 'only', unless another source (a lookup's) is given
+        own = raw_table is None
+        raw_table = raw if raw_table is None else raw_table
+        columns = frame.columns if own else raw_table.frame.columns
+        if column not in columns:
             found = raw_table.provenance[0].source if raw_table.provenance else "the source"
             more = (
                 f" and {len(raw_table.provenance) - 1} more"
@@ -375,16 +531,23 @@ def _build(
                 f"source ({found}{more}); its columns are: "
                 f"{', '.join(map(str, raw_table.frame.columns))}"
             )
-        return raw_table.frame[column]
+        return frame[column] if own else raw_table.frame[column]
 
     out: dict[str, pd.Series] = {}
     for canonical, column in spec.fields.items():
         out[canonical] = need(column, "fields", canonical).reset_index(drop=True)
     for canonical, derive in spec.derive.items():
         for position, case in enumerate(derive.cases or []):
-            need(case.when.column, "derive", canonical, "cases", position, "when", "column")
+            for condition in case.conditions:
+                need(condition.column, "derive", canonical, "cases", position, "when")
         for column in derive.concat or []:
             need(column, "derive", canonical, "concat")
+        for column in derive.sum_of or []:
+            need(column, "derive", canonical, "sum_of")
+        if derive.divide_by is not None:
+            need(derive.divide_by, "derive", canonical, "divide_by")
+        if derive.from_week is not None:
+            need(derive.from_week, "derive", canonical, "from_week")
 
     for canonical in out:
         dtype = table.column(canonical).dtype
@@ -424,6 +587,10 @@ def _build(
             for part in parts[1:]:
                 joined = joined + derive.separator + part
             out[canonical] = joined
+        elif kind == "sum_of":
+            out[canonical] = _sum_of(mapping, name, canonical, derive, spec.source, frame)
+        elif kind == "from_week":
+            out[canonical] = _from_week(where, name, canonical, derive, frame)
         elif kind == "row_number_by":
             keys = [_canonical(out, where, name, c) for c in derive.row_number_by or []]
             grouped = pd.DataFrame(dict(enumerate(keys))).groupby(
@@ -439,7 +606,9 @@ def _build(
             keys = need(derive.lookup.key, "derive", canonical, "lookup", raw_table=lookup_raw)
             values = need(derive.lookup.value, "derive", canonical, "lookup", raw_table=lookup_raw)
             on = _canonical(out, where, name, derive.lookup.by or canonical)
-            out[canonical] = _lookup(where, name, canonical, on, keys, values)
+            out[canonical] = _lookup(
+                where, name, canonical, on, keys, values, optional=derive.lookup.optional
+            )
         else:
             collapse = (canonical, derive)
 
@@ -451,7 +620,60 @@ def _build(
         for column in spec.one_row_per:
             _canonical(out, where, name, column)
         result = result.drop_duplicates(subset=spec.one_row_per, keep="first")
-    return result.reset_index(drop=True)
+    return result.reset_index(drop=True), excluded
+
+
+def _sum_of(
+    mapping: HistoryMapping,
+    name: str,
+    column: str,
+    derive: Derive,
+    source: SourceSpec,
+    frame: pd.DataFrame,
+) -> pd.Series:
+    """The sum of source columns, divided by another when asked; a missing term or a zero
+    divisor gives a missing value (the quality step then reports the row)."""
+    where = mapping.origin(name, "derive", column)
+
+    def number(source_column: str) -> pd.Series:
+        text = sources.to_number_text(
+            frame[source_column].reset_index(drop=True),
+            decimal=source.decimal,
+            thousands=source.thousands,
+        )
+        return _numbers(where, name, f"{column} ({source_column})", text)
+
+    total = pd.Series(0.0, index=pd.RangeIndex(len(frame)))
+    for term in derive.sum_of or []:
+        total = total + number(term)
+    if derive.divide_by is not None:
+        divisor = number(derive.divide_by)
+        total = (total / divisor.where(divisor != 0)).astype("float64")
+    return total
+
+
+def _from_week(
+    where: Origin, name: str, column: str, derive: Derive, frame: pd.DataFrame
+) -> pd.Series:
+    """The date of a week number: week 1 starts on ``week_one``, plus ``plus_days`` days."""
+    assert derive.from_week is not None and derive.week_one is not None
+    weeks = _numbers(where, name, column, frame[derive.from_week].reset_index(drop=True))
+    fractional = (weeks.notna() & (weeks % 1 != 0)).to_numpy(dtype=bool)
+    if fractional.any():
+        first = int(np.flatnonzero(fractional)[0])
+        raise InputError(
+            f"{where}: table {name}, column {column}: row {first} holds week "
+            f"{weeks.iloc[first]!r}, which is not a whole week number"
+        )
+    days = (weeks - 1) * 7 + derive.plus_days
+    return pd.Timestamp(derive.week_one) + pd.to_timedelta(days, unit="D")
+
+
+def _all_hold(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
+    ok = np.ones(len(frame), dtype=bool)
+    for condition in conditions:
+        ok &= _test(condition, frame[condition.column].reset_index(drop=True))
+    return ok
 
 
 def _canonical(out: dict[str, pd.Series], where: Origin, name: str, column: str) -> pd.Series:
@@ -506,7 +728,7 @@ def _cases(derive: Derive, frame: pd.DataFrame) -> pd.Series:
     result = pd.Series([derive.default] * len(frame), dtype=object)
     decided = np.zeros(len(frame), dtype=bool)
     for case in derive.cases or []:
-        match = _test(case.when, frame[case.when.column].reset_index(drop=True)) & ~decided
+        match = _all_hold(case.conditions, frame) & ~decided
         result[match] = case.value
         decided |= match
     return result
@@ -538,7 +760,14 @@ def _test(condition: Condition, series: pd.Series) -> np.ndarray:
 
 
 def _lookup(
-    where: Origin, name: str, column: str, on: pd.Series, keys: pd.Series, values: pd.Series
+    where: Origin,
+    name: str,
+    column: str,
+    on: pd.Series,
+    keys: pd.Series,
+    values: pd.Series,
+    *,
+    optional: bool = False,
 ) -> pd.Series:
     table = pd.DataFrame({"key": keys.astype("string"), "value": values.astype("string")})
     table = table.dropna(subset=["key"]).drop_duplicates()
@@ -550,7 +779,7 @@ def _lookup(
         )
     found = on.astype("string").map(table.set_index("key")["value"])
     unmatched = (on.notna() & found.isna()).to_numpy(dtype=bool)
-    if unmatched.any():
+    if unmatched.any() and not optional:
         first = int(np.flatnonzero(unmatched)[0])
         raise InputError(
             f"{where}: table {name}, column {column}: row {first} holds {on.iloc[first]!r}, which "

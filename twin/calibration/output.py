@@ -1,10 +1,12 @@
-"""Write a calibrated model folder: the scenario base, the fit report and the provenance.
+"""Write a calibrated model folder: the scenario base, the fits and the provenance.
 
 ``model.yaml`` is a valid scenario base that planners' scenario files ``extends:``;
-``fit_report.csv`` has one row per fitted quantity (columns in
-``twin.calibration.calibrate.REPORT_COLUMNS``); ``provenance.json`` records where the history came
-from (files and their SHA-256 hashes, rows read and written per table, the period) and the twin
-version. Quality outputs (``quality.csv``, ``quarantine/``) are written by the quality step.
+``behaviour.yaml`` holds the customer-behaviour fits; ``fit_report.csv`` has one row per fitted
+quantity (columns in ``twin.calibration.fit_report.REPORT_COLUMNS``); ``provenance.json`` records
+where the history came from (files and their SHA-256 hashes, rows read and written per table, the
+period) and the twin version. Quality outputs (``quality.csv``, ``quarantine/``) are written by
+the quality step. Every file is a function of the history, the mapping and the twin version
+alone (no clock time), so calibrating again gives identical files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ from twin.calibration.mapping import MappedHistory
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
+
+BEHAVIOUR_FILE = "behaviour.yaml"
+"""The customer-behaviour fits beside ``model.yaml`` (see ``docs/calibration.md``)."""
+
+BEHAVIOUR_HEADER = (
+    "# Customer-behaviour fits, written by `twin calibrate`: price and promotion response, sales\n"
+    "# pipeline, after-sales, satisfaction against lateness and the customer loop. Policy levers\n"
+    "# take their defaults from here; fit_report.csv lists each quantity with how it was fitted.\n"
+)
 
 HEADER = (
     "# Calibrated scenario base, written by `twin calibrate`. Scenario files extend it:\n"
@@ -64,13 +75,16 @@ def write_model(
         "model": out_dir / "model.yaml",
         "fit_report": out_dir / "fit_report.csv",
         "provenance": out_dir / "provenance.json",
+        "behaviour": out_dir / BEHAVIOUR_FILE,
     }
     model = _plain(calibration.model)
     paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
+    paths["behaviour"].write_text(
+        BEHAVIOUR_HEADER + dump_yaml(_plain(calibration.behaviour)), encoding="utf-8"
+    )
     calibration.report.to_csv(paths["fit_report"], index=False)
     provenance = {
         "twin_version": __version__,
-        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "source": source,
         "mapping": mapping,
         "rows_read": mapped.rows_read,

@@ -27,7 +27,9 @@ Quarantined:
    ``unknown_sku`` is tried later on order lines (after rule 8) so that postage and fees, which
    are never in a product master, get the more telling ``non_product``.
 6. ``non_product`` (order lines): the SKU is postage, a fee, a discount or a manual adjustment
-   (`non_product_skus`; entries with ``*`` are case-sensitive glob patterns).
+   (`non_product_skus`; entries with ``*`` are case-sensitive glob patterns), or its product's
+   category is one of `non_product_categories` (fuel, gift cards: a grocery's fuel line counts
+   litres or cents, not units).
 7. ``write_off`` (order lines): negative quantity, price 0 and an order without customer: a stock
    correction ("damages", "thrown away"), not a customer return.
 8. ``bad_quantity`` (order lines): quantity missing, zero, or negative on a line that is neither
@@ -52,6 +54,13 @@ Used, classified:
 - ``no_lines`` (orders): the order has no used line (Olist's unavailable and cancelled orders are
   real demand that went unserved). Used, and counted in the notes.
 - ``ok``: everything else.
+
+ERP-CRM match. When the mapping linked CRM accounts to ERP customers
+(:mod:`twin.calibration.matching`), :func:`check_history` takes the match and reports it: the
+counts get one row per outcome under the pseudo-table :data:`MATCH_TABLE` (outcome ``used`` for
+``by_key`` and ``by_name``, ``unmatched`` for ``ambiguous`` and ``unmatched``, rows = accounts; no
+row is quarantined by it), the notes say the match rate, and :func:`write_quality` writes the
+per-account links to ``erp_crm_match.csv`` and the rate into the chart.
 """
 
 from __future__ import annotations
@@ -66,7 +75,8 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.history import TABLES
-from twin.calibration.privacy import pseudonym_key, pseudonymise
+from twin.calibration.matching import MatchResult
+from twin.calibration.privacy import pseudonym, pseudonym_key, pseudonymise
 from twin.errors import InputError
 
 DEFAULT_NON_PRODUCT: tuple[str, ...] = (
@@ -109,6 +119,9 @@ USED_REASONS: tuple[str, ...] = ("timestamp_order", "cancellation", "return", "n
 """Classes of used rows, in the order they are tried."""
 
 COUNT_COLUMNS: tuple[str, ...] = ("table", "outcome", "reason", "rows")
+
+MATCH_TABLE = "erp_crm_match"
+"""The ``table`` of the match rows in :attr:`QualityResult.counts` (not a canonical table)."""
 
 # Columns a row cannot be used without, beyond the table's key.
 _NEEDED = {
@@ -164,15 +177,24 @@ class QualityResult:
     counts : pandas.DataFrame
         Columns ``table, outcome ('used' | 'quarantined'), reason, rows``; one row per non-empty
         class. Per table the rows sum to the input row count.
+        With a match, also the rows of :data:`MATCH_TABLE` (accounts per match outcome).
     notes : list of str
         Findings that are not row counts: timestamp violations by pair, orders without lines,
-        the `as_of` used.
+        the `as_of` used, the ERP-CRM match rate.
+    match : MatchResult, optional
+        The ERP-CRM account match, when the mapping made one.
     """
 
     tables: dict[str, pd.DataFrame]
     quarantine: dict[str, pd.DataFrame]
     counts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    match: MatchResult | None = None
+
+    @property
+    def match_rate(self) -> float | None:
+        """Matched CRM accounts / accounts (dimensionless); None without a match."""
+        return None if self.match is None else self.match.rate
 
 
 class _Verdict:
@@ -204,6 +226,9 @@ def check_history(
     non_product_skus: Iterable[str] = DEFAULT_NON_PRODUCT,
     price_outlier_factor: float = 20.0,
     source_line_numbers: bool = False,
+    non_product_categories: Iterable[str] = (),
+    match: MatchResult | None = None,
+    notes: Iterable[str] = (),
 ) -> QualityResult:
     """Sort every row of canonical `tables` into used or quarantined, with one reason each.
 
@@ -226,6 +251,13 @@ def check_history(
     source_line_numbers : bool
         Whether ``order_lines.line_no`` comes from the source (then it takes part in the
         duplicate-row comparison) rather than being numbered by the mapping.
+    non_product_categories : iterable of str
+        Product categories (``products.category``) whose order lines are ``non_product``, e.g.
+        ``FUEL``; needs ``products``.
+    match : MatchResult, optional
+        The ERP-CRM match made by the mapping (``MappedHistory.match``), to report.
+    notes : iterable of str
+        Notes of the mapping step (``MappedHistory.notes``), put first.
 
     Returns
     -------
@@ -259,11 +291,12 @@ def check_history(
     if pd.isna(as_of_ts):
         raise InputError(f'"as_of" must be a date/time, got {as_of!r}')
     non_product = _sku_matcher(tuple(non_product_skus))
+    categories = tuple(non_product_categories)
 
     used: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
     labels: dict[str, np.ndarray] = {}
-    notes = [f"as_of = {as_of_ts} (event timestamps after it are future_date)"]
+    notes = [*notes, f"as_of = {as_of_ts} (event timestamps after it are future_date)"]
     for name in TABLES:  # schema order: every referenced table comes before its referrers
         if name not in tables:
             continue
@@ -271,7 +304,7 @@ def check_history(
         verdict = _Verdict(len(frame))
         _generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
         if name == "order_lines":
-            _line_rules(frame, verdict, used, non_product, price_outlier_factor)
+            _line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
         frame, repaired = _repair_timestamps(name, frame, notes)
         label = _classify(name, frame, repaired)
         used_mask = verdict.open
@@ -309,7 +342,17 @@ def check_history(
     for name, frame in tables.items():
         total = int(counts.loc[counts["table"] == name, "rows"].sum())
         assert total == len(frame), (name, total, len(frame))
-    return QualityResult(used, quarantine, counts, notes)
+    if match is not None:
+        rows = [
+            (MATCH_TABLE, "used" if outcome in ("by_key", "by_name") else "unmatched", outcome, n)
+            for outcome, n in zip(match.counts["outcome"], match.counts["accounts"], strict=True)
+            if n
+        ]
+        extra = pd.DataFrame(rows, columns=list(COUNT_COLUMNS)).astype({"rows": "int64"})
+        counts = pd.concat([counts, extra], ignore_index=True) if rows else counts
+        if not any(note.startswith("ERP-CRM match") for note in notes):
+            notes.append(match.note())
+    return QualityResult(used, quarantine, counts, notes, match)
 
 
 def _isin(values: pd.Series, reference: Iterable[object]) -> np.ndarray:
@@ -423,8 +466,14 @@ def _line_rules(
     used: dict[str, pd.DataFrame],
     non_product: Callable[[pd.Series], np.ndarray],
     factor: float,
+    categories: tuple[str, ...] = (),
 ) -> None:
     verdict.mark(non_product(lines["sku"]), "non_product", lines["sku"].astype(object))
+    products = used.get("products")
+    if categories and products is not None and len(products):
+        category = lines["sku"].map(products.drop_duplicates("sku").set_index("sku")["category"])
+        hit = _isin(category, categories)
+        verdict.mark(hit, "non_product", "category " + category.astype(object).astype(str))
 
     quantity = pd.to_numeric(_column(lines, "quantity"), errors="coerce").to_numpy(dtype=float)
     price = pd.to_numeric(_column(lines, "unit_price"), errors="coerce").to_numpy(dtype=float)
@@ -542,8 +591,10 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     list of pathlib.Path
         ``quality.csv`` (the counts), ``quarantine/<table>.csv`` for every table (header only when
         nothing was quarantined; the input row number in column ``row``; customer and account ids
-        pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`) and
-        ``quality.png`` (rows per table and reason, log scale).
+        pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`),
+        ``erp_crm_match.csv`` when there is a match (one row per CRM account, ids hashed, columns
+        :data:`~twin.calibration.matching.LINK_COLUMNS`) and ``quality.png`` (rows per table and
+        reason, log scale; the match rate in the title).
     """
     from matplotlib.figure import Figure
 
@@ -556,6 +607,17 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
         path = out / "quarantine" / f"{name}.csv"
         # quarantined rows are shown to people: ids hashed, names and contacts left out
         pseudonymise(frame, key).to_csv(path, index=True, index_label="row")
+        paths.append(path)
+    if result.match is not None:
+        path = out / "erp_crm_match.csv"
+        links = pseudonymise(result.match.links, key)
+        # candidate and given ids are customer ids too: hashed alike, so they can be compared
+        links["given_customer_id"] = links["given_customer_id"].map(lambda v: pseudonym(v, key))
+        links["candidate_ids"] = [
+            ";".join(str(pseudonym(c, key)) for c in str(v).split(";")) if v else v
+            for v in links["candidate_ids"].fillna("")
+        ]
+        links.to_csv(path, index=False)
         paths.append(path)
 
     counts = result.counts
@@ -574,7 +636,11 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
         axes.annotate(f"{value:,}", (value, y), xytext=(3, 0), textcoords="offset points",
                       va="center", fontsize=8)  # fmt: skip
     axes.set_xlabel("rows (log scale); green used, red quarantined")
-    axes.set_title("Data quality: rows per table and reason")
+    title = "Data quality: rows per table and reason"
+    if result.match is not None:
+        title += f"\nERP-CRM match rate {100 * result.match.rate:.1f} % of CRM accounts"
+        title += f" ({result.match.matched} of {result.match.accounts})"
+    axes.set_title(title)
     png = out / "quality.png"
     figure.savefig(png, dpi=100)
     paths.append(png)

@@ -3,9 +3,9 @@
 `write_calibration_report` writes one PNG per chart and ``calibration.pdf`` into the model
 folder. The PDF has, in order:
 
-1. the fit report table (quantity, group, distribution, n, KS p, defaulted, note), then the notes
-   of the calibration and the quality step and the charts that were skipped and why, flowing onto
-   further pages when long;
+1. the fit report table (quantity, group, distribution, n, goodness-of-fit p, defaulted, note),
+   then the notes of the calibration and the quality step and the charts that were skipped and
+   why, flowing onto further pages when long;
 2. per fitted duration (``transit_days`` and ``payment.delay_days`` per segment,
    ``lead_time_days`` per supplier): histogram with the fitted density, and a QQ plot
    (``fit_<quantity>_<group>.png``);
@@ -65,7 +65,7 @@ _COLUMNS = (
     ("Group", 3.2, "left", 22),
     ("Distribution", 4.9, "left", 14),
     ("n", 6.75, "right", 10),
-    ("KS p", 7.45, "right", 8),
+    ("GoF p", 7.45, "right", 8),
     ("Defaulted", 7.6, "left", 5),
     ("Note", 8.3, "left", 48),
 )
@@ -249,7 +249,8 @@ def _front_pages(
     pages.line("Fit report", height=0.45, fontsize=13, weight="bold")
     pages.line(
         "One row per fitted quantity; 'defaulted' marks a stated default used for lack of data. "
-        "KS p is optimistic (parameters estimated from the same data): a screen, not a test.",
+        "GoF p (KS, or chi-square for whole days) is optimistic, as the parameters come from the "
+        "same data: a screen, not a test.",
         fontsize=8.5,
         color="0.4",
     )
@@ -277,7 +278,7 @@ def _front_pages(
             row.group,
             row.distribution,
             f"{int(row.n):,}",
-            row.ks_p,
+            row.gof_p,
             bool(row.defaulted),
             row.note,
         )

@@ -1,9 +1,10 @@
 """A synthetic ERP/CRM history of a company whose parameters are known: the twin run as the company.
 
-:func:`write_sample` runs one replication of a scenario (by default ``calibration/company/company.yaml``)
-over a warm-up and a history window, and exports what the company's ERP would hold at the end of
-the window, in an ERP export's own layout and column names (``calibration/mappings/sample.yaml``
-maps them onto the canonical tables of :mod:`twin.calibration.history`):
+:func:`write_sample` runs one replication of a scenario (by default
+``calibration/company/company.yaml``) over a warm-up and a history window, and exports what
+the company's ERP would hold at the end of the window, in an ERP export's own layout and
+column names (``calibration/mappings/sample.yaml`` maps them onto the canonical tables of
+:mod:`twin.calibration.history`):
 
 - ``products.csv`` (``;``-separated, decimal comma): one row per SKU;
 - ``customers.csv`` (GB18030, some Chinese company names): one row per customer;
@@ -11,7 +12,9 @@ maps them onto the canonical tables of :mod:`twin.calibration.history`):
 - ``order_lines.parquet``: one row per order line;
 - ``invoices.parquet``: one row per invoice (one per shipment, as the twin invoices);
 - ``payments.parquet``: one row per payment received (value date as text);
-- ``purchase_orders.csv``: one row per purchase-order line.
+- ``purchase_orders.csv``: one row per purchase-order line;
+- ``crm_accounts.csv`` (UTF-8, the CRM's own export): one row per business account (key-account
+  and trade customers), see *CRM accounts* below.
 
 Invoices and payments are Parquet too: with one invoice per shipment they are about as many as
 the orders, and as CSV they alone would take about 8 MB.
@@ -27,6 +30,20 @@ streams, so the clean history does not depend on them) and counted in the README
 the files: exact duplicate line rows, returns (an extra line of negative quantity, status
 returned), cancelled orders (no shipment, no invoice), customers deleted from the master that
 orders still refer to (orphan customer ids), deliveries dated before their shipment.
+
+CRM accounts. The CRM knows the business customers by their short names, while the ERP's
+customers.csv holds the full legal names; only some accounts carry the ERP customer number.
+Drawn from a generator of its own (so the ERP files do not depend on it), with the outcome an
+ERP-CRM match (:mod:`twin.calibration.matching`) must reach planted and counted in the README
+(:data:`MATCH_PLANTS`): accounts with the right ERP number (by key); accounts without a number,
+or with a stale one the ERP does not know, whose short name (legal form dropped, case varied;
+for some Chinese names only place and brand) fits one ERP customer, or whose full legal name is
+written because the short name fits several (by name); a few short names that fit several
+customers (ambiguous); prospects the ERP does not know and the accounts of customers deleted
+from the ERP master (unmatched); and a few business customers with no CRM account at all.
+Customers whose full legal name another ERP customer shares always carry their number. Planted
+outcomes are derived from how the names were built (same stem and trade, same full name), not
+by running the matcher.
 
 Everything is deterministic: the same scenario, seed and window give byte-identical files.
 """
@@ -87,7 +104,16 @@ ORPHAN_CUSTOMERS = 12
 CHINESE_NAME_RATE = 0.06
 
 # Stream numbers of the generator's own randomness (appended only, as in twin.streams).
-_NAMES_STREAM, _DIRT_STREAM = 0, 1
+_NAMES_STREAM, _DIRT_STREAM, _CRM_STREAM = 0, 1, 2
+
+# CRM accounts of the business segments (see the module docstring).
+CRM_SEGMENTS = ("KA", "TR")
+CRM_KEY_RATE = 0.5  # share of accounts that carry the right ERP customer number
+CRM_NO_ACCOUNT = 6  # business customers the CRM does not know
+CRM_STALE_KEYS = 4  # accounts with an ERP number the ERP does not know (then matched by name)
+CRM_AMBIGUOUS = 3  # accounts whose short name fits several ERP customers
+CRM_BRAND_ONLY = 2  # Chinese accounts named by place and brand only (found by containment)
+CRM_PROSPECTS = 4  # CRM accounts of prospects that are no ERP customers
 
 FILES = (
     "products.csv",
@@ -97,8 +123,19 @@ FILES = (
     "invoices.parquet",
     "payments.parquet",
     "purchase_orders.csv",
+    "crm_accounts.csv",
 )
 """The files :func:`write_sample` writes, besides ``README.md``."""
+
+MATCH_PLANTS = {
+    "by_key": "accounts carrying the right ERP customer number",
+    "by_name": "accounts whose name fits exactly one ERP customer (no number, or a stale one)",
+    "ambiguous": "accounts whose short name fits several ERP customers",
+    "unmatched": "accounts of prospects (no ERP customer) or of customers deleted from "
+    "customers.csv",
+    "no_account": "business customers in customers.csv without a CRM account",
+}
+"""The planted ERP-CRM match outcomes, by the key used in the README's match table."""
 
 DIRT = {
     "duplicate_line_rows": "order-line rows that repeat the row before them exactly",
@@ -125,6 +162,7 @@ class Sample:
     history_start: dt.date
     history_end: dt.date
     seed: int
+    match: dict[str, int]
 
     @property
     def total_bytes(self) -> int:
@@ -187,7 +225,7 @@ def write_sample(
         ],
     )
     network, result = _simulate(scenario)
-    tables, dirt = export(network, result, seed)
+    tables, dirt, match = export(network, result, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -197,6 +235,8 @@ def write_sample(
             _write_parquet(frame, path)
         elif name == "customers.csv":
             frame.to_csv(path, index=False, encoding="gb18030", lineterminator="\n")
+        elif name == "crm_accounts.csv":
+            frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         elif name == "products.csv":
             frame.to_csv(path, index=False, sep=";", decimal=",", lineterminator="\n")
         else:
@@ -204,9 +244,10 @@ def write_sample(
         sizes[name] = path.stat().st_size
     rows = {name: len(frame) for name, frame in tables.items()}
     readme = out / "README.md"
-    readme.write_text(_readme(scenario_path, seed, start, end, rows, dirt, sizes), encoding="utf-8")
+    text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match)
+    readme.write_text(text, encoding="utf-8")
     sizes["README.md"] = readme.stat().st_size
-    return Sample(out, sizes, dirt, rows, HISTORY_START, end - dt.timedelta(days=1), seed)
+    return Sample(out, sizes, dirt, rows, HISTORY_START, end - dt.timedelta(days=1), seed, match)
 
 
 def _calendar_names(scenario_path: Path | str) -> list[str]:
@@ -251,7 +292,7 @@ def _stamps(start: pd.Timestamp, days: np.ndarray, horizon: float) -> pd.Series:
 
 def export(
     network: Network, result: RunResult, seed: int
-) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+) -> tuple[dict[str, pd.DataFrame], dict[str, int], dict[str, int]]:
     """The raw export tables of a finished run, with dirt, and the dirt counts.
 
     Parameters
@@ -269,6 +310,8 @@ def export(
         The raw tables by file name (see :data:`FILES`).
     dirt : dict of str to int
         Counts of each kind of dirt (see :data:`DIRT`).
+    match : dict of str to int
+        The planted ERP-CRM match outcomes (see :data:`MATCH_PLANTS`).
     """
     scenario = network.scenario
     catalogue = network.catalogue
@@ -369,7 +412,8 @@ def export(
     )
 
     # --- customers, with some deleted (orphans) -----------------------------------------------
-    customers = _customers(scenario, codes, names_rng)
+    customers, name_parts = _customers(scenario, codes, names_rng)
+    everyone = customers
     active = pd.unique(customer_ids)
     candidates = np.sort(active[~pd.Series(active).str.startswith("C1").to_numpy()])
     orphans = dirt_rng.choice(
@@ -459,7 +503,9 @@ def export(
         "payments.parquet": payments,
         "purchase_orders.csv": purchase_orders,
     }
-    return tables, dirt
+    crm_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_CRM_STREAM,)))
+    tables["crm_accounts.csv"], match = _crm_accounts(everyone, customers, name_parts, crm_rng)
+    return tables, dirt, match
 
 
 def _customer_ids(segment: np.ndarray, customer: np.ndarray) -> np.ndarray:
@@ -499,6 +545,7 @@ _TRADES = (
     "Installations", "Building Services", "Machining", "Maintenance", "Contractors", "Works",
 )  # fmt: skip
 _FORMS = ("Ltd", "GmbH", "AG", "Inc", "& Co", "BV", "SA", "Oy", "AB")
+_PROSPECT_TRADES = ("Welding", "Logistics", "Surveying", "Scaffolding")  # not among _TRADES
 _FIRST = (
     "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Henrik", "Ines", "Jonas", "Karin",
     "Leo", "Maria", "Nils", "Olga", "Paul", "Rosa", "Sven", "Tara", "Uwe", "Vera", "Wei", "Yuki",
@@ -518,8 +565,13 @@ def has_cjk(text: object) -> bool:
     return isinstance(text, str) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _customers(scenario: Scenario, codes: list[str], rng: np.random.Generator) -> pd.DataFrame:
+def _customers(
+    scenario: Scenario, codes: list[str], rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """The customer master, and each business customer's short name parts: (stem, trade) for
+    'Beacon Engineering GmbH', (place + brand, trade) for '苏州联创机电有限公司'."""
     rows = []
+    parts: dict[str, tuple[str, str]] = {}
     limits = {"KA": (50_000, 250_000), "TR": (5_000, 25_000)}
     for number, segment in enumerate(scenario.segments.values()):
         code = codes[number]
@@ -530,16 +582,118 @@ def _customers(scenario: Scenario, codes: list[str], rng: np.random.Generator) -
                 limit = 0
             else:
                 if rng.random() < CHINESE_NAME_RATE:
-                    label = (
-                        f"{_pick(rng, _CN_PLACES)}{_pick(rng, _CN_WORDS)}"
-                        f"{_pick(rng, _CN_TRADES)}有限公司"
-                    )
+                    brand = f"{_pick(rng, _CN_PLACES)}{_pick(rng, _CN_WORDS)}"
+                    trade = _pick(rng, _CN_TRADES)
+                    label = f"{brand}{trade}有限公司"
+                    parts[customer_id] = (brand, trade)
                 else:
-                    label = f"{_pick(rng, _STEMS)} {_pick(rng, _TRADES)} {_pick(rng, _FORMS)}"
+                    stem, trade = _pick(rng, _STEMS), _pick(rng, _TRADES)
+                    label = f"{stem} {trade} {_pick(rng, _FORMS)}"
+                    parts[customer_id] = (stem, trade)
                 low, high = limits.get(code, (5_000, 25_000))
                 limit = int(rng.integers(low // 1000, high // 1000 + 1)) * 1000
             rows.append((customer_id, label, code, limit))
-    return pd.DataFrame(rows, columns=["CustomerNo", "Name", "CustomerClass", "CreditLimit"])
+    frame = pd.DataFrame(rows, columns=["CustomerNo", "Name", "CustomerClass", "CreditLimit"])
+    return frame, parts
+
+
+def _crm_accounts(
+    everyone: pd.DataFrame,
+    master: pd.DataFrame,
+    parts: dict[str, tuple[str, str]],
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The CRM's account export of the business customers, and the planted match outcomes.
+
+    `everyone` is the customer list before the orphans were deleted, `master` the customers.csv
+    written. See the module docstring for what is planted.
+    """
+    business = everyone[everyone["CustomerClass"].isin(CRM_SEGMENTS)].reset_index(drop=True)
+    in_master = business["CustomerNo"].isin(master["CustomerNo"]).to_numpy()
+    ids = business["CustomerNo"].to_numpy(dtype=object)
+    # how many customers of the ERP master share a short name or a full name
+    known = [c for c in master["CustomerNo"] if c in parts]
+    short_count = pd.Series([parts[c] for c in known], dtype=object).value_counts()
+    brand_count = pd.Series([parts[c][0] for c in known], dtype=object).value_counts()
+    full_count = master["Name"].value_counts()
+
+    def shares(customer_id: str) -> int:
+        return int(short_count.get(parts[customer_id], 0))
+
+    def by_count(n: int) -> str:
+        return "unmatched" if n == 0 else "by_name" if n == 1 else "ambiguous"
+
+    without = set(rng.choice(ids[in_master], size=CRM_NO_ACCOUNT, replace=False))
+    # a customer whose full legal name another ERP customer has too can only be told apart by
+    # its number: the CRM carries it (else every such account would be ambiguous)
+    twin_name = business["Name"].map(full_count).fillna(0).to_numpy() > 1
+    keyed = (rng.random(len(business)) < CRM_KEY_RATE) | (twin_name & in_master)
+    # ambiguous short names among the unkeyed customers whose short name is shared
+    shared = [
+        i for i, c in enumerate(ids) if in_master[i] and not keyed[i] and c not in without
+        and shares(c) > 1
+    ]  # fmt: skip
+    ambiguous = set(rng.choice(shared, size=min(CRM_AMBIGUOUS, len(shared)), replace=False))
+    unique_cjk = [
+        i for i, c in enumerate(ids) if in_master[i] and not keyed[i] and i not in ambiguous
+        and c not in without and has_cjk(parts[c][0]) and brand_count[parts[c][0]] == 1
+    ]  # fmt: skip
+    brand_only = set(
+        rng.choice(unique_cjk, size=min(CRM_BRAND_ONLY, len(unique_cjk)), replace=False)
+    )
+    unkeyed = [i for i, c in enumerate(ids) if not keyed[i] and in_master[i] and c not in without]
+    stale = set(rng.choice(unkeyed, size=min(CRM_STALE_KEYS, len(unkeyed)), replace=False))
+
+    rows = []
+    outcome = {key: 0 for key in MATCH_PLANTS}
+    outcome["no_account"] = len(without)
+    for i, customer_id in enumerate(ids):
+        if customer_id in without:
+            continue
+        full = str(business["Name"][i])
+        stem, trade = parts[customer_id]
+        short = f"{stem}{trade}" if has_cjk(stem) else f"{stem} {trade}"
+        key = customer_id if keyed[i] else None
+        if not in_master[i]:
+            # deleted from the ERP: its old number leads nowhere, its full name only to a namesake
+            name, key = full, customer_id
+            same_full = int(full_count.get(full, 0))
+            planted = by_count(same_full) if same_full else by_count(shares(customer_id))
+        elif keyed[i]:
+            name, planted = _case_variant(rng, short), "by_key"
+        elif i in ambiguous:
+            name, planted = _case_variant(rng, short), "ambiguous"
+        elif i in brand_only:
+            name, planted = stem, "by_name"
+        elif shares(customer_id) > 1:  # the short name would be ambiguous: the full name is kept
+            name, planted = _case_variant(rng, full), by_count(int(full_count[full]))
+        else:
+            name, planted = _case_variant(rng, short), "by_name"
+        if i in stale:
+            key = f"C{90_001 + len(rows)}"  # a number the ERP never had
+        outcome[planted] += 1
+        segment = "Key account" if business["CustomerClass"][i] == "KA" else "Trade"
+        owner = f"{_pick(rng, _FIRST)} {_pick(rng, _LAST)}"
+        rows.append((name, key, segment, owner, int(business["CreditLimit"][i])))
+    for number in range(CRM_PROSPECTS):  # prospects the ERP has never invoiced
+        trade = _PROSPECT_TRADES[number % len(_PROSPECT_TRADES)]
+        name = f"{_pick(rng, _STEMS)} {trade} {_pick(rng, _FORMS)}"
+        owner = f"{_pick(rng, _FIRST)} {_pick(rng, _LAST)}"
+        rows.append((name, None, "Prospect", owner, 0))
+        outcome["unmatched"] += 1  # no ERP name holds these trades (see _PROSPECT_TRADES)
+    order = rng.permutation(len(rows))
+    accounts = pd.DataFrame(
+        [rows[k] for k in order],
+        columns=["AccountName", "ErpCustomerNo", "Segment", "Owner", "CreditLimit"],
+    )
+    accounts.insert(0, "AccountId", [f"A{100_001 + k}" for k in range(len(accounts))])
+    return accounts, outcome
+
+
+def _case_variant(rng: np.random.Generator, name: str) -> str:
+    """`name` as typed into a CRM: mostly as is, sometimes upper or lower case."""
+    draw = rng.random()
+    return name.upper() if draw < 0.15 else name.lower() if draw < 0.3 else name
 
 
 def _pick(rng: np.random.Generator, words: tuple[str, ...]) -> str:
@@ -565,6 +719,7 @@ def _readme(
     rows: dict[str, int],
     dirt: dict[str, int],
     sizes: dict[str, int],
+    match: dict[str, int],
 ) -> str:
     last = end - dt.timedelta(days=1)
     lines = [
@@ -588,6 +743,16 @@ def _readme(
         "",
         "Invoices carry no credit notes for returns; cancelled orders have no invoice, although",
         "the twin shipped them (their stock movements and purchase orders remain).",
+        "",
+        "## CRM accounts",
+        "",
+        "`crm_accounts.csv` is the CRM's export of the key-account and trade customers: short",
+        "names where customers.csv has the full legal name, the ERP customer number on some",
+        "accounts only. An ERP-CRM match by key, then by name, should reach these outcomes:",
+        "",
+        "| outcome | accounts | what |",
+        "| --- | ---: | --- |",
+        *(f"| match: {key} | {match[key]} | {what} |" for key, what in MATCH_PLANTS.items()),
         "",
     ]
     return "\n".join(lines)

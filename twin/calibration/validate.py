@@ -20,8 +20,12 @@ What is compared
   period's orders, against the same quantiles of completed simulated orders.
 - ``dso_days``: mean open receivables / invoiced revenue per day over the period, when the history
   has invoices and payments (an invoice is open from ``issued_at`` to its last ``paid_at``).
-- ``fill_rate`` and ``satisfaction`` appear as rows without values and with a note: the canonical
-  history records no filled or short quantities, and the twin does not simulate satisfaction.
+- ``satisfaction``: the mean review or ticket score of the period's delivered orders, against
+  the score the fitted satisfaction curve (``behaviour.yaml``, score against days late) gives the
+  simulated orders' lateness (delivered date - promised date). It tests the chain of lead time,
+  promise and curve; skipped when the history has no scores or the model no fitted curve.
+- ``fill_rate`` appears as a row without values and with a note: the canonical history records
+  no filled or short quantities.
 
 Columns of ``validation.csv`` are :data:`COLUMNS`. For a weekly series, ``actual`` and
 ``simulated_mean`` are mean weekly values; ``simulated_p05``/``simulated_p95`` are the 5 % and
@@ -43,11 +47,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from twin.calibration.behaviour import predicted_score
 from twin.calibration.calibrate import active_period
+from twin.calibration.output import BEHAVIOUR_FILE
 from twin.errors import InputError
 from twin.experiments.replicate import ReplicationOutput, default_workers, iter_replications
 from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
-from twin.scenario.loader import load
+from twin.scenario.loader import load, load_yaml
 from twin.scenario.schema import Scenario
 
 WARMUP_DAYS = 56
@@ -288,25 +294,42 @@ def actual_dso_days(tables: dict[str, pd.DataFrame], period: Period) -> float:
     return float(open_amount.mean() / revenue_per_day) if revenue_per_day else float("nan")
 
 
-def rereference_arrivals(arrivals: dict, shift_days: float) -> dict:
+def rereference_arrivals(
+    arrivals: dict, shift_days: float, start_date: dt.date | None = None
+) -> dict:
     """Poisson arrivals expressed at day ``shift_days`` of the old clock instead of day 0.
 
-    The twin's rate on day d is ``rate * (1 + trend * d / 365)`` from ``run.start_date``, and
-    calibration states ``rate`` and ``trend`` at the day after the history. Moving the start to
-    the compared period (``shift_days`` < 0) without this would apply the end-of-history level
-    to the whole period. At the new day 0 the level is ``rate * f`` with
-    ``f = 1 + trend * shift / 365``, and the trend per year becomes ``trend / f``.
+    The twin's rate on day d is ``rate * trend(d)`` from ``run.start_date`` (``start_date``, needed
+    when the trend has ``trend_changes``), and calibration states ``rate`` and the slopes at the
+    day after the history. Moving the start to the compared period (``shift_days`` < 0) without
+    this would apply the end-of-history level to the whole period. At the new day 0 the level is
+    ``rate * f`` with ``f = trend(shift)``, and every slope (``trend_per_year`` and each change's)
+    becomes ``slope / f``; change dates and events are calendar dates and stay as they are.
     """
     if arrivals.get("kind") != "poisson":
         return arrivals  # replayed order times are calendar times already
+    from twin.model.demand import trend_factor
+
     rate, trend = arrivals["rate_per_day"], arrivals.get("trend_per_year", 0.0)
-    factor = 1.0 + trend * shift_days / 365.0
+    changes = arrivals.get("trend_changes") or []
+    if changes and start_date is None:
+        raise ValueError("rereference_arrivals: trend_changes need the old start_date")
+    pairs = [
+        (float((dt.date.fromisoformat(str(c["date"])) - start_date).days), c["trend_per_year"])
+        for c in changes
+    ]
+    factor = float(trend_factor(trend, pairs, np.array([shift_days]))[0])
     if factor <= 0:
         raise InputError(
             f"the model's arrival trend ({trend:.3g} per year) gives no orders "
             f"{-shift_days:g} days before its start date; compare a later period (--holdout-from)"
         )
-    return {**arrivals, "rate_per_day": rate * factor, "trend_per_year": trend / factor}
+    result = {**arrivals, "rate_per_day": rate * factor, "trend_per_year": trend / factor}
+    if changes:
+        result["trend_changes"] = [
+            {**c, "trend_per_year": c["trend_per_year"] / factor} for c in changes
+        ]
+    return result
 
 
 def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario:
@@ -329,7 +352,9 @@ def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario
         replications=replications,
     )
     for segment in data["segments"].values():
-        segment["arrivals"] = rereference_arrivals(segment["arrivals"], shift_days)
+        segment["arrivals"] = rereference_arrivals(
+            segment["arrivals"], shift_days, base.run.start_date
+        )
     try:
         return Scenario.model_validate(data)
     except ValueError as exc:
@@ -414,16 +439,7 @@ def validate_model(
         rows.append(_scalar_row("dso_days", dso, kpis["dso_days"].to_numpy(dtype=float)))
     else:
         rows.append(_row("dso_days", note="skipped: the history has no invoices with payments"))
-    tickets = tables.get("tickets")
-    has_scores = tickets is not None and "score" in tickets and tickets["score"].notna().any()
-    rows.append(
-        _row(
-            "satisfaction",
-            note="skipped: the twin does not simulate satisfaction"
-            if has_scores
-            else "skipped: no tickets or reviews with scores in the history",
-        )
-    )
+    rows.append(_satisfaction_row(model_dir, tables, window, outputs, period))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["tolerance"] = table["kpi"].map(tolerances).astype(float)
     has_value = table["mape"].notna() & table["tolerance"].notna()
@@ -444,6 +460,56 @@ def validate_model(
         weekly[f"simulated_{column}_p05"] = grouped.quantile(0.05).to_numpy()
         weekly[f"simulated_{column}_p95"] = grouped.quantile(0.95).to_numpy()
     return Validation(table, weekly, period, replications, notes)
+
+
+def actual_satisfaction(tables: dict[str, pd.DataFrame], window: pd.DataFrame) -> np.ndarray:
+    """Scores of the tickets on the window's delivered orders."""
+    tickets = tables.get("tickets")
+    if tickets is None or "score" not in tickets:
+        return np.array([])
+    delivered = window.loc[window["delivered_at"].notna(), "order_id"]
+    scored = tickets[tickets["order_id"].isin(delivered)]
+    return scored["score"].dropna().to_numpy(dtype=float)
+
+
+def simulated_satisfaction(
+    outputs: list[ReplicationOutput], period: Period, curve: dict
+) -> np.ndarray:
+    """Per replication, the mean fitted score of the window's delivered orders.
+
+    A replication starts at midnight, so the floor of a time in days is its calendar date, and
+    lateness is compared by date as in the history (delivered date - promised date).
+    """
+    means = []
+    for output in outputs:
+        orders = output.orders
+        days = orders["t_arrival"].to_numpy(dtype=float) - WARMUP_DAYS
+        delivered = orders["t_last_delivery"].to_numpy(dtype=float)
+        inside = (days >= 0) & (days < period.days) & np.isfinite(delivered)
+        promised = orders["t_promised"].to_numpy(dtype=float)[inside]
+        lateness = np.floor(delivered[inside]) - np.floor(promised)
+        means.append(float(predicted_score(curve, lateness).mean()) if lateness.size else np.nan)
+    return np.asarray(means)
+
+
+def _satisfaction_row(
+    model_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    window: pd.DataFrame,
+    outputs: list[ReplicationOutput],
+    period: Period,
+) -> dict:
+    scores = actual_satisfaction(tables, window)
+    if not scores.size:
+        return _row("satisfaction", note="skipped: no scored tickets on the period's orders")
+    path = Path(model_dir) / BEHAVIOUR_FILE
+    behaviour = load_yaml(path)[0] if path.is_file() else {}
+    curve = (behaviour.get("satisfaction") or {}).get("score_curve")
+    if not curve:
+        return _row("satisfaction", note=f"skipped: no fitted score curve in {path}")
+    simulated = simulated_satisfaction(outputs, period, curve)
+    note = f"mean score of {scores.size} tickets; simulated through the fitted {curve['chosen']}"
+    return _scalar_row("satisfaction", float(scores.mean()), simulated, note=note)
 
 
 def weekly_figure(weekly: pd.DataFrame, column: str, label: str, replications: int) -> Figure:

@@ -1,10 +1,17 @@
 """The order lifecycle: allocation, order desk, picking, shipment, delivery, invoice.
 
 ``accept`` runs at the order's arrival: it allocates every line from stock, then starts the
-order's process. The process waits for the order desk (if staffed), then dispatches what is
-filled: under ship-partial at once (later fills follow in shipments of their own), under
-ship-complete only when every backordered unit has arrived. Each shipment is picked by the
-warehouse (if staffed), travels for the segment's transit time, and is invoiced on delivery.
+order's process. The process waits for the order desk (if staffed) and then for the segment's
+handling delay (if any), then dispatches what is filled: under ship-partial at once (later fills
+follow in shipments of their own), under ship-complete only when every backordered unit has
+arrived. Each shipment is picked by the warehouse (if staffed), travels for the segment's
+transit time, and is invoiced on delivery.
+
+The handling delay stands for order processing the scenario does not staff (approval, credit
+checks, a seller's or carrier's dispatch cadence). It is a per-order timeout, not a queue, and
+stock arriving meanwhile joins the first shipment: the first shipment is ready at the later of
+handling done and stock there. Later shipments of backfilled units do not wait for it again.
+A segment without one (``handling_days: 0``) takes exactly the path it takes without the field.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from collections.abc import Generator
 
 import simpy
 
+from twin.distributions import Constant
 from twin.model.catalogue import Catalogue
 from twin.model.entities import Order
 from twin.model.finance import Ledger
@@ -46,6 +54,13 @@ class Fulfilment:
         self._shipments = recorder.shipments
         self.transit = [
             Sampler(s.transit_days, streams.generator("transit", name))
+            for name, s in scenario.segments.items()
+        ]
+        # None where a segment has no handling delay: its orders skip the timeout altogether
+        self.handling: list[Sampler | None] = [
+            None
+            if isinstance(s.handling_days, Constant) and s.handling_days.value == 0
+            else Sampler(s.handling_days, streams.generator("handling", name))
             for name, s in scenario.segments.items()
         ]
         staffing = scenario.staffing
@@ -97,13 +112,20 @@ class Fulfilment:
     # ----------------------------------------------------------------- processes
 
     def lifecycle(self, order: Order) -> Generator:
-        """Process: order desk, then dispatch of what is filled (the first shipment inline)."""
+        """Process: order desk, handling delay, then dispatch of what is filled (the first
+        shipment inline)."""
         env = self.env
         if self.desk is not None:
             job = self.desk.serve(self.desk_minutes.next() / MINUTES_PER_DAY)
             yield job
             order.t_desk_start = job.t_start
         order.t_desk_end = env.now
+        handling = self.handling[order.segment]
+        if handling is not None:
+            delay = handling.next()
+            if delay > 0.0:
+                # not yet released: units filled meanwhile join the first shipment
+                yield env.timeout(delay)
         order.released = True
         if self.ship_complete and order.units_waiting:
             order.ready = env.event()
