@@ -239,9 +239,13 @@ def test_event_multipliers_recovered(piecewise):
     events = {event["name"]: event for event in piecewise.spec["events"]}
     assert events["black_friday"]["multiplier"] == pytest.approx(3.0, abs=0.4)
     assert events["christmas_day"]["multiplier"] == pytest.approx(0.4, abs=0.15)
-    # Events without an effect come out near 1 (two days of ~150 orders: se ~0.06).
+    # Events without an effect are left out, or come out near 1 (two days of ~150 orders: se
+    # ~0.06); one with an effect is never left out
     for name in ("cyber_monday", "christmas_eve", "new_years_eve", "new_years_day"):
-        assert events[name]["multiplier"] == pytest.approx(1.0, abs=0.3), name
+        if name in events:
+            assert events[name]["multiplier"] == pytest.approx(1.0, abs=0.3), name
+    assert {"cyber_monday", "christmas_eve", "new_years_eve", "new_years_day"} - set(events)
+    assert any("not distinguishable from 1" in note for note in piecewise.notes)
     # Rules, not dates, go into the spec, so the model forecasts them for any year.
     assert events["black_friday"]["rule"] == "black_friday"
     assert "dates" not in events["black_friday"]

@@ -3,7 +3,7 @@
 The sample (`calibration/sample/`) is the sample company's twin run for two years from
 2024-11-01 (seed 20250101), dirt added. The true values are those of
 `calibration/company/company.yaml`.
-The fit expresses rates at its reference date, the day after the history (2026-12-01), and
+The fit expresses rates at its reference date, the day after the history (2027-01-01), and
 normalises weekday multipliers to mean 1; the expectations below convert the company's values
 the same way.
 """
@@ -14,14 +14,13 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from twin.calibration.calibrate import calibrate_history
-from twin.calibration.mapping import apply_mapping
-from twin.calibration.quality import check_history
+from twin.calibration.output import BEHAVIOUR_FILE, BEHAVIOUR_HEADER, HEADER, plain_data
+from twin.cli import mapped_and_checked
 from twin.distributions import parse_distribution
-from twin.scenario.loader import load
+from twin.scenario.loader import dump_yaml, load
 from twin.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +34,33 @@ def company() -> Scenario:
 
 @pytest.fixture(scope="module")
 def quality():
-    mapped = apply_mapping(ROOT / "calibration/mappings/sample.yaml", ROOT / "calibration/sample")
-    return check_history(mapped.tables, as_of=pd.Timestamp("2027-01-01"), source_line_numbers=True)
+    # the same step as `twin calibrate calibration/sample --as-of 2027-01-01`
+    _, quality = mapped_and_checked(
+        ROOT / "calibration/mappings/sample.yaml",
+        str(ROOT / "calibration/sample"),
+        dt.datetime(2027, 1, 1),
+    )
+    return quality
 
 
 @pytest.fixture(scope="module")
-def fitted(quality):
-    return calibrate_history(quality.tables, name="sample").model
+def calibration(quality):
+    return calibrate_history(quality.tables, name="sample")
+
+
+@pytest.fixture(scope="module")
+def fitted(calibration):
+    return calibration.model
+
+
+def test_the_committed_model_is_what_calibrating_the_sample_gives(calibration):
+    # calibration/models/sample/ is what the README's quick start writes; a change to the fits
+    # must come with the model it gives (rerun the quick start's calibrate step)
+    folder = ROOT / "calibration" / "models" / "sample"
+    model = (folder / "model.yaml").read_text(encoding="utf-8")
+    assert model == HEADER + dump_yaml(plain_data(calibration.model))
+    behaviour = (folder / BEHAVIOUR_FILE).read_text(encoding="utf-8")
+    assert behaviour == BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour))
 
 
 def test_the_quality_step_finds_exactly_the_planted_dirt(quality):

@@ -69,7 +69,7 @@ def test_another_replication_or_seed_gives_other_tables(
 @pytest.mark.parametrize(
     "change",
     [
-        "inventory.default.policy.order_up_to_days=40",
+        "inventory.suppliers.northwind.policy.order_up_to_days=40",
         "inventory.suppliers.far-east.policy.level_days=30",
         "staffing.order_desk.headcount=1",
         "staffing.warehouse.headcount=2",

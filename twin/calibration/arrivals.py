@@ -473,6 +473,29 @@ def fit_poisson_arrivals(
     offset_days = (dates - dates.iloc[0]).dt.days.to_numpy(dtype=np.float64)
     u_all = offset_days / 365.0
     X, weekday_col, month_col, holiday_column, event_col = design([])
+    if event_col:
+        # An event stays only when its factor is told from 1: its squared Wald statistic,
+        # scaled by the Pearson dispersion, must exceed log(days), BIC's price of a parameter.
+        # Two or three occurrences of a holiday on a quiet segment are noise, not an effect.
+        U0 = _hinges(u_all[keep], []) if fit_trend else None
+        theta0, cov0, _, _, mu0 = _scoring(y, X, U0, max_iter, tol)
+        dispersion = max(
+            1.0, float(np.sum((y - mu0) ** 2 / mu0)) / max(y.size - theta0.size, 1)
+        )
+        weak = [
+            j
+            for j, column in event_col.items()
+            if theta0[column] ** 2 < math.log(y.size) * dispersion * cov0[column, column]
+        ]
+        for j in weak:
+            fitted_events.remove(j)
+            event_code[event_code == j] = -1
+            notes.append(
+                f"event {event_specs[j]['name']}: factor {math.exp(theta0[event_col[j]]):.2f} "
+                "not distinguishable from 1 (squared Wald statistic below log(days)); left out"
+            )
+        if weak:
+            X, weekday_col, month_col, holiday_column, event_col = design([])
     knots: list[float] = []
     if fit_trend and changepoints:
         month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")

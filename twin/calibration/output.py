@@ -39,13 +39,14 @@ HEADER = (
 )
 
 
-def _plain(value: object) -> object:
+def plain_data(value: object) -> object:
+    """A YAML- and JSON-safe copy: dataclasses to dicts, tuples to lists, dates to text."""
     if is_dataclass(value):
-        return {k: _plain(v) for k, v in asdict(value).items()}
+        return {k: plain_data(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if isinstance(value, dt.date | dt.datetime | Path):
         return str(value)
     return value
@@ -77,10 +78,10 @@ def write_model(
         "provenance": out_dir / "provenance.json",
         "behaviour": out_dir / BEHAVIOUR_FILE,
     }
-    model = _plain(calibration.model)
+    model = plain_data(calibration.model)
     paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
     paths["behaviour"].write_text(
-        BEHAVIOUR_HEADER + dump_yaml(_plain(calibration.behaviour)), encoding="utf-8"
+        BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
     )
     calibration.report.to_csv(paths["fit_report"], index=False)
     provenance = {
@@ -89,7 +90,7 @@ def write_model(
         "mapping": mapping,
         "rows_read": mapped.rows_read,
         "rows_written": mapped.rows_written,
-        "files": _relative_files(_plain(mapped.provenance), source),
+        "files": _relative_files(plain_data(mapped.provenance), source),
         "notes": calibration.notes,
     }
     paths["provenance"].write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
