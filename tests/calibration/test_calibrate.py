@@ -168,3 +168,39 @@ def test_history_until_keeps_only_what_was_known_then():
     assert not (cut["orders"]["delivered_at"] >= until).any()
     assert (cut["orders"]["promised_at"] >= until).any()
     assert len(history["orders"]) == len(known_history()["orders"])  # the input is untouched
+
+
+def test_a_segment_shrinking_too_fast_for_a_linear_trend_is_fitted_without_one():
+    # the rate falls from 60 to 2 orders a day within the year: a linear trend fitted at the
+    # day after the history would be below -100 % a year, which no scenario accepts
+    rng = np.random.default_rng(5)
+    days = np.arange(365)
+    day_of_order = np.repeat(days, rng.poisson(60 * (1 - days / 380)))
+    n = day_of_order.size
+    at = pd.Timestamp("2024-01-01") + pd.to_timedelta(day_of_order + rng.random(n), unit="D")
+    ids = [f"O{k}" for k in range(n)]
+    orders = conform(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_id": ids,
+                "customer_id": [f"c{k % 50}" for k in range(n)],
+                "ordered_at": at,
+                "promised_at": at + pd.Timedelta(days=3),
+                "shipped_at": at + pd.Timedelta(hours=5),
+                "status": "shipped",
+            }
+        ),
+    )
+    lines = conform(
+        "order_lines",
+        pd.DataFrame(
+            {"order_id": ids, "line_no": 1, "sku": "A", "quantity": 1.0, "unit_price": 5.0}
+            | {"status": "ordered"}
+        ),
+    )
+    calibration = calibrate_history({"orders": orders, "order_lines": lines})
+    Scenario.model_validate(calibration.model)
+    arrivals = calibration.model["segments"]["all"]["arrivals"]
+    assert arrivals["trend_per_year"] == 0.0
+    assert any("trend could not be fitted" in note for note in calibration.notes)

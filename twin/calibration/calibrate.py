@@ -305,8 +305,13 @@ def _fit_arrivals(
                 changepoints=True,
                 min_month_years=2,
             )
-        except RuntimeError:
-            notes.append(f"segment {segment}: the trend did not converge; fitted without a trend")
+        except (RuntimeError, ValueError) as exc:
+            # a trend that does not converge, or one so steep that the rate would fall to 0
+            # within a year (a short history of a shrinking segment), is not forecast
+            reason = " ".join(str(exc).split()[:24])
+            notes.append(
+                f"segment {segment}: the trend could not be fitted ({reason}); fitted without one"
+            )
             fit = fit_poisson_arrivals(
                 inside,
                 start=start,
