@@ -141,8 +141,9 @@ def _pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
 
-def test_the_report_has_a_page_per_chart_and_valid_pngs(written):
+def test_the_report_has_a_page_per_chart_and_valid_pngs(written, calibrated):
     path, elapsed = written
+    calibration, _ = calibrated
     tmp_path = path.parent
     assert path.name == "calibration.pdf"
     pdf = path.read_bytes()
@@ -165,8 +166,12 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written):
     ]
     for name in names:
         assert (tmp_path / name).read_bytes().startswith(PNG)
-    # two front pages (18 report rows, then the notes flow over) and one page per chart
-    assert _pages(pdf) == 2 + len(names)
+    # the front pages (the fit report's rows, then the notes, flowing over) and one page per chart
+    report_rows = len(calibration.report)
+    front = _pages(pdf) - len(names)
+    # base and behaviour fits: ~30 rows fill about one page, the notes one or two more
+    assert report_rows > 30
+    assert 2 <= front <= 4
     assert not list(tmp_path.glob(".*partial"))
     assert elapsed < 15
 
