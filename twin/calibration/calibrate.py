@@ -294,17 +294,16 @@ def _fit_arrivals(
         )
         country = None
     events = retail_events(country)
+    common = {
+        "start": start,
+        "end": end,
+        "reference_date": reference,
+        "events": events,
+        "min_month_years": 2,
+    }
     try:
         try:
-            fit = fit_poisson_arrivals(
-                inside,
-                start=start,
-                end=end,
-                reference_date=reference,
-                events=events,
-                changepoints=True,
-                min_month_years=2,
-            )
+            fit = fit_poisson_arrivals(inside, changepoints=True, **common)
         except (RuntimeError, ValueError) as exc:
             # a trend that does not converge, or one so steep that the rate would fall to 0
             # within a year (a short history of a shrinking segment), is not forecast
@@ -312,15 +311,7 @@ def _fit_arrivals(
             notes.append(
                 f"segment {segment}: the trend could not be fitted ({reason}); fitted without one"
             )
-            fit = fit_poisson_arrivals(
-                inside,
-                start=start,
-                end=end,
-                reference_date=reference,
-                events=events,
-                fit_trend=False,
-                min_month_years=2,
-            )
+            fit = fit_poisson_arrivals(inside, fit_trend=False, **common)
     except (ValueError, RuntimeError) as exc:
         raise InputError(
             f"Segment {segment!r} has too little order history to fit arrivals "

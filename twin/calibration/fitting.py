@@ -156,6 +156,17 @@ def _row(candidate: str, params: dict[str, Any] | None, k: int, loglik: float, n
     }
 
 
+def _checked_row(candidate: str, params: dict[str, Any], k: int, loglik: float, n: int) -> dict:
+    """A candidate's row; parameters the twin's vocabulary rejects void it, with the reason."""
+    row = _row(candidate, params, k, loglik, n)
+    try:
+        parse_distribution(params)
+    except pydantic.ValidationError as error:
+        row.update(loglik=np.nan, aic=np.nan, bic=np.nan)
+        row["note"] = f"rejected by the twin: {error.errors()[0]['msg']}"
+    return row
+
+
 def _skipped(candidate: str, note: str) -> dict:
     row = _row(candidate, None, 0, np.nan, 1)
     row["note"] = note
@@ -328,12 +339,8 @@ def fit_continuous(
             rows.append(_skipped(name, f"skipped: {int((x == 0).sum())} values are 0"))
             continue
         params, k, loglik, cdf = _continuous_candidate(name, x)
-        row = _row(name, params, k, loglik, n)
-        try:
-            parse_distribution(params)
-        except pydantic.ValidationError as error:
-            row.update(loglik=np.nan, aic=np.nan, bic=np.nan)
-            row["note"] = f"rejected by the twin: {error.errors()[0]['msg']}"
+        row = _checked_row(name, params, k, loglik, n)
+        if row["note"]:
             rows.append(row)
             continue
         ks = scipy.stats.kstest(x, cdf)
@@ -505,12 +512,8 @@ def _fit_whole_days(
         )
         loglik = -float(result.fun)
         params = _twin_params(name, result.x)
-        row = _row(name, params, k, loglik, n)
-        try:
-            parse_distribution(params)
-        except pydantic.ValidationError as error:
-            row.update(loglik=np.nan, aic=np.nan, bic=np.nan)
-            row["note"] = f"rejected by the twin: {error.errors()[0]['msg']}"
+        row = _checked_row(name, params, k, loglik, n)
+        if row["note"]:
             rows.append(row)
             continue
         expected = n * _day_probabilities(name, result.x, support)
