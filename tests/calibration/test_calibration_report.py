@@ -265,3 +265,35 @@ def test_the_count_pmf_has_the_twins_mean(dist):
     pmf = count_pmf(dist, support)
     assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
     assert np.dot(support, pmf) == pytest.approx(parse_distribution(dist).mean, rel=1e-9)
+
+
+def test_scores_on_delivered_orders_give_a_satisfaction_chart(tmp_path):
+    tables = small_history()
+    orders = tables["orders"]
+    rng = np.random.default_rng(11)
+    late = rng.random(len(orders)) < 0.2  # a fifth delivered up to 10 days after the promise
+    delivered = orders["promised_at"] + pd.to_timedelta(
+        np.where(late, rng.uniform(0.5, 10.0, len(orders)), -1.0), unit="D"
+    )
+    tables["orders"] = orders.assign(delivered_at=delivered)
+    lateness = (delivered.dt.normalize() - orders["promised_at"].dt.normalize()).dt.days
+    score = np.clip(
+        np.rint(4.5 - 0.3 * np.maximum(lateness, 0) + rng.normal(0, 0.5, len(orders))), 1, 5
+    )
+    tables["tickets"] = conform(
+        "tickets",
+        pd.DataFrame(
+            {
+                "ticket_id": [f"T{k}" for k in range(len(orders))],
+                "order_id": orders["order_id"],
+                "opened_at": delivered + pd.Timedelta(days=1),
+                "score": score,
+            }
+        ),
+    )
+    quality = check_history(tables, as_of="2026-01-01")
+    calibration = calibrate_history(quality.tables, name="scored")
+    write_calibration_report(tmp_path, calibration, quality)
+    assert (tmp_path / "satisfaction.png").read_bytes().startswith(b"\x89PNG")
+    curve = calibration.behaviour["satisfaction"]["score_curve"]
+    assert curve["chosen"] != "constant"  # the score falls with lateness

@@ -18,7 +18,7 @@ the same parametrisation the twin samples from (the twin's ``normal`` is truncat
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -315,6 +315,57 @@ def seasonality_figure(
         ax.legend(frameon=False, fontsize=9)
     week_ax.set_title("weekday", fontsize=10)
     month_ax.set_title("month (months without days: no bar)", fontsize=10)
+    figure.suptitle(title, fontsize=13, weight="bold")
+    return figure
+
+
+def satisfaction_figure(
+    bins: Sequence[dict], curve: Callable[[np.ndarray], np.ndarray], title: str
+) -> Figure:
+    """Mean score per lateness bin (with 95 % intervals) against the fitted score curve.
+
+    Parameters
+    ----------
+    bins : sequence of dict
+        ``behaviour.yaml``'s ``satisfaction.bins``: ``days_late_above``, ``days_late_at_most``,
+        ``n``, ``mean_score``, ``se``.
+    curve : callable
+        Mean score at an array of days late (the fitted curve).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel: bin means as points with error bars at each bin's middle (open-ended bins at
+        a week beyond their finite edge), the curve as a line.
+    """
+    figure, (ax,) = _new_figure(1)
+    # open edges are written as null (YAML has no infinity)
+    lows = np.array(
+        [-np.inf if b["days_late_above"] is None else b["days_late_above"] for b in bins]
+    )
+    highs = np.array(
+        [np.inf if b["days_late_at_most"] is None else b["days_late_at_most"] for b in bins]
+    )
+    middle = np.where(
+        np.isfinite(lows) & np.isfinite(highs),
+        (lows + highs) / 2,
+        np.where(np.isfinite(lows), lows + 7.0, highs - 7.0),
+    )
+    lows, highs = lows.astype(float), highs.astype(float)
+    means = np.array([float(b["mean_score"]) for b in bins])
+    errors = 1.96 * np.nan_to_num(np.array([float(b["se"] or 0.0) for b in bins]))
+    ax.errorbar(middle, means, yerr=errors, fmt="o", color=DATA_COLOUR, label="observed mean")
+    for x, mean, b in zip(middle, means, bins, strict=True):
+        ax.annotate(f"n={int(b['n']):,}", (x, mean), textcoords="offset points", xytext=(4, 6),
+                    fontsize=7, color="0.4")  # fmt: skip
+    grid = np.linspace(min(middle.min(), -7.0), max(middle.max(), 14.0), 400)
+    ax.plot(grid, curve(grid), color=FIT_COLOUR, label="fitted curve")
+    ax.axvline(0.0, color="0.5", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("days late (delivered date - promised date)")
+    ax.set_ylabel("score")
+    ax.legend(frameon=False, fontsize=9)
     figure.suptitle(title, fontsize=13, weight="bold")
     return figure
 

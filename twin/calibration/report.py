@@ -13,7 +13,9 @@ folder. The PDF has, in order:
    (``counts_<segment>.png``);
 4. per segment: fitted weekday and monthly multipliers against the observed ones
    (``seasonality_<segment>.png``);
-5. the data-quality counts (``quality_summary.png``).
+5. satisfaction against lateness, when the history has scores: mean score per lateness bin
+   against the fitted curve (``satisfaction.png``);
+6. the data-quality counts (``quality_summary.png``).
 
 The charts show the values each fit was made from, as
 :func:`~twin.calibration.calibrate.calibrate_history` kept them (``Calibration.values``). A
@@ -37,11 +39,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin import __version__
+from twin.calibration.behaviour import predicted_score
 from twin.calibration.calibrate import Calibration, FittedValues
 from twin.calibration.figures import (
     continuous_fit_figure,
     count_fit_figure,
     quality_figure,
+    satisfaction_figure,
     seasonality_figure,
 )
 from twin.calibration.quality import QualityResult
@@ -163,6 +167,17 @@ def _charts(
             f"Seasonality, segment {seg_name} ({len(times)} orders, "
             f"{data.period[0]}..{data.period[1]})",
         )
+    satisfaction = calibration.behaviour.get("satisfaction") or {}
+    if satisfaction.get("bins") and satisfaction.get("score_curve"):
+        curve = satisfaction["score_curve"]
+        charts["satisfaction.png"] = satisfaction_figure(
+            satisfaction["bins"],
+            lambda lateness: predicted_score(curve, lateness),
+            f"Satisfaction against lateness ({satisfaction['n']:,} scores, "
+            f"fitted {curve['chosen']})",
+        )
+    else:
+        skipped.append("satisfaction: not plotted (no scores on delivered orders)")
     if len(quality.counts):
         charts["quality_summary.png"] = quality_figure(quality.counts)
     else:
