@@ -238,3 +238,15 @@ def test_a_bad_holdout_date_exits_2_without_traceback(olist_model, tmp_path, hol
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert re.search(message, result.output)
+
+
+def test_a_broken_score_curve_in_behaviour_yaml_is_an_input_error(tmp_path):
+    from twin.calibration.validate import _satisfaction_row
+
+    (tmp_path / "behaviour.yaml").write_text(
+        "satisfaction:\n  score_curve: {chosen: spline, params: {a: 1}}\n", encoding="utf-8"
+    )
+    window = pd.DataFrame({"order_id": ["o1"], "delivered_at": [pd.Timestamp("2024-01-05")]})
+    tables = {"tickets": pd.DataFrame({"order_id": ["o1"], "score": [4.0]})}
+    with pytest.raises(InputError, match=r"behaviour\.yaml: satisfaction\.score_curve"):
+        _satisfaction_row(tmp_path, tables, window, [], None)

@@ -507,6 +507,14 @@ def _satisfaction_row(
     curve = (behaviour.get("satisfaction") or {}).get("score_curve")
     if not curve:
         return _row("satisfaction", note=f"skipped: no fitted score curve in {path}")
+    try:
+        predicted_score(curve, np.zeros(1))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{path}: satisfaction.score_curve is not a fitted curve ({exc!r}); expected "
+            "'chosen' (constant, step, piecewise_linear, step_piecewise_linear or logistic) and "
+            "the 'params' of that form, as `twin calibrate` writes them"
+        ) from None
     simulated = simulated_satisfaction(outputs, period, curve)
     note = f"mean score of {scores.size} tickets; simulated through the fitted {curve['chosen']}"
     return _scalar_row("satisfaction", float(scores.mean()), simulated, note=note)
