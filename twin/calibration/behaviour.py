@@ -37,14 +37,12 @@ import pandas as pd
 import scipy.optimize
 import scipy.special
 
-from twin.calibration.fit_report import FitReport, chosen_statistics
+from twin.calibration.fit_report import DAY, MIN_FIT_VALUES, FitReport, chosen_statistics, days
 from twin.calibration.fitting import fit_continuous
 from twin.errors import InputError
 
 PARTS = ("price_response", "pipeline", "after_sales", "satisfaction", "customer_loop")
 """The blocks of ``behaviour.yaml``, in order."""
-DAY = pd.Timedelta(days=1)
-MIN_FIT_VALUES = 30
 EMPIRICAL_VALUES = 200
 MIN_PRICE_OBSERVATIONS = 30
 BOOTSTRAP_DRAWS = 200
@@ -85,11 +83,6 @@ def _plain(value: Any) -> Any:
         number = float(value)
         return number if math.isfinite(number) else None
     return value
-
-
-def _days(delta: pd.Series) -> np.ndarray:
-    values = (delta / DAY).to_numpy(dtype=float)
-    return values[np.isfinite(values)]
 
 
 def _duration(
@@ -601,7 +594,7 @@ def _after_sales(tables: dict[str, pd.DataFrame], rows: FitReport) -> dict:
     share = _proportion(orders_with, n_delivered) if n_delivered else {"value": math.nan}
     resolution = _duration(
         rows, "after_sales.resolution_days", "all",
-        _days(tickets["closed_at"] - tickets["opened_at"]), "tickets.closed_at-opened_at",
+        days(tickets["closed_at"] - tickets["opened_at"]), "tickets.closed_at-opened_at",
         DEFAULT_RESOLUTION_DAYS,
     )  # fmt: skip
     return {
@@ -617,7 +610,7 @@ def _after_sales(tables: dict[str, pd.DataFrame], rows: FitReport) -> dict:
 # --------------------------------------------------------------------------- satisfaction
 
 
-def lateness_days(orders: pd.DataFrame) -> pd.Series:
+def latenessdays(orders: pd.DataFrame) -> pd.Series:
     """Days late per order: delivered date − promised date (by calendar date; < 0 is early)."""
     return (orders["delivered_at"].dt.normalize() - orders["promised_at"].dt.normalize()) / DAY
 
@@ -716,8 +709,8 @@ def fit_low_score(lateness: np.ndarray, low: np.ndarray) -> dict:
     optimum.
     """
     late = (lateness > 0).astype(float)
-    days = np.maximum(lateness, 0.0)
-    design = np.column_stack([np.ones_like(late), late, days])
+    days_late = np.maximum(lateness, 0.0)
+    design = np.column_stack([np.ones_like(late), late, days_late])
     y = low.astype(float)
 
     def negloglik(beta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -751,7 +744,7 @@ def _satisfaction(tables: dict[str, pd.DataFrame], rows: FitReport, low_score_ma
         note = "no scored tickets on orders: satisfaction not fitted"
         rows.add("satisfaction.score_curve", "all", "none", 0, source, True, note)
         return {"defaulted": True, "note": note}
-    late = lateness_days(orders.set_index("order_id"))
+    late = latenessdays(orders.set_index("order_id"))
     lateness = scored["order_id"].map(late).to_numpy(dtype=float)
     known = np.isfinite(lateness)
     score = scored["score"].to_numpy(dtype=float)[known]

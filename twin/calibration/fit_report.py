@@ -33,6 +33,17 @@ REPORT_COLUMNS = (
 p-value (KS, or chi-square for whole-day durations), the data used (``source``), whether a stated
 default stood in for missing data (``defaulted``) and a note."""
 
+MIN_FIT_VALUES = 30
+"""Fewest values a distribution is fitted to; with fewer, a stated default is used."""
+DAY = pd.Timedelta(days=1)
+
+
+def days(delta: pd.Series) -> np.ndarray:
+    """Durations in days, the missing ones left out."""
+    values = (delta / DAY).to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
 _PARAMETER_TEXT = 300  # characters of ``parameters`` kept (an empirical fit lists its values)
 
 
