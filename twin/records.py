@@ -49,6 +49,12 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # began, when done; work in days. Jobs still waiting at the horizon are added when the run
     # is collected, with no t_start or t_end (NaN).
     "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F), ("work_days", F)),
+    # the levers' tables (empty when the lever is off)
+    # [promotions: tables]
+    # [credit: tables]
+    # [after_sales: tables]
+    # [customers: tables]
+    # [staffing: tables]
 }
 
 ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -70,6 +76,7 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("t_desk_end", "t_desk_end", F),
     ("t_first_ship", "t_first_ship", F),
     ("t_last_delivery", "t_last_delivery", F),
+    # [credit: order columns]
 )
 
 
@@ -134,6 +141,11 @@ class Recorder:
     shipments: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["shipments"]))
     invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
     staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
+    # [promotions: recorder tables]
+    # [credit: recorder tables]
+    # [after_sales: recorder tables]
+    # [customers: recorder tables]
+    # [staffing: recorder tables]
 
     def frames(self, role_names: list[str]) -> dict[str, pd.DataFrame]:
         frames = {name: getattr(self, name).frame() for name in COLUMNS}
@@ -175,3 +187,5 @@ class RunResult:
     tables: dict[str, pd.DataFrame]
     final_state: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    # lever -> the facts its KPIs need beyond the tables (costs, capacities), set when collected
+    levers: dict[str, dict] = field(default_factory=dict)

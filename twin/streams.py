@@ -47,6 +47,28 @@ STREAM_IDS: dict[str, int] = {
     "pick_service_line": 12,
     "replay": 13,
     "handling": 14,
+    # staffing
+    "ship_service": 15,
+    # promotions
+    "promotion_rounding": 16,
+    # credit
+    "risk_class": 17,
+    "credit_review": 18,
+    "credit_review_outcome": 19,
+    # after-sales
+    "failures": 20,
+    "failure_age": 21,
+    "travel": 22,
+    "repair": 23,
+    "spare_parts": 24,
+    # customer loop and pipeline
+    "repeat": 25,
+    "churn": 26,
+    "leads": 27,
+    "sales_work": 28,
+    "sales_cycle": 29,
+    "win": 30,
+    # spare ids for the levers (assign a name here before use)
 }
 
 DEFAULT_BLOCK = 1024

@@ -320,4 +320,5 @@ class DemandSource:
             delay = t - env.now
             yield env.timeout(delay if delay > 0.0 else 0.0)
             a, b = line_start[k], line_start[k + 1]
+            # [customers: an order of a churned or unsatisfied customer is not placed]
             accept(Order(next_id(), number, customer, t, t + promise), skus[a:b], quantities[a:b])

@@ -63,6 +63,10 @@ class Fulfilment:
             else Sampler(s.handling_days, streams.generator("handling", name))
             for name, s in scenario.segments.items()
         ]
+        # the levers, wired by the network builder; None when the scenario has no such section
+        self.credit = None  # twin.model.credit: decides when, and whether, an order is allocated
+        self.service = None  # twin.model.service: failures of delivered units become tickets
+        self.customers = None  # twin.model.customers: deliveries are experiences that count
         staffing = scenario.staffing
         self.desk = roles.get("order_desk")
         self.warehouse = roles.get("warehouse")
@@ -87,8 +91,16 @@ class Fulfilment:
     # ----------------------------------------------------------------- arrival
 
     def accept(self, order: Order, skus: list[int], quantities: list[int]) -> None:
-        """Allocate every line of a new order and start its lifecycle process."""
+        """Take a new order: through the credit check if there is one, else straight on."""
         self.orders.append(order)
+        if self.credit is None:
+            self.stock.allocate_order(order, skus, quantities)
+            self.env.process(self.lifecycle(order))
+        else:
+            self.credit.enter(order, skus, quantities)  # calls release() once approved
+
+    def release(self, order: Order, skus: list[int], quantities: list[int]) -> None:
+        """An order cleared for fulfilment: allocate every line and start its lifecycle."""
         self.stock.allocate_order(order, skus, quantities)
         self.env.process(self.lifecycle(order))
 
@@ -143,6 +155,7 @@ class Fulfilment:
             if lines:
                 minutes += sum(self.pick_line_minutes.take(lines))
             yield self.warehouse.serve(minutes / MINUTES_PER_DAY)
+        # [staffing: shipping role after picking]
         t_shipped = env.now
         if order.t_first_ship != order.t_first_ship:  # NaN: first shipment
             order.t_first_ship = t_shipped
@@ -154,3 +167,5 @@ class Fulfilment:
         order.units_delivered += units
         order.t_last_delivery = env.now
         self.ledger.invoice(order.id, order.segment, order.customer, revenue)
+        # [after_sales: delivered units may fail later]
+        # [customers: a completed order is an experience]

@@ -61,6 +61,11 @@ def build(
         DemandSource(env, scenario, name, number, catalogue, streams)
         for number, name in enumerate(scenario.segments)
     ]
+    # the levers: each is built and wired only when its section is in the scenario
+    # [customers: build and wire]
+    # [credit: build and wire]
+    # [after_sales: build and wire]
+    # [staffing: plans and overtime]
     for source in sources:
         env.process(source.run(fulfilment.next_id, fulfilment.accept))
     periodic: dict[tuple[float, float], list[int]] = defaultdict(list)

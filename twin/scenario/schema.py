@@ -19,8 +19,6 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
@@ -33,26 +31,22 @@ from pydantic import (
 
 from twin.distributions import DistributionSpec
 from twin.errors import InputError
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
-
-
-class Section(BaseModel):
-    """Base of every scenario section: unknown keys, NaN and infinity are rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _require_nonnegative(dist: object, what: str) -> object:
-    if dist.support_min < 0:  # type: ignore[attr-defined]
-        raise ValueError(
-            f"{what} cannot be negative, but this distribution can draw values below 0"
-        )
-    return dist
-
+from twin.scenario.common import (
+    WEEKDAYS,
+    Name,
+    Probability,
+    Section,
+    Weekday,
+)
+from twin.scenario.common import require_nonnegative as _require_nonnegative
+from twin.scenario.credit import CreditPolicy
+from twin.scenario.credit import check_references as check_credit
+from twin.scenario.customers import CustomerLoop
+from twin.scenario.customers import check_references as check_customers
+from twin.scenario.promotions import Promotion
+from twin.scenario.promotions import check_references as check_promotions
+from twin.scenario.service import AfterSales
+from twin.scenario.service import check_references as check_after_sales
 
 # --------------------------------------------------------------------------- run control
 
@@ -626,6 +620,14 @@ class Scenario(Section):
     fulfilment: Fulfilment = Field(default_factory=Fulfilment)
     staffing: Staffing | None = None
     costs: Costs = Field(default_factory=Costs)
+    promotions: list[Promotion] = Field(
+        default_factory=list, description="Price promotions: when, what, how deep."
+    )
+    credit: CreditPolicy | None = Field(None, description="Credit rules at order entry.")
+    after_sales: AfterSales | None = Field(None, description="Tickets, engineers, spare parts.")
+    customers: CustomerLoop | None = Field(
+        None, description="Satisfaction, repeat purchase and churn, and the CRM pipeline."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -676,6 +678,15 @@ class Scenario(Section):
         for sku in self.inventory.skus:
             if sku not in seen:
                 raise ValueError(f"inventory.skus.{sku}: unknown SKU {sku!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _lever_references(self) -> Scenario:
+        # each lever section checks what it names elsewhere (SKUs, segments, staff roles)
+        check_promotions(self)
+        check_credit(self)
+        check_after_sales(self)
+        check_customers(self)
         return self
 
     @property

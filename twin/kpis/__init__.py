@@ -1,0 +1,51 @@
+"""Key performance indicators: pure functions of one replication's tables.
+
+``core`` holds the order-to-cash and inventory KPIs every run has; each lever (promotions,
+credit, staffing, after-sales, the customer loop) adds its own in a module of its own, with a
+``UNITS`` table and a ``kpis(result, costs)`` function that returns nothing when its section is
+absent. Definitions are in ``docs/kpis.md``.
+"""
+
+from __future__ import annotations
+
+from twin.kpis import core, credit, customers, promotions, service, staff
+from twin.kpis.core import (
+    KPI_UNITS,
+    completed_lead_times,
+    daily_levels,
+    lead_time_quantiles,
+    physical_stock_steps,
+    receivables_steps,
+)
+from twin.records import RunResult
+from twin.scenario.schema import Costs
+
+__all__ = [
+    "KPI_UNITS",
+    "completed_lead_times",
+    "compute_kpis",
+    "daily_levels",
+    "kpi_units",
+    "lead_time_quantiles",
+    "physical_stock_steps",
+    "receivables_steps",
+]
+
+LEVERS = (staff, promotions, credit, service, customers)
+
+
+def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
+    """All KPIs of one replication: the core ones, then each lever's (see :func:`kpi_units`)."""
+    kpis = core.compute_kpis(result, costs)
+    for lever in LEVERS:
+        kpis.update(lever.kpis(result, costs))
+    return kpis
+
+
+def kpi_units(roles: list[str]) -> dict[str, str]:
+    """Units of every KPI a run may report, including the per-role ones."""
+    units = core.kpi_units(roles)
+    for lever in LEVERS:
+        units.update(lever.UNITS)
+    units.update(staff.role_units(roles))
+    return units

@@ -1,0 +1,18 @@
+"""KPIs of the staff lever (none until the lever lands)."""
+
+from __future__ import annotations
+
+from twin.records import RunResult
+from twin.scenario.schema import Costs
+
+UNITS: dict[str, str] = {}
+
+
+def kpis(result: RunResult, costs: Costs) -> dict[str, float]:
+    """This lever's KPIs of one replication; empty when its section is absent."""
+    return {}
+
+
+def role_units(roles: list[str]) -> dict[str, str]:
+    """Units of the per-role KPIs."""
+    return {}

@@ -1,0 +1,31 @@
+"""Building blocks shared by every scenario section: the base model and common field types.
+
+Kept apart from ``twin.scenario.schema`` so the lever sections (promotions, credit, after-sales,
+customers) can live in modules of their own that the scenario model imports.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys, NaN and infinity are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def require_nonnegative(dist: object, what: str) -> object:
+    """A distribution field validator: ``dist`` must not draw values below 0."""
+    if dist.support_min < 0:  # type: ignore[attr-defined]
+        raise ValueError(
+            f"{what} cannot be negative, but this distribution can draw values below 0"
+        )
+    return dist
