@@ -539,12 +539,30 @@ class WarehouseRole(Role):
     )
 
 
+class ShippingRole(Role):
+    """Loads and hands each picked shipment to the carrier."""
+
+    minutes_per_shipment: DistributionSpec
+
+    _nonneg = field_validator("minutes_per_shipment")(
+        lambda v: _require_nonnegative(v, "a shipping time")
+    )
+
+
 class Staffing(Section):
-    """Staff roles; a role left out adds no delay (work flows straight through)."""
+    """Staff roles; a role left out adds no delay (work flows straight through).
+
+    The work of the credit analysts, service engineers and sales reps is stated where it is
+    asked for (``credit``, ``after_sales``, ``customers.pipeline``); here only who and when.
+    """
 
     calendars: dict[Name, Calendar] = Field(default_factory=dict)
     order_desk: OrderDeskRole | None = None
     warehouse: WarehouseRole | None = None
+    shipping: ShippingRole | None = None
+    credit_analyst: Role | None = None
+    service_engineer: Role | None = None
+    sales_rep: Role | None = None
 
     @model_validator(mode="after")
     def _calendars_known(self) -> Staffing:
@@ -559,7 +577,14 @@ class Staffing(Section):
 
     def roles(self) -> dict[str, Role]:
         """The roles present, by name, in process order."""
-        found = {"order_desk": self.order_desk, "warehouse": self.warehouse}
+        found = {
+            "order_desk": self.order_desk,
+            "warehouse": self.warehouse,
+            "shipping": self.shipping,
+            "credit_analyst": self.credit_analyst,
+            "service_engineer": self.service_engineer,
+            "sales_rep": self.sales_rep,
+        }
         return {name: role for name, role in found.items() if role is not None}
 
 
