@@ -13,6 +13,10 @@ Working intervals are half-open: a shift 08:00-17:00 is open at 08:00 and closed
 ``advance`` is on the hot path of the model, so the calendar keeps sorted lists of interval
 starts and ends and the cumulative working time before each, generated for a window of days and
 extended in chunks when a time beyond it is asked for; every query is then a ``bisect``.
+
+Overtime is extra working time appended after the last shift end of given days; the calendar
+treats it as working time like any other (it is told apart only for pay, by
+:meth:`WorkCalendar.overtime_interval`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import datetime
 import itertools
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = ["WorkCalendar"]
 
@@ -56,12 +60,16 @@ class WorkCalendar:
         Working days of the week, 0 = Monday .. 6 = Sunday.
     holidays
         Dates on which the role does not work at all.
+    overtime
+        Extra working hours by day number (days since ``start_date``), appended after the last
+        shift end of that day when it is a working day (a holiday or closed weekday has none).
 
     Raises
     ------
     ValueError
         If ``start_date`` or a holiday is not a date, a shift or weekday is out of range, shifts
-        overlap, or there is no working time at all (no shifts or no weekdays).
+        overlap, there is no working time at all (no shifts or no weekdays), or overtime is not
+        > 0 hours or runs past midnight.
     """
 
     def __init__(
@@ -70,6 +78,7 @@ class WorkCalendar:
         shifts: Sequence[tuple[float, float]],
         weekdays: Iterable[int],
         holidays: Iterable[datetime.date] = (),
+        overtime: Mapping[int, float] | None = None,
     ) -> None:
         if isinstance(start_date, datetime.datetime) or not isinstance(start_date, datetime.date):
             raise ValueError(f"start_date must be a datetime.date, got {start_date!r}")
@@ -82,6 +91,7 @@ class WorkCalendar:
                 "calendar has no working time: it needs at least one shift and one weekday"
             )
         self._always = False
+        self._overtime = _check_overtime(overtime or {}, self.shifts[-1][1])
         # The shifts of one working day as fractions of a day, touching shifts joined.
         self._day_parts = _join_touching(
             [(s / HOURS_PER_DAY, e / HOURS_PER_DAY) for s, e in self.shifts]
@@ -125,10 +135,17 @@ class WorkCalendar:
             )
         starts, ends, cumulative = self._starts, self._ends, self._cumulative
         weekdays, holidays, parts = self.weekdays, self._holiday_days, self._day_parts
+        overtime, last_end = self._overtime, self.shifts[-1][1]
         for day in range(first, first + CHUNK_DAYS):
             if (self._first_weekday + day) % 7 not in weekdays or day in holidays:
                 continue
-            for s, e in parts:
+            day_parts = parts
+            if overtime and day in overtime:
+                # the last part ends at the last shift end: overtime extends it (in hours, so
+                # that 22:00 + 2 h is exactly midnight and joins a shift starting at 00:00)
+                extended = (last_end + overtime[day]) / HOURS_PER_DAY
+                day_parts = [*parts[:-1], (parts[-1][0], extended)]
+            for s, e in day_parts:
                 start, end = day + s, day + e
                 if ends and ends[-1] == start:
                     # A night shift running past midnight into the next working day.
@@ -159,6 +176,21 @@ class WorkCalendar:
         if t < self._ends[i]:
             return self._cumulative[i] + (t - self._starts[i])
         return self._cumulative[i + 1]
+
+    def overtime_interval(self, day: int) -> tuple[float, float] | None:
+        """The clock interval (days) of day ``day``'s overtime, or None if it has none."""
+        extra = self._overtime.get(day)
+        if extra is None or day < 0:
+            return None
+        if (self._first_weekday + day) % 7 not in self.weekdays or day in self._holiday_days:
+            return None
+        last_end = self.shifts[-1][1]
+        return day + last_end / HOURS_PER_DAY, day + (last_end + extra) / HOURS_PER_DAY
+
+    @property
+    def overtime_days(self) -> list[int]:
+        """Day numbers given overtime, in order (some may be holidays or closed days)."""
+        return sorted(self._overtime)
 
     def is_open(self, t: float) -> bool:
         """Return whether clock time ``t`` (days) is working time."""
@@ -281,6 +313,19 @@ def _check_holidays(holidays: Iterable[datetime.date]) -> frozenset[datetime.dat
             raise ValueError(f"a holiday must be a datetime.date, got {holiday!r}")
         dates.add(holiday)
     return frozenset(dates)
+
+
+def _check_overtime(overtime: Mapping[int, float], last_end: float) -> dict[int, float]:
+    checked = {}
+    for day, hours in overtime.items():
+        hours = float(hours)
+        if not hours > 0.0 or last_end + hours > HOURS_PER_DAY:
+            raise ValueError(
+                f"overtime on day {day} must be > 0 hours and end by midnight after the last "
+                f"shift end ({last_end:g} h), got {hours!r} h"
+            )
+        checked[int(day)] = hours
+    return checked
 
 
 def _join_touching(parts: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -51,9 +51,116 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F), ("work_days", F)),
     # the levers' tables (empty when the lever is off)
     # [promotions: tables]
+    # one row per order line whose units a promotion changed (sold under it, in its dip, or
+    # cannibalised by it), recorded when the order is allocated; order_id -1: a line of an order
+    # that lost every line and was not placed. promotion: its number in the scenario's list;
+    # promoted: sold under it at its price. base_units: the units drawn without promotions (the
+    # "no promotion" counterfactual, same random numbers); units: after the response (0: the
+    # line was dropped); units_short: not filled at arrival (backordered or lost). Prices per
+    # unit (currency).
+    "promotion_lines": (
+        ("order_id", INT),
+        ("segment", INT),
+        ("sku", INT),
+        ("t", F),
+        ("promotion", INT),
+        ("promoted", B),
+        ("base_units", INT),
+        ("units", INT),
+        ("units_short", INT),
+        ("list_price", F),
+        ("price", F),
+    ),
+    # one row per promotion of the scenario: its days [t_start, t_end) and dip [t_end,
+    # t_dip_end) (days); discount (fraction); fixed_cost (currency); skus: tuple of SKU numbers
+    "promotions": (
+        ("promotion", INT),
+        ("name", S),
+        ("t_start", F),
+        ("t_end", F),
+        ("t_dip_end", F),
+        ("discount", F),
+        ("fixed_cost", F),
+        ("skus", S),
+    ),
     # [credit: tables]
+    # one row per credit decision on an order: t when it was taken (arrival, or when a hold was
+    # lifted); rule: number of the matching rule in credit.rules (-1: default_action); action 0
+    # approve, 1 review, 2 hold, 3 reject; outcome 0 approved, 1 rejected, 2 released (a hold
+    # lifted: the next row decides), 3 pending (still held or in review at the horizon);
+    # t_released: when the outcome took effect (NaN if pending); amount: the order's list value
+    # (currency)
+    "credit_decisions": (
+        ("order_id", INT),
+        ("t", F),
+        ("rule", INT),
+        ("action", INT),
+        ("outcome", INT),
+        ("t_released", F),
+        ("amount", F),
+    ),
     # [after_sales: tables]
+    # one row per after-sales ticket (a delivered unit that failed before the horizon), added
+    # when resolved, or when the run is collected if still open (missing times NaN). batch: the
+    # row number in `shipments` of the shipment that delivered the unit. t_dispatched: every
+    # spare part issued, the ticket handed to the engineers; t_start: an engineer sets off;
+    # t_on_site: start + travel in working time; t_resolved: repair done. parts: spare units
+    # needed; travel_days, repair_days: working time (days)
+    "tickets": (
+        ("ticket_id", INT),
+        ("order_id", INT),
+        ("segment", INT),
+        ("customer", INT),
+        ("sku", INT),
+        ("batch", INT),
+        ("t_failed", F),
+        ("t_dispatched", F),
+        ("t_start", F),
+        ("t_on_site", F),
+        ("t_resolved", F),
+        ("parts", INT),
+        ("travel_days", F),
+        ("repair_days", F),
+    ),
+    # one row per issue of spare parts from free stock to a ticket (units leave the warehouse)
+    "spare_issues": (("t", F), ("sku", INT), ("units", INT), ("ticket_id", INT)),
     # [customers: tables]
+    # one row per experience that moved a customer's satisfaction (1-5): kind 0 delivery
+    # (days = last delivery minus promise, days late), 1 credit release (days held), 2 credit
+    # rejection (days held), 3 after-sales ticket (days to resolve; order_id -1); score is the
+    # experience's, satisfaction the customer's after it
+    "customer_experiences": (
+        ("t", F),
+        ("segment", INT),
+        ("customer", INT),
+        ("order_id", INT),
+        ("kind", INT),
+        ("days", F),
+        ("score", F),
+        ("satisfaction", F),
+    ),
+    # one row per change of a customer's status: event 0 initial (at t 0), 1 acquired (won
+    # through the pipeline), 2 churned; satisfaction (1-5) at that moment
+    "customer_events": (
+        ("t", F),
+        ("segment", INT),
+        ("customer", INT),
+        ("event", INT),
+        ("satisfaction", F),
+    ),
+    # one row per opportunity (lead): rep work from t_work_start to t_work_end (NaN without
+    # sales reps or while waiting), closed at t_closed (NaN: still open at the horizon); a won
+    # one's new customer number (-1 when not won)
+    "opportunities": (
+        ("opportunity_id", INT),
+        ("segment", INT),
+        ("t_lead", F),
+        ("t_work_start", F),
+        ("t_work_end", F),
+        ("t_closed", F),
+        ("won", B),
+        ("customer", INT),
+    ),
     # [staffing: tables]
 }
 
@@ -77,6 +184,11 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("t_first_ship", "t_first_ship", F),
     ("t_last_delivery", "t_last_delivery", F),
     # [credit: order columns]
+    # units of an order the credit desk rejected (0 or all); when the credit desk released or
+    # rejected it (NaN: no credit policy, not decided yet, or the other outcome)
+    ("units_rejected", "units_rejected", INT),
+    ("t_credit_released", "t_credit_released", F),
+    ("t_credit_rejected", "t_credit_rejected", F),
 )
 
 
@@ -142,9 +254,28 @@ class Recorder:
     invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
     staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
     # [promotions: recorder tables]
+    promotion_lines: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["promotion_lines"])
+    )
+    # replaced by twin.model.promotions.CalendarTable (it holds names) when there are promotions
+    promotions: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["promotions"]))
     # [credit: recorder tables]
+    credit_decisions: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["credit_decisions"])
+    )
     # [after_sales: recorder tables]
+    tickets: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["tickets"]))
+    spare_issues: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["spare_issues"]))
     # [customers: recorder tables]
+    customer_experiences: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["customer_experiences"])
+    )
+    customer_events: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["customer_events"])
+    )
+    opportunities: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["opportunities"])
+    )
     # [staffing: recorder tables]
 
     def frames(self, role_names: list[str]) -> dict[str, pd.DataFrame]:

@@ -32,11 +32,15 @@ def replication_0(baseline):
     return run_replication(baseline, 0)
 
 
+CORE_TABLES = {"purchases", "stock_changes", "shipments", "invoices", "staff_jobs", "orders"}
+
+
 def test_the_same_replication_gives_identical_tables(baseline, replication_0):
     again = run_replication(baseline, 0)
     assert set(again.tables) == {*COLUMNS, "orders"}
     for name, frame in replication_0.tables.items():
-        assert len(frame) > 0, name
+        # the baseline has no levers on, so only the core tables have rows
+        assert len(frame) > 0 or name not in CORE_TABLES, name
         pd.testing.assert_frame_equal(again.tables[name], frame, check_exact=True, obj=name)
     assert again.final_state == replication_0.final_state
     assert again.initial_on_hand.tolist() == replication_0.initial_on_hand.tolist()

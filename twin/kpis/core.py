@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from twin.kpis.staff import role_cost
 from twin.levels import count_at_zero, daily_means, step_integral, window_mean
 from twin.records import RunResult
 from twin.scenario.schema import Costs
@@ -97,6 +98,12 @@ def physical_stock_steps(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.
         (received["quantity"].to_numpy(dtype=float), -shipments["units"].to_numpy(dtype=float))
     )
     values = np.concatenate((received["quantity"].to_numpy() * cost, -shipments["cogs"].to_numpy()))
+    spares = result.tables.get("spare_issues")  # after-sales: spare parts issued leave too
+    if spares is not None and len(spares):
+        issued = spares["units"].to_numpy(dtype=float)
+        times = np.concatenate((times, spares["t"].to_numpy()))
+        units = np.concatenate((units, -issued))
+        values = np.concatenate((values, -issued * result.unit_cost[spares["sku"].to_numpy()]))
     order = np.argsort(times, kind="stable")
     return times[order], units[order], values[order]
 
@@ -151,10 +158,7 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     freight_cost = costs.freight.per_shipment * len(dispatched) + costs.freight.per_unit * float(
         dispatched["units"].sum()
     )
-    staff_cost = sum(
-        r["headcount"] * r["working_days_per_head"] * HOURS_PER_DAY * r["cost_per_hour"]
-        for r in result.roles.values()
-    )
+    staff_cost = sum(role_cost(r) for r in result.roles.values())  # = sum of staff_cost_{role}
     bad_debt = float(written_off["amount"].sum())
     gross_profit = revenue - cogs
     profit = (

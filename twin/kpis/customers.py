@@ -1,13 +1,85 @@
-"""KPIs of the customers lever (none until the lever lands)."""
+"""KPIs of the customer loop: active customers, churn, satisfaction and the CRM pipeline.
+
+All are pure functions of the ``customer_events``, ``customer_experiences`` and
+``opportunities`` tables over the KPI window [warm-up, horizon). The lever is on exactly when
+``customer_events`` has rows (every segment has at least one initial customer).
+"""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+import pandas as pd
+
+from twin.levels import window_mean
 from twin.records import RunResult
 from twin.scenario.schema import Costs
 
-UNITS: dict[str, str] = {}
+DAYS_PER_YEAR = 365.0
+INITIAL, ACQUIRED, CHURNED = 0, 1, 2  # customer_events.event
+
+UNITS: dict[str, str] = {
+    "active_customers_mean": "customers",
+    "active_customers_end": "customers",
+    "customers_acquired": "customers",
+    "customers_churned": "customers",
+    "churn_rate_per_year": "1/year",
+    "satisfaction_mean": "score (1-5)",
+    "opportunities": "opportunities",
+    "opportunities_won": "opportunities",
+    "pipeline_conversion": "ratio",
+}
 
 
 def kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     """This lever's KPIs of one replication; empty when its section is absent."""
-    return {}
+    events = result.tables.get("customer_events")
+    if events is None or not len(events):
+        return {}
+    start, end = result.warmup_days, result.horizon_days
+    t = events["t"].to_numpy()
+    kind = events["event"].to_numpy()
+    inside = (t >= start) & (t < end)
+    delta = np.where(kind == CHURNED, -1.0, 1.0)
+    order = np.argsort(t, kind="stable")
+    active_mean = window_mean(t[order], delta[order], 0.0, start, end) if end > start else math.nan
+    churned = int(((kind == CHURNED) & inside).sum())
+    customer_years = active_mean * (end - start) / DAYS_PER_YEAR
+    return {
+        "active_customers_mean": active_mean,
+        "active_customers_end": float(delta[t < end].sum()),
+        "customers_acquired": float(((kind == ACQUIRED) & inside).sum()),
+        "customers_churned": float(churned),
+        "churn_rate_per_year": churned / customer_years if customer_years > 0 else math.nan,
+        "satisfaction_mean": satisfaction_at_end(events, result.tables["customer_experiences"]),
+        **pipeline_kpis(result.tables["opportunities"], start, end),
+    }
+
+
+def satisfaction_at_end(events: pd.DataFrame, experiences: pd.DataFrame) -> float:
+    """Mean satisfaction of the customers active at the horizon: each one's latest score (from
+    its last experience, else its score when it became a customer)."""
+    key = ["segment", "customer"]
+    status = events.sort_values("t", kind="stable").groupby(key)["event"].last()
+    active = status[status != CHURNED]
+    if not len(active):
+        return math.nan
+    joined = events[events["event"] != CHURNED][[*key, "t", "satisfaction"]]
+    latest = pd.concat([joined, experiences[[*key, "t", "satisfaction"]]], ignore_index=True)
+    latest = latest.sort_values("t", kind="stable").groupby(key)["satisfaction"].last()
+    return float(latest.reindex(active.index).mean())
+
+
+def pipeline_kpis(opportunities: pd.DataFrame, start: float, end: float) -> dict[str, float]:
+    """Leads that arrived, and opportunities won and closed, in the window."""
+    t_lead = opportunities["t_lead"].to_numpy()
+    t_closed = opportunities["t_closed"].to_numpy()
+    closed = (t_closed >= start) & (t_closed < end)
+    won = int((closed & opportunities["won"].to_numpy()).sum())
+    n_closed = int(closed.sum())
+    return {
+        "opportunities": float(((t_lead >= start) & (t_lead < end)).sum()),
+        "opportunities_won": float(won),
+        "pipeline_conversion": won / n_closed if n_closed else math.nan,
+    }

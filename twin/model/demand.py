@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,16 @@ import simpy
 
 from twin.errors import InputError
 from twin.model.catalogue import Catalogue
+from twin.model.customers import CustomerBase
 from twin.model.entities import Order
+from twin.model.promotions import (
+    UNPLACED,
+    OrderPromotion,
+    Window,
+    order_promotions,
+    respond,
+    segment_windows,
+)
 from twin.scenario.schema import (
     ArrivalEvent,
     PoissonArrivals,
@@ -250,12 +259,22 @@ class OrderBook:
     line_start: list[int]
     skus: list[int]
     quantities: list[int]
+    # per order, what the promotions changed (None: nothing; UNPLACED: the order lost every
+    # line and is not placed); None when no promotion is offered to the segment
+    promotion: list[OrderPromotion | None] | None = None
 
 
 def draw_order_book(
-    segment: Segment, times: np.ndarray, catalogue: Catalogue, streams: Streams, name: str
+    segment: Segment,
+    times: np.ndarray,
+    catalogue: Catalogue,
+    streams: Streams,
+    name: str,
+    promotions: list[Window] | None = None,
 ) -> OrderBook:
-    """Draw the contents of the orders arriving at ``times``, each quantity from its own stream."""
+    """Draw the contents of the orders arriving at ``times``, each quantity from its own stream;
+    with ``promotions`` (the segment's, see :func:`twin.model.promotions.segment_windows`) the
+    line quantities respond to them."""
     n = times.size
     lines = whole_counts(
         segment.lines_per_order.sample(streams.generator("lines_per_order", name), n)
@@ -271,8 +290,48 @@ def draw_order_book(
     quantities = whole_counts(segment.quantity.sample(streams.generator("quantity", name), total))
     customers = streams.generator("customer_choice", name).integers(0, segment.customers, n)
     line_start = np.concatenate(([0], np.cumsum(lines)))
+    if promotions:
+        return promoted_book(
+            promotions, times, customers, line_start, skus, quantities, catalogue, streams, name
+        )
     return OrderBook(
         times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(), quantities.tolist()
+    )
+
+
+def promoted_book(
+    windows: list[Window],
+    times: np.ndarray,
+    customers: np.ndarray,
+    line_start: np.ndarray,
+    skus: np.ndarray,
+    quantities: np.ndarray,
+    catalogue: Catalogue,
+    streams: Streams,
+    name: str,
+) -> OrderBook:
+    """The order book with the promotions' demand response: line units scaled and rounded with
+    one ``promotion_rounding`` uniform per line, lines left with 0 units dropped."""
+    uniforms = streams.generator("promotion_rounding", name).random(skus.size)
+    list_price = np.asarray(catalogue.price, dtype=float)
+    line_times = np.repeat(times, np.diff(line_start))
+    response = respond(windows, line_times, skus, quantities, uniforms, list_price)
+    _, per_order = order_promotions(
+        windows, response, quantities, skus, line_start, times, list_price
+    )
+    kept = response.units > 0
+    # every order has at least one line, so reduceat sums each order's own lines
+    kept_per_order = (
+        np.add.reduceat(kept.astype(np.int64), line_start[:-1]) if skus.size else kept[:0]
+    )
+    new_start = np.concatenate(([0], np.cumsum(kept_per_order))).astype(np.int64)
+    return OrderBook(
+        times.tolist(),
+        customers.tolist(),
+        new_start.tolist(),
+        skus[kept].tolist(),
+        response.units[kept].tolist(),
+        per_order,
     )
 
 
@@ -293,6 +352,14 @@ class DemandSource:
         self.name = name
         self.number = number
         self.segment = segment
+        # [customers: with the customer loop the book is drawn when the base is attached]
+        self.customers: CustomerBase | None = None
+        # [promotions: the promotions offered to this segment, applied to its drawn lines]
+        self.promotions = segment_windows(scenario, name, catalogue) if scenario.promotions else []
+        if scenario.customers is not None:
+            self._deferred = (scenario, catalogue, streams)
+            self.skipped_rows = 0
+            return
         arrivals = segment.arrivals
         run = scenario.run
         if isinstance(arrivals, PoissonArrivals):
@@ -304,21 +371,99 @@ class DemandSource:
             times, self.skipped_rows = replay_arrival_times(
                 arrivals, run.start_date, run.horizon_days
             )
-        self.book = draw_order_book(segment, times, catalogue, streams, name)
+        self.book = draw_order_book(segment, times, catalogue, streams, name, self.promotions)
 
     def run(
         self, next_id: Callable[[], int], accept: Callable[[Order, list[int], list[int]], None]
     ) -> Generator:
         """Process: at each arrival time create the order and hand it with its lines (SKU
         numbers and quantities) to ``accept``."""
+        if self.customers is not None:
+            return (yield from self._run_thinned(next_id, accept))
         env = self.env
         number = self.number
         promise = self.segment.promised_lead_time_days
         book = self.book
         skus, quantities, line_start = book.skus, book.quantities, book.line_start
+        promoted = book.promotion  # [promotions] None: no promotion offered to the segment
         for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
+            if promoted is not None and promoted[k] is UNPLACED:
+                continue
             delay = t - env.now
             yield env.timeout(delay if delay > 0.0 else 0.0)
             a, b = line_start[k], line_start[k + 1]
             # [customers: an order of a churned or unsatisfied customer is not placed]
-            accept(Order(next_id(), number, customer, t, t + promise), skus[a:b], quantities[a:b])
+            order = Order(next_id(), number, customer, t, t + promise)
+            if promoted is not None and promoted[k] is not None:
+                promoted[k].apply(order)
+            accept(order, skus[a:b], quantities[a:b])
+
+    def attach(self, customers: CustomerBase) -> None:
+        """Draw the candidate order book of the customer loop (called once, before the run).
+
+        Poisson arrivals are drawn at the rate that covers every customer slot of the segment
+        (initial customers and one per lead) at the highest propensity: the fitted rate times
+        ``slots / customers x p(5)``. Each candidate gets a customer uniformly over the slots
+        (stream ``repeat``; the book's own draw when there are no slots beyond the initial
+        customers) and a uniform for thinning (stream ``repeat``). Replayed orders are the
+        history at the reference score: they are kept as they are, thinned by ``min(1, p(s))``,
+        and name only the initial customers.
+        """
+        scenario, catalogue, streams = self._deferred
+        segment, name, run = self.segment, self.name, scenario.run
+        arrivals = segment.arrivals
+        repeat = streams.generator("repeat", name)
+        if isinstance(arrivals, PoissonArrivals):
+            slots = customers.capacity[self.number]
+            scale = customers.max_propensity
+            candidates = arrivals.model_copy(
+                update={"rate_per_day": arrivals.rate_per_day * scale * slots / segment.customers}
+            )
+            times = poisson_arrival_times(
+                candidates, streams.generator("arrivals", name), run.start_date, run.horizon_days
+            )
+            book = draw_order_book(
+                segment, times, catalogue, streams, name, self.promotions
+            )
+            if slots > segment.customers:
+                book = replace(book, customers=repeat.integers(0, slots, len(book.times)).tolist())
+        else:
+            scale = 1.0
+            times, self.skipped_rows = replay_arrival_times(
+                arrivals, run.start_date, run.horizon_days
+            )
+            book = draw_order_book(
+                segment, times, catalogue, streams, name, self.promotions
+            )
+        self.book = book
+        self.propensity_scale = scale
+        self.repeat_draws = repeat.random(len(book.times)).tolist()
+        self.customers = customers
+
+    def _run_thinned(
+        self, next_id: Callable[[], int], accept: Callable[[Order, list[int], list[int]], None]
+    ) -> Generator:
+        """Process: the candidate orders, each placed only if its customer places it then."""
+        env = self.env
+        number = self.number
+        promise = self.segment.promised_lead_time_days
+        book = self.book
+        skus, quantities, line_start = book.skus, book.quantities, book.line_start
+        customers = self.customers
+        gone, places = customers.gone, customers.places
+        draws, scale = self.repeat_draws, self.propensity_scale
+        promoted = book.promotion  # [promotions] None: no promotion offered to the segment
+        for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
+            if gone(number, customer):
+                continue  # churned for good: no need to wait for the candidate's time
+            if promoted is not None and promoted[k] is UNPLACED:
+                continue
+            delay = t - env.now
+            yield env.timeout(delay if delay > 0.0 else 0.0)
+            if not places(number, customer, draws[k], scale):
+                continue
+            a, b = line_start[k], line_start[k + 1]
+            order = Order(next_id(), number, customer, t, t + promise)
+            if promoted is not None and promoted[k] is not None:
+                promoted[k].apply(order)
+            accept(order, skus[a:b], quantities[a:b])

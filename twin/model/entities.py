@@ -23,14 +23,19 @@ class Order:
         "id",
         "lines",
         "n_shipments",
+        "parcel",
         "pending_cogs",
         "pending_lines",
         "pending_revenue",
         "pending_units",
+        "prices",
+        "promotion",
         "ready",
         "released",
         "segment",
         "t_arrival",
+        "t_credit_rejected",
+        "t_credit_released",
         "t_desk_end",
         "t_desk_start",
         "t_first_ship",
@@ -41,6 +46,7 @@ class Order:
         "units_delivered",
         "units_filled",
         "units_lost",
+        "units_rejected",
         "units_waiting",
         "value",
     )
@@ -65,13 +71,23 @@ class Order:
         self.pending_units = 0
         self.pending_revenue = 0.0
         self.pending_cogs = 0.0
+        # after-sales only: [(sku, units), ...] of the undispatched parcel; None when off
+        self.parcel: list[tuple[int, int]] | None = None
         self.released = False
         self.ready: simpy.Event | None = None
+        # the promotions lever: per-SKU prices of an order with promoted lines (None: list
+        # prices) and what promotions changed in it (twin.model.promotions.OrderPromotion)
+        self.prices: tuple[float, ...] | None = None
+        self.promotion = None
         self.n_shipments = 0
         self.t_desk_start = NOT_YET
         self.t_desk_end = NOT_YET
         self.t_first_ship = NOT_YET
         self.t_last_delivery = NOT_YET
+        # the credit lever: released (approved) or rejected by the credit desk at these times
+        self.units_rejected = 0
+        self.t_credit_released = NOT_YET
+        self.t_credit_rejected = NOT_YET
 
     def take_pending(self) -> tuple[int, int, float, float]:
         """Hand over the filled, undispatched part: (lines, units, revenue, cogs)."""

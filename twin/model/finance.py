@@ -4,9 +4,20 @@ defaults and the invoice is written off.
 Whether an invoice defaults and when it settles are drawn when it is issued, from the segment's
 own streams; the settlement is still an event, so receivables are known at every moment (credit
 rules read them).
+
+Under a credit policy (:meth:`Ledger.track_accounts`) the ledger also keeps one
+:class:`Account` per customer: its open invoices in a heap by due date (the oldest open one on
+top, settled ones dropped lazily), its open amount and its payments, and it tells the credit
+desk about every invoice and settlement. The customer's risk class scales the default
+probability and shifts the delay of the same two draws per invoice, so the payment streams stay
+aligned. Without a credit policy none of this exists and ``invoice`` takes its original path.
 """
 
 from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable
 
 import simpy
 
@@ -36,9 +47,44 @@ class Ledger:
                 )
             )
         self.open_amount = 0.0
+        # per-customer accounts, kept only under a credit policy (see track_accounts)
+        self.accounts: dict[tuple[int, int], Account] | None = None
+        self._risk: Callable[[int, int], tuple[float, float]] | None = None
+        self._on_invoice: Callable[[int, float], None] | None = None
+        self._on_settle: Callable[[int, int], None] | None = None
+        self._invoice_number = 0
+
+    def track_accounts(
+        self,
+        risk: Callable[[int, int], tuple[float, float]] | None,
+        on_invoice: Callable[[int, float], None],
+        on_settle: Callable[[int, int], None],
+    ) -> None:
+        """Keep per-customer accounts from now on (the credit desk calls this when wired).
+
+        ``risk(segment, customer)`` gives (default multiplier, delay shift in days), or is None
+        when every customer pays as its segment says; ``on_invoice(order_id, amount)`` and
+        ``on_settle(segment, customer)`` are called after each invoice and each settlement
+        (payment or write-off).
+        """
+        self.accounts = {}
+        self._risk = risk
+        self._on_invoice = on_invoice
+        self._on_settle = on_settle
+
+    def account(self, segment: int, customer: int) -> Account:
+        """The customer's account (empty if it has no invoice yet); only under track_accounts."""
+        key = (segment, customer)
+        account = self.accounts.get(key)
+        if account is None:
+            account = self.accounts[key] = Account()
+        return account
 
     def invoice(self, order_id: int, segment: int, customer: int, amount: float) -> None:
         """Issue an invoice now and schedule its payment or write-off."""
+        if self.accounts is not None:
+            self._invoice_account(order_id, segment, customer, amount)
+            return
         env = self.env
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
         t = env.now
@@ -53,3 +99,89 @@ class Ledger:
 
     def _settle(self, event: simpy.Event) -> None:
         self.open_amount -= event.value
+
+    def _invoice_account(self, order_id: int, segment: int, customer: int, amount: float) -> None:
+        """``invoice`` under a credit policy: the same two draws, adjusted by the risk class,
+        and the invoice entered in the customer's account."""
+        env = self.env
+        terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
+        t = env.now
+        u = default_draw.next()
+        pay_delay = delay.next()
+        if self._risk is not None:
+            multiplier, shift = self._risk(segment, customer)
+            default_probability = min(1.0, default_probability * multiplier)
+            pay_delay = max(0.0, pay_delay + shift)
+        defaults = u < default_probability
+        settle_after = write_off_after if defaults else pay_delay
+        row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
+        self._invoices.add(row)
+        self.open_amount += amount
+        account = self.account(segment, customer)
+        account.open_amount += amount
+        self._invoice_number += 1
+        entry = OpenInvoice(t + terms, self._invoice_number, amount, segment, customer, defaults)
+        heapq.heappush(account.due, entry)
+        env.timeout(settle_after, value=entry).callbacks.append(self._settle_account)
+        self._on_invoice(order_id, amount)
+
+    def _settle_account(self, event: simpy.Event) -> None:
+        entry: OpenInvoice = event.value
+        self.open_amount -= entry.amount
+        account = self.accounts[(entry.segment, entry.customer)]
+        account.open_amount -= entry.amount
+        entry.open = False
+        if not entry.written_off:
+            account.paid.append((self.env.now, entry.amount))
+        self._on_settle(entry.segment, entry.customer)
+
+
+class OpenInvoice:
+    """An invoice in a customer's account; ordered by due date, then issue order."""
+
+    __slots__ = ("amount", "customer", "number", "open", "segment", "t_due", "written_off")
+
+    def __init__(
+        self,
+        t_due: float,
+        number: int,
+        amount: float,
+        segment: int,
+        customer: int,
+        written_off: bool,
+    ) -> None:
+        self.t_due = t_due
+        self.number = number
+        self.amount = amount
+        self.segment = segment
+        self.customer = customer
+        self.written_off = written_off
+        self.open = True
+
+    def __lt__(self, other: OpenInvoice) -> bool:
+        return (self.t_due, self.number) < (other.t_due, other.number)
+
+
+class Account:
+    """One customer's receivables: open invoices by due date, open amount, payments."""
+
+    __slots__ = ("due", "open_amount", "paid")
+
+    def __init__(self) -> None:
+        self.due: list[OpenInvoice] = []  # a heap; settled invoices are dropped when on top
+        self.open_amount = 0.0
+        self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
+
+    def days_overdue(self, now: float) -> float:
+        """Days the oldest open invoice is past its due date (0 if none is overdue)."""
+        due = self.due
+        while due and not due[0].open:
+            heapq.heappop(due)
+        return max(0.0, now - due[0].t_due) if due else 0.0
+
+    def paid_since(self, t: float) -> float:
+        """Amount paid at or after ``t``; payments before it are forgotten."""
+        paid = self.paid
+        while paid and paid[0][0] < t:
+            paid.popleft()
+        return sum(amount for _, amount in paid)

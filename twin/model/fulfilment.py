@@ -84,6 +84,12 @@ class Fulfilment:
                 staffing.warehouse.minutes_per_line,
                 streams.generator("pick_service_line", "warehouse"),
             )
+        self.shipping = roles.get("shipping")
+        if self.shipping is not None:
+            self.ship_minutes = Sampler(
+                staffing.shipping.minutes_per_shipment,
+                streams.generator("ship_service", "shipping"),
+            )
 
     def next_id(self) -> int:
         return len(self.orders)
@@ -108,17 +114,23 @@ class Fulfilment:
         """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog);
         ``new_line``: the line has no units in the order's undispatched parcel yet."""
         order.units_waiting -= units
+        price = self.price if order.prices is None else order.prices  # [promotions]
         if self.ship_complete or not order.released:
             # an order has at most one undispatched parcel: the one its first shipment takes
             order.pending_lines += new_line
             order.pending_units += units
-            order.pending_revenue += units * self.price[sku]
+            order.pending_revenue += units * price[sku]
             order.pending_cogs += units * self.unit_cost[sku]
+            if order.parcel is not None:  # [after_sales: the parcel's SKUs]
+                order.parcel.append((sku, units))
             if order.units_waiting == 0 and order.ready is not None:
                 order.ready.succeed()
         else:
+            parcel = None if order.parcel is None else [(sku, units)]  # [after_sales]
             self.env.process(
-                self.ship(order, 1, units, units * self.price[sku], units * self.unit_cost[sku])
+                self.ship(
+                    order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel
+                )
             )
 
     # ----------------------------------------------------------------- processes
@@ -143,10 +155,22 @@ class Fulfilment:
             order.ready = env.event()
             yield order.ready
         if order.pending_units:
-            yield from self.ship(order, *order.take_pending())
+            parcel = order.parcel  # [after_sales: the parcel's SKUs go with it]
+            if parcel is not None:
+                order.parcel = []
+            yield from self.ship(order, *order.take_pending(), parcel)
 
-    def ship(self, order: Order, lines: int, units: int, revenue: float, cogs: float) -> Generator:
-        """Process fragment: pick, pack, travel, deliver and invoice one shipment."""
+    def ship(
+        self,
+        order: Order,
+        lines: int,
+        units: int,
+        revenue: float,
+        cogs: float,
+        parcel: list[tuple[int, int]] | None = None,
+    ) -> Generator:
+        """Process fragment: pick, pack, travel, deliver and invoice one shipment (``parcel``:
+        its (SKU, units), tracked only for after-sales)."""
         env = self.env
         t_ready = env.now
         order.n_shipments += 1
@@ -156,16 +180,23 @@ class Fulfilment:
                 minutes += sum(self.pick_line_minutes.take(lines))
             yield self.warehouse.serve(minutes / MINUTES_PER_DAY)
         # [staffing: shipping role after picking]
+        if self.shipping is not None:
+            yield self.shipping.serve(self.ship_minutes.next() / MINUTES_PER_DAY)
         t_shipped = env.now
         if order.t_first_ship != order.t_first_ship:  # NaN: first shipment
             order.t_first_ship = t_shipped
         transit = self.transit[order.segment].next()
         # recorded as it leaves, so stock in transit at the horizon is still accounted for
         row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
+        batch = -1 if parcel is None else len(self._shipments)  # [after_sales: its row number]
         self._shipments.add(row)
         yield env.timeout(transit)
         order.units_delivered += units
         order.t_last_delivery = env.now
         self.ledger.invoice(order.id, order.segment, order.customer, revenue)
         # [after_sales: delivered units may fail later]
+        if parcel is not None:
+            self.service.delivered(order, batch, parcel)
         # [customers: a completed order is an experience]
+        if self.customers is not None and order.units_delivered + order.units_lost == order.units:
+            self.customers.delivered(order)

@@ -19,6 +19,7 @@ import simpy
 from twin.model.catalogue import Catalogue
 from twin.model.entities import Order
 from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
+from twin.model.promotions import PromotionRecords
 from twin.records import Recorder
 from twin.scenario import schema
 from twin.streams import Sampler, Streams
@@ -141,6 +142,15 @@ class Stock:
         self._stock_changes = recorder.stock_changes
         self.on_fill = on_fill
         self.units_received = 0
+        # the promotions lever: records each order's changed lines at allocation; None when off
+        self.promotions = (
+            PromotionRecords(scenario, catalogue, recorder) if scenario.promotions else None
+        )
+        # after-sales (``enable_spares``): the SKUs of each parcel are tracked on the order, and
+        # each SKU has a FIFO queue of spare-part requests, served ahead of its customer backlog
+        self.track_parcels = False
+        self.spare_backlogs: list[deque] | None = None
+        self._spare_issues = recorder.spare_issues
 
     # ----------------------------------------------------------------- demand side
 
@@ -155,12 +165,16 @@ class Stock:
         on_hand = self.on_hand
         backorder = self.backorder
         trigger = self.review_trigger
-        price = self.catalogue.price
+        # an order with promoted lines carries its own per-SKU prices
+        price = self.catalogue.price if order.prices is None else order.prices
+        if order.promotion is not None:
+            self.promotions.record(order, on_hand)
         cost = self.catalogue.unit_cost
         changes = self._stock_changes
         record = changes.rows.append
         units = filled = waiting = lost = filled_lines = 0
         value = revenue = cogs = 0.0
+        parcel: list[tuple[int, int]] | None = [] if self.track_parcels else None
         for sku, quantity in zip(skus, quantities, strict=True):
             units += quantity
             value += quantity * price[sku]
@@ -173,6 +187,8 @@ class Stock:
                 filled_lines += 1
                 revenue += got * price[sku]
                 cogs += got * cost[sku]
+                if parcel is not None:
+                    parcel.append((sku, got))
             if short:
                 if backorder[sku]:
                     # [order, units still short, whether the line already has units in the
@@ -202,6 +218,7 @@ class Stock:
         order.pending_units = filled
         order.pending_revenue = revenue
         order.pending_cogs = cogs
+        order.parcel = parcel
 
     # ----------------------------------------------------------------- supply side
 
@@ -227,6 +244,9 @@ class Stock:
         on_hand = self.on_hand[sku] + quantity
         backlog = self.backlogs[sku]
         served = 0
+        if self.spare_backlogs is not None and self.spare_backlogs[sku]:
+            # spare parts for repairs come first: a customer waits, a broken unit is down
+            on_hand, served = self._serve_spares(sku, on_hand)
         while backlog and on_hand:
             entry = backlog[0]
             order, wanted, in_parcel = entry
@@ -242,6 +262,70 @@ class Stock:
         self.on_hand[sku] = on_hand
         self.backlog_units[sku] -= served
         self._stock_changes.add((self.env.now, sku, quantity - served, -served))
+
+    # ----------------------------------------------------------------- spare parts
+
+    def enable_spares(self) -> None:
+        """Switch on what after-sales needs: parcel SKUs on orders and spare-part queues."""
+        self.track_parcels = True
+        self.spare_backlogs = [deque() for _ in range(len(self.catalogue))]
+
+    def issue_spare(
+        self, sku: int, units: int, on_issued: Callable[[], None], ticket: int = -1
+    ) -> bool:
+        """Take ``units`` of ``sku`` from free stock for a repair (``ticket``).
+
+        What is free is issued at once; the shortfall queues ahead of the SKU's customer backlog
+        (it counts in the backlog, so the inventory position sees it) and is served first by the
+        next receipts, whatever the SKU's shortage rule. ``on_issued()`` is called once every
+        unit is issued: at once (and True is returned) if the stock covers the request, else
+        from the receipt that completes it. Issued units leave the warehouse (``spare_issues``).
+        Like a customer line, the request triggers the SKU's continuous review.
+        """
+        t = self.env.now
+        have = self.on_hand[sku]
+        got = units if have >= units else have
+        short = units - got
+        self.on_hand[sku] = have - got
+        if got:
+            self._spare_issues.add((t, sku, got, ticket))
+        if short:
+            self.spare_backlogs[sku].append([short, on_issued, ticket])
+            self.backlog_units[sku] += short
+        self._stock_changes.add((t, sku, -got, short))
+        if (
+            self.on_hand[sku] + self.on_order[sku] - self.backlog_units[sku]
+            <= self.review_trigger[sku]
+        ):
+            self.review(sku)
+        if short:
+            return False
+        on_issued()
+        return True
+
+    def spare_backlog_units(self) -> int:
+        """Units of spare parts requested and not yet issued."""
+        return sum(entry[0] for queue in self.spare_backlogs or () for entry in queue)
+
+    def _serve_spares(self, sku: int, on_hand: int) -> tuple[int, int]:
+        """Serve the SKU's spare-part queue, FIFO, from ``on_hand`` units (a receipt's stock);
+        returns (units left, units issued)."""
+        queue = self.spare_backlogs[sku]
+        t = self.env.now
+        served = 0
+        while queue and on_hand:
+            entry = queue[0]
+            wanted, on_issued, ticket = entry
+            take = wanted if wanted <= on_hand else on_hand
+            on_hand -= take
+            served += take
+            self._spare_issues.add((t, sku, take, ticket))
+            if take == wanted:
+                queue.popleft()
+                on_issued()
+            else:
+                entry[0] = wanted - take
+        return on_hand, served
 
     def review_periodically(
         self, skus: list[int], period_days: float, first_day: float

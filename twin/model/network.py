@@ -15,13 +15,21 @@ import numpy as np
 import simpy
 
 from twin.model.catalogue import Catalogue
+from twin.model.credit import CreditDesk
 from twin.model.demand import DemandSource, expected_daily_units
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import Stock, resolve_rules
-from twin.model.staff import StaffRole, work_calendar
+from twin.model.service import AfterSales
+from twin.model.staff import (
+    StaffRole,
+    headcount_schedule,
+    overtime_by_day,
+    window_facts,
+    work_calendar,
+)
 from twin.records import Recorder, RunResult, orders_frame
-from twin.scenario.schema import Scenario
+from twin.scenario.schema import Role, Scenario
 from twin.streams import Streams
 
 
@@ -49,10 +57,7 @@ def build(
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
         for number, (name, role) in enumerate(scenario.staffing.roles().items()):
-            calendar = work_calendar(
-                scenario.staffing.calendars[role.calendar], scenario.run.start_date
-            )
-            roles[name] = StaffRole(env, number, name, role.headcount, calendar, recorder)
+            roles[name] = staff_role(env, scenario, number, name, role, recorder)
     ledger = Ledger(env, scenario, streams, recorder)
     fulfilment = Fulfilment(env, scenario, catalogue, streams, recorder, ledger, roles)
     stock = Stock(env, scenario, catalogue, rules, streams, recorder, fulfilment.fill)
@@ -63,9 +68,33 @@ def build(
     ]
     # the levers: each is built and wired only when its section is in the scenario
     # [customers: build and wire]
+    if scenario.customers is not None:
+        from twin.model.customers import CustomerBase  # only with the customer loop on
+
+        customers = CustomerBase(env, scenario, streams, recorder, roles)
+        fulfilment.customers = customers
+        for source in sources:
+            source.attach(customers)
     # [credit: build and wire]
+    if scenario.credit is not None:
+        fulfilment.credit = CreditDesk(env, scenario, streams, recorder, ledger, fulfilment, roles)
     # [after_sales: build and wire]
+    if scenario.after_sales is not None:
+        stock.enable_spares()
+        fulfilment.service = AfterSales(
+            env,
+            scenario,
+            catalogue,
+            streams,
+            recorder,
+            stock,
+            roles["service_engineer"],
+            fulfilment,
+        )
     # [staffing: plans and overtime]
+    for staff in roles.values():
+        if len(staff.schedule) > 1:
+            staff.follow(staff.schedule)
     for source in sources:
         env.process(source.run(fulfilment.next_id, fulfilment.accept))
     periodic: dict[tuple[float, float], list[int]] = defaultdict(list)
@@ -79,6 +108,27 @@ def build(
         if rule.review_period_days is None:
             stock.review(sku)
     return Network(env, scenario, catalogue, recorder, stock, fulfilment, ledger, roles, sources)
+
+
+def staff_role(
+    env: simpy.Environment,
+    scenario: Scenario,
+    number: int,
+    name: str,
+    role: Role,
+    recorder: Recorder,
+) -> StaffRole:
+    """A role's staff pool: its calendar with any overtime, and its headcount plan."""
+    start_date = scenario.run.start_date
+    spec = scenario.staffing.calendars[role.calendar]
+    hours, premium = overtime_by_day(role, spec, start_date)
+    schedule = headcount_schedule(role, start_date)
+    staff = StaffRole(
+        env, number, name, schedule[0][1], work_calendar(spec, start_date, hours), recorder
+    )
+    staff.schedule = schedule
+    staff.overtime_premium = premium
+    return staff
 
 
 def run_replication(scenario: Scenario, replication: int) -> RunResult:
@@ -104,6 +154,11 @@ def collect(network: Network, replication: int) -> RunResult:
     run = scenario.run
     for role in network.roles.values():
         role.record_waiting()
+    if network.fulfilment.service is not None:  # [after_sales: tickets still open]
+        network.fulfilment.service.record_open()
+    credit = network.fulfilment.credit
+    if credit is not None:  # [credit: decisions still pending]
+        credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
     tables["orders"] = orders_frame(network.fulfilment.orders)
     roles = {}
@@ -127,6 +182,13 @@ def collect(network: Network, replication: int) -> RunResult:
             "work_days": float(work),
             "in_service_at_end": role.busy,
             "waiting_at_end": len(role.queue),
+            **window_facts(
+                role.calendar,
+                role.schedule,
+                role.overtime_premium,
+                run.warmup_days,
+                run.horizon_days,
+            ),
         }
     stock = network.stock
     final_state = {
@@ -142,7 +204,7 @@ def collect(network: Network, replication: int) -> RunResult:
         for s in network.sources
         if s.skipped_rows
     ]
-    return RunResult(
+    result = RunResult(
         scenario=scenario.name,
         replication=replication,
         seed=run.seed,
@@ -157,4 +219,8 @@ def collect(network: Network, replication: int) -> RunResult:
         tables=tables,
         final_state=final_state,
         notes=notes,
+        levers={} if credit is None else {"credit": credit.facts()},  # [credit: facts]
     )
+    if network.fulfilment.service is not None:  # [after_sales: facts]
+        result.levers["after_sales"] = network.fulfilment.service.facts()
+    return result

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import (
+    ConfigDict,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
@@ -509,13 +511,107 @@ class Calendar(Section):
             and not (self.holidays)
         )
 
+    def works_between(self, first: dt.date, last: dt.date) -> bool:
+        """Whether any day from ``first`` to ``last`` (inclusive) is a working day."""
+        weekdays, holidays = set(self.weekday_numbers()), set(self.holidays)
+        day = first
+        while day <= last:
+            if day.weekday() in weekdays and day not in holidays:
+                return True
+            day += dt.timedelta(days=1)
+        return False
+
+
+class PlanStep(Section):
+    """From the start of ``from`` on, the role is planned to have ``headcount`` people."""
+
+    # 'from' is a Python keyword; written back under its YAML name in the effective scenario
+    model_config = ConfigDict(**Section.model_config, serialize_by_alias=True)
+
+    start: dt.date = Field(alias="from", description="First date of this headcount (00:00).")
+    headcount: NonNegativeInt = Field(
+        description="People from this date on; 0 closes the role (its jobs wait)."
+    )
+
+
+class Overtime(Section):
+    """Extra hours after the last shift of each matching working day, paid at a premium."""
+
+    model_config = ConfigDict(**Section.model_config, serialize_by_alias=True)
+
+    start: dt.date = Field(alias="from", description="First date with overtime.")
+    until: dt.date = Field(description="Last date with overtime (inclusive).")
+    weekdays: list[Weekday] | None = Field(
+        None,
+        description="Weekdays with overtime, each a working weekday of the role's calendar; "
+        "default: every working weekday. Holidays have none.",
+    )
+    extra_hours: PositiveFloat = Field(
+        le=24.0, description="Hours appended after the day's last shift end, per head."
+    )
+    premium: NonNegativeFloat = Field(
+        1.5, description="Overtime pay as a multiple of cost_per_hour."
+    )
+
+    @model_validator(mode="after")
+    def _until_after_from(self) -> Overtime:
+        if self.until < self.start:
+            raise ValueError(f"until: {self.until} is before from ({self.start})")
+        return self
+
+    def dates(self, weekdays: set[int]) -> list[dt.date]:
+        """The dates of this overtime that fall on one of ``weekdays`` (0 = Monday)."""
+        wanted = {WEEKDAYS.index(d) for d in self.weekdays} if self.weekdays else weekdays
+        found = []
+        day = self.start
+        while day <= self.until:
+            if day.weekday() in wanted:
+                found.append(day)
+            day += dt.timedelta(days=1)
+        return found
+
 
 class Role(Section):
-    """Staff of one role: how many, when they work, what they cost."""
+    """Staff of one role: how many, when they work, what they cost.
 
-    headcount: PositiveInt
+    ``headcount`` is the number of people until the first ``plan`` step; each step sets the
+    planned headcount from its date on. An increase takes effect ``hiring_lag_days`` after its
+    date (hiring and training), a decrease at once: the people counted on a day are the fewest
+    planned at any time in the ``hiring_lag_days`` before it.
+    """
+
+    headcount: PositiveInt = Field(description="People at the start (until the first plan step).")
     calendar: str = Field(description="Name of a calendar in staffing.calendars.")
     cost_per_hour: NonNegativeFloat = Field(0.0, description="Paid per scheduled hour per head.")
+    plan: list[PlanStep] = Field(
+        default_factory=list, description="Headcount changes by date, dates increasing."
+    )
+    hiring_lag_days: NonNegativeFloat = Field(
+        0.0, description="Days from a planned increase until the new people work."
+    )
+    overtime: list[Overtime] = Field(
+        default_factory=list, description="Periods of extra hours after the last shift."
+    )
+
+    @model_validator(mode="after")
+    def _plan_in_order(self) -> Role:
+        for number in range(1, len(self.plan)):
+            before, after = self.plan[number - 1].start, self.plan[number].start
+            if after <= before:
+                raise ValueError(
+                    f"plan.{number}.from: {after} must come after {before} (plan.{number - 1}); "
+                    "plan dates must increase"
+                )
+        seen: dict[dt.date, int] = {}
+        for number, period in enumerate(self.overtime):
+            for day in period.dates(set(range(7))):
+                if day in seen:
+                    raise ValueError(
+                        f"overtime.{number}: overlaps overtime.{seen[day]} on {day}; give each "
+                        "day at most one overtime"
+                    )
+                seen[day] = number
+        return self
 
 
 class OrderDeskRole(Role):
@@ -573,7 +669,20 @@ class Staffing(Section):
                     f"{role_name}.calendar: {role.calendar!r} is not in staffing.calendars "
                     f"({known})"
                 )
+            for number, period in enumerate(role.overtime):
+                _check_overtime(f"{role_name}.overtime.{number}", period, role, self.calendars)
         return self
+
+    def check_run(self, run: RunControl) -> None:
+        """Every staffed role's calendar has working time in the run (else its jobs never end)."""
+        last = run.start_date + dt.timedelta(days=max(math.ceil(run.horizon_days) - 1, 0))
+        for name in sorted({role.calendar for role in self.roles().values()}):
+            if not self.calendars[name].works_between(run.start_date, last):
+                raise ValueError(
+                    f"staffing.calendars.{name}: no working hours from {run.start_date} to {last} "
+                    "(every working weekday of the run is a holiday); a staffed role's calendar "
+                    "needs working time in the run"
+                )
 
     def roles(self) -> dict[str, Role]:
         """The roles present, by name, in process order."""
@@ -586,6 +695,24 @@ class Staffing(Section):
             "sales_rep": self.sales_rep,
         }
         return {name: role for name, role in found.items() if role is not None}
+
+
+def _check_overtime(path: str, period: Overtime, role: Role, calendars: dict) -> None:
+    """Overtime extends a working day of the role's calendar, and ends by midnight."""
+    calendar = calendars[role.calendar]
+    for number, day in enumerate(period.weekdays or []):
+        if day not in calendar.weekdays:
+            raise ValueError(
+                f"{path}.weekdays.{number}: {day!r} is not a working weekday of calendar "
+                f"{role.calendar!r} ({', '.join(calendar.weekdays)}); overtime extends a working "
+                "day after its last shift"
+            )
+    last_end = calendar.shift_hours()[-1][1]
+    if last_end + period.extra_hours > 24.0:
+        raise ValueError(
+            f"{path}.extra_hours: {period.extra_hours:g} h after the last shift end "
+            f"(hour {last_end:g}) runs past midnight; at most {24.0 - last_end:g} h"
+        )
 
 
 # --------------------------------------------------------------------------- costs
@@ -712,6 +839,8 @@ class Scenario(Section):
         check_credit(self)
         check_after_sales(self)
         check_customers(self)
+        if self.staffing is not None:
+            self.staffing.check_run(self.run)
         return self
 
     @property

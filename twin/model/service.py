@@ -1,0 +1,242 @@
+"""After-sales service: delivered units fail, become tickets, wait for parts, get repaired.
+
+At each delivery (``AfterSales.delivered``), the units of each SKU in the shipment (its batch)
+fail before the horizon in a binomial number, drawn by inversion from one uniform of the SKU's
+``failures`` stream; each failure's age is drawn from the Weibull time to failure truncated to
+the time left (one uniform of the SKU's ``failure_age`` stream), so failures after the horizon
+cost nothing. A unit fails at most once in a run (the repaired unit is not followed further).
+
+A failure opens a ticket at its time, draws its travel and repair hours and which spare parts it
+needs (one uniform per entry of the product's list), so these draws follow failure order, not
+stock or staff state. The ticket takes its parts from stock (``Stock.issue_spare``; a short part
+queues ahead of the customer backlog) and only then is dispatched to the ``service_engineer``
+role: part first, then visit, so an engineer never holds a job while a part is missing. One job
+covers travel and repair; the engineer is on site after the travel's working time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+import simpy
+from scipy import stats
+
+from twin.model.catalogue import Catalogue
+from twin.model.entities import NOT_YET, Order
+from twin.model.inventory import Stock
+from twin.model.staff import StaffRole
+from twin.records import Recorder
+from twin.scenario.schema import Scenario
+from twin.scenario.service import FailureRate, Failures
+from twin.streams import Sampler, Streams, UniformSampler
+
+HOURS_PER_DAY = 24.0
+
+
+def failure_rate(failures: Failures, sku: str, category: str | None) -> FailureRate:
+    """The SKU's rate: its own, else its category's, else the default."""
+    if sku in failures.skus:
+        return failures.skus[sku]
+    if category is not None and category in failures.categories:
+        return failures.categories[category]
+    return failures.default
+
+
+def binomial_by_inversion(n: int, p: float, u: float) -> int:
+    """The binomial(n, p) count whose cumulative probability first exceeds ``u`` in [0, 1).
+
+    One uniform per count keeps the streams aligned whatever the count; the loop runs count + 1
+    times, a few steps for the small probabilities of failure.
+    """
+    if p <= 0.0 or n <= 0:
+        return 0
+    if p >= 1.0:
+        return n
+    q = 1.0 - p
+    probability = q**n
+    if probability < 1e-300:  # (1 - p)**n underflows: the search from 0 would be wrong
+        return int(stats.binom.ppf(u, n, p))
+    cumulative = probability
+    ratio = p / q
+    k = 0
+    while u >= cumulative and k < n:
+        probability *= (n - k) / (k + 1) * ratio
+        k += 1
+        cumulative += probability
+    return k
+
+
+class _Parts:
+    """The spare parts a ticket still waits for; ``ready`` fires when the last is issued."""
+
+    __slots__ = ("left", "ready")
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+        self.ready: simpy.Event | None = None
+
+    def issued(self) -> None:
+        self.left -= 1
+        if self.left == 0 and self.ready is not None:
+            self.ready.succeed()
+
+
+# positions in a ticket's row (the column order of the ``tickets`` table)
+_DISPATCHED, _START, _ON_SITE, _RESOLVED = 7, 8, 9, 10
+
+
+class AfterSales:
+    """Turns delivered units into tickets and sees each through parts and an engineer's visit."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        catalogue: Catalogue,
+        streams: Streams,
+        recorder: Recorder,
+        stock: Stock,
+        engineers: StaffRole,
+        fulfilment: object,
+    ) -> None:
+        spec = scenario.after_sales
+        self.env = env
+        self.horizon = scenario.run.horizon_days
+        self.stock = stock
+        self.engineers = engineers
+        self.fulfilment = fulfilment  # its ``customers`` (if wired) hears of each resolution
+        self.skus = catalogue.skus
+        rates = [
+            failure_rate(spec.failures, sku, category)
+            for sku, category in zip(catalogue.skus, catalogue.category, strict=True)
+        ]
+        # None: the SKU never fails (no draws at all)
+        self.scale: list[float | None] = [
+            None if math.isinf(r.scale_days()) else r.scale_days() for r in rates
+        ]
+        self.shape = [r.shape for r in rates]
+        index = catalogue.index()
+        self.parts: list[list[tuple[int, int, float]]] = [[] for _ in catalogue.skus]
+        for sku, parts in spec.spare_parts.items():
+            self.parts[index[sku]] = [(index[p.part], p.quantity, p.probability) for p in parts]
+        self.travel = Sampler(spec.travel_hours, streams.generator("travel", "service_engineer"))
+        self.repair = Sampler(spec.repair_hours, streams.generator("repair", "service_engineer"))
+        self.part_draws = UniformSampler(streams.generator("spare_parts", "service_engineer"))
+        self._streams = streams
+        # one count and one age stream per SKU, made on first use (most SKUs of a big
+        # catalogue may never be delivered in a short run)
+        self._count_draws: dict[int, UniformSampler] = {}
+        self._age_draws: dict[int, UniformSampler] = {}
+        self._tickets = recorder.tickets
+        self.open: dict[int, tuple[list, list]] = {}  # ticket -> (row, [job or None])
+        self.n_tickets = 0
+
+    # ----------------------------------------------------------------- failures
+
+    def delivered(self, order: Order, batch: int, parcel: list[tuple[int, int]]) -> None:
+        """A shipment (row ``batch`` of ``shipments``) of ``parcel`` [(SKU, units)] arrived:
+        draw which units fail before the horizon, and when."""
+        window = self.horizon - self.env.now
+        if window <= 0.0:
+            return
+        units_by_sku: dict[int, int] = {}
+        for sku, units in parcel:
+            units_by_sku[sku] = units_by_sku.get(sku, 0) + units
+        for sku, units in units_by_sku.items():
+            scale = self.scale[sku]
+            if scale is None:
+                continue
+            shape = self.shape[sku]
+            p = -math.expm1(-((window / scale) ** shape))  # P(fails before the horizon)
+            failed = binomial_by_inversion(
+                units, p, self._draws(self._count_draws, "failures", sku)
+            )
+            for _ in range(failed):
+                # inverse of the Weibull CDF truncated to [0, window): F(age) = u F(window)
+                u = self._draws(self._age_draws, "failure_age", sku)
+                age = scale * (-math.log1p(-u * p)) ** (1.0 / shape)
+                self.env.process(self._ticket(order, sku, batch, age))
+
+    def _draws(self, samplers: dict[int, UniformSampler], purpose: str, sku: int) -> float:
+        sampler = samplers.get(sku)
+        if sampler is None:
+            sampler = UniformSampler(self._streams.generator(purpose, self.skus[sku]))
+            samplers[sku] = sampler
+        return sampler.next()
+
+    # ----------------------------------------------------------------- tickets
+
+    def _ticket(self, order: Order, sku: int, batch: int, age: float) -> Generator:
+        """Process: the unit fails after ``age`` days; parts, then an engineer's visit."""
+        env = self.env
+        yield env.timeout(age)
+        ticket = self.n_tickets
+        self.n_tickets += 1
+        travel = self.travel.next() / HOURS_PER_DAY
+        repair = self.repair.next() / HOURS_PER_DAY
+        draws = self.part_draws
+        # one uniform per entry of the list, needed or not, so the stream stays in step
+        needs = [(part, units) for part, units, p in self.parts[sku] if draws.next() < p]
+        row = [
+            ticket,
+            order.id,
+            order.segment,
+            order.customer,
+            sku,
+            batch,
+            env.now,
+            NOT_YET,
+            NOT_YET,
+            NOT_YET,
+            NOT_YET,
+            sum(units for _, units in needs),
+            travel,
+            repair,
+        ]
+        job_slot: list = [None]
+        self.open[ticket] = (row, job_slot)
+        if needs:
+            waiting = _Parts(len(needs))
+            for part, units in needs:
+                self.stock.issue_spare(part, units, waiting.issued, ticket)
+            if waiting.left:
+                waiting.ready = env.event()
+                yield waiting.ready
+        row[_DISPATCHED] = env.now
+        job = self.engineers.serve(travel + repair)
+        job_slot[0] = job
+        yield job
+        self._started(row, job)
+        row[_RESOLVED] = env.now
+        del self.open[ticket]
+        self._tickets.add(tuple(row))
+        customers = self.fulfilment.customers
+        if customers is not None:
+            t_failed = row[6]
+            customers.serviced(
+                order.segment, order.customer, row[_START] - t_failed, env.now - t_failed
+            )
+
+    def _started(self, row: list, job: simpy.Event) -> None:
+        """Fill in when the engineer set off and arrived (travel in working time)."""
+        start = job.t_start
+        row[_START] = start
+        if start == start:  # not NaN: the job has a person
+            row[_ON_SITE] = self.engineers.calendar.advance(start, row[12])
+
+    def facts(self) -> dict[str, float]:
+        """What the KPIs and conservation checks need beyond the tables, at the horizon."""
+        return {
+            "engineers": float(self.engineers.headcount),
+            "spare_backlog_units": float(self.stock.spare_backlog_units()),
+        }
+
+    def record_open(self) -> None:
+        """Add the tickets still open at the horizon to the table (missing times NaN)."""
+        for ticket in sorted(self.open):
+            row, (job,) = self.open[ticket]
+            if job is not None:
+                self._started(row, job)
+            self._tickets.add(tuple(row))
+        self.open.clear()
