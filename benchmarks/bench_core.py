@@ -13,9 +13,13 @@ Prints one JSON line:
   ``double_time_per_line_ratio``, wall time per line of the doubled run over the baseline's
   (1.0 is perfectly linear);
 - ``replication_peak_rss_mb``: peak resident memory of a fresh process that loads the scenario
-  and runs one replication with its KPIs (no order log written).
+  and runs one replication with its KPIs (no order log written);
+- ``levers_wall_s``, ``levers_ratio``: one replication of ``--levers`` (default
+  ``scenarios/whole-loop.yaml``: every lever on) and its wall time over the core's ``wall_s``;
+  ``levers_order_lines`` and ``levers_time_per_line_ratio`` say how much of it is volume.
 
-Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml] [--repeat 3]``.
+Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml]
+[--levers scenarios/whole-loop.yaml] [--repeat 3]``.
 Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine; model and
 skeleton runs alternate, each starting from a collected heap with nothing of the other alive.
 """
@@ -132,6 +136,7 @@ def timed_run(scenario: Scenario) -> tuple[float, float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))
+    parser.add_argument("--levers", default=str(ROOT / "scenarios" / "whole-loop.yaml"))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     scenario = load(Scenario, Path(args.scenario))
@@ -165,6 +170,13 @@ def main() -> None:
         double_lines = int(double_result.tables["orders"]["lines"].sum())
         del double_result
     wall = min(walls)
+    levers = load(Scenario, Path(args.levers))
+    levers_wall = float("inf")
+    for _ in range(args.repeat):
+        wall_l, _, levers_result = timed_run(levers)
+        levers_wall = min(levers_wall, wall_l)
+        levers_lines = int(levers_result.tables["orders"]["lines"].sum())
+        del levers_result
     print(
         json.dumps(
             {
@@ -183,6 +195,13 @@ def main() -> None:
                     (double_wall / double_lines) / (wall / lines), 3
                 ),
                 "replication_peak_rss_mb": round(replication_peak_rss_mb(args.scenario)),
+                "levers_scenario": levers.name,
+                "levers_order_lines": levers_lines,
+                "levers_wall_s": round(levers_wall, 3),
+                "levers_ratio": round(levers_wall / wall, 3),
+                "levers_time_per_line_ratio": round(
+                    (levers_wall / levers_lines) / (wall / lines), 3
+                ),
                 "repeat": args.repeat,
             }
         )

@@ -101,7 +101,8 @@ class RunOutputs:
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def units(self) -> dict[str, str]:
-        return kpi_units(self.roles)
+        names = [name for r in self.replications for name in r.kpis]
+        return kpi_units(self.roles, names)
 
     def notes(self) -> list[str]:
         return sorted({note for r in self.replications for note in r.notes})

@@ -8,6 +8,8 @@ absent. Definitions are in ``docs/kpis.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from twin.kpis import core, credit, customers, promotions, service, staff
 from twin.kpis.core import (
     KPI_UNITS,
@@ -42,10 +44,17 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     return kpis
 
 
-def kpi_units(roles: list[str]) -> dict[str, str]:
-    """Units of every KPI a run may report, including the per-role ones."""
+def kpi_units(roles: list[str], names: Iterable[str] = ()) -> dict[str, str]:
+    """Units of every KPI a run may report, including the per-role ones; a KPI of ``names``
+    that is a known KPI with a suffix (``promo_cost_spring``: one promotion's) takes its unit."""
     units = core.kpi_units(roles)
     for lever in LEVERS:
         units.update(lever.UNITS)
     units.update(staff.role_units(roles))
+    longest_first = sorted(units, key=len, reverse=True)
+    for name in names:
+        if name not in units:
+            base = next((k for k in longest_first if name.startswith(f"{k}_")), None)
+            if base is not None:
+                units[name] = units[base]
     return units

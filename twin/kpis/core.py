@@ -54,6 +54,20 @@ def kpi_units(roles: list[str]) -> dict[str, str]:
     return {**KPI_UNITS, **{f"utilisation_{r}": "ratio" for r in roles}}
 
 
+def _rejected(orders: pd.DataFrame) -> pd.Series:
+    """Orders the credit desk rejected (none without a credit policy or in hand-made tables)."""
+    if "units_rejected" not in orders:
+        return pd.Series(False, index=orders.index)
+    return orders["units_rejected"] > 0
+
+
+def _allocated(orders: pd.DataFrame) -> pd.Series:
+    """Orders whose lines were allocated from stock: not rejected, nor held at the horizon."""
+    return orders["units_filled"] + orders["units_backordered"] + orders["units_lost"] == orders[
+        "units"
+    ]
+
+
 def _between(values: pd.Series, start: float, end: float) -> pd.Series:
     """In the window [start, end): SimPy runs events before the horizon, not at it."""
     return (values >= start) & (values < end)
@@ -172,7 +186,11 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     )
 
     lead_times = completed_lead_times(result)
-    promised = window[window["t_promised"] < end]
+    # fill rate and OTIF are about the orders the company took on: a credit rejection is not
+    # a stock-out (it has KPIs of its own), and a held order counts once it is allocated
+    allocated = window[_allocated(window)]
+    units_allocated = float(allocated["units"].sum())
+    promised = window[(window["t_promised"] < end) & ~_rejected(window)]
     on_time_in_full = (
         (promised["units_lost"] == 0)
         & (promised["units_delivered"] == promised["units"])
@@ -194,7 +212,9 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
         "backorder_cost": float(backorder_cost),
         "bad_debt": bad_debt,
         "profit": float(profit),
-        "fill_rate": float(window["units_filled"].sum()) / units_ordered if units_ordered else nan,
+        "fill_rate": (
+            float(allocated["units_filled"].sum()) / units_allocated if units_allocated else nan
+        ),
         "otif_rate": float(on_time_in_full.mean()) if len(promised) else nan,
         "lead_time_mean_days": float(lead_times.mean()) if lead_times.size else nan,
         "lead_time_p50_days": float(np.quantile(lead_times, 0.5)) if lead_times.size else nan,
@@ -252,10 +272,13 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
     r_times, r_deltas = receivables_steps(result)
     columns["receivables"] = daily_means(r_times, r_deltas, 0.0, horizon)
     orders = t["orders"]
-    complete = orders["units_delivered"] + orders["units_lost"] == orders["units"]
+    rejected = _rejected(orders)
+    complete = (orders["units_delivered"] + orders["units_lost"] == orders["units"]) | rejected
     closed_at = np.where(
         orders["units_delivered"] > 0, orders["t_last_delivery"], orders["t_arrival"]
     )
+    if rejected.any():  # a rejected order closes when the credit desk rejects it
+        closed_at = np.where(rejected, orders["t_credit_rejected"], closed_at)
     closed = complete & (closed_at < horizon)
     o_times = np.concatenate((orders["t_arrival"].to_numpy(), closed_at[closed.to_numpy()]))
     o_deltas = np.concatenate((np.ones(len(orders)), -np.ones(int(closed.sum()))))

@@ -116,6 +116,8 @@ class CreditDesk:
         self.committed: defaultdict[tuple[int, int], float] = defaultdict(float)
         self._uninvoiced: dict[int, list] = {}
         self._decisions = recorder.credit_decisions
+        # whether any SKU loses its shortfall (only then can a release lose value)
+        self._any_lost_sale: bool | None = None
         ledger.track_accounts(self.payment_risk if classes else None, self._invoiced, self._settled)
 
     # ----------------------------------------------------------------- customers
@@ -214,6 +216,12 @@ class CreditDesk:
         order.units = units
         order.value = value
         rule, action = self.decide(order)
+        if action == APPROVE:
+            # the common case, without a Pending: record the decision and release at once
+            now = self.env.now
+            self._decisions.add((order.id, now, rule, action, APPROVED, now, value))
+            self._release_now(order, skus, quantities, waited=False)
+            return
         self._act(Pending(order, skus, quantities, self.env.now, rule, action), waited=False)
 
     def _act(self, pending: Pending, waited: bool) -> None:
@@ -277,9 +285,17 @@ class CreditDesk:
     # ----------------------------------------------------------------- outcomes
 
     def _release(self, pending: Pending, waited: bool) -> None:
-        order, skus, quantities = pending.order, pending.skus, pending.quantities
+        self._release_now(pending.order, pending.skus, pending.quantities, waited)
+
+    def _release_now(
+        self, order: Order, skus: list[int], quantities: list[int], waited: bool
+    ) -> None:
         now = self.env.now
-        lost_value = self._lost_value(skus, quantities)
+        any_lost_sale = self._any_lost_sale
+        if any_lost_sale is None:  # the stock is wired after the desk is built
+            stock = self.fulfilment.stock  # type: ignore[attr-defined]
+            any_lost_sale = self._any_lost_sale = not all(stock.backorder)
+        lost_value = self._lost_value(skus, quantities) if any_lost_sale else 0.0
         self.fulfilment.release(order, skus, quantities)  # type: ignore[attr-defined]
         order.t_credit_released = now
         remaining = order.value - lost_value

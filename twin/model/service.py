@@ -140,13 +140,13 @@ class AfterSales:
         window = self.horizon - self.env.now
         if window <= 0.0:
             return
+        scales = self.scale
         units_by_sku: dict[int, int] = {}
         for sku, units in parcel:
-            units_by_sku[sku] = units_by_sku.get(sku, 0) + units
+            if scales[sku] is not None:  # most products never fail: skip them at once
+                units_by_sku[sku] = units_by_sku.get(sku, 0) + units
         for sku, units in units_by_sku.items():
-            scale = self.scale[sku]
-            if scale is None:
-                continue
+            scale = scales[sku]
             shape = self.shape[sku]
             p = -math.expm1(-((window / scale) ** shape))  # P(fails before the horizon)
             failed = binomial_by_inversion(
