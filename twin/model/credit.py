@@ -64,6 +64,11 @@ class Pending:
         self.active = True
 
 
+# the checks a rule's conditions compile to (see CreditDesk._compile)
+AMOUNT_OVER, AMOUNT_AT_MOST, RISK_CLASS, SCORE_BELOW, SCORE_AT_LEAST = range(5)
+DAYS_OVERDUE_OVER, UTILISATION_OVER = 5, 6
+
+
 class CreditDesk:
     """Applies the scenario's credit policy to every new order (``fulfilment.credit``)."""
 
@@ -92,6 +97,7 @@ class CreditDesk:
         self.class_payment = [(c.default_multiplier, c.delay_shift_days) for c in classes]
         shares = list(itertools.accumulate(c.share for c in classes))
         self._class_bounds = shares[:-1]  # class i takes uniforms in [bound i-1, bound i)
+        self._compiled = [(self._compile(when), action) for when, action in self.rules]
         self._risk_rngs = (
             [streams.generator("risk_class", name) for name in self.segment_names]
             if classes
@@ -162,44 +168,69 @@ class CreditDesk:
 
     # ----------------------------------------------------------------- decisions
 
+    def _compile(self, when: Condition) -> tuple[tuple[int, object], ...]:
+        """A rule's conditions as flat (check, threshold) pairs, the cheap ones first (all
+        must hold, so the order does not change the outcome)."""
+        checks: list[tuple[int, object]] = []
+        if when.amount_over is not None:
+            checks.append((AMOUNT_OVER, when.amount_over))
+        if when.amount_at_most is not None:
+            checks.append((AMOUNT_AT_MOST, when.amount_at_most))
+        if when.risk_class is not None:
+            wanted = frozenset(self.class_names.index(name) for name in when.risk_class)
+            checks.append((RISK_CLASS, wanted))
+        if when.score_below is not None:
+            checks.append((SCORE_BELOW, when.score_below))
+        if when.score_at_least is not None:
+            checks.append((SCORE_AT_LEAST, when.score_at_least))
+        if when.days_overdue_over is not None:
+            checks.append((DAYS_OVERDUE_OVER, when.days_overdue_over))
+        if when.utilisation_over is not None:
+            checks.append((UTILISATION_OVER, when.utilisation_over))
+        return tuple(checks)
+
     def matches(self, when: Condition, order: Order) -> bool:
         """Whether every condition of ``when`` holds for ``order`` now."""
+        return self._holds(self._compile(when), order)
+
+    def _holds(self, checks: tuple[tuple[int, object], ...], order: Order) -> bool:
         value = order.value
-        if when.amount_over is not None and not value > when.amount_over:
-            return False
-        if when.amount_at_most is not None and not value <= when.amount_at_most:
-            return False
         segment, customer = order.segment, order.customer
-        if (
-            when.risk_class is not None
-            or when.score_below is not None
-            or (when.score_at_least is not None)
-        ):
-            klass = self.risk_class(segment, customer)
-            if when.risk_class is not None and self.class_names[klass] not in when.risk_class:
-                return False
-            score = self.class_scores[klass]
-            if when.score_below is not None and not score < when.score_below:
-                return False
-            if when.score_at_least is not None and not score >= when.score_at_least:
-                return False
-        if when.days_overdue_over is None and when.utilisation_over is None:
-            return True
-        account = self.ledger.account(segment, customer)
-        overdue_over = when.days_overdue_over
-        if overdue_over is not None and not account.days_overdue(self.env.now) > overdue_over:
-            return False
-        if when.utilisation_over is not None:
-            limit = self.credit_limit(segment, customer, account)
-            exposure = account.open_amount + self.committed[(segment, customer)] + value
-            if not exposure > when.utilisation_over * limit:
-                return False
+        account = None
+        for check, threshold in checks:
+            if check == AMOUNT_OVER:
+                if not value > threshold:
+                    return False
+            elif check == AMOUNT_AT_MOST:
+                if not value <= threshold:
+                    return False
+            elif check == RISK_CLASS:
+                if self.risk_class(segment, customer) not in threshold:
+                    return False
+            elif check == SCORE_BELOW:
+                if not self.class_scores[self.risk_class(segment, customer)] < threshold:
+                    return False
+            elif check == SCORE_AT_LEAST:
+                if not self.class_scores[self.risk_class(segment, customer)] >= threshold:
+                    return False
+            else:
+                if account is None:
+                    account = self.ledger.account(segment, customer)
+                if check == DAYS_OVERDUE_OVER:
+                    if not account.days_overdue(self.env.now) > threshold:
+                        return False
+                else:
+                    limit = self.credit_limit(segment, customer, account)
+                    exposure = account.open_amount + self.committed[(segment, customer)] + value
+                    if not exposure > threshold * limit:
+                        return False
         return True
 
     def decide(self, order: Order) -> tuple[int, int]:
         """(rule number or -1 for the default, action) for ``order`` now: the first match."""
-        for number, (when, action) in enumerate(self.rules):
-            if self.matches(when, order):
+        holds = self._holds
+        for number, (checks, action) in enumerate(self._compiled):
+            if holds(checks, order):
                 return number, action
         return DEFAULT_RULE, self.default_action
 

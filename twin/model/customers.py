@@ -48,6 +48,8 @@ DELIVERY, CREDIT_RELEASE, CREDIT_REJECTION, SERVICE = 0, 1, 2, 3
 INITIAL, ACQUIRED, CHURNED_EVENT = 0, 1, 2
 # slot status
 PROSPECT, ACTIVE, CHURNED = 0, 1, 2
+#: a slot no won opportunity will fill (slots fill in the order of wins, drawn up front)
+NEVER = 3
 
 
 def curve_score(curve: ScoreCurve, days: float) -> float:
@@ -176,7 +178,9 @@ class CustomerBase:
             n0 = segment.customers
             self.initial.append(n0)
             self.capacity.append(n0 + len(opportunities))
-            self.status.append([ACTIVE] * n0 + [PROSPECT] * len(opportunities))
+            wins = sum(o.won for o in opportunities)
+            never = len(opportunities) - wins
+            self.status.append([ACTIVE] * n0 + [PROSPECT] * wins + [NEVER] * never)
             self.score.append([start] * (n0 + len(opportunities)))
             self.next_customer.append(n0)
             for customer in range(n0):
@@ -215,7 +219,7 @@ class CustomerBase:
 
     def gone(self, segment: int, customer: int) -> bool:
         """The customer has churned: none of its later candidate orders can be placed."""
-        return self.status[segment][customer] == CHURNED
+        return self.status[segment][customer] >= CHURNED  # churned, or never to be won
 
     def places(self, segment: int, customer: int, u: float, scale: float) -> bool:
         """Whether a candidate order with uniform ``u`` is placed now: the customer is active

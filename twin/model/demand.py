@@ -9,6 +9,7 @@ variants of a scenario see exactly the same demand (common random numbers).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 
@@ -18,7 +19,7 @@ import simpy
 
 from twin.errors import InputError
 from twin.model.catalogue import Catalogue
-from twin.model.customers import CustomerBase
+from twin.model.customers import ACTIVE, CHURNED, CustomerBase
 from twin.model.entities import Order
 from twin.model.promotions import (
     UNPLACED,
@@ -450,17 +451,22 @@ class DemandSource:
         book = self.book
         skus, quantities, line_start = book.skus, book.quantities, book.line_start
         customers = self.customers
-        gone, places = customers.gone, customers.places
         draws, scale = self.repeat_draws, self.propensity_scale
         promoted = book.promotion  # [promotions] None: no promotion offered to the segment
+        # CustomerBase.gone and .places, inlined (the lists are updated in place): a candidate
+        # is placed if its customer is active and u < p(s) / scale
+        status, scores = customers.status[number], customers.score[number]
+        beta, reference, exp = customers.repeat_beta, customers.reference, math.exp
         for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
-            if gone(number, customer):
-                continue  # churned for good: no need to wait for the candidate's time
+            if status[customer] >= CHURNED:
+                continue  # churned for good, or never won: no need to wait for its time
             if promoted is not None and promoted[k] is UNPLACED:
                 continue
             delay = t - env.now
             yield env.timeout(delay if delay > 0.0 else 0.0)
-            if not places(number, customer, draws[k], scale):
+            if status[customer] != ACTIVE or not (
+                draws[k] < exp(beta * (scores[customer] - reference)) / scale
+            ):
                 continue
             a, b = line_start[k], line_start[k + 1]
             order = Order(next_id(), number, customer, t, t + promise)

@@ -78,6 +78,8 @@ class Ledger:
         account = self.accounts.get(key)
         if account is None:
             account = self.accounts[key] = Account()
+            if self._risk is not None:  # the class never changes: look it up once
+                account.risk = self._risk(segment, customer)
         return account
 
     def invoice(self, order_id: int, segment: int, customer: int, amount: float) -> None:
@@ -108,8 +110,9 @@ class Ledger:
         t = env.now
         u = default_draw.next()
         pay_delay = delay.next()
-        if self._risk is not None:
-            multiplier, shift = self._risk(segment, customer)
+        account = self.account(segment, customer)
+        if account.risk is not None:
+            multiplier, shift = account.risk
             default_probability = min(1.0, default_probability * multiplier)
             pay_delay = max(0.0, pay_delay + shift)
         defaults = u < default_probability
@@ -117,7 +120,6 @@ class Ledger:
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
         self.open_amount += amount
-        account = self.account(segment, customer)
         account.open_amount += amount
         self._invoice_number += 1
         entry = OpenInvoice(t + terms, self._invoice_number, amount, segment, customer, defaults)
@@ -165,9 +167,11 @@ class OpenInvoice:
 class Account:
     """One customer's receivables: open invoices by due date, open amount, payments."""
 
-    __slots__ = ("due", "open_amount", "paid")
+    __slots__ = ("due", "open_amount", "paid", "risk")
 
     def __init__(self) -> None:
+        # (default multiplier, payment-delay shift) of the customer's risk class, or None
+        self.risk: tuple[float, float] | None = None
         self.due: list[OpenInvoice] = []  # a heap; settled invoices are dropped when on top
         self.open_amount = 0.0
         self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
