@@ -125,6 +125,8 @@ class CreditDesk:
         # whether any SKU loses its shortfall (only then can a release lose value)
         self._any_lost_sale: bool | None = None
         ledger.track_accounts(self.payment_risk if classes else None, self._invoiced, self._settled)
+        self._accounts = ledger.accounts
+        self._no_invoices = Account()  # the account of a customer with no invoice yet
 
     # ----------------------------------------------------------------- customers
 
@@ -215,7 +217,8 @@ class CreditDesk:
                     return False
             else:
                 if account is None:
-                    account = self.ledger.account(segment, customer)
+                    # read only: a customer without invoices gets the shared empty account
+                    account = self._accounts.get((segment, customer), self._no_invoices)
                 if check == DAYS_OVERDUE_OVER:
                     if not account.days_overdue(self.env.now) > threshold:
                         return False
