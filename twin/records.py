@@ -50,7 +50,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # is collected, with no t_start or t_end (NaN).
     "staff_jobs": (("role", S), ("t_request", F), ("t_start", F), ("t_end", F), ("work_days", F)),
     # the levers' tables (empty when the lever is off)
-    # [promotions: tables]
+    # promotions
     # one row per order line whose units a promotion changed (sold under it, in its dip, or
     # cannibalised by it), recorded when the order is allocated; order_id -1: a line of an order
     # that lost every line and was not placed. promotion: its number in the scenario's list;
@@ -83,7 +83,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("fixed_cost", F),
         ("skus", S),
     ),
-    # [credit: tables]
+    # credit
     # one row per credit decision on an order: t when it was taken (arrival, or when a hold was
     # lifted); rule: number of the matching rule in credit.rules (-1: default_action); action 0
     # approve, 1 review, 2 hold, 3 reject; outcome 0 approved, 1 rejected, 2 released (a hold
@@ -99,7 +99,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("t_released", F),
         ("amount", F),
     ),
-    # [after_sales: tables]
+    # after-sales
     # one row per after-sales ticket (a delivered unit that failed before the horizon), added
     # when resolved, or when the run is collected if still open (missing times NaN). batch: the
     # row number in `shipments` of the shipment that delivered the unit. t_dispatched: every
@@ -124,7 +124,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     # one row per issue of spare parts from free stock to a ticket (units leave the warehouse)
     "spare_issues": (("t", F), ("sku", INT), ("units", INT), ("ticket_id", INT)),
-    # [customers: tables]
+    # customer loop
     # one row per experience that moved a customer's satisfaction (1-5): kind 0 delivery
     # (days = last delivery minus promise, days late), 1 credit release (days held), 2 credit
     # rejection (days held), 3 after-sales ticket (days to resolve; order_id -1); score is the
@@ -161,7 +161,6 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("won", B),
         ("customer", INT),
     ),
-    # [staffing: tables]
 }
 
 ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -183,7 +182,7 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("t_desk_end", "t_desk_end", F),
     ("t_first_ship", "t_first_ship", F),
     ("t_last_delivery", "t_last_delivery", F),
-    # [credit: order columns]
+    # credit: units rejected and when the desk released or rejected the order
     # units of an order the credit desk rejected (0 or all); when the credit desk released or
     # rejected it (NaN: no credit policy, not decided yet, or the other outcome)
     ("units_rejected", "units_rejected", INT),
@@ -253,20 +252,16 @@ class Recorder:
     shipments: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["shipments"]))
     invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
     staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
-    # [promotions: recorder tables]
     promotion_lines: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["promotion_lines"])
     )
     # replaced by twin.model.promotions.CalendarTable (it holds names) when there are promotions
     promotions: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["promotions"]))
-    # [credit: recorder tables]
     credit_decisions: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["credit_decisions"])
     )
-    # [after_sales: recorder tables]
     tickets: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["tickets"]))
     spare_issues: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["spare_issues"]))
-    # [customers: recorder tables]
     customer_experiences: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["customer_experiences"])
     )
@@ -276,7 +271,6 @@ class Recorder:
     opportunities: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["opportunities"])
     )
-    # [staffing: recorder tables]
 
     def frames(self, role_names: list[str]) -> dict[str, pd.DataFrame]:
         frames = {name: getattr(self, name).frame() for name in COLUMNS}

@@ -88,7 +88,6 @@ class CreditDesk:
         self.ledger = ledger
         self.fulfilment = fulfilment
         self.price = fulfilment.price  # type: ignore[attr-defined]
-        self.rules = [(rule.when, ACTIONS.index(rule.action)) for rule in policy.rules]
         self.default_action = ACTIONS.index(policy.default_action)
         self.segment_names = list(scenario.segments)
         self.class_names = list(policy.risk_classes)
@@ -97,7 +96,9 @@ class CreditDesk:
         self.class_payment = [(c.default_multiplier, c.delay_shift_days) for c in classes]
         shares = list(itertools.accumulate(c.share for c in classes))
         self._class_bounds = shares[:-1]  # class i takes uniforms in [bound i-1, bound i)
-        self._compiled = [(self._compile(when), action) for when, action in self.rules]
+        self._compiled = [
+            (self._compile(rule.when), ACTIONS.index(rule.action)) for rule in policy.rules
+        ]
         self._risk_rngs = (
             [streams.generator("risk_class", name) for name in self.segment_names]
             if classes
@@ -190,10 +191,6 @@ class CreditDesk:
         if when.utilisation_over is not None:
             checks.append((UTILISATION_OVER, when.utilisation_over))
         return tuple(checks)
-
-    def matches(self, when: Condition, order: Order) -> bool:
-        """Whether every condition of ``when`` holds for ``order`` now."""
-        return self._holds(self._compile(when), order)
 
     def _holds(self, checks: tuple[tuple[int, object], ...], order: Order) -> bool:
         value = order.value

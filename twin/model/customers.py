@@ -215,20 +215,6 @@ class CustomerBase:
             for k in range(n)
         ]
 
-    # ----------------------------------------------------------------- demand
-
-    def gone(self, segment: int, customer: int) -> bool:
-        """The customer has churned: none of its later candidate orders can be placed."""
-        return self.status[segment][customer] >= CHURNED  # churned, or never to be won
-
-    def places(self, segment: int, customer: int, u: float, scale: float) -> bool:
-        """Whether a candidate order with uniform ``u`` is placed now: the customer is active
-        and ``u < p(s) / scale`` (``scale``: the propensity the candidate stream was drawn at)."""
-        if self.status[segment][customer] != ACTIVE:
-            return False
-        s = self.score[segment][customer]
-        return u < math.exp(self.repeat_beta * (s - self.reference)) / scale
-
     # ----------------------------------------------------------------- experiences
 
     def delivered(self, order: Order) -> None:

@@ -353,9 +353,9 @@ class DemandSource:
         self.name = name
         self.number = number
         self.segment = segment
-        # [customers: with the customer loop the book is drawn when the base is attached]
+        # with the customer loop, the book is drawn when the customer base is attached
         self.customers: CustomerBase | None = None
-        # [promotions: the promotions offered to this segment, applied to its drawn lines]
+        # the promotions offered to this segment, applied to its drawn lines
         self.promotions = segment_windows(scenario, name, catalogue) if scenario.promotions else []
         if scenario.customers is not None:
             self._deferred = (scenario, catalogue, streams)
@@ -386,14 +386,13 @@ class DemandSource:
         promise = self.segment.promised_lead_time_days
         book = self.book
         skus, quantities, line_start = book.skus, book.quantities, book.line_start
-        promoted = book.promotion  # [promotions] None: no promotion offered to the segment
+        promoted = book.promotion  # None: no promotion offered to the segment
         for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
             if promoted is not None and promoted[k] is UNPLACED:
                 continue
             delay = t - env.now
             yield env.timeout(delay if delay > 0.0 else 0.0)
             a, b = line_start[k], line_start[k + 1]
-            # [customers: an order of a churned or unsatisfied customer is not placed]
             order = Order(next_id(), number, customer, t, t + promise)
             if promoted is not None and promoted[k] is not None:
                 promoted[k].apply(order)
@@ -452,9 +451,9 @@ class DemandSource:
         skus, quantities, line_start = book.skus, book.quantities, book.line_start
         customers = self.customers
         draws, scale = self.repeat_draws, self.propensity_scale
-        promoted = book.promotion  # [promotions] None: no promotion offered to the segment
-        # CustomerBase.gone and .places, inlined (the lists are updated in place): a candidate
-        # is placed if its customer is active and u < p(s) / scale
+        promoted = book.promotion  # None: no promotion offered to the segment
+        # a candidate is placed if its customer is active and u < p(s) / scale, p the
+        # customer base's propensity (read from its lists, which it updates in place)
         status, scores = customers.status[number], customers.score[number]
         beta, reference, exp = customers.repeat_beta, customers.reference, math.exp
         for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):

@@ -114,19 +114,19 @@ class Fulfilment:
         """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog);
         ``new_line``: the line has no units in the order's undispatched parcel yet."""
         order.units_waiting -= units
-        price = self.price if order.prices is None else order.prices  # [promotions]
+        price = self.price if order.prices is None else order.prices  # promoted lines' own prices
         if self.ship_complete or not order.released:
             # an order has at most one undispatched parcel: the one its first shipment takes
             order.pending_lines += new_line
             order.pending_units += units
             order.pending_revenue += units * price[sku]
             order.pending_cogs += units * self.unit_cost[sku]
-            if order.parcel is not None:  # [after_sales: the parcel's SKUs]
+            if order.parcel is not None:  # after-sales: the parcel's SKUs
                 order.parcel.append((sku, units))
             if order.units_waiting == 0 and order.ready is not None:
                 order.ready.succeed()
         else:
-            parcel = None if order.parcel is None else [(sku, units)]  # [after_sales]
+            parcel = None if order.parcel is None else [(sku, units)]
             self.env.process(
                 self.ship(
                     order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel
@@ -155,7 +155,7 @@ class Fulfilment:
             order.ready = env.event()
             yield order.ready
         if order.pending_units:
-            parcel = order.parcel  # [after_sales: the parcel's SKUs go with it]
+            parcel = order.parcel  # after-sales: the parcel's SKUs go with it
             if parcel is not None:
                 order.parcel = []
             yield from self.ship(order, *order.take_pending(), parcel)
@@ -179,7 +179,6 @@ class Fulfilment:
             if lines:
                 minutes += sum(self.pick_line_minutes.take(lines))
             yield self.warehouse.serve(minutes / MINUTES_PER_DAY)
-        # [staffing: shipping role after picking]
         if self.shipping is not None:
             yield self.shipping.serve(self.ship_minutes.next() / MINUTES_PER_DAY)
         t_shipped = env.now
@@ -188,15 +187,14 @@ class Fulfilment:
         transit = self.transit[order.segment].next()
         # recorded as it leaves, so stock in transit at the horizon is still accounted for
         row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
-        batch = -1 if parcel is None else len(self._shipments)  # [after_sales: its row number]
+        batch = -1 if parcel is None else len(self._shipments)  # the shipment's row number
         self._shipments.add(row)
         yield env.timeout(transit)
         order.units_delivered += units
         order.t_last_delivery = env.now
         self.ledger.invoice(order.id, order.segment, order.customer, revenue)
-        # [after_sales: delivered units may fail later]
         if parcel is not None:
             self.service.delivered(order, batch, parcel)
-        # [customers: a completed order is an experience]
+        # the last delivery completes the order: an experience for the customer loop
         if self.customers is not None and order.units_delivered + order.units_lost == order.units:
             self.customers.delivered(order)

@@ -16,6 +16,7 @@ import simpy
 
 from twin.model.catalogue import Catalogue
 from twin.model.credit import CreditDesk
+from twin.model.customers import CustomerBase
 from twin.model.demand import DemandSource, expected_daily_units
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
@@ -67,18 +68,13 @@ def build(
         for number, name in enumerate(scenario.segments)
     ]
     # the levers: each is built and wired only when its section is in the scenario
-    # [customers: build and wire]
     if scenario.customers is not None:
-        from twin.model.customers import CustomerBase  # only with the customer loop on
-
         customers = CustomerBase(env, scenario, streams, recorder, roles)
         fulfilment.customers = customers
         for source in sources:
             source.attach(customers)
-    # [credit: build and wire]
     if scenario.credit is not None:
         fulfilment.credit = CreditDesk(env, scenario, streams, recorder, ledger, fulfilment, roles)
-    # [after_sales: build and wire]
     if scenario.after_sales is not None:
         stock.enable_spares()
         fulfilment.service = AfterSales(
@@ -91,7 +87,7 @@ def build(
             roles["service_engineer"],
             fulfilment,
         )
-    # [staffing: plans and overtime]
+    # roles whose headcount changes by date follow their plan
     for staff in roles.values():
         if len(staff.schedule) > 1:
             staff.follow(staff.schedule)
@@ -154,10 +150,10 @@ def collect(network: Network, replication: int) -> RunResult:
     run = scenario.run
     for role in network.roles.values():
         role.record_waiting()
-    if network.fulfilment.service is not None:  # [after_sales: tickets still open]
+    if network.fulfilment.service is not None:  # tickets still open
         network.fulfilment.service.record_open()
     credit = network.fulfilment.credit
-    if credit is not None:  # [credit: decisions still pending]
+    if credit is not None:  # decisions still pending
         credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
     tables["orders"] = orders_frame(network.fulfilment.orders)
@@ -198,13 +194,19 @@ def collect(network: Network, replication: int) -> RunResult:
         "units_received": float(stock.units_received),
         "open_receivables": float(network.ledger.open_amount),
     }
+    # what the levers' KPIs need beyond the tables
+    levers = {}
+    if credit is not None:
+        levers["credit"] = credit.facts()
+    if network.fulfilment.service is not None:
+        levers["after_sales"] = network.fulfilment.service.facts()
     notes = [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"
         for s in network.sources
         if s.skipped_rows
     ]
-    result = RunResult(
+    return RunResult(
         scenario=scenario.name,
         replication=replication,
         seed=run.seed,
@@ -219,8 +221,5 @@ def collect(network: Network, replication: int) -> RunResult:
         tables=tables,
         final_state=final_state,
         notes=notes,
-        levers={} if credit is None else {"credit": credit.facts()},  # [credit: facts]
+        levers=levers,
     )
-    if network.fulfilment.service is not None:  # [after_sales: facts]
-        result.levers["after_sales"] = network.fulfilment.service.facts()
-    return result
