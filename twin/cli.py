@@ -388,6 +388,14 @@ def schema(out_file: Path | None, partial: bool) -> None:
         out_file.write_text(text, encoding="utf-8")
 
 
+from twin.commands.check import check  # noqa: E402  (registered after the group exists)
+from twin.commands.compare import compare  # noqa: E402
+from twin.commands.sweep import sweep  # noqa: E402
+
+for _command in (compare, sweep, check):
+    cli.add_command(_command)
+
+
 def main() -> None:
     """Entry point of the console script."""
     cli(prog_name="twin")

@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import (
@@ -33,6 +33,7 @@ from pydantic import (
 
 from twin.distributions import DistributionSpec
 from twin.errors import InputError
+from twin.scenario.checks import Check
 from twin.scenario.common import (
     WEEKDAYS,
     Name,
@@ -779,6 +780,13 @@ class Scenario(Section):
     after_sales: AfterSales | None = Field(None, description="Tickets, engineers, spare parts.")
     customers: CustomerLoop | None = Field(
         None, description="Satisfaction, repeat purchase and churn, and the CRM pipeline."
+    )
+    variants: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named policy variants: overrides of this scenario, for `twin compare`.",
+    )
+    checks: list[Check] = Field(
+        default_factory=list, description="KPI targets that `twin check` turns into a gate."
     )
 
     @model_validator(mode="before")

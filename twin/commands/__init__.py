@@ -1,0 +1,1 @@
+"""The experiment commands of ``twin`` (compare, sweep, check), one module each."""
