@@ -20,6 +20,9 @@ from hypothesis import settings
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
 
+# shared check modules beside the tests: their asserts explain failures like the tests' own
+pytest.register_assert_rewrite("conservation")
+
 # Property tests draw their examples from a fixed seed, so every run checks the same cases.
 settings.register_profile("twin", derandomize=True, print_blob=True)
 settings.load_profile("twin")

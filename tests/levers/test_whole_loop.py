@@ -7,19 +7,14 @@ peak-staffing plan starts later and is covered by the staffing tests.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conservation import check_money, check_stock
 
 from twin.kpis import compute_kpis, physical_stock_steps
 from twin.model.network import run_replication
 from twin.records import COLUMNS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
-from test_conservation import check_money, check_stock
 
 OVERRIDES = ("run.horizon_days=130", "run.warmup_days=30")
 
