@@ -1,11 +1,186 @@
-"""The `twin compare` command (placeholder until it lands)."""
+"""The ``twin compare`` command: variants of a scenario on common random numbers.
+
+``twin compare BASE [VARIANT...]`` loads the base and its variants (``twin.scenario.variants``),
+runs replication 0 .. n-1 of each on the same seed (``twin.experiments.compare``), and writes the
+comparison folder: the paired comparison, the ranking for one KPI, the per-replication KPIs,
+daily levels and lead times, a manifest, the charts and ``compare.pdf`` (``docs/compare.md``).
+"""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import click
+from rich.console import Console
+
+from twin.errors import InputError
+from twin.experiments.compare import (
+    PrecisionResult,
+    compare_table,
+    manifest,
+    parse_precision,
+    possible_kpis,
+    require_reported,
+    run_to_precision,
+    run_variants,
+    write_comparison,
+)
+from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
+from twin.experiments.runner_options import executor_options, make_runner
+from twin.reports.compare_report import diff_table, write_compare_report
+from twin.reports.terminal import format_value
+from twin.scenario.variants import load_variants
 
 
 @click.command(name="compare")
-def compare() -> None:
-    """Not yet available."""
-    raise click.UsageError("twin compare is not yet available")
+@click.argument("base_file", metavar="BASE", type=click.Path(path_type=Path))
+@click.argument("variant_names", metavar="[VARIANT]...", nargs=-1)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Comparison folder (default: reports/compare-<base name>/).",
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    help="Replications per variant (default: the base's run.replications); with --precision, "
+    "the first batch.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a value of the base and of every variant (repeatable).",
+)
+@click.option(
+    "--precision",
+    "precision",
+    multiple=True,
+    metavar="KPI=TARGET",
+    help="Add replications until this KPI's CI half-width is at most TARGET (in its unit, or "
+    "2% of the base mean); for variants, the half-width of the paired difference. Repeatable.",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(min=2),
+    default=100,
+    show_default=True,
+    help="Cap on the replications --precision may add up to.",
+)
+@click.option(
+    "--best",
+    default="profit",
+    show_default=True,
+    metavar="[+|-]KPI",
+    help="Select the best variant on this KPI; + or - forces higher or lower is better "
+    "(e.g. --best -inventory_value_mean).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1.0, min_open=False, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of every interval.",
+)
+@click.option("--no-report", is_flag=True, help="Skip the charts and compare.pdf.")
+@executor_options
+def compare(
+    base_file: Path,
+    variant_names: tuple[str, ...],
+    out_dir: Path | None,
+    replications: int | None,
+    overrides: tuple[str, ...],
+    precision: tuple[str, ...],
+    max_replications: int,
+    best: str,
+    confidence: float,
+    no_report: bool,
+    workers: int | None,
+    scheduler: str | None,
+    fresh: bool,
+    quiet: bool,
+) -> None:
+    """Compare BASE with its variants on common random numbers.
+
+    Each VARIANT is a name in BASE's variants: section or another scenario file; none means
+    every variant of BASE. Writes comparison.csv (paired differences to the base), ranking.csv,
+    kpis.csv, the charts and compare.pdf.
+    """
+    variants = load_variants(base_file, overrides, variant_names)
+    scenarios = list(variants.scenarios.values())
+    possible = possible_kpis(scenarios)
+    objective = parse_objective(best, possible)  # checked before anything runs
+    targets = [parse_precision(text, lambda kpi: kpi in possible) for text in precision]
+    n = replications or variants.scenarios[variants.base].run.replications
+    out_dir = out_dir or Path("reports") / f"compare-{variants.base}"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the comparison folder ({exc.strerror or exc}); give "
+            "a folder path that is not an existing file"
+        ) from None
+
+    start = time.perf_counter()
+    reached: PrecisionResult | None = None
+    # The one place the runner is built: executor, result store (resume) and progress bar.
+    with make_runner(out_dir, workers, scheduler, fresh, quiet, label="compare") as runner:
+        if targets:
+            runs, reached = run_to_precision(
+                variants,
+                targets,
+                n,
+                max(n, max_replications),
+                runner,
+                confidence,
+                on_batch=lambda so_far, _: require_reported(so_far, [objective.kpi], "--best"),
+            )
+        else:
+            runs = run_variants(variants, n, runner)
+    wall = time.perf_counter() - start
+    require_reported(runs, [objective.kpi], "--best")
+    comparison = compare_table(runs, confidence)
+    ranking = rank_variants(runs, objective, confidence)
+    unit = runs.units().get(objective.kpi, "")
+    sentence = selection_sentence(
+        ranking, objective, confidence, lambda v: f"{format_value(v, unit)} {unit}".strip()
+    )
+    extra: dict = {
+        "best": {"kpi": objective.kpi, "higher_is_better": objective.higher_is_better},
+        "selection": sentence,
+    }
+    if reached is not None:
+        extra["precision"] = {
+            "targets": [str(t) for t in targets],
+            "max_replications": max_replications,
+            "reached": reached.reached,
+            "half_widths": reached.table.to_dict(orient="records"),
+        }
+    write_comparison(out_dir, runs, comparison, ranking, manifest(runs, confidence, wall, extra))
+    if not no_report:
+        write_compare_report(out_dir)
+
+    if not quiet:
+        Console().print(diff_table(comparison, variants.base, confidence))
+    click.echo(sentence)
+    if reached is not None:
+        if reached.reached:
+            click.echo(f"Precision targets met with {reached.replications} replications.")
+        else:
+            missed = reached.table[~reached.table["met"]]
+            listing = ", ".join(f"{r.kpi} of {r.variant}" for r in missed.itertuples())
+            click.echo(
+                f"warning: precision targets not met at --max-replications "
+                f"{reached.replications}: {listing}",
+                err=True,
+            )
+    for failure in runs.failures:
+        click.echo(
+            f"warning: {failure.variant} replication {failure.replication} failed: "
+            f"{failure.failure.error}",
+            err=True,
+        )
+    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")

@@ -1,11 +1,90 @@
-"""The `twin sweep` command (placeholder until it lands)."""
+"""The ``twin sweep`` command: a sensitivity sweep over a scenario's parameters.
+
+``twin sweep FILE`` loads the sweep file and its base (``twin.scenario.sweep``), runs every design
+point times every replication on common random numbers (``twin.experiments.sweep``), computes
+the design's sensitivity indices (``twin.experiments.sensitivity``) and writes the sweep folder:
+``design.csv``, ``results.csv``, ``sensitivity.csv``, ``manifest.json``, the charts and
+``sweep.pdf`` (``docs/sweeps.md``).
+"""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import click
+
+from twin.errors import InputError
+from twin.experiments.runner_options import executor_options, make_runner
+from twin.experiments.sensitivity import HEADLINE, analyse, headline
+from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
+from twin.reports.sweep_report import UNITLESS, write_sweep_report
+from twin.reports.terminal import format_value
+from twin.scenario.sweep import load_sweep
 
 
 @click.command(name="sweep")
-def sweep() -> None:
-    """Not yet available."""
-    raise click.UsageError("twin sweep is not yet available")
+@click.argument("sweep_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Sweep folder (default: reports/sweep-<name>/).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a key of the sweep file (repeatable), e.g. --set replications=1; a key "
+    "starting with set. overrides the base scenario, e.g. --set set.run.horizon_days=60.",
+)
+@click.option("--no-report", is_flag=True, help="Skip the charts and sweep.pdf.")
+@executor_options
+def sweep(
+    sweep_file: Path,
+    out_dir: Path | None,
+    overrides: tuple[str, ...],
+    no_report: bool,
+    workers: int | None,
+    scheduler: str | None,
+    fresh: bool,
+    quiet: bool,
+) -> None:
+    """Run the sensitivity sweep in FILE and write its results, indices, charts and PDF."""
+    spec = load_sweep(sweep_file, overrides)
+    out_dir = out_dir or Path("reports") / f"sweep-{spec.name}"
+    try:  # before simulating, so a bad --out does not cost a whole sweep
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the sweep folder ({exc.strerror or exc}); give a "
+            "folder path that is not an existing file"
+        ) from None
+    start = time.perf_counter()
+    # The one place the runner is built: executor, result store (resume) and progress bar.
+    with make_runner(out_dir, workers, scheduler, fresh, quiet, label=f"sweep {spec.name}") as r:
+        runs = run_sweep(spec, r)
+    wall = time.perf_counter() - start
+    sensitivity = analyse(spec, runs.results)
+    kind = spec.design.kind
+    manifest = sweep_manifest(runs, wall, HEADLINE[kind])
+    write_sweep(out_dir, runs, sensitivity, manifest)
+    if not no_report:
+        write_sweep_report(out_dir)
+    for note in runs.notes:
+        click.echo(f"note: {note}", err=True)
+    if not quiet:
+        method, index = HEADLINE[kind]
+        labels = {p.path: p.name for p in spec.parameters}
+        for kpi, rows in headline(kind, sensitivity).groupby("kpi", sort=False):
+            unit = "ratio" if index in UNITLESS else manifest["units"].get(kpi, "")
+            top = ", ".join(
+                f"{labels.get(row.parameter, row.parameter)} {format_value(row.value, unit)}"
+                for row in rows.head(3).itertuples()
+            )
+            click.echo(f"{kpi}: largest {index} ({method}): {top}")
+    click.echo(
+        f"Results in {out_dir} ({len(runs.design)} points x {spec.replications} replications, "
+        f"{wall:.1f} s)"
+    )

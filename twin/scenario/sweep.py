@@ -1,0 +1,516 @@
+"""The sweep file: a base scenario, the parameters to vary and the design that varies them.
+
+A sweep file is YAML validated into a frozen :class:`SweepSpec` (unknown keys rejected, errors
+naming file, line and key path through :func:`twin.scenario.loader.validate`). :func:`load_sweep`
+also loads the base scenario it names, applies its ``set`` overrides, and checks that every
+parameter path leads to a number in that scenario, so a typo is reported before anything runs.
+The rules a planner sees are in ``docs/sweeps.md``.
+
+Which keys a parameter needs depends on the design:
+
+- ``grid`` and ``oat`` use ``levels``, or ``low``/``high`` (``grid`` with ``steps``; ``oat``
+  takes ``low`` and ``high`` as the swing, or ``steps`` levels between them);
+- ``morris`` uses ``low``/``high``;
+- ``lhs`` and ``sobol`` sample ``dist`` when given, else uniformly between ``low`` and ``high``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, PrivateAttr, model_validator
+
+from twin.errors import InputError
+from twin.scenario.checks import Check
+from twin.scenario.common import Name, Section
+from twin.scenario.loader import (
+    Origin,
+    SourceMap,
+    apply_overrides,
+    load_yaml,
+    validate,
+)
+from twin.scenario.schema import Scenario
+
+#: The most points a design may have: beyond this a sweep is a mistake, not a plan.
+MAX_POINTS = 100_000
+#: The KPIs analysed when a sweep file names none.
+DEFAULT_KPIS = ("profit", "fill_rate", "lead_time_p95_days")
+
+_PATH = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
+KeyPathText = Annotated[str, Field(pattern=_PATH, description="A dotted key path of the scenario.")]
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+class UniformDist(Section):
+    kind: Literal["uniform"]
+    low: float
+    high: float
+
+
+class LogUniformDist(Section):
+    kind: Literal["loguniform"]
+    low: float = Field(gt=0)
+    high: float = Field(gt=0)
+
+
+class TriangularDist(Section):
+    kind: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+
+class NormalDist(Section):
+    kind: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+
+
+class TruncatedNormalDist(Section):
+    kind: Literal["truncated_normal"]
+    mean: float
+    sd: float = Field(gt=0)
+    low: float
+    high: float
+
+
+class LogNormalDist(Section):
+    """A lognormal given by the mean and standard deviation of the value itself (not its log)."""
+
+    kind: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+
+ParameterDist = Annotated[
+    UniformDist
+    | LogUniformDist
+    | TriangularDist
+    | NormalDist
+    | TruncatedNormalDist
+    | LogNormalDist,
+    Field(discriminator="kind"),
+]
+
+
+def _check_dist(dist: Any) -> None:
+    low, high = getattr(dist, "low", None), getattr(dist, "high", None)
+    if low is not None and high is not None and not low < high:
+        raise ValueError(f"dist: low must be below high (got low {low:g}, high {high:g})")
+    if isinstance(dist, TriangularDist) and not dist.low <= dist.mode <= dist.high:
+        raise ValueError("dist: a triangular distribution needs low <= mode <= high")
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+class Parameter(Section):
+    """One scenario value the sweep varies."""
+
+    path: KeyPathText
+    label: str | None = Field(None, description="Short name for charts (default: the path).")
+    levels: list[float] | None = Field(None, description="Values for grid and oat designs.")
+    low: float | None = None
+    high: float | None = None
+    steps: int | None = Field(None, ge=2, description="Evenly spaced levels from low to high.")
+    dist: ParameterDist | None = Field(None, description="What lhs and sobol sample.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Parameter:
+        if self.levels is not None:
+            if not self.levels:
+                raise ValueError("levels: the list is empty; give at least one value")
+            if len(set(self.levels)) != len(self.levels):
+                raise ValueError("levels: a value is listed twice")
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either levels or low and high, not both")
+        if (self.low is None) != (self.high is None):
+            raise ValueError("give both low and high for a range")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(
+                f"low: the range is empty: low ({self.low:g}) must be below high ({self.high:g})"
+            )
+        if self.steps is not None and self.low is None:
+            raise ValueError("steps: needs low and high to space the levels between")
+        if self.dist is not None:
+            _check_dist(self.dist)
+        if self.levels is None and self.low is None and self.dist is None:
+            raise ValueError("give levels, a range (low and high) or a dist")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The chart label: ``label``, or the path."""
+        return self.label or self.path
+
+
+# --------------------------------------------------------------------------- designs
+
+
+class GridDesign(Section):
+    """Every combination of every parameter's levels."""
+
+    kind: Literal["grid"]
+
+
+class OatDesign(Section):
+    """One at a time: the base point, then each parameter at each level with the rest at base."""
+
+    kind: Literal["oat"]
+
+
+class LhsDesign(Section):
+    """A Latin hypercube of ``samples`` points (McKay, Beckman and Conover 1979)."""
+
+    kind: Literal["lhs"]
+    samples: int = Field(ge=2)
+    seed: int = Field(ge=0)
+
+
+class MorrisDesign(Section):
+    """Morris's elementary-effects trajectories: ``trajectories`` x (parameters + 1) points."""
+
+    kind: Literal["morris"]
+    trajectories: int = Field(ge=2)
+    levels: int = Field(4, ge=2)
+    seed: int = Field(ge=0)
+
+
+class SobolDesign(Section):
+    """Saltelli's sample for Sobol' indices: ``samples`` x (parameters + 2) points."""
+
+    kind: Literal["sobol"]
+    samples: int = Field(ge=2, description="A power of 2 (the Sobol' sequence's balance).")
+    second_order: bool = False
+    seed: int = Field(ge=0)
+
+
+Design = Annotated[
+    GridDesign | OatDesign | LhsDesign | MorrisDesign | SobolDesign,
+    Field(discriminator="kind"),
+]
+
+
+def level_values(parameter: Parameter) -> list[float]:
+    """The levels of a parameter for grid and oat designs (before integer rounding)."""
+    if parameter.levels is not None:
+        return list(parameter.levels)
+    if parameter.low is None or parameter.high is None:
+        return []
+    if parameter.steps is None:
+        return [parameter.low, parameter.high]
+    step = (parameter.high - parameter.low) / (parameter.steps - 1)
+    return [parameter.low + i * step for i in range(parameter.steps)]
+
+
+def point_count(design: Any, parameters: Sequence[Parameter]) -> int:
+    """How many points ``design`` has over ``parameters``."""
+    d = len(parameters)
+    if design.kind == "grid":
+        return math.prod(len(level_values(p)) for p in parameters)
+    if design.kind == "oat":
+        return 1 + sum(len(level_values(p)) for p in parameters)
+    if design.kind == "lhs":
+        return design.samples
+    if design.kind == "morris":
+        return design.trajectories * (d + 1)
+    return design.samples * (2 * d + 2 if design.second_order else d + 2)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+class SweepSpec(Section):
+    """A whole sweep file. Load it with :func:`load_sweep`, which also loads its base."""
+
+    name: Name
+    description: str = ""
+    base: str = Field(description="The base scenario file, relative to the sweep file.")
+    set: dict[KeyPathText, Any] = Field(
+        default_factory=dict, description="Overrides of the base: key path -> value."
+    )
+    replications: int = Field(1, ge=1, description="Replications per point (all on run.seed).")
+    kpis: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_KPIS), min_length=1, description="KPIs analysed."
+    )
+    parameters: list[Parameter] = Field(min_length=1)
+    design: Design
+    checks: list[Check] = Field(default_factory=list, description="Targets for `twin check`.")
+
+    _base_scenario: Scenario | None = PrivateAttr(None)
+    _base_data: dict[str, Any] | None = PrivateAttr(None)
+    _base_sources: SourceMap | None = PrivateAttr(None)
+    _base_values: dict[str, float] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr("<sweep>")
+    _overrides: tuple[str, ...] = PrivateAttr(())
+
+    @model_validator(mode="after")
+    def _fits_design(self) -> SweepSpec:
+        paths = [p.path for p in self.parameters]
+        for i, path in enumerate(paths):
+            if path in paths[:i]:
+                raise ValueError(f"parameters.{i}.path: {path!r} is listed twice")
+        if len(set(self.kpis)) != len(self.kpis):
+            raise ValueError("kpis: a KPI is listed twice")
+        kind = self.design.kind
+        d = len(self.parameters)
+        if kind in ("morris", "sobol") and d < 2:
+            raise ValueError(
+                f"design: a {kind} design ranks parameters against each other and needs at least "
+                f"2 parameters (got {d}); use oat or grid for one"
+            )
+        for i, p in enumerate(self.parameters):
+            where = f"parameters.{i}"
+            if kind in ("grid", "oat") and p.levels is None and p.low is None:
+                raise ValueError(f"{where}: a {kind} design needs levels, or low and high")
+            if kind == "grid" and p.low is not None and p.steps is None:
+                raise ValueError(
+                    f"{where}: a grid design needs levels, or steps between low and high"
+                )
+            if kind == "morris" and p.low is None:
+                raise ValueError(
+                    f"{where}: a morris design moves each parameter over a range; give low and "
+                    "high (levels and dist are for grid/oat and lhs/sobol)"
+                )
+            if kind in ("lhs", "sobol") and p.low is None and p.dist is None:
+                raise ValueError(
+                    f"{where}: a {kind} design samples a dist, or uniformly between low and "
+                    "high; give one of them (levels are for grid and oat)"
+                )
+        if kind == "sobol":
+            n = self.design.samples
+            if n & (n - 1):
+                raise ValueError(
+                    f"design.samples: a sobol design needs a power of 2 (got {n}; nearest "
+                    f"{1 << (n.bit_length() - 1)} or {1 << n.bit_length()})"
+                )
+        if kind == "morris" and self.design.levels % 2:
+            raise ValueError(
+                "design.levels: a morris design needs an even number of levels, so that each "
+                f"step of p/(2(p-1)) of the range lands on the grid (got {self.design.levels})"
+            )
+        if kind == "lhs" and self.design.samples < d + 2:
+            raise ValueError(
+                f"design.samples: an lhs design over {d} parameters needs at least {d + 2} "
+                "samples to estimate a regression coefficient per parameter"
+            )
+        count = point_count(self.design, self.parameters)
+        if count > MAX_POINTS:
+            raise ValueError(
+                f"design: {count:,} points is more than the {MAX_POINTS:,} a sweep may have; "
+                "use fewer levels or samples"
+            )
+        return self
+
+    # -- the base, once loaded ---------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        """The sweep file as the user named it."""
+        return self._source
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The command-line overrides the sweep was loaded with."""
+        return self._overrides
+
+    @property
+    def base_scenario(self) -> Scenario:
+        """The validated base scenario with ``set`` applied (after :func:`load_sweep`)."""
+        if self._base_scenario is None:
+            raise ValueError(f"sweep {self.name!r} has no base scenario loaded; use load_sweep")
+        return self._base_scenario
+
+    @property
+    def has_base(self) -> bool:
+        return self._base_scenario is not None
+
+    def base_data(self) -> tuple[dict[str, Any], SourceMap]:
+        """The base's raw merged data with ``set`` applied, and its source map."""
+        if self._base_data is None or self._base_sources is None:
+            raise ValueError(f"sweep {self.name!r} has no base scenario loaded; use load_sweep")
+        return self._base_data, self._base_sources
+
+    def base_value(self, path: str) -> float | None:
+        """The base scenario's value at a parameter path, or None without a base."""
+        return self._base_values.get(path)
+
+    def is_integer(self, path: str) -> bool:
+        """Whether the base value is a whole number type (its sweep values are rounded)."""
+        return isinstance(self._base_values.get(path), int)
+
+
+def is_sweep_file(path: Path | str) -> bool:
+    """Whether the YAML file's top level has both ``parameters`` and ``design``."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "parameters" in data and "design" in data
+
+
+def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
+    """Read and validate a sweep file, load its base and check every parameter path.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The sweep file, as the user gave it.
+    overrides : sequence of str
+        ``key.path=value`` overrides of the sweep file; one starting with ``set.``
+        (``set.run.horizon_days=30``) is an override of the base, applied after the file's
+        ``set``.
+
+    Raises
+    ------
+    InputError
+        The sweep file or its base is invalid, or a parameter path does not lead to a number in
+        the base scenario.
+    """
+    source = str(path)
+    sweep_overrides = [o for o in overrides if not o.startswith("set.")]
+    base_overrides = [o.removeprefix("set.") for o in overrides if o.startswith("set.")]
+    data, sources = load_yaml(path)
+    data = apply_overrides(data, sources, sweep_overrides)
+    spec = validate(SweepSpec, data, sources)
+    spec._source = source
+    spec._overrides = tuple(overrides)
+    base_file = Path(path).parent / spec.base
+    base_origin = sources.lookup(("base",)) or Origin(source)
+    if not base_file.is_file():
+        raise InputError(f"{base_origin}: base: scenario file not found: {base_file}")
+    base_data, base_sources = load_yaml(base_file)
+    for key, value in spec.set.items():
+        override = f"{key}={json.dumps(value, default=str)}"
+        base_data = apply_overrides(base_data, base_sources, [override], cwd=Path(path).parent)
+        parts = tuple(key.split("."))
+        base_sources.discard(parts)
+        base_sources.set(parts, sources.lookup(("set", key)) or Origin(source))
+    base_data = apply_overrides(base_data, base_sources, base_overrides)
+    scenario = validate(Scenario, base_data, base_sources)
+    dumped = scenario.model_dump(mode="python", by_alias=True)
+    values: dict[str, float] = {}
+    for i, parameter in enumerate(spec.parameters):
+        where = sources.lookup(("parameters", i, "path")) or Origin(source)
+        values[parameter.path] = _number_at(
+            parameter.path, base_data, dumped, f"{where}: parameters.{i}.path", str(base_file)
+        )
+    for i, parameter in enumerate(spec.parameters):
+        if isinstance(values[parameter.path], int) and parameter.levels is not None:
+            odd = [v for v in parameter.levels if v != round(v)]
+            if odd:
+                where = sources.lookup(("parameters", i, "levels")) or Origin(source)
+                raise InputError(
+                    f"{where}: parameters.{i}.levels: '{parameter.path}' is a whole number in "
+                    f"the base scenario, so its levels must be too (got {odd[0]:g})"
+                )
+    _check_kpis(spec, scenario, sources)
+    spec._base_scenario = scenario
+    spec._base_data = base_data
+    spec._base_sources = base_sources
+    spec._base_values = values
+    return spec
+
+
+def _number_at(
+    path: str, raw: Mapping[str, Any], dumped: Mapping[str, Any], where: str, base: str
+) -> float:
+    """The number at ``path`` in the validated scenario (so defaults count, and its type is the
+    field's: ``9`` in a float field is 9.0), else in the raw data."""
+    found, value = _walk(dumped, path)
+    if not found:
+        found, value = _walk(raw, path)
+    if not found:
+        raise InputError(f"{where}: {_missing(path, raw, dumped, base)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(
+            f"{where}: '{path}' holds {_describe(value)} in the base scenario {base}; a sweep "
+            "parameter must be a number (for a distribution, name its parameter, e.g. "
+            "'...rate_per_day' or '...mean')"
+        )
+    return value
+
+
+def _walk(node: Any, path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def _missing(path: str, raw: Mapping[str, Any], dumped: Mapping[str, Any], base: str) -> str:
+    """Say where ``path`` stops existing and which keys exist there."""
+    parts = path.split(".")
+    node: Any = _merge_views(raw, dumped)
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[:depth]) or "the top level"
+        if isinstance(node, Mapping):
+            if part in node:
+                node = node[part]
+                continue
+            keys = sorted(str(k) for k in node)
+            close = difflib.get_close_matches(part, keys, n=3)
+            hint = f"; did you mean {' or '.join(repr(k) for k in close)}?" if close else ""
+            return (
+                f"'{path}' is not a key path of the base scenario {base}: {here} has no key "
+                f"'{part}'{hint} (keys there: {', '.join(keys)})"
+            )
+        if isinstance(node, list):
+            if part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                continue
+            return (
+                f"'{path}' is not a key path of the base scenario {base}: {here} is a list of "
+                f"{len(node)} item(s), so '{part}' must be an index from 0 to {len(node) - 1}"
+            )
+        return (
+            f"'{path}' is not a key path of the base scenario {base}: {here} holds "
+            f"{_describe(node)}, which has no keys"
+        )
+    return f"'{path}' is not a key path of the base scenario {base}"
+
+
+def _merge_views(raw: Any, dumped: Any) -> Any:
+    """The raw data with the defaults of the validated scenario filled in, for hints."""
+    if isinstance(raw, Mapping) and isinstance(dumped, Mapping):
+        keys = list(dumped) + [k for k in raw if k not in dumped]
+        return {k: _merge_views(raw.get(k), dumped.get(k)) for k in keys}
+    return raw if raw is not None else dumped
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return f"the value {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _check_kpis(spec: SweepSpec, scenario: Scenario, sources: SourceMap) -> None:
+    from twin.kpis import kpi_units  # here: the scenario layer does not need the KPIs otherwise
+
+    roles = list(scenario.staffing.roles()) if scenario.staffing else []
+    for i, kpi in enumerate(spec.kpis):
+        known = kpi_units(roles, [kpi])
+        if kpi not in known:
+            where = sources.lookup(("kpis", i)) or Origin(spec.source)
+            close = difflib.get_close_matches(kpi, list(known), n=3)
+            hint = f"; did you mean {' or '.join(repr(k) for k in close)}?" if close else ""
+            raise InputError(
+                f"{where}: kpis.{i}: unknown KPI '{kpi}'{hint} (the KPIs are listed in "
+                "docs/kpis.md)"
+            )
