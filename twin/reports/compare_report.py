@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 from rich.table import Table
 
 from twin.reports.document import PAGE_SIZE, save_pdf
@@ -103,6 +103,8 @@ def _unit_of(rows: pd.DataFrame) -> str:
 
 def _format_axis(ax: Axes, unit: str, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins=3))  # panels are narrow: few, readable ticks
+    target.set_tick_params(labelsize=8)
     if unit in _RATIO_UNITS:
         target.set_major_formatter(PercentFormatter(xmax=1.0))
     else:
