@@ -16,7 +16,10 @@ Prints one JSON line:
   and runs one replication with its KPIs (no order log written);
 - ``levers_wall_s``, ``levers_ratio``: one replication of ``--levers`` (default
   ``scenarios/whole-loop.yaml``: every lever on) and its wall time over the core's ``wall_s``;
-  ``levers_order_lines`` and ``levers_time_per_line_ratio`` say how much of it is volume.
+  ``levers_order_lines`` and ``levers_time_per_line_ratio`` say how much of it is volume;
+  ``levers_ratio_paired``, the median over repeats of each levers' run over the core run right
+  after it: the two minima of ``levers_ratio`` may come from moments of different load, a pair
+  run back to back sees the same machine;
 
 Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml]
 [--levers scenarios/whole-loop.yaml] [--repeat 3]``.
@@ -175,6 +178,7 @@ def main() -> None:
         double_wall = min(double_wall, wall_2)
         double_lines = int(double_result.tables["orders"]["lines"].sum())
         del double_result
+    paired = sorted(lw / w for lw, w in zip(levers_walls, walls, strict=True))
     wall = min(walls)
     levers_wall = min(levers_walls)
     print(
@@ -199,6 +203,7 @@ def main() -> None:
                 "levers_order_lines": levers_lines,
                 "levers_wall_s": round(levers_wall, 3),
                 "levers_ratio": round(levers_wall / wall, 3),
+                "levers_ratio_paired": round(float(np.median(paired)), 3),
                 "levers_time_per_line_ratio": round(
                     (levers_wall / levers_lines) / (wall / lines), 3
                 ),

@@ -35,7 +35,7 @@ import simpy
 from twin.model.entities import Order
 from twin.model.finance import Account, Ledger
 from twin.model.staff import MINUTES_PER_DAY, StaffRole
-from twin.records import Recorder
+from twin.records import ColumnTable, Recorder
 from twin.scenario.credit import ACTIONS, Condition
 from twin.scenario.schema import Scenario
 from twin.streams import Sampler, Streams, UniformSampler
@@ -45,6 +45,7 @@ APPROVE, REVIEW, HOLD, REJECT = (ACTIONS.index(a) for a in ("approve", "review",
 APPROVED, REJECTED, RELEASED, PENDING = 0, 1, 2, 3
 DEFAULT_RULE = -1  # the rule number recorded when default_action decided
 RISK_BLOCK = 256  # uniforms drawn at a time for risk classes; the k-th always decides customer k
+CHUNK = ColumnTable.CHUNK  # rows a table buffers (the approve path appends to the buffer)
 
 
 class Pending:
@@ -65,8 +66,8 @@ class Pending:
 
 
 # the checks a rule's conditions compile to (see CreditDesk._compile)
-AMOUNT_OVER, AMOUNT_AT_MOST, RISK_CLASS, SCORE_BELOW, SCORE_AT_LEAST = range(5)
-DAYS_OVERDUE_OVER, UTILISATION_OVER = 5, 6
+# (a score condition is a set of classes too: the classes' scores are fixed)
+IN_CLASSES, AMOUNT_OVER, AMOUNT_AT_MOST, DAYS_OVERDUE_OVER, UTILISATION_OVER = range(5)
 
 
 class CreditDesk:
@@ -96,8 +97,10 @@ class CreditDesk:
         self.class_payment = [(c.default_multiplier, c.delay_shift_days) for c in classes]
         shares = list(itertools.accumulate(c.share for c in classes))
         self._class_bounds = shares[:-1]  # class i takes uniforms in [bound i-1, bound i)
+        # (rule number, checks, action) of each rule in order
         self._compiled = [
-            (self._compile(rule.when), ACTIONS.index(rule.action)) for rule in policy.rules
+            (number, self._compile(rule.when), ACTIONS.index(rule.action))
+            for number, rule in enumerate(policy.rules)
         ]
         self._risk_rngs = (
             [streams.generator("risk_class", name) for name in self.segment_names]
@@ -109,6 +112,16 @@ class CreditDesk:
             policy.limits.segments.get(name) if policy.limits is not None else None
             for name in self.segment_names
         ]
+        # the limit per segment and class ([-1]: a customer without a class) when it is fixed;
+        # None under a dynamic limit (it moves with the customer's payments)
+        self._static_limits: list[list[float]] | None = None
+        self._limits_by_class = policy.limits is not None  # credit_limit looks the class up
+        if policy.dynamic_limit is None:
+            self._static_limits = [
+                [self._fixed_limit(number, klass) for klass in range(len(classes))]
+                + [self._fixed_limit(number, None)]
+                for number in range(len(self.segment_names))
+            ]
         if "review" in policy.actions():
             self.analyst = roles["credit_analyst"]
             self.review_minutes = Sampler(
@@ -119,13 +132,25 @@ class CreditDesk:
             )
         self.held: dict[tuple[int, int], list[Pending]] = {}
         self.reviewing: dict[int, Pending] = {}
-        # approved list value not yet invoiced: per customer, and per order [order, remaining]
+        # approved list value not yet invoiced: per customer, and per order id (an order's id
+        # is its place in the fulfilment's order list)
         self.committed: defaultdict[tuple[int, int], float] = defaultdict(float)
-        self._uninvoiced: dict[int, list] = {}
+        self._uninvoiced: dict[int, float] = {}
+        self._orders: list[Order] = fulfilment.orders  # type: ignore[attr-defined]
         self._decisions = recorder.credit_decisions
+        self._decision_rows = self._decisions.rows
         # whether any SKU loses its shortfall (only then can a release lose value)
         self._any_lost_sale: bool | None = None
-        ledger.track_accounts(self.payment_risk if classes else None, self._invoiced, self._settled)
+        # approved, uninvoiced value counts only for a utilisation rule: kept only for one
+        self._tracks_committed = any(
+            check == UTILISATION_OVER for _, checks, _ in self._compiled for check, _ in checks
+        )
+        ledger.track_accounts(
+            self.payment_risk if classes else None,
+            self._invoiced if self._tracks_committed else None,
+            self._settled,
+            payments=policy.dynamic_limit is not None,
+        )
         self._accounts = ledger.accounts
         self._no_invoices = Account()  # the account of a customer with no invoice yet
 
@@ -156,10 +181,15 @@ class CreditDesk:
             paid = account.paid_since(self.env.now - dynamic.window_days)
             limit = max(dynamic.floor, dynamic.multiple * paid)
             return limit if dynamic.cap is None else min(dynamic.cap, limit)
-        limits = policy.limits
+        if policy.limits is None:
+            return math.inf
+        return self._fixed_limit(segment, self.risk_class(segment, customer))
+
+    def _fixed_limit(self, segment: int, klass: int | None) -> float:
+        """The fixed limit of a customer of ``klass`` (None: no class) in ``segment``."""
+        limits = self.policy.limits
         if limits is None:
             return math.inf
-        klass = self.risk_class(segment, customer)
         if klass is not None:
             by_class = limits.risk_classes.get(self.class_names[klass])
             if by_class is not None:
@@ -173,7 +203,8 @@ class CreditDesk:
 
     def _compile(self, when: Condition) -> tuple[tuple[int, object], ...]:
         """A rule's conditions as flat (check, threshold) pairs, the cheap ones first (all
-        must hold, so the order does not change the outcome)."""
+        must hold, so the order does not change the outcome). A risk-class or score condition
+        becomes the set of class numbers that meet it."""
         checks: list[tuple[int, object]] = []
         if when.amount_over is not None:
             checks.append((AMOUNT_OVER, when.amount_over))
@@ -181,76 +212,103 @@ class CreditDesk:
             checks.append((AMOUNT_AT_MOST, when.amount_at_most))
         if when.risk_class is not None:
             wanted = frozenset(self.class_names.index(name) for name in when.risk_class)
-            checks.append((RISK_CLASS, wanted))
+            checks.append((IN_CLASSES, wanted))
+        scores = list(enumerate(self.class_scores))
         if when.score_below is not None:
-            checks.append((SCORE_BELOW, when.score_below))
+            below = when.score_below
+            checks.append((IN_CLASSES, frozenset(k for k, score in scores if score < below)))
         if when.score_at_least is not None:
-            checks.append((SCORE_AT_LEAST, when.score_at_least))
+            least = when.score_at_least
+            checks.append((IN_CLASSES, frozenset(k for k, score in scores if score >= least)))
         if when.days_overdue_over is not None:
             checks.append((DAYS_OVERDUE_OVER, when.days_overdue_over))
         if when.utilisation_over is not None:
             checks.append((UTILISATION_OVER, when.utilisation_over))
         return tuple(checks)
 
-    def _holds(self, checks: tuple[tuple[int, object], ...], order: Order) -> bool:
+    def decide(self, order: Order) -> tuple[int, int]:
+        """(rule number or -1 for the default, action) for ``order`` now: the first rule whose
+        checks all hold.
+
+        One pass over the compiled rules; the customer's class and account are looked up once,
+        when a check first needs them (the same look-ups, in the same order, as checking each
+        rule on its own would make).
+        """
         value = order.value
         segment, customer = order.segment, order.customer
+        klass = None
         account = None
-        for check, threshold in checks:
-            if check == AMOUNT_OVER:
-                if not value > threshold:
-                    return False
-            elif check == AMOUNT_AT_MOST:
-                if not value <= threshold:
-                    return False
-            elif check == RISK_CLASS:
-                if self.risk_class(segment, customer) not in threshold:
-                    return False
-            elif check == SCORE_BELOW:
-                if not self.class_scores[self.risk_class(segment, customer)] < threshold:
-                    return False
-            elif check == SCORE_AT_LEAST:
-                if not self.class_scores[self.risk_class(segment, customer)] >= threshold:
-                    return False
+        for number, checks, action in self._compiled:
+            for check, threshold in checks:
+                if check >= DAYS_OVERDUE_OVER:  # the account's checks, the costly ones
+                    if account is None:
+                        # read only: a customer without invoices gets the shared empty account
+                        account = self._accounts.get((segment, customer), self._no_invoices)
+                    if check == DAYS_OVERDUE_OVER:
+                        # Account.days_overdue, inline: drop settled invoices from the front
+                        due = account.due
+                        while due and due[0][1].callbacks is None:  # settled
+                            due.popleft()
+                        overdue = self.env.now - due[0][0] if due else 0.0
+                        if not overdue > threshold:  # max(0.0, overdue) > threshold >= 0
+                            break
+                    else:
+                        limits = self._static_limits
+                        if limits is None:
+                            limit = self.credit_limit(segment, customer, account)
+                        elif self._limits_by_class:  # the class decides (as credit_limit does)
+                            if klass is None:
+                                klass = self._class_of(segment, customer)
+                            limit = limits[segment][-1 if klass is None else klass]
+                        else:
+                            limit = limits[segment][-1]
+                        committed = self.committed.get((segment, customer), 0.0)
+                        if not account.open_amount + committed + value > threshold * limit:
+                            break
+                elif check == IN_CLASSES:
+                    if klass is None:
+                        klass = self._class_of(segment, customer)
+                    if klass not in threshold:
+                        break
+                elif check == AMOUNT_OVER:
+                    if not value > threshold:
+                        break
+                elif not value <= threshold:  # AMOUNT_AT_MOST
+                    break
             else:
-                if account is None:
-                    # read only: a customer without invoices gets the shared empty account
-                    account = self._accounts.get((segment, customer), self._no_invoices)
-                if check == DAYS_OVERDUE_OVER:
-                    if not account.days_overdue(self.env.now) > threshold:
-                        return False
-                else:
-                    limit = self.credit_limit(segment, customer, account)
-                    exposure = account.open_amount + self.committed[(segment, customer)] + value
-                    if not exposure > threshold * limit:
-                        return False
-        return True
-
-    def decide(self, order: Order) -> tuple[int, int]:
-        """(rule number or -1 for the default, action) for ``order`` now: the first match."""
-        holds = self._holds
-        for number, (checks, action) in enumerate(self._compiled):
-            if holds(checks, order):
                 return number, action
         return DEFAULT_RULE, self.default_action
 
+    def _class_of(self, segment: int, customer: int) -> int | None:
+        """``risk_class``, with the look-up of a class already drawn inline."""
+        drawn = self._customer_class[segment]
+        return drawn[customer] if customer < len(drawn) else self.risk_class(segment, customer)
+
     def enter(self, order: Order, skus: list[int], quantities: list[int]) -> None:
-        """A new order (from ``Fulfilment.accept``): size it at list price and decide."""
-        price = self.price
-        units = 0
-        value = 0.0
-        for sku, quantity in zip(skus, quantities, strict=True):
-            units += quantity
-            value += quantity * price[sku]
-        # the allocation sets the same values again; a held or rejected order needs them now
-        order.lines = len(skus)
-        order.units = units
-        order.value = value
+        """A new order (from ``Fulfilment.accept``): size it at list price and decide.
+
+        The demand source sizes its orders' list value with the order book (``lines`` set
+        says so); an order that comes without is sized here, line by line, to the same value.
+        """
+        if order.lines:
+            value = order.value
+        else:
+            price = self.price
+            value = 0.0
+            for sku, quantity in zip(skus, quantities, strict=True):
+                value += quantity * price[sku]
+            order.lines = len(skus)
+            order.value = value
+        # the allocation sets these again; a held or rejected order needs them now
+        order.units = sum(quantities)
         rule, action = self.decide(order)
         if action == APPROVE:
             # the common case, without a Pending: record the decision and release at once
             now = self.env.now
-            self._decisions.add((order.id, now, rule, action, APPROVED, now, value))
+            rows = self._decision_rows
+            rows.append((order.id, now, rule, action, APPROVED, now, value))
+            if len(rows) >= CHUNK:
+                self._decisions.flush()
             self._release_now(order, skus, quantities, waited=False)
             return
         self._act(Pending(order, skus, quantities, self.env.now, rule, action), waited=False)
@@ -287,8 +345,11 @@ class CreditDesk:
 
     def _settled(self, segment: int, customer: int) -> None:
         """One of the customer's invoices settled: check its held orders again, oldest first."""
-        held = self.held.get((segment, customer))
-        if not held:
+        if not self.held:  # no orders held at all
+            return
+        key = (segment, customer)
+        held = self.held.get(key)
+        if held is None:
             return
         now = self.env.now
         for pending in list(held):
@@ -302,13 +363,19 @@ class CreditDesk:
                 Pending(pending.order, pending.skus, pending.quantities, now, rule, action),
                 waited=True,
             )
+        if not held:  # customers with held orders only, so the check above stays cheap
+            del self.held[key]
 
     def _hold_expired(self, event: simpy.Event) -> None:
         pending: Pending = event.value
         if not pending.active:
             return
         order = pending.order
-        self.held[(order.segment, order.customer)].remove(pending)
+        key = (order.segment, order.customer)
+        held = self.held[key]
+        held.remove(pending)
+        if not held:
+            del self.held[key]
         pending.active = False
         self._record(pending, REJECTED)
         self._reject(order, waited=True)
@@ -330,9 +397,9 @@ class CreditDesk:
         self.fulfilment.release(order, skus, quantities)  # type: ignore[attr-defined]
         order.t_credit_released = now
         remaining = order.value - lost_value
-        if remaining > 0.0:
+        if remaining > 0.0 and self._tracks_committed:
             self.committed[(order.segment, order.customer)] += remaining
-            self._uninvoiced[order.id] = [order, remaining]
+            self._uninvoiced[order.id] = remaining
         if waited:
             self._tell_customers(order, now - order.t_arrival, rejected=False)
 
@@ -364,18 +431,17 @@ class CreditDesk:
 
     def _invoiced(self, order_id: int, amount: float) -> None:
         """An invoice moved part of an approved order from committed to receivables."""
-        entry = self._uninvoiced.get(order_id)
-        if entry is None:
+        remaining = self._uninvoiced.get(order_id)
+        if remaining is None:
             return
-        order, remaining = entry
-        key = (order.segment, order.customer)
+        order = self._orders[order_id]
         if order.units_delivered + order.units_lost >= order.units:
             taken = remaining  # the order is done: nothing more will be invoiced
             del self._uninvoiced[order_id]
         else:
-            taken = min(amount, remaining)
-            entry[1] = remaining - taken
-        self.committed[key] -= taken
+            taken = remaining if remaining < amount else amount  # min(amount, remaining)
+            self._uninvoiced[order_id] = remaining - taken
+        self.committed[(order.segment, order.customer)] -= taken
 
     # ----------------------------------------------------------------- records
 

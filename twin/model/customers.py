@@ -39,6 +39,7 @@ from twin.scenario.schema import Scenario
 from twin.streams import Streams
 
 DAYS_PER_YEAR = 365.0
+CHUNK = ColumnTable.CHUNK  # rows a table buffers (delivered appends to the buffer itself)
 HOURS_PER_DAY = 24.0
 TOP_SCORE = 5.0
 
@@ -154,6 +155,14 @@ class CustomerBase:
         #: p(5) / p(s_ref): the candidate streams cover every slot at this propensity
         self.max_propensity = math.exp(self.repeat_beta * (TOP_SCORE - self.reference))
         self._experiences = recorder.customer_experiences
+        self._experience_rows = self._experiences.rows
+        curve = self.delivery_curve
+        self._delivery = (
+            curve.midpoint_days,
+            curve.width_days,
+            curve.score_on_time,
+            curve.score_drop,
+        )
         self._events = recorder.customer_events
         self.open: dict[int, Opportunity] = {}
         recorder.opportunities = OpportunityTable(self.open)
@@ -218,10 +227,30 @@ class CustomerBase:
     # ----------------------------------------------------------------- experiences
 
     def delivered(self, order: Order) -> None:
-        """The order's last unit is delivered: its days late are an experience."""
+        """The order's last unit is delivered: its days late are an experience.
+
+        ``curve_score`` and ``_experience`` written out: one call per completed order instead
+        of three (the same arithmetic, so the same scores)."""
         late = order.t_last_delivery - order.t_promised
-        score = curve_score(self.delivery_curve, late)
-        self._experience(order.segment, order.customer, order.id, DELIVERY, late, score)
+        midpoint, width, on_time, drop = self._delivery
+        z = (late - midpoint) / width
+        if z < -50.0:
+            z = -50.0
+        elif z > 50.0:
+            z = 50.0
+        score = on_time - drop / (1.0 + math.exp(-z))
+        if score < 1.0:
+            score = 1.0
+        elif score > TOP_SCORE:
+            score = TOP_SCORE
+        segment, customer = order.segment, order.customer
+        scores = self.score[segment]
+        s = scores[customer] + self.weight * (score - scores[customer])
+        scores[customer] = s
+        rows = self._experience_rows
+        rows.append((self.env.now, segment, customer, order.id, DELIVERY, late, score, s))
+        if len(rows) >= CHUNK:
+            self._experiences.flush()
 
     def credit_held(self, order: Order, days_held: float, rejected: bool) -> None:
         """A held or reviewed order was released or rejected after ``days_held`` days."""
@@ -263,9 +292,16 @@ class CustomerBase:
             yield env.timeout(period)
             for segment, rng in enumerate(rngs):
                 draws = rng.random(self.capacity[segment]).tolist()
+                if not draws:
+                    continue
                 status, scores = self.status[segment], self.score[segment]
+                # 1 - exp(-h) <= h, and h is largest at the lowest (or, gamma < 0, highest)
+                # score: a uniform at or above that bound (with room for rounding) cannot
+                # churn, so most slots are passed over without the arithmetic
+                exponent = max(gamma * (reference - min(scores)), gamma * (reference - max(scores)))
+                bound = base * math.exp(exponent) * (1.0 + 1e-9)
                 for customer, u in enumerate(draws):
-                    if status[customer] != ACTIVE:
+                    if u >= bound or status[customer] != ACTIVE:
                         continue
                     hazard = base * math.exp(gamma * (reference - scores[customer]))
                     if u < -math.expm1(-hazard):

@@ -265,6 +265,24 @@ class OrderBook:
     promotion: list[OrderPromotion | None] | None = None
 
 
+def list_values(book: OrderBook, price: Sequence[float]) -> list[float]:
+    """Each order's list value: quantity x list price summed over its lines in line order.
+
+    Vectorised over orders, one line position at a time, so each order's sum is the same
+    sequence of float additions a loop over its lines makes (the same value, bit for bit).
+    """
+    starts = np.asarray(book.line_start, dtype=np.int64)
+    counts = np.diff(starts)
+    skus = np.asarray(book.skus, dtype=np.int64)
+    line_values = np.asarray(book.quantities, dtype=np.float64) * np.asarray(price)[skus]
+    values = np.zeros(len(counts))
+    first = starts[:-1]
+    for position in range(int(counts.max(initial=0))):
+        has = counts > position
+        values[has] += line_values[first[has] + position]
+    return values.tolist()
+
+
 def draw_order_book(
     segment: Segment,
     times: np.ndarray,
@@ -357,6 +375,9 @@ class DemandSource:
         self.customers: CustomerBase | None = None
         # the promotions offered to this segment, applied to its drawn lines
         self.promotions = segment_windows(scenario, name, catalogue) if scenario.promotions else []
+        # under a credit policy each order's list value, sized with the book (see list_values),
+        # for the credit desk to decide on before the order is allocated; else None
+        self.values: list[float] | None = None
         if scenario.customers is not None:
             self._deferred = (scenario, catalogue, streams)
             self.skipped_rows = 0
@@ -373,6 +394,8 @@ class DemandSource:
                 arrivals, run.start_date, run.horizon_days
             )
         self.book = draw_order_book(segment, times, catalogue, streams, name, self.promotions)
+        if scenario.credit is not None:
+            self.values = list_values(self.book, catalogue.price)
 
     def run(
         self, next_id: Callable[[], int], accept: Callable[[Order, list[int], list[int]], None]
@@ -387,6 +410,7 @@ class DemandSource:
         book = self.book
         skus, quantities, line_start = book.skus, book.quantities, book.line_start
         promoted = book.promotion  # None: no promotion offered to the segment
+        values = self.values
         for k, (t, customer) in enumerate(zip(book.times, book.customers, strict=True)):
             if promoted is not None and promoted[k] is UNPLACED:
                 continue
@@ -394,6 +418,9 @@ class DemandSource:
             yield env.timeout(delay if delay > 0.0 else 0.0)
             a, b = line_start[k], line_start[k + 1]
             order = Order(next_id(), number, customer, t, t + promise)
+            if values is not None:
+                order.lines = b - a
+                order.value = values[k]
             if promoted is not None and promoted[k] is not None:
                 promoted[k].apply(order)
             accept(order, skus[a:b], quantities[a:b])
@@ -422,9 +449,7 @@ class DemandSource:
             times = poisson_arrival_times(
                 candidates, streams.generator("arrivals", name), run.start_date, run.horizon_days
             )
-            book = draw_order_book(
-                segment, times, catalogue, streams, name, self.promotions
-            )
+            book = draw_order_book(segment, times, catalogue, streams, name, self.promotions)
             if slots > segment.customers:
                 book = replace(book, customers=repeat.integers(0, slots, len(book.times)).tolist())
         else:
@@ -432,10 +457,10 @@ class DemandSource:
             times, self.skipped_rows = replay_arrival_times(
                 arrivals, run.start_date, run.horizon_days
             )
-            book = draw_order_book(
-                segment, times, catalogue, streams, name, self.promotions
-            )
+            book = draw_order_book(segment, times, catalogue, streams, name, self.promotions)
         self.book = book
+        if scenario.credit is not None:
+            self.values = list_values(book, catalogue.price)
         self.propensity_scale = scale
         self.repeat_draws = repeat.random(len(book.times)).tolist()
         self.customers = customers
@@ -452,6 +477,7 @@ class DemandSource:
         customers = self.customers
         draws, scale = self.repeat_draws, self.propensity_scale
         promoted = book.promotion  # None: no promotion offered to the segment
+        values = self.values
         # a candidate is placed if its customer is active and u < p(s) / scale, p the
         # customer base's propensity (read from its lists, which it updates in place)
         status, scores = customers.status[number], customers.score[number]
@@ -469,6 +495,9 @@ class DemandSource:
                 continue
             a, b = line_start[k], line_start[k + 1]
             order = Order(next_id(), number, customer, t, t + promise)
+            if values is not None:
+                order.lines = b - a
+                order.value = values[k]
             if promoted is not None and promoted[k] is not None:
                 promoted[k].apply(order)
             accept(order, skus[a:b], quantities[a:b])

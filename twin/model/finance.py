@@ -6,24 +6,26 @@ own streams; the settlement is still an event, so receivables are known at every
 rules read them).
 
 Under a credit policy (:meth:`Ledger.track_accounts`) the ledger also keeps one
-:class:`Account` per customer: its open invoices in a heap by due date (the oldest open one on
-top, settled ones dropped lazily), its open amount and its payments, and it tells the credit
-desk about every invoice and settlement. The customer's risk class scales the default
-probability and shifts the delay of the same two draws per invoice, so the payment streams stay
-aligned. Without a credit policy none of this exists and ``invoice`` takes its original path.
+:class:`Account` per customer: its open invoices by due date (the oldest open one first, settled
+ones dropped lazily), its open amount and, when a credit limit follows them, its payments, and
+it tells the credit desk about every invoice and settlement. The customer's risk class scales
+the default probability and shifts the delay of the same two draws per invoice, so the payment
+streams stay aligned. Without a credit policy none of this exists and ``invoice`` takes its
+original path.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from collections.abc import Callable
 
 import simpy
 
-from twin.records import Recorder
+from twin.records import ColumnTable, Recorder
 from twin.scenario.schema import Scenario
 from twin.streams import Sampler, Streams, UniformSampler
+
+CHUNK = ColumnTable.CHUNK  # rows a table buffers (invoices under accounts append to the buffer)
 
 
 class Ledger:
@@ -34,6 +36,7 @@ class Ledger:
     ) -> None:
         self.env = env
         self._invoices = recorder.invoices
+        self._invoice_rows = recorder.invoices.rows
         self._payment = []
         for name, segment in scenario.segments.items():
             payment = segment.payment
@@ -52,22 +55,26 @@ class Ledger:
         self._risk: Callable[[int, int], tuple[float, float]] | None = None
         self._on_invoice: Callable[[int, float], None] | None = None
         self._on_settle: Callable[[int, int], None] | None = None
-        self._invoice_number = 0
+        self._track_payments = False
 
     def track_accounts(
         self,
         risk: Callable[[int, int], tuple[float, float]] | None,
-        on_invoice: Callable[[int, float], None],
+        on_invoice: Callable[[int, float], None] | None,
         on_settle: Callable[[int, int], None],
+        payments: bool = True,
     ) -> None:
         """Keep per-customer accounts from now on (the credit desk calls this when wired).
 
         ``risk(segment, customer)`` gives (default multiplier, delay shift in days), or is None
-        when every customer pays as its segment says; ``on_invoice(order_id, amount)`` and
-        ``on_settle(segment, customer)`` are called after each invoice and each settlement
-        (payment or write-off).
+        when every customer pays as its segment says; ``on_invoice(order_id, amount)`` (unless
+        None) and ``on_settle(segment, customer)`` are called after each invoice and each
+        settlement (payment or write-off); ``payments``: keep each account's payments (only a
+        credit limit that follows them reads them).
         """
         self.accounts = {}
+        self.invoice = self._invoice_account  # type: ignore[method-assign]  # one call less
+        self._track_payments = payments
         self._risk = risk
         self._on_invoice = on_invoice
         self._on_settle = on_settle
@@ -110,78 +117,67 @@ class Ledger:
         t = env.now
         u = default_draw.next()
         pay_delay = delay.next()
-        account = self.account(segment, customer)
-        if account.risk is not None:
-            multiplier, shift = account.risk
-            default_probability = min(1.0, default_probability * multiplier)
-            pay_delay = max(0.0, pay_delay + shift)
+        account = self.accounts.get((segment, customer))
+        if account is None:
+            account = self.account(segment, customer)
+        risk = account.risk
+        if risk is not None:
+            multiplier, shift = risk
+            # min(1.0, ...) and max(0.0, ...) spelt out: the same values, no calls
+            default_probability *= multiplier
+            if not default_probability < 1.0:
+                default_probability = 1.0
+            pay_delay += shift
+            if not pay_delay > 0.0:
+                pay_delay = 0.0
         defaults = u < default_probability
         settle_after = write_off_after if defaults else pay_delay
-        row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
-        self._invoices.add(row)
+        t_due = t + terms
+        rows = self._invoice_rows
+        rows.append((order_id, segment, customer, t, t_due, amount, t + settle_after, defaults))
+        if len(rows) >= CHUNK:
+            self._invoices.flush()
         self.open_amount += amount
         account.open_amount += amount
-        self._invoice_number += 1
-        entry = OpenInvoice(t + terms, self._invoice_number, amount, segment, customer, defaults)
-        heapq.heappush(account.due, entry)
-        env.timeout(settle_after, value=entry).callbacks.append(self._settle_account)
-        self._on_invoice(order_id, amount)
+        settlement = env.timeout(settle_after, value=(amount, account, segment, customer, defaults))
+        settlement.callbacks.append(self._settle_account)
+        # a segment's terms are fixed and time only moves on, so each account's invoices come
+        # due in the order they are issued: appending keeps the queue sorted by due date
+        account.due.append((t_due, settlement))
+        if self._on_invoice is not None:
+            self._on_invoice(order_id, amount)
 
     def _settle_account(self, event: simpy.Event) -> None:
-        entry: OpenInvoice = event.value
-        self.open_amount -= entry.amount
-        account = self.accounts[(entry.segment, entry.customer)]
-        account.open_amount -= entry.amount
-        entry.open = False
-        if not entry.written_off:
-            account.paid.append((self.env.now, entry.amount))
-        self._on_settle(entry.segment, entry.customer)
-
-
-class OpenInvoice:
-    """An invoice in a customer's account; ordered by due date, then issue order."""
-
-    __slots__ = ("amount", "customer", "number", "open", "segment", "t_due", "written_off")
-
-    def __init__(
-        self,
-        t_due: float,
-        number: int,
-        amount: float,
-        segment: int,
-        customer: int,
-        written_off: bool,
-    ) -> None:
-        self.t_due = t_due
-        self.number = number
-        self.amount = amount
-        self.segment = segment
-        self.customer = customer
-        self.written_off = written_off
-        self.open = True
-
-    def __lt__(self, other: OpenInvoice) -> bool:
-        return (self.t_due, self.number) < (other.t_due, other.number)
+        amount, account, segment, customer, written_off = event.value
+        self.open_amount -= amount
+        account.open_amount -= amount
+        if self._track_payments and not written_off:
+            account.paid.append((self.env.now, amount))
+        self._on_settle(segment, customer)
 
 
 class Account:
-    """One customer's receivables: open invoices by due date, open amount, payments."""
+    """One customer's receivables: open invoices by due date, open amount, payments (kept only
+    when a credit limit follows them)."""
 
     __slots__ = ("due", "open_amount", "paid", "risk")
 
     def __init__(self) -> None:
         # (default multiplier, payment-delay shift) of the customer's risk class, or None
         self.risk: tuple[float, float] | None = None
-        self.due: list[OpenInvoice] = []  # a heap; settled invoices are dropped when on top
+        # (due time, settlement event) of each invoice in issue order, which is due-date order;
+        # an invoice is open until its settlement is processed (its callbacks are then None, as
+        # ``Event.processed`` reads them); settled ones are dropped when they come first
+        self.due: deque[tuple[float, simpy.Event]] = deque()
         self.open_amount = 0.0
         self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
 
     def days_overdue(self, now: float) -> float:
         """Days the oldest open invoice is past its due date (0 if none is overdue)."""
         due = self.due
-        while due and not due[0].open:
-            heapq.heappop(due)
-        return max(0.0, now - due[0].t_due) if due else 0.0
+        while due and due[0][1].callbacks is None:
+            due.popleft()
+        return max(0.0, now - due[0][0]) if due else 0.0
 
     def paid_since(self, t: float) -> float:
         """Amount paid at or after ``t``; payments before it are forgotten."""

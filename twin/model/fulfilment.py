@@ -92,6 +92,7 @@ class Fulfilment:
             )
 
     def next_id(self) -> int:
+        """The id of the next order: its place in ``orders`` (the credit desk relies on it)."""
         return len(self.orders)
 
     # ----------------------------------------------------------------- arrival
@@ -121,16 +122,16 @@ class Fulfilment:
             order.pending_units += units
             order.pending_revenue += units * price[sku]
             order.pending_cogs += units * self.unit_cost[sku]
-            if order.parcel is not None:  # after-sales: the parcel's SKUs
-                order.parcel.append((sku, units))
+            if order.parcel is not None and self.stock.parcel_skus[sku]:
+                order.parcel.append((sku, units))  # after-sales: the parcel's SKUs that can fail
             if order.units_waiting == 0 and order.ready is not None:
                 order.ready.succeed()
         else:
-            parcel = None if order.parcel is None else [(sku, units)]
+            parcel = None
+            if order.parcel is not None:  # after-sales: the SKU, if it can fail
+                parcel = [(sku, units)] if self.stock.parcel_skus[sku] else []
             self.env.process(
-                self.ship(
-                    order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel
-                )
+                self.ship(order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel)
             )
 
     # ----------------------------------------------------------------- processes
@@ -170,7 +171,7 @@ class Fulfilment:
         parcel: list[tuple[int, int]] | None = None,
     ) -> Generator:
         """Process fragment: pick, pack, travel, deliver and invoice one shipment (``parcel``:
-        its (SKU, units), tracked only for after-sales)."""
+        its (SKU, units) of the SKUs that can fail, tracked only for after-sales)."""
         env = self.env
         t_ready = env.now
         order.n_shipments += 1
@@ -187,13 +188,13 @@ class Fulfilment:
         transit = self.transit[order.segment].next()
         # recorded as it leaves, so stock in transit at the horizon is still accounted for
         row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
-        batch = -1 if parcel is None else len(self._shipments)  # the shipment's row number
+        batch = len(self._shipments) if parcel else -1  # the shipment's row number
         self._shipments.add(row)
         yield env.timeout(transit)
         order.units_delivered += units
         order.t_last_delivery = env.now
         self.ledger.invoice(order.id, order.segment, order.customer, revenue)
-        if parcel is not None:
+        if parcel:  # units that can fail
             self.service.delivered(order, batch, parcel)
         # the last delivery completes the order: an experience for the customer loop
         if self.customers is not None and order.units_delivered + order.units_lost == order.units:

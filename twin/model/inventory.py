@@ -10,7 +10,7 @@ asks its policy whether to order; periodically reviewed SKUs are asked by a revi
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,9 +146,11 @@ class Stock:
         self.promotions = (
             PromotionRecords(scenario, catalogue, recorder) if scenario.promotions else None
         )
-        # after-sales (``enable_spares``): the SKUs of each parcel are tracked on the order, and
+        # after-sales (``enable_spares``): the SKUs of each parcel that can fail are tracked on
+        # the order (``parcel_skus``: per SKU, whether it is tracked), and
         # each SKU has a FIFO queue of spare-part requests, served ahead of its customer backlog
         self.track_parcels = False
+        self.parcel_skus: list[bool] = []
         self.spare_backlogs: list[deque] | None = None
         self._spare_issues = recorder.spare_issues
 
@@ -175,6 +177,7 @@ class Stock:
         units = filled = waiting = lost = filled_lines = 0
         value = revenue = cogs = 0.0
         parcel: list[tuple[int, int]] | None = [] if self.track_parcels else None
+        tracked = self.parcel_skus
         for sku, quantity in zip(skus, quantities, strict=True):
             units += quantity
             value += quantity * price[sku]
@@ -187,7 +190,7 @@ class Stock:
                 filled_lines += 1
                 revenue += got * price[sku]
                 cogs += got * cost[sku]
-                if parcel is not None:
+                if parcel is not None and tracked[sku]:
                     parcel.append((sku, got))
             if short:
                 if backorder[sku]:
@@ -265,9 +268,16 @@ class Stock:
 
     # ----------------------------------------------------------------- spare parts
 
-    def enable_spares(self) -> None:
-        """Switch on what after-sales needs: parcel SKUs on orders and spare-part queues."""
+    def enable_spares(self, parcel_skus: Sequence[bool]) -> None:
+        """Switch on what after-sales needs: parcel SKUs on orders (only those ``parcel_skus``
+        marks, the ones that can fail) and spare-part queues."""
+        if len(parcel_skus) != len(self.catalogue):
+            raise ValueError(
+                f"parcel_skus: one flag per SKU expected ({len(self.catalogue)}), "
+                f"got {len(parcel_skus)}"
+            )
         self.track_parcels = True
+        self.parcel_skus = list(parcel_skus)
         self.spare_backlogs = [deque() for _ in range(len(self.catalogue))]
 
     def issue_spare(

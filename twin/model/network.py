@@ -76,7 +76,6 @@ def build(
     if scenario.credit is not None:
         fulfilment.credit = CreditDesk(env, scenario, streams, recorder, ledger, fulfilment, roles)
     if scenario.after_sales is not None:
-        stock.enable_spares()
         fulfilment.service = AfterSales(
             env,
             scenario,
@@ -87,6 +86,7 @@ def build(
             roles["service_engineer"],
             fulfilment,
         )
+        stock.enable_spares(fulfilment.service.fails)
     # roles whose headcount changes by date follow their plan
     for staff in roles.values():
         if len(staff.schedule) > 1:
@@ -119,12 +119,16 @@ def staff_role(
     spec = scenario.staffing.calendars[role.calendar]
     hours, premium = overtime_by_day(role, spec, start_date)
     schedule = headcount_schedule(role, start_date)
-    staff = StaffRole(
-        env, number, name, schedule[0][1], work_calendar(spec, start_date, hours), recorder
+    return StaffRole(
+        env,
+        number,
+        name,
+        schedule[0][1],
+        work_calendar(spec, start_date, hours),
+        recorder,
+        schedule=schedule,
+        overtime_premium=premium,
     )
-    staff.schedule = schedule
-    staff.overtime_premium = premium
-    return staff
 
 
 def run_replication(scenario: Scenario, replication: int) -> RunResult:

@@ -253,8 +253,16 @@ class PromotionRecords:
             t_start = float((p.start - start).days)
             skus = tuple(sorted(index[s] for s in covered_skus(p, scenario.products)))
             rows.append(
-                (number, p.name, t_start, t_start + p.days, t_start + p.days + p.dip_days,
-                 p.discount, p.fixed_cost, skus)
+                (
+                    number,
+                    p.name,
+                    t_start,
+                    t_start + p.days,
+                    t_start + p.days + p.dip_days,
+                    p.discount,
+                    p.fixed_cost,
+                    skus,
+                )
             )
         recorder.promotions = CalendarTable(rows)
 
@@ -269,8 +277,21 @@ class PromotionRecords:
             have = free.get(sku, on_hand[sku])
             got = min(units, have)
             free[sku] = have - got
-            add((order_id, segment, sku, t, number, promoted, base, units, units - got,
-                 list_price, price))
+            add(
+                (
+                    order_id,
+                    segment,
+                    sku,
+                    t,
+                    number,
+                    promoted,
+                    base,
+                    units,
+                    units - got,
+                    list_price,
+                    price,
+                )
+            )
         for t_line, (sku, number, promoted, base, units, list_price, price) in promotion.unplaced:
             add((-1, segment, sku, t_line, number, promoted, base, units, 0, list_price, price))
 
@@ -288,5 +309,3 @@ class CalendarTable:
         for name, dtype in COLUMNS["promotions"]:
             frame[name] = frame[name].astype(dtype)
         return frame
-
-

@@ -116,6 +116,8 @@ class AfterSales:
             None if math.isinf(r.scale_days()) else r.scale_days() for r in rates
         ]
         self.shape = [r.shape for r in rates]
+        #: per SKU, whether its units can fail (only these are tracked in parcels)
+        self.fails = [scale is not None for scale in self.scale]
         index = catalogue.index()
         self.parts: list[list[tuple[int, int, float]]] = [[] for _ in catalogue.skus]
         for sku, parts in spec.spare_parts.items():
@@ -126,8 +128,8 @@ class AfterSales:
         self._streams = streams
         # one count and one age stream per SKU, made on first use (most SKUs of a big
         # catalogue may never be delivered in a short run)
-        self._count_draws: dict[int, UniformSampler] = {}
-        self._age_draws: dict[int, UniformSampler] = {}
+        self._count_draws: list[UniformSampler | None] = [None] * len(catalogue.skus)
+        self._age_draws: list[UniformSampler | None] = [None] * len(catalogue.skus)
         self._tickets = recorder.tickets
         self.open: dict[int, tuple[list, list]] = {}  # ticket -> (row, [job or None])
         self.n_tickets = 0
@@ -141,29 +143,44 @@ class AfterSales:
         if window <= 0.0:
             return
         scales = self.scale
-        units_by_sku: dict[int, int] = {}
-        for sku, units in parcel:
-            if scales[sku] is not None:  # most products never fail: skip them at once
+        # the fulfilment sends only SKUs that can fail (``fails``); the others are passed over
+        if len(parcel) == 1 or len({sku for sku, _ in parcel}) == len(parcel):
+            failing = parcel  # no SKU twice: nothing to merge
+        else:
+            units_by_sku: dict[int, int] = {}
+            for sku, units in parcel:
                 units_by_sku[sku] = units_by_sku.get(sku, 0) + units
-        for sku, units in units_by_sku.items():
+            failing = units_by_sku.items()
+        count_draws = self._count_draws
+        for sku, units in failing:
             scale = scales[sku]
+            if scale is None:
+                continue
             shape = self.shape[sku]
             p = -math.expm1(-((window / scale) ** shape))  # P(fails before the horizon)
-            failed = binomial_by_inversion(
-                units, p, self._draws(self._count_draws, "failures", sku)
-            )
+            draws = count_draws[sku]
+            if draws is None:
+                draws = count_draws[sku] = self._sampler("failures", sku)
+            u = draws.next()
+            if p < 1.0:  # (p >= 0: it is 1 - exp(-x) for x >= 0)
+                # binomial_by_inversion's first step, inline: most counts are 0
+                none_fail = (1.0 - p) ** units
+                if u < none_fail and none_fail >= 1e-300:
+                    continue
+            failed = binomial_by_inversion(units, p, u)
+            if not failed:
+                continue
+            age_draws = self._age_draws[sku]
+            if age_draws is None:
+                age_draws = self._age_draws[sku] = self._sampler("failure_age", sku)
             for _ in range(failed):
                 # inverse of the Weibull CDF truncated to [0, window): F(age) = u F(window)
-                u = self._draws(self._age_draws, "failure_age", sku)
+                u = age_draws.next()
                 age = scale * (-math.log1p(-u * p)) ** (1.0 / shape)
                 self.env.process(self._ticket(order, sku, batch, age))
 
-    def _draws(self, samplers: dict[int, UniformSampler], purpose: str, sku: int) -> float:
-        sampler = samplers.get(sku)
-        if sampler is None:
-            sampler = UniformSampler(self._streams.generator(purpose, self.skus[sku]))
-            samplers[sku] = sampler
-        return sampler.next()
+    def _sampler(self, purpose: str, sku: int) -> UniformSampler:
+        return UniformSampler(self._streams.generator(purpose, self.skus[sku]))
 
     # ----------------------------------------------------------------- tickets
 

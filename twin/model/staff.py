@@ -127,9 +127,16 @@ class StaffRole:
         headcount: int,
         calendar: WorkCalendar,
         recorder: Recorder,
+        schedule: Sequence[tuple[float, int]] | None = None,
+        overtime_premium: dict[int, float] | None = None,
     ) -> None:
         if headcount < 0:
             raise ValueError(f"role {name!r}: headcount must be >= 0, got {headcount}")
+        if schedule is not None and (not schedule or tuple(schedule[0]) != (0.0, headcount)):
+            raise ValueError(
+                f"role {name!r}: the headcount schedule must start with (0.0, {headcount}), "
+                f"got {list(schedule)[:1]}"
+            )
         self.env = env
         self.number = number
         self.name = name
@@ -137,10 +144,14 @@ class StaffRole:
         self.calendar = calendar
         self.free = headcount
         self.queue: deque[tuple[Job, float, float]] = deque()
-        # the headcount plan as [(time, headcount)] and the overtime pay premium by day number,
-        # set by the network builder from the role's plan and overtime; read when collected
-        self.schedule: list[tuple[float, int]] = [(0.0, headcount)]
-        self.overtime_premium: dict[int, float] = {}
+        # the headcount plan as [(time, headcount)] (None: ``headcount`` throughout) and the
+        # overtime pay premium by day number (None: no overtime); read when collected
+        self.schedule: list[tuple[float, int]] = (
+            [(0.0, headcount)] if schedule is None else list(schedule)
+        )
+        self.overtime_premium: dict[int, float] = (
+            {} if overtime_premium is None else overtime_premium
+        )
         self._jobs = recorder.staff_jobs
 
     @property
