@@ -32,6 +32,11 @@ BEHAVIOUR_HEADER = (
     "# take their defaults from here; fit_report.csv lists each quantity with how it was fitted.\n"
 )
 
+#: Significant digits of every fitted number written. Far finer than any fit's standard error, and
+#: coarse enough that a last-bit difference between numpy or pandas releases (a sum taken in
+#: another order) does not change the files, so calibrating again gives the same model.
+DIGITS = 10
+
 HEADER = (
     "# Calibrated scenario base, written by `twin calibrate`. Scenario files extend it:\n"
     "#   extends: <this folder>/model.yaml\n"
@@ -40,7 +45,10 @@ HEADER = (
 
 
 def plain_data(value: object) -> object:
-    """A YAML- and JSON-safe copy: dataclasses to dicts, tuples to lists, dates to text."""
+    """A YAML- and JSON-safe copy: dataclasses to dicts, tuples to lists, dates to text, floats
+    to :data:`DIGITS` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{DIGITS}g}")
     if is_dataclass(value):
         return {k: plain_data(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):
@@ -83,7 +91,7 @@ def write_model(
     paths["behaviour"].write_text(
         BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
     )
-    calibration.report.to_csv(paths["fit_report"], index=False)
+    calibration.report.to_csv(paths["fit_report"], index=False, float_format=f"%.{DIGITS}g")
     provenance = {
         "twin_version": __version__,
         "source": source,
