@@ -74,6 +74,21 @@ def test_dask_local_cluster_gives_identical_outcomes(replication_jobs, serial_ou
     assert failed[1] == 9
 
 
+@pytest.mark.skipif(not HAS_DASK, reason="Dask is an optional extra: pip install 'twin[dask]'")
+def test_a_scheduler_address_gives_identical_outcomes(replication_jobs, serial_outcomes):
+    # --scheduler tcp://HOST:PORT: a cluster that twin did not start, reached by its address
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        with make_executor(None, address) as executor:
+            got = JobRunner(executor).run(replication_jobs)
+    assert_same_outputs(got, serial_outcomes)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failing_job_is_recorded_and_the_others_complete(workers):
     jobs = [Job(f"k{x}", jobfns.explode if x == 2 else jobfns.square, x) for x in range(1, 6)]
