@@ -545,8 +545,9 @@ def _report(
 ) -> str:
     root = sources.lookup(())
     count = len(errors)
+    kind = getattr(model_cls, "FILE_KIND", "scenario")  # e.g. "sweep file"
     lines = [
-        f"Invalid scenario {root.source if root else '<input>'} "
+        f"Invalid {kind} {root.source if root else '<input>'} "
         f"({count} error{'' if count == 1 else 's'}):"
     ]
     lines += ["  " + _describe(model_cls, data, sources, e) for e in errors[:_MAX_ERRORS]]

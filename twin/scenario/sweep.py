@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, PrivateAttr, model_validator
@@ -231,6 +231,8 @@ def point_count(design: Any, parameters: Sequence[Parameter]) -> int:
 
 class SweepSpec(Section):
     """A whole sweep file. Load it with :func:`load_sweep`, which also loads its base."""
+
+    FILE_KIND: ClassVar[str] = "sweep file"  # the headline of validation errors
 
     name: Name
     description: str = ""
