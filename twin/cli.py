@@ -125,7 +125,7 @@ def run(
             n,
             workers or default_workers(n),
             keep_orders,
-            progress=lambda _: progress.advance(task),
+            progress=lambda done, _total: progress.update(task, completed=done),
         )
     wall = time.perf_counter() - start
     write_run(out_dir, outputs, wall, orders_format=orders_format)

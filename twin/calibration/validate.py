@@ -51,7 +51,7 @@ from twin.calibration.behaviour import predicted_score
 from twin.calibration.calibrate import active_period
 from twin.calibration.output import BEHAVIOUR_FILE
 from twin.errors import InputError
-from twin.experiments.replicate import ReplicationOutput, default_workers, iter_replications
+from twin.experiments.replicate import ReplicationOutput, default_workers, run_replications
 from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
 from twin.scenario.loader import load, load_yaml
 from twin.scenario.schema import Scenario
@@ -404,10 +404,8 @@ def validate_model(
     orders, lines = _kept_orders(tables)
     period = compared_period(orders["ordered_at"], holdout_from)
     scenario = scenario_for(model_dir, period, replications)
-    outputs = list(
-        iter_replications(
-            scenario, replications, workers or default_workers(replications), keep_orders=True
-        )
+    outputs = run_replications(
+        scenario, replications, workers or default_workers(replications), keep_orders=True
     )
     actual = actual_weekly(orders, lines, period)
     simulated = simulated_weekly(outputs, period)

@@ -49,7 +49,12 @@ def run_job(job: Job) -> tuple[Any, float]:
     try:
         outcome = job.fn(job.arg)
     except Exception as exc:  # a failing point is recorded; the rest go on
-        outcome = Failure(job.key, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        outcome = Failure(
+            job.key,
+            f"{type(exc).__name__}: {exc}",
+            traceback.format_exc(),
+            bad_input=isinstance(exc, InputError),
+        )
     return outcome, time.perf_counter() - start
 
 

@@ -39,11 +39,16 @@ class Job:
 
 @dataclass(frozen=True)
 class Failure:
-    """A job that raised: its key, the exception's one-line message and the traceback."""
+    """A job that raised: its key, the exception's one-line message and the traceback.
+
+    ``bad_input`` marks an :class:`~twin.errors.InputError` (say, a replay file read when the
+    replication builds): the planner's to fix, not a bug.
+    """
 
     key: str
     error: str
     traceback: str = ""
+    bad_input: bool = False
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -75,6 +80,8 @@ def simulate(task: SimulationTask) -> ReplicationOutput:
 def replication_job(scenario: Scenario, replication: int, keep_orders: bool = False) -> Job:
     """The job of one replication, keyed by the scenario hash, the seed and the replication."""
     key = f"{scenario_hash(scenario)}-s{scenario.run.seed}-r{replication}"
+    if keep_orders:  # an outcome with the orders table is another outcome
+        key += "-orders"
     return Job(key, simulate, SimulationTask(scenario, replication, keep_orders))
 
 

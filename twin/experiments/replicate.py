@@ -2,19 +2,20 @@
 
 Each replication is a pure function of (scenario, replication number): its random streams come
 from ``SeedSequence(seed, spawn_key=(replication, ...))``, so it can run alone on any worker and
-the results do not depend on the executor or the number of workers. Results are always returned
-in replication order.
+the results do not depend on the executor or the number of workers. The replications run as jobs
+on the experiments' executors (:mod:`twin.experiments.jobs`), without a result store; results are
+always returned in replication order.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from twin.errors import InputError
 from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
 from twin.model.network import run_replication
 from twin.scenario.schema import Scenario
@@ -52,26 +53,37 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
     )
 
 
-def _run_one_packed(args: tuple[Scenario, int, bool]) -> ReplicationOutput:
-    return run_one(*args)
-
-
 def default_workers(replications: int) -> int:
     """All cores, but no more processes than replications."""
     return max(1, min(os.cpu_count() or 1, replications))
 
 
-def iter_replications(
-    scenario: Scenario, replications: int, workers: int = 1, keep_orders: bool = False
-) -> Iterator[ReplicationOutput]:
-    """Yield the outputs of replications 0..replications-1, in order."""
-    jobs = [(scenario, r, keep_orders) for r in range(replications)]
-    if workers <= 1 or replications <= 1:
-        for job in jobs:
-            yield _run_one_packed(job)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_run_one_packed, jobs)
+def run_replications(
+    scenario: Scenario,
+    replications: int,
+    workers: int = 1,
+    keep_orders: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ReplicationOutput]:
+    """The outputs of replications 0..replications-1, in order.
+
+    ``progress(done, total)`` is called as replications finish. Bad input found while a
+    replication builds (a replay file, say) raises :class:`InputError` with its message; any
+    other exception is a bug in twin and is raised again with the worker's traceback.
+    """
+    # imported here: the jobs module imports run_one from this one
+    from twin.experiments.executors import make_executor
+    from twin.experiments.jobs import Failure, JobRunner, replication_job
+
+    jobs = [replication_job(scenario, r, keep_orders) for r in range(replications)]
+    with make_executor(min(workers, replications), None) as executor:
+        outcomes = JobRunner(executor, progress=progress).run(jobs)
+    for outcome in outcomes:
+        if isinstance(outcome, Failure):
+            if outcome.bad_input:
+                raise InputError(outcome.error.removeprefix("InputError: "))
+            raise RuntimeError(f"replication failed: {outcome.error}\n{outcome.traceback}")
+    return outcomes
 
 
 @dataclass
@@ -113,13 +125,9 @@ def run_scenario(
     replications: int | None = None,
     workers: int | None = None,
     keep_orders: bool = False,
-    progress: Callable[[ReplicationOutput], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunOutputs:
     """Run every replication of ``scenario`` and gather the outputs."""
     n = replications or scenario.run.replications
-    outputs = []
-    for output in iter_replications(scenario, n, workers or default_workers(n), keep_orders):
-        outputs.append(output)
-        if progress is not None:
-            progress(output)
+    outputs = run_replications(scenario, n, workers or default_workers(n), keep_orders, progress)
     return RunOutputs(scenario, outputs)
