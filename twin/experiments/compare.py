@@ -29,7 +29,13 @@ import pandas as pd
 
 from twin import __version__
 from twin.errors import InputError
-from twin.experiments.jobs import Failure, JobRunner, replication_job, scenario_hash
+from twin.experiments.jobs import (
+    Failure,
+    JobRunner,
+    raise_bad_input,
+    replication_job,
+    scenario_hash,
+)
 from twin.experiments.output import package_versions
 from twin.experiments.replicate import ReplicationOutput
 from twin.kpis import kpi_units
@@ -185,6 +191,7 @@ def run_variants(
             wanted.append((name, r, job.key))
     keys = list(jobs)
     outcomes = dict(zip(keys, runner.run([jobs[k] for k in keys]), strict=True))
+    raise_bad_input(list(outcomes.values()))
     for name, r, key in wanted:
         outcome = outcomes[key]
         if isinstance(outcome, Failure):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from twin.errors import InputError
 from twin.experiments.replicate import ReplicationOutput, run_one
 from twin.scenario.schema import Scenario
 
@@ -49,6 +50,18 @@ class Failure:
     error: str
     traceback: str = ""
     bad_input: bool = False
+
+
+def raise_bad_input(outcomes: Sequence[Any]) -> None:
+    """Raise the first outcome that failed on bad input as :class:`InputError`.
+
+    A data file the scenario names (a replay file, say) is read when a replication builds, so its
+    problems surface inside a job; they are the planner's to fix in every job alike, so the
+    experiment stops with their message (exit 2) rather than recording every point as failed.
+    """
+    for outcome in outcomes:
+        if isinstance(outcome, Failure) and outcome.bad_input:
+            raise InputError(outcome.error.removeprefix("InputError: "))
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from twin.errors import InputError
 from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
 from twin.model.network import run_replication
 from twin.scenario.schema import Scenario
@@ -73,15 +72,14 @@ def run_replications(
     """
     # imported here: the jobs module imports run_one from this one
     from twin.experiments.executors import make_executor
-    from twin.experiments.jobs import Failure, JobRunner, replication_job
+    from twin.experiments.jobs import Failure, JobRunner, raise_bad_input, replication_job
 
     jobs = [replication_job(scenario, r, keep_orders) for r in range(replications)]
     with make_executor(min(workers, replications), None) as executor:
         outcomes = JobRunner(executor, progress=progress).run(jobs)
+    raise_bad_input(outcomes)
     for outcome in outcomes:
         if isinstance(outcome, Failure):
-            if outcome.bad_input:
-                raise InputError(outcome.error.removeprefix("InputError: "))
             raise RuntimeError(f"replication failed: {outcome.error}\n{outcome.traceback}")
     return outcomes
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from twin.errors import InputError
 from twin.experiments.designs import design_points
-from twin.experiments.jobs import Failure, Job, JobRunner, replication_job
+from twin.experiments.jobs import Failure, Job, JobRunner, raise_bad_input, replication_job
 from twin.scenario.loader import apply_overrides, validate
 from twin.scenario.schema import Scenario
 from twin.scenario.sweep import SweepSpec
@@ -162,6 +162,7 @@ def run_sweep(spec: SweepSpec, runner: JobRunner, evaluate: Evaluate | None = No
         if isinstance(job, Job):
             unique.setdefault(job.key, job)
     outcomes = dict(zip(unique, runner.run(list(unique.values())), strict=True))
+    raise_bad_input(list(outcomes.values()))
 
     values_by_point = design.set_index("point")
     base_seed = np.nan if evaluate is not None else spec.base_scenario.run.seed
