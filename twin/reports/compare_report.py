@@ -132,7 +132,7 @@ def kpi_bars_figure(comparison: pd.DataFrame, names: list[str]) -> Figure:
             ha="right" if len(names) > 3 else "center",
         )
         unit = _unit_of(rows.reset_index())
-        ax.set_title(_title(kpi, unit), fontsize="medium", loc="left")
+        ax.set_title(_title(kpi, unit), fontsize="small", loc="left")
         _format_axis(ax, unit)
     return figure
 
@@ -171,7 +171,7 @@ def differences_figure(comparison: pd.DataFrame, names: list[str], base: str) ->
         ax.set_yticks(y, others)
         ax.grid(True, axis="x", color="0.9", linewidth=0.8)
         unit = _unit_of(rows.reset_index())
-        ax.set_title(_title(kpi, unit), fontsize="medium", loc="left")
+        ax.set_title(_title(kpi, unit), fontsize="small", loc="left")
         _format_axis(ax, unit, axis="x")
     return figure
 
