@@ -32,6 +32,7 @@ from scipy import stats
 from twin.errors import InputError
 from twin.experiments.designs import salib_problem, sample_matrix
 from twin.scenario.sweep import SweepSpec, level_values
+from twin.stats import t_interval
 
 COLUMNS = ("kpi", "parameter", "method", "index", "value", "ci_low", "ci_high")
 CONFIDENCE = 0.95
@@ -160,18 +161,6 @@ def _morris(spec: SweepSpec, kpi: str, y: np.ndarray) -> list[tuple]:
     return rows
 
 
-def _paired(differences: np.ndarray) -> tuple[float, float, float]:
-    """Mean of per-replication differences with its t interval (NaN bounds with one)."""
-    d = differences[np.isfinite(differences)]
-    if d.size == 0:
-        return np.nan, np.nan, np.nan
-    mean = float(d.mean())
-    if d.size < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
-    return mean, mean - half, mean + half
-
-
 def _by_replication(results: pd.DataFrame, point: int, kpi: str) -> pd.Series:
     rows = results[(results["point"] == point) & (results["error"].fillna("") == "")]
     return rows.set_index("replication")[kpi]
@@ -196,7 +185,7 @@ def _oat(spec: SweepSpec, kpi: str, results: pd.DataFrame) -> list[tuple]:
             ("high", high - base),
             ("swing", high - low),
         ):
-            value, lo, hi = _paired(diff.to_numpy(dtype=float))
+            value, _, lo, hi = t_interval(diff.to_numpy(dtype=float), CONFIDENCE)
             rows.append((kpi, parameter.path, "oat", index, value, lo, hi))
     return rows
 
