@@ -1,4 +1,5 @@
-"""Across-replication statistics: means with Student-t confidence intervals."""
+"""Small exact statistics shared by every layer: Student-t intervals of a mean, Wilson intervals
+of a proportion, and the across-replication summary table."""
 
 from __future__ import annotations
 
@@ -34,3 +35,17 @@ def summarise(kpis: pd.DataFrame, units: dict[str, str], confidence: float = 0.9
         mean, sd, low, high = t_interval(kpis[kpi].to_numpy(), confidence)
         rows.append((kpi, mean, sd, low, high, units.get(kpi, "")))
     return pd.DataFrame(rows, columns=["kpi", "mean", "std", "ci_low", "ci_high", "unit"])
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``successes / n`` (Wilson 1927, JASA 22:209).
+
+    Unlike the normal approximation it stays inside [0, 1] and is usable for a few trials, also
+    when all or none succeed. ``(nan, nan)`` when ``n == 0``.
+    """
+    if n <= 0:
+        return np.nan, np.nan
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(
+        confidence_level=confidence, method="wilson"
+    )
+    return float(ci.low), float(ci.high)

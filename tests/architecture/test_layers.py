@@ -200,7 +200,8 @@ def test_calibration_fits_do_not_run_the_twin() -> None:
         for target in targets
         if target.startswith(runs)
     ]
-    assert not found, "calibration fits read the scenario and foundations only:\n" + "\n".join(found)
+    why = "calibration fits read the scenario and foundations only"
+    assert not found, f"{why}:\n" + "\n".join(found)
 
 
 def test_the_checker_sees_an_upward_import_and_a_cycle(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from twin.calibration.validate import (
 )
 from twin.cli import cli
 from twin.errors import InputError
-from twin.model.demand import daily_rates
+from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.schema import PoissonArrivals
 
 ROOT = Path(__file__).resolve().parents[2]

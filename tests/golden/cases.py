@@ -45,12 +45,14 @@ def cases() -> list[Case]:
     out: list[Case] = []
     for path in _scenario_files():
         rel = path.relative_to(ROOT).as_posix()
-        common = ("--set", f"run.horizon_days={HORIZON_DAYS}", "--replications", "2", "--workers", "1")
+        horizon = f"run.horizon_days={HORIZON_DAYS}"
+        common = ("--set", horizon, "--replications", "2", "--workers", "1")
         stem = rel.removeprefix("scenarios/").removesuffix(".yaml").replace("/", "-")
         out.append(
             Case(
                 f"run-{stem}",
-                ("run", rel, *common, "--no-report", "--quiet", "--orders", "--orders-format", "csv"),
+                ("run", rel, *common, "--no-report", "--quiet", "--orders", "--orders-format",
+                 "csv"),
                 RUN_TABLES,
                 HASHED_TABLES,
             )
@@ -82,8 +84,8 @@ def cases() -> list[Case]:
 
 def run_case(case: Case, out_dir: Path) -> None:
     """Run one case's command into `out_dir` in a fresh process, from the repository root."""
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
+    import subprocess
+    import sys
 
     cmd = [sys.executable, "-m", "twin.cli", *case.args, "--out", str(out_dir)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import FIXTURE, ROOT, cases, run_case  # noqa: E402
+from cases import FIXTURE, ROOT, cases, run_case
 
 
 def main() -> None:
@@ -34,7 +34,8 @@ def main() -> None:
             for table in case.tables:
                 shutil.copyfile(out / table, FIXTURE / case.name / table)
             for table in case.hashed:
-                hashes[f"{case.name}/{table}"] = hashlib.sha256((out / table).read_bytes()).hexdigest()
+                digest = hashlib.sha256((out / table).read_bytes()).hexdigest()
+                hashes[f"{case.name}/{table}"] = digest
             print(case.name, flush=True)
     (FIXTURE / "hashes.json").write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n")
     (FIXTURE / "COMMIT").write_text(commit + "\n")

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import FIXTURE, cases, run_case  # noqa: E402
+from cases import FIXTURE, cases, run_case
 
 HASHES = json.loads((FIXTURE / "hashes.json").read_text())
 

@@ -41,9 +41,9 @@ stands). On Olist's first 15 months, free once-seen month factors absorbed the 2
 into a steep decline and under-forecast the holdout by a third.
 
 Events (``events=``, e.g. :func:`retail_events`) are named groups of days, given by a rule that
-``twin.model.demand.event_dates`` expands for any year, so the fitted model forecasts them into
-the simulated years. A day counts for the first listed event covering it. An event is fitted
-when the period holds at least one of its days and those days would see at least
+``twin.scenario.arrival_rates.event_dates`` expands for any year, so the fitted model forecasts
+them into the simulated years. A day counts for the first listed event covering it. An event is
+fitted when the period holds at least one of its days and those days would see at least
 ``MIN_EVENT_ORDERS`` orders at the period's average daily rate; otherwise one occurrence says too
 little, and the event is left out of the spec (multiplier 1) with a note.
 
@@ -70,7 +70,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from twin.model.demand import event_dates
+from twin.scenario.arrival_rates import event_dates
 from twin.scenario.schema import WEEKDAYS, ArrivalEvent, PoissonArrivals
 
 __all__ = ["ArrivalsFit", "fit_poisson_arrivals", "retail_events"]

@@ -308,7 +308,7 @@ def rereference_arrivals(
     """
     if arrivals.get("kind") != "poisson":
         return arrivals  # replayed order times are calendar times already
-    from twin.model.demand import trend_factor
+    from twin.scenario.arrival_rates import trend_factor
 
     rate, trend = arrivals["rate_per_day"], arrivals.get("trend_per_year", 0.0)
     changes = arrivals.get("trend_changes") or []
