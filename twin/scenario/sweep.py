@@ -1,9 +1,10 @@
 """The sweep file: a base scenario, the parameters to vary and the design that varies them.
 
 A sweep file is YAML validated into a frozen :class:`SweepSpec` (unknown keys rejected, errors
-naming file, line and key path through :func:`twin.scenario.loader.validate`). :func:`load_sweep`
-also loads the base scenario it names, applies its ``set`` overrides, and checks that every
-parameter path leads to a number in that scenario, so a typo is reported before anything runs.
+naming file, line and key path through :func:`twin.scenario.validation.validate`).
+:func:`load_sweep` also loads the base scenario it names, applies its ``set`` overrides, and
+checks that every parameter path leads to a number in that scenario, so a typo is reported before
+anything runs.
 The rules a planner sees are in ``docs/sweeps.md``.
 
 Which keys a parameter needs depends on the design:
@@ -29,14 +30,10 @@ from pydantic import Field, PrivateAttr, model_validator
 from twin.errors import InputError
 from twin.scenario.checks import Check
 from twin.scenario.common import Name, Section
-from twin.scenario.loader import (
-    Origin,
-    SourceMap,
-    apply_overrides,
-    load_yaml,
-    validate,
-)
+from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
+from twin.scenario.validation import validate
+from twin.scenario.yaml_source import Origin, SourceMap, load_yaml
 
 #: The most points a design may have: beyond this a sweep is a mistake, not a plan.
 MAX_POINTS = 100_000
