@@ -57,7 +57,38 @@ def lognormal_log_parameters(mean: float, sd: float) -> tuple[float, float]:
     return math.log(mean) - 0.5 * s2, math.sqrt(s2)
 
 
-def triangular_variance(low: float, mode: float, high: float) -> float:
-    """The variance of the triangular distribution on [low, high] with its peak at ``mode``."""
-    a, c, b = low, mode, high
-    return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+class UniformMoments:
+    """Mean, variance and lower bound of a uniform on [``low``, ``high``] (scenario and sweep)."""
+
+    # No annotations of low/mode/high here: pydantic would make them fields ahead of the model's.
+
+    @property
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12.0
+
+    @property
+    def support_min(self) -> float:
+        return self.low
+
+
+class TriangularMoments:
+    """Mean, variance and lower bound of a triangular on [``low``, ``high``] peaking at ``mode``."""
+
+    # No annotations of low/mode/high here: pydantic would make them fields ahead of the model's.
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+    @property
+    def variance(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+
+    @property
+    def support_min(self) -> float:
+        return self.low

@@ -17,10 +17,11 @@ from twin.distributions.base import (
     MIN_NORMAL_MASS_ABOVE_ZERO,
     DistributionBase,
     Number,
+    TriangularMoments,
+    UniformMoments,
     check_size,
     lognormal_log_parameters,
     require_positive,
-    triangular_variance,
 )
 
 
@@ -46,7 +47,7 @@ class Constant(DistributionBase):
         return self.value
 
 
-class Uniform(DistributionBase):
+class Uniform(UniformMoments, DistributionBase):
     """Continuous uniform on ``[low, high)``; ``low < high``."""
 
     dist: Literal["uniform"] = "uniform"
@@ -65,20 +66,8 @@ class Uniform(DistributionBase):
         # numpy takes (low, high), not scipy's (loc, scale).
         return rng.uniform(self.low, self.high, check_size(size))
 
-    @property
-    def mean(self) -> float:
-        return 0.5 * (self.low + self.high)
 
-    @property
-    def variance(self) -> float:
-        return (self.high - self.low) ** 2 / 12.0
-
-    @property
-    def support_min(self) -> float:
-        return self.low
-
-
-class Triangular(DistributionBase):
+class Triangular(TriangularMoments, DistributionBase):
     """Triangular on [low, high] peaking at ``mode``; ``low <= mode <= high`` and ``low < high``."""
 
     dist: Literal["triangular"] = "triangular"
@@ -106,18 +95,6 @@ class Triangular(DistributionBase):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, check_size(size))
-
-    @property
-    def mean(self) -> float:
-        return (self.low + self.mode + self.high) / 3.0
-
-    @property
-    def variance(self) -> float:
-        return triangular_variance(self.low, self.mode, self.high)
-
-    @property
-    def support_min(self) -> float:
-        return self.low
 
 
 class Exponential(DistributionBase):

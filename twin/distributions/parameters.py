@@ -24,9 +24,10 @@ from scipy.special import ndtr, ndtri
 from twin.distributions.base import (
     MIN_NORMAL_MASS_ABOVE_ZERO,
     DistributionBase,
+    TriangularMoments,
+    UniformMoments,
     check_size,
     lognormal_log_parameters,
-    triangular_variance,
 )
 
 __all__ = [
@@ -63,7 +64,7 @@ class _Range(_ByInverseCdf):
         return self
 
 
-class UniformDist(_Range):
+class UniformDist(UniformMoments, _Range):
     """Continuous uniform on [``low``, ``high``); mean (low + high) / 2, variance
     (high - low)**2 / 12."""
 
@@ -73,18 +74,6 @@ class UniformDist(_Range):
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
         return self.low + np.asarray(u) * (self.high - self.low)
-
-    @property
-    def mean(self) -> float:
-        return 0.5 * (self.low + self.high)
-
-    @property
-    def variance(self) -> float:
-        return (self.high - self.low) ** 2 / 12.0
-
-    @property
-    def support_min(self) -> float:
-        return self.low
 
 
 class LogUniformDist(_Range):
@@ -113,7 +102,7 @@ class LogUniformDist(_Range):
         return self.low
 
 
-class TriangularDist(_Range):
+class TriangularDist(TriangularMoments, _Range):
     """Triangular on [``low``, ``high``] peaking at ``mode``; low <= mode <= high, low < high."""
 
     kind: Literal["triangular"]
@@ -133,18 +122,6 @@ class TriangularDist(_Range):
         left = a + np.sqrt(u * (b - a) * (c - a))
         right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
         return np.where(u < (c - a) / (b - a), left, right)
-
-    @property
-    def mean(self) -> float:
-        return (self.low + self.mode + self.high) / 3.0
-
-    @property
-    def variance(self) -> float:
-        return triangular_variance(self.low, self.mode, self.high)
-
-    @property
-    def support_min(self) -> float:
-        return self.low
 
 
 class NormalDist(_ByInverseCdf):
