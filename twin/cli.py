@@ -146,7 +146,8 @@ def run(
 def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | None):
     """The history of ``source`` mapped by ``mapping_file`` and through the quality step; one
     place, so `calibrate` and `validate` see the same history."""
-    from twin.calibration.mapping import apply_mapping, load_mapping
+    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.mapping_schema import load_mapping
     from twin.calibration.quality import check_history
 
     mapping = load_mapping(mapping_file)

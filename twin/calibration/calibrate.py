@@ -42,7 +42,9 @@ from twin.calibration.fit_report import (
     chosen_statistics,
     days,
 )
-from twin.calibration.fitting import FitResult, fit_continuous, fit_count
+from twin.calibration.fitting.continuous import fit_continuous
+from twin.calibration.fitting.counts import fit_count
+from twin.calibration.fitting.result import FitResult
 from twin.calibration.stocking import stocking_policies
 from twin.errors import InputError
 

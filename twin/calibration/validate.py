@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from twin.calibration.behaviour import predicted_score
+from twin.calibration.behaviour.satisfaction import predicted_score
 from twin.calibration.calibrate import active_period
 from twin.calibration.output import BEHAVIOUR_FILE
 from twin.errors import InputError
