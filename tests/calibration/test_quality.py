@@ -13,8 +13,8 @@ from twin.calibration.quality import (
     DEFAULT_NON_PRODUCT,
     QualityResult,
     check_history,
-    write_quality,
 )
+from twin.calibration.quality_output import write_quality
 from twin.errors import InputError
 
 HERE = Path(__file__).resolve()

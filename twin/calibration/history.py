@@ -397,40 +397,40 @@ _PANDAS_DTYPE = {
 }
 
 
-def _missing(series: pd.Series) -> np.ndarray:
-    """Missing values: NA, NaN, None, NaT and blank strings."""
-    missing = series.isna().to_numpy()
+def missing(series: pd.Series) -> np.ndarray:
+    """Missing values: NA, NaN, None, NaT and blank strings (the quality step's test too)."""
+    found = series.isna().to_numpy(dtype=bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-        missing = missing | blank
-    return missing
+        found = found | blank
+    return found
 
 
 def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
-    missing = _missing(series)
+    absent = missing(series)
     series = series.reset_index(drop=True)
     if column.dtype == "string":
         result = _to_string(series)
-        result[missing] = pd.NA
-        bad = ~missing
+        result[absent] = pd.NA
+        bad = ~absent
         if column.values:
             bad = bad & ~result.isin(column.values).to_numpy(dtype=bool)
             _report(table_name, column, series, bad, f"one of: {', '.join(column.values)}")
         return result
     if column.dtype in ("int", "float"):
-        numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
+        numbers = pd.to_numeric(series.where(~absent, None), errors="coerce")
         numbers = numbers.astype("float64")
-        _report(table_name, column, series, ~missing & numbers.isna().to_numpy(), "a number")
+        _report(table_name, column, series, ~absent & numbers.isna().to_numpy(), "a number")
         if column.dtype == "float":
             return numbers
-        fractional = ~missing & (numbers.to_numpy() % 1 != 0)
+        fractional = ~absent & (numbers.to_numpy() % 1 != 0)
         _report(table_name, column, series, fractional, "a whole number")
         return numbers.astype("Int64")
     if column.dtype in ("datetime", "date"):
-        stamps = _to_datetime(series.where(~missing, None))
-        _report(table_name, column, series, ~missing & stamps.isna().to_numpy(), "a date/time")
+        stamps = _to_datetime(series.where(~absent, None))
+        _report(table_name, column, series, ~absent & stamps.isna().to_numpy(), "a date/time")
         if column.dtype == "date":
-            timed = ~missing & (stamps != stamps.dt.normalize()).to_numpy(dtype=bool)
+            timed = ~absent & (stamps != stamps.dt.normalize()).to_numpy(dtype=bool)
             _report(table_name, column, series, timed, "a date without a time of day")
         return stamps
     # bool
@@ -438,7 +438,7 @@ def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
     truth = pd.Series(pd.NA, index=series.index, dtype="boolean")
     truth[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
     truth[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
-    _report(table_name, column, series, ~missing & truth.isna().to_numpy(), "true or false")
+    _report(table_name, column, series, ~absent & truth.isna().to_numpy(), "true or false")
     return truth
 
 

@@ -85,13 +85,8 @@ def fit_continuous(
     """
     if support not in ("nonnegative", "positive"):
         raise ValueError(f"support must be 'nonnegative' or 'positive', got {support!r}")
-    x = as_values(values, "fit_continuous")
+    x = as_values(values, "fit_continuous", min_n)
     n = x.size
-    if n < max(min_n, 2):
-        raise ValueError(
-            f"fit_continuous: {n} values, fewer than min_n = {max(min_n, 2)}; pool small groups "
-            "(fit_grouped) or lower min_n"
-        )
     has_zeros = bool((x == 0).any())
     if has_zeros and support == "positive":
         raise ValueError(

@@ -132,13 +132,8 @@ def fit_count(
         If there are fewer than ``min_n`` values, a value is negative, fractional or not finite,
         or a candidate is unknown.
     """
-    x = as_values(values, "fit_count")
+    x = as_values(values, "fit_count", min_n)
     n = x.size
-    if n < max(min_n, 2):
-        raise ValueError(
-            f"fit_count: {n} values, fewer than min_n = {max(min_n, 2)}; pool small groups "
-            "(fit_grouped) or lower min_n"
-        )
     fractional = np.flatnonzero(x != np.round(x))
     if fractional.size:
         raise ValueError(

@@ -73,7 +73,8 @@ class FitResult:
         return parse_distribution(self.dist)
 
 
-def as_values(values: Any, what: str) -> np.ndarray:
+def as_values(values: Any, what: str, min_n: int) -> np.ndarray:
+    """`values` as a flat float array: finite, >= 0, and at least ``max(min_n, 2)`` of them."""
     array = np.asarray(values, dtype=np.float64).ravel()
     if array.size == 0:
         raise ValueError(f"{what}: no values to fit")
@@ -86,6 +87,11 @@ def as_values(values: Any, what: str) -> np.ndarray:
         raise ValueError(
             f"{what}: value at position {int(np.flatnonzero(array < 0)[0])} is "
             f"{array[array < 0][0]:g}; the twin's quantities are >= 0"
+        )
+    if array.size < max(min_n, 2):
+        raise ValueError(
+            f"{what}: {array.size} values, fewer than min_n = {max(min_n, 2)}; pool small groups "
+            "(fit_grouped) or lower min_n"
         )
     return array
 
