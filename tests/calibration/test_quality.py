@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twin.calibration.history import conform
+from twin.calibration.conform import conform
 from twin.calibration.mapping import apply_mapping
 from twin.calibration.quality import (
     COUNT_COLUMNS,

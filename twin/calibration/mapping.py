@@ -5,7 +5,7 @@ Per canonical table, in the order the mapping file's keys are documented
 is read once), keep the rows ``only`` allows, take ``fields``, then ``values``, ``formats``,
 ``scale``, ``zero_pad``, then each ``derive`` in the order written
 (:mod:`twin.calibration.derivations`), then ``one_row_per``; then cast to the schema
-(:func:`twin.calibration.history.conform`) and, when asked, match CRM accounts to ERP customers.
+(:func:`twin.calibration.conform.conform`) and, when asked, match CRM accounts to ERP customers.
 :func:`apply_mapping` returns the conformed tables with the rows read and written per table. Rows
 are only ever merged by an explicit ``count_rows_by`` or ``one_row_per``; every other problem is
 an :class:`~twin.errors.InputError`.
@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from twin.calibration import derivations, history, matching, sources
+from twin.calibration.conform import conform
 from twin.calibration.mapping_schema import (
     Condition,
     Derive,
@@ -91,7 +92,7 @@ def apply_mapping(
         spec = mapping.tables[name]
         raw = _read(mapping, name, spec.source, source, url, cache, ("source",))
         frame, excluded = _build(mapping, name, spec, raw, source, url, cache)
-        result.tables[name] = history.conform(name, frame)
+        result.tables[name] = conform(name, frame)
         result.rows_read[name] = raw.rows
         result.rows_written[name] = len(result.tables[name])
         result.provenance[name] = raw.provenance
@@ -115,7 +116,7 @@ def apply_mapping(
             account_name=spec.account_name,
             customer_name=spec.customer_name,
         )
-        result.tables["accounts"] = history.conform("accounts", accounts)
+        result.tables["accounts"] = conform("accounts", accounts)
         result.notes.append(result.match.note())
     return result
 

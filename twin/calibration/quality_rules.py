@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from twin.calibration.history import TABLES, missing
+from twin.calibration.conform import missing
+from twin.calibration.history import TABLES
 
 # Columns a row cannot be used without, beyond the table's key.
 _NEEDED = {
