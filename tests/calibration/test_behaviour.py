@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from twin.calibration.behaviour import fit_behaviour
-from twin.calibration.behaviour.estimates import wilson_interval
 from twin.calibration.behaviour.pipeline import agent_rate, fit_win_rate
 from twin.calibration.behaviour.price import DEFAULT_ELASTICITY, fit_elasticity, weekly_sales
 from twin.calibration.conform import conform
 from twin.calibration.fit_report import REPORT_COLUMNS, FitReport
 from twin.errors import InputError
+from twin.stats import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"

@@ -1,6 +1,6 @@
 """What every behaviour fit reports: a proportion with its interval, a fitted duration, plain data.
 
-A proportion carries its Wilson 95 % interval (:func:`wilson_interval`); a duration
+A proportion carries its Wilson 95 % interval (:func:`twin.stats.wilson_interval`); a duration
 or amount is a :func:`~twin.calibration.fitting.continuous.fit_continuous` fit, or the stated
 default when there are fewer than :data:`~twin.calibration.fit_report.MIN_FIT_VALUES` values. Both
 add their row to the fit report.
@@ -15,9 +15,9 @@ import numpy as np
 
 from twin.calibration.fit_report import MIN_FIT_VALUES, FitReport, chosen_statistics
 from twin.calibration.fitting.continuous import fit_continuous
+from twin.stats import wilson_interval
 
 EMPIRICAL_VALUES = 200
-Z95 = 1.959963984540054
 
 
 def plain(value: Any) -> Any:
@@ -67,21 +67,6 @@ def fitted_duration(
     )
     rows.add(quantity, group, dist or "none", int(values.size), source, True, note)
     return {"dist": dist, "n": int(values.size), "source": source, "defaulted": True, "note": note}
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (Wilson, 1927, JASA 22).
-
-    ``centre ± half`` with ``centre = (p + z²/2n) / (1 + z²/n)`` and
-    ``half = z sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n)``; ``(nan, nan)`` when ``n == 0``.
-    """
-    if n <= 0:
-        return math.nan, math.nan
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def proportion(successes: int, n: int) -> dict:
