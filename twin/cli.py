@@ -146,7 +146,8 @@ def run(
 def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | None):
     """The history of ``source`` mapped by ``mapping_file`` and through the quality step; one
     place, so `calibrate` and `validate` see the same history."""
-    from twin.calibration.mapping import apply_mapping, load_mapping
+    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.mapping_schema import load_mapping
     from twin.calibration.quality import check_history
 
     mapping = load_mapping(mapping_file)
@@ -203,7 +204,7 @@ def calibrate(
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
     from twin.calibration.calibrate import calibrate_history, history_until
     from twin.calibration.output import write_model
-    from twin.calibration.quality import write_quality
+    from twin.calibration.quality_output import write_quality
     from twin.calibration.report import write_calibration_report
 
     mapped, quality = mapped_and_checked(mapping_file, source, as_of)
@@ -278,7 +279,8 @@ def validate(
     as_of: dt.datetime | None,
 ) -> None:
     """Simulate MODEL_DIR's model over its history and compare: exit 1 if a tolerance is missed."""
-    from twin.calibration.validate import parse_tolerances, validate_model, write_validation
+    from twin.calibration.validate import parse_tolerances, validate_model
+    from twin.calibration.validation_output import write_validation
 
     bounds = parse_tolerances(tolerances)
     if not (model_dir / "model.yaml").is_file():

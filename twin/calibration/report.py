@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin import __version__
-from twin.calibration.behaviour import predicted_score
+from twin.calibration.behaviour.satisfaction import predicted_score
 from twin.calibration.calibrate import Calibration, FittedValues
 from twin.calibration.figures import (
     continuous_fit_figure,
