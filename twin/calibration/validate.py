@@ -52,7 +52,7 @@ from twin.calibration.calibrate import active_period
 from twin.calibration.output import BEHAVIOUR_FILE
 from twin.errors import InputError
 from twin.experiments.replicate import ReplicationOutput, default_workers, run_replications
-from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
+from twin.reports.charts import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
 from twin.scenario.loader import load, load_yaml
 from twin.scenario.schema import Scenario
 

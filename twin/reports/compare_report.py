@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from rich.table import Table
 
-from twin.reports.document import PAGE_SIZE, save_pdf
-from twin.reports.figures import (
-    FIGSIZE,
-    GroupedFormatter,
-    read_manifest,
-    read_run_csv,
-    save_figures,
-)
-from twin.reports.terminal import format_interval, format_value
+from twin.formatting import format_interval, format_value
+from twin.reports.charts import FIGSIZE, GroupedFormatter, new_figure, save_figures, style_axes
+from twin.reports.pages import PAGE_SIZE, chart_page, created_utc, put, save_pdf
+from twin.reports.readers import read_manifest, read_run_csv
+from twin.tables import COMPARISON_COLUMNS
 
 #: The KPIs of the bar and difference charts and the terminal table, those a run reports.
 HEADLINE_KPIS = (
@@ -51,18 +46,6 @@ HEADLINE_KPIS = (
     "inventory_value_mean",
 )
 REPORT_NAME = "compare.pdf"
-COMPARISON_COLUMNS = (
-    "variant",
-    "kpi",
-    "unit",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "diff",
-    "diff_ci_low",
-    "diff_ci_high",
-    "significant",
-)
 MANIFEST_KEYS = ("base", "variants", "seed", "replications", "confidence", "created_utc")
 _RATIO_UNITS = {"ratio"}
 
@@ -79,10 +62,7 @@ def _grid(count: int) -> tuple[Figure, list[Axes]]:
     axes = list(figure.subplots(rows, columns, squeeze=False).ravel())
     for ax in axes[count:]:
         ax.set_visible(False)
-    for ax in axes:
-        ax.grid(True, axis="y", color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
+    style_axes(axes, grid_axis="y")
     return figure, axes[:count]
 
 
@@ -178,11 +158,7 @@ def differences_figure(comparison: pd.DataFrame, names: list[str], base: str) ->
 
 def inventory_figure(daily: pd.DataFrame, names: list[str], warmup: dict[str, float]) -> Figure:
     """Overlaid distributions of the daily inventory value after the warm-up, per variant."""
-    figure = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = figure.subplots()
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, color="0.9", linewidth=0.8)
-    ax.set_axisbelow(True)
+    figure, (ax,) = new_figure()
     colours = _colours(names)
     measured = {
         name: daily.loc[
@@ -218,11 +194,7 @@ def inventory_figure(daily: pd.DataFrame, names: list[str], warmup: dict[str, fl
 
 def lead_times_figure(lead_times: pd.DataFrame, names: list[str]) -> Figure:
     """Overlaid lead-time distributions: the mean quantile curve of each variant."""
-    figure = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = figure.subplots()
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, color="0.9", linewidth=0.8)
-    ax.set_axisbelow(True)
+    figure, (ax,) = new_figure()
     colours = _colours(names)
     for name in names:
         mine = lead_times[lead_times["variant"] == name].dropna(subset=["lead_time_days"])
@@ -273,17 +245,6 @@ def build_compare_figures(out_dir: Path) -> dict[str, Figure]:
 # --- the PDF -------------------------------------------------------------------------------
 
 
-def _put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
-    """Place text at (x, y) inches from the page's top-left corner."""
-    width, height = PAGE_SIZE
-    figure.text(x / width, 1.0 - y / height, text, va="baseline", **style)
-
-
-def _created(manifest: dict[str, Any]) -> datetime:
-    created = datetime.fromisoformat(str(manifest["created_utc"]))
-    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
-
-
 _TABLE_X = (0.85, 2.9, 5.2, 6.6, 8.7, 9.9, 10.1)  # left, left, then right-aligned, unit left
 _TABLE_HEADS = ("KPI", "variant", "mean", "diff", "diff CI", "significant", "unit")
 _ROW = 0.19
@@ -294,18 +255,18 @@ def _front_pages(manifest: dict[str, Any], comparison: pd.DataFrame) -> list[Fig
     page = Figure(figsize=PAGE_SIZE)
     pages = [page]
     y = 0.85
-    _put(page, 0.75, y, "twin comparison report", fontsize=10, color="0.4")
+    put(page, 0.75, y, "twin comparison report", fontsize=10, color="0.4")
     y += 0.5
     names = list(manifest["variants"])
     base = str(manifest["base"])
-    _put(page, 0.75, y, f"{base} and {len(names) - 1} variant(s)", fontsize=20, weight="bold")
+    put(page, 0.75, y, f"{base} and {len(names) - 1} variant(s)", fontsize=20, weight="bold")
     y += 0.4
     facts = [
         ("Variants", ", ".join(names)),
         ("Seed", f"{manifest['seed']} (common random numbers: replication r of every variant)"),
         ("Replications", f"{manifest['replications']} per variant"),
         ("Confidence", f"{float(manifest['confidence']):.0%}"),
-        ("Created (UTC)", _created(manifest).strftime("%Y-%m-%d %H:%M")),
+        ("Created (UTC)", created_utc(manifest).strftime("%Y-%m-%d %H:%M")),
         ("twin version", str(manifest.get("twin_version", ""))),
     ]
     precision = manifest.get("precision")
@@ -313,15 +274,15 @@ def _front_pages(manifest: dict[str, Any], comparison: pd.DataFrame) -> list[Fig
         reached = "reached" if precision.get("reached") else "NOT reached (capped)"
         facts.append(("Precision", f"{', '.join(precision['targets'])}: {reached}"))
     for label, value in facts:
-        _put(page, 0.75, y, label, fontsize=9.5, color="0.4")
-        _put(page, 2.2, y, textwrap.shorten(value, 140), fontsize=9.5)
+        put(page, 0.75, y, label, fontsize=9.5, color="0.4")
+        put(page, 2.2, y, textwrap.shorten(value, 140), fontsize=9.5)
         y += 0.22
     for line in textwrap.wrap(str(manifest.get("selection", "")), 150):
-        _put(page, 0.75, y + 0.1, line, fontsize=10, style="italic")
+        put(page, 0.75, y + 0.1, line, fontsize=10, style="italic")
         y += 0.22
     y += 0.35
     title = f"Headline KPIs: mean, and paired difference to {base}"
-    _put(page, 0.75, y, title, fontsize=13, weight="bold")
+    put(page, 0.75, y, title, fontsize=13, weight="bold")
     y = _table_head(page, y + 0.35)
     for kpi in headline(comparison):
         for first, row in enumerate(comparison[comparison["kpi"] == kpi].itertuples(index=False)):
@@ -342,7 +303,7 @@ def _front_pages(manifest: dict[str, Any], comparison: pd.DataFrame) -> list[Fig
             )
             for column, (x, text) in enumerate(zip(_TABLE_X, cells, strict=True)):
                 align = "right" if 2 <= column <= 5 else "left"
-                _put(page, x, y, text, fontsize=9, ha=align)
+                put(page, x, y, text, fontsize=9, ha=align)
             y += _ROW
         y += 0.06
     return pages
@@ -351,7 +312,7 @@ def _front_pages(manifest: dict[str, Any], comparison: pd.DataFrame) -> list[Fig
 def _table_head(page: Figure, y: float) -> float:
     for column, (x, text) in enumerate(zip(_TABLE_X, _TABLE_HEADS, strict=True)):
         align = "right" if 2 <= column <= 5 else "left"
-        _put(page, x, y, text, fontsize=9, weight="bold", ha=align)
+        put(page, x, y, text, fontsize=9, weight="bold", ha=align)
     return y + 0.26
 
 
@@ -367,10 +328,8 @@ def write_compare_report(out_dir: Path) -> Path:
     charts = build_compare_figures(out_dir)
     save_figures(charts, out_dir)
     pages = _front_pages(manifest, comparison)
-    for figure in charts.values():
-        figure.set_size_inches(PAGE_SIZE)
-        pages.append(figure)
-    created = _created(manifest)
+    pages += [chart_page(figure, margins=False) for figure in charts.values()]
+    created = created_utc(manifest)
     metadata = {
         "Title": f"twin comparison: {manifest['base']}",
         "Creator": f"twin {manifest.get('twin_version', '')}",

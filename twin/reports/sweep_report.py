@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +30,31 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from twin.reports.document import PAGE_SIZE, save_pdf
-from twin.reports.figures import (
+from twin.formatting import format_interval, format_value
+from twin.reports.charts import (
     BAND_COLOUR,
     FIGSIZE,
     MEAN_COLOUR,
     GroupedFormatter,
+    new_figure,
     save_figures,
     t_band,
 )
-from twin.reports.terminal import format_interval, format_value
+from twin.reports.pages import (
+    LEFT,
+    PAGE_SIZE,
+    chart_page,
+    created_utc,
+    number_pages,
+    put,
+    save_pdf,
+)
 
 REPORT_NAME = "sweep.pdf"
 #: Indices without a unit (shown as ratios); the others are in the KPI's unit.
 UNITLESS = {"S1", "ST", "S2", "rho", "src", "eta_squared"}
 #: Parameters shown per KPI in the report's table.
 TOP = 5
-
-_LEFT = 0.75
-_FOOTER = PAGE_SIZE[1] - 0.4
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -89,18 +94,6 @@ def read_sweep(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame
 # --- charts --------------------------------------------------------------------------------
 
 
-def _axes(
-    nrows: int = 1, ncols: int = 1, height: float = FIGSIZE[1], sharey: bool = False
-) -> tuple[Figure, list]:
-    figure = Figure(figsize=(FIGSIZE[0], height), layout="constrained")
-    axes = figure.subplots(nrows, ncols, squeeze=False, sharey=sharey).ravel().tolist()
-    for ax in axes:
-        ax.grid(True, color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
-    return figure, axes
-
-
 def _label(manifest: dict[str, Any], path: str) -> str:
     for parameter in manifest["parameters"]:
         if parameter["path"] == path:
@@ -131,7 +124,7 @@ def tornado_figure(
     table = rows.pivot(index="parameter", columns="index", values="value")
     table = table.reindex(table["swing"].abs().sort_values(na_position="first").index)
     base = results[(results["point"] == 0) & (results["error"] == "")][kpi].mean()
-    figure, (ax,) = _axes()
+    figure, (ax,) = new_figure()
     y = np.arange(len(table))
     for offset, column, colour, name in (
         (0.18, "low", BAND_COLOUR, "lowest level"),
@@ -160,7 +153,7 @@ def ranking_figure(manifest: dict[str, Any], sensitivity: pd.DataFrame, kpi: str
     head = rows[rows["index"] == index].copy()
     head = head.assign(_order=head["value"].abs()).sort_values("_order", na_position="first")
     names = head["parameter"].tolist()
-    figure, (ax,) = _axes()
+    figure, (ax,) = new_figure()
     y = np.arange(len(names))
     series = [("S1", -0.18, BAND_COLOUR), ("ST", 0.18, MEAN_COLOUR)] if kind == "sobol" else []
     series = series or [(index, 0.0, MEAN_COLOUR)]
@@ -198,7 +191,7 @@ def heatmap_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) ->
     first, second = (p["path"] for p in manifest["parameters"])
     ok = results[results["error"] == ""]
     table = ok.groupby([second, first])[kpi].mean().unstack(first)
-    figure, (ax,) = _axes()
+    figure, (ax,) = new_figure()
     ax.grid(False)
     image = ax.imshow(table.to_numpy(dtype=float), aspect="auto", origin="lower", cmap="viridis")
     ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
@@ -230,7 +223,7 @@ def response_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) -
     path = manifest["parameters"][0]["path"]
     ok = results[results["error"] == ""]
     band = t_band(ok, path, kpi)
-    figure, (ax,) = _axes()
+    figure, (ax,) = new_figure()
     x = band.index.to_numpy(dtype=float)
     ax.fill_between(x, band["low"], band["high"], color=BAND_COLOUR, alpha=0.35, linewidth=0)
     ax.plot(x, band["mean"], marker="o", color=MEAN_COLOUR)
@@ -246,7 +239,7 @@ def scatter_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) ->
     paths = [p["path"] for p in manifest["parameters"]]
     ncols = min(3, len(paths))
     nrows = math.ceil(len(paths) / ncols)
-    figure, axes = _axes(nrows, ncols, height=max(FIGSIZE[1], 2.6 * nrows), sharey=True)
+    figure, axes = new_figure(nrows, ncols, height=max(FIGSIZE[1], 2.6 * nrows), sharey=True)
     ok = results[results["error"] == ""]
     for ax, path in zip(axes, paths, strict=False):
         ax.scatter(ok[path], ok[kpi], s=12, color=MEAN_COLOUR, alpha=0.6, linewidths=0)
@@ -282,16 +275,6 @@ def build_figures(folder: Path) -> dict[str, Figure]:
 # --- PDF -----------------------------------------------------------------------------------
 
 
-def _put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
-    width, height = PAGE_SIZE
-    figure.text(x / width, 1.0 - y / height, text, va="baseline", **style)
-
-
-def _created(manifest: dict[str, Any]) -> datetime:
-    created = datetime.fromisoformat(str(manifest["created_utc"]))
-    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
-
-
 def _days(value: Any) -> str:
     return f"{value:g} days" if isinstance(value, int | float) else "n/a"
 
@@ -306,13 +289,13 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
     page = Figure(figsize=PAGE_SIZE)
     pages = [page]
     y = 0.85
-    _put(page, _LEFT, y, "twin sensitivity sweep", fontsize=10, color="0.4")
+    put(page, LEFT, y, "twin sensitivity sweep", fontsize=10, color="0.4")
     y += 0.5
-    _put(page, _LEFT, y, str(manifest["sweep"]), fontsize=22, weight="bold")
+    put(page, LEFT, y, str(manifest["sweep"]), fontsize=22, weight="bold")
     y += 0.38
     lines = textwrap.wrap(str(manifest.get("description") or ""), width=125)[:3]
     for line in lines:
-        _put(page, _LEFT, y, line, fontsize=10.5)
+        put(page, LEFT, y, line, fontsize=10.5)
         y += 0.2
     y += 0.15
     design = manifest["design"]
@@ -335,20 +318,20 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             "Horizon, warm-up",
             f"{_days(manifest['horizon_days'])}, {_days(manifest['warmup_days'])}",
         ),
-        ("Created (UTC)", _created(manifest).strftime("%Y-%m-%d %H:%M")),
+        ("Created (UTC)", created_utc(manifest).strftime("%Y-%m-%d %H:%M")),
         ("twin version", str(manifest["twin_version"])),
         ("Wall time", f"{manifest['wall_s']:.1f} s"),
     ]
     # the long entries (files, overrides, design) down the left, the short ones on the right
     for row, (label, value) in enumerate(facts[:5]):
-        _put(page, _LEFT, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        _put(page, _LEFT + 1.7, y + row * 0.22, value[:70], fontsize=9.5)
+        put(page, LEFT, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        put(page, LEFT + 1.7, y + row * 0.22, value[:70], fontsize=9.5)
     for row, (label, value) in enumerate(facts[5:]):
-        _put(page, 7.0, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        _put(page, 8.7, y + row * 0.22, value[:30], fontsize=9.5)
+        put(page, 7.0, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        put(page, 8.7, y + row * 0.22, value[:30], fontsize=9.5)
     y += max(5, len(facts) - 5) * 0.22 + 0.3
     method, index = manifest["headline"]
-    _put(page, _LEFT, y, f"Top parameters by {index} ({method})", fontsize=13, weight="bold")
+    put(page, LEFT, y, f"Top parameters by {index} ({method})", fontsize=13, weight="bold")
     y += 0.3
     head = sensitivity[(sensitivity["method"] == method) & (sensitivity["index"] == index)]
     for kpi in manifest["kpis"]:
@@ -358,31 +341,20 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             page = Figure(figsize=PAGE_SIZE)
             pages.append(page)
             y = 0.85
-        _put(page, _LEFT, y, _kpi_title(manifest, kpi), fontsize=10, weight="bold")
+        put(page, LEFT, y, _kpi_title(manifest, kpi), fontsize=10, weight="bold")
         y += 0.22
         unit = manifest.get("units", {}).get(kpi, "")
         for _, row in rows.iterrows():
             value, interval = _index_text(row, unit)
-            _put(page, _LEFT + 0.2, y, _label(manifest, row["parameter"])[:70], fontsize=9)
-            _put(page, 6.4, y, value, fontsize=9, ha="right")
-            _put(page, 6.7, y, f"95 % interval {interval}", fontsize=9, color="0.35")
+            put(page, LEFT + 0.2, y, _label(manifest, row["parameter"])[:70], fontsize=9)
+            put(page, 6.4, y, value, fontsize=9, ha="right")
+            put(page, 6.7, y, f"95 % interval {interval}", fontsize=9, color="0.35")
             y += 0.2
         y += 0.1
     for note in manifest.get("notes", [])[:4]:
-        _put(page, _LEFT, min(y, PAGE_SIZE[1] - 0.7), f"Note: {note}"[:160], fontsize=8.5)
+        put(page, LEFT, min(y, PAGE_SIZE[1] - 0.7), f"Note: {note}"[:160], fontsize=8.5)
         y += 0.18
     return pages
-
-
-def _chart_page(figure: Figure) -> Figure:
-    """Fit a chart to an A4 landscape page above the footer strip."""
-    width, height = PAGE_SIZE
-    figure.set_size_inches(PAGE_SIZE)
-    engine = figure.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / width, 0.45 / height, 0.7 / height
-        engine.set(rect=(left, bottom, 1 - 2 * left, 1 - top - bottom))
-    return figure
 
 
 def write_sweep_report(folder: Path) -> Path:
@@ -391,26 +363,9 @@ def write_sweep_report(folder: Path) -> Path:
     manifest, _, sensitivity = read_sweep(folder)
     charts = build_figures(folder)
     save_figures(charts, folder)
-    pages = [*_front_pages(manifest, sensitivity), *(_chart_page(f) for f in charts.values())]
-    for number, page in enumerate(pages, start=1):
-        _put(
-            page,
-            _LEFT,
-            _FOOTER,
-            f"sweep {manifest['sweep']} · twin {manifest['twin_version']}",
-            color="0.45",
-            fontsize=8,
-        )
-        _put(
-            page,
-            PAGE_SIZE[0] - _LEFT,
-            _FOOTER,
-            f"page {number} of {len(pages)}",
-            color="0.45",
-            fontsize=8,
-            ha="right",
-        )
-    created = _created(manifest)
+    pages = [*_front_pages(manifest, sensitivity), *(chart_page(f) for f in charts.values())]
+    number_pages(pages, f"sweep {manifest['sweep']} · twin {manifest['twin_version']}")
+    created = created_utc(manifest)
     metadata = {
         "Title": f"twin sweep: {manifest['sweep']}",
         "Subject": str(manifest.get("description", "")),
