@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from twin.commands.options import mapping_option, out_option
+from twin.commands.options import as_of_option, mapping_option, out_option
 from twin.errors import InputError
 
 
@@ -46,12 +46,7 @@ def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | Non
 @out_option("Model folder to write, e.g. calibration/<name>/.", required=True)
 @click.option("--name", help="Scenario name of the model (default: the out folder's name).")
 @click.option("--strict", is_flag=True, help="Fail (exit 2) if any row is quarantined.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Date of the extract: later timestamps are future dates (default: now).",
-)
+@as_of_option("Date of the extract: later timestamps are future dates (default: now).")
 @click.option(
     "--until",
     type=click.DateTime(["%Y-%m-%d"]),

@@ -71,6 +71,11 @@ def mapping_option() -> Decorator:
     )
 
 
+def as_of_option(help: str) -> Decorator:
+    """``--as-of YYYY-MM-DD`` (the keyword argument ``as_of``): the date of a history extract."""
+    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help=help)
+
+
 def no_report_option(help: str) -> Decorator:
     """``--no-report``: skip the charts and the PDF."""
     return click.option("--no-report", is_flag=True, help=help)

@@ -14,7 +14,13 @@ from pathlib import Path
 import click
 
 from twin.commands.calibrate import mapped_and_checked
-from twin.commands.options import mapping_option, out_option, replications_option, workers_option
+from twin.commands.options import (
+    as_of_option,
+    mapping_option,
+    out_option,
+    replications_option,
+    workers_option,
+)
 from twin.errors import InputError
 
 
@@ -40,12 +46,7 @@ from twin.errors import InputError
     help="MAPE bound of a KPI (repeatable); defaults weekly_orders=0.20, weekly_revenue=0.25.",
 )
 @workers_option("Local processes (default: all cores, at most one per replication).")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Date of the extract, as given to `twin calibrate` (default: now).",
-)
+@as_of_option("Date of the extract, as given to `twin calibrate` (default: now).")
 def validate(
     model_dir: Path,
     source: str,
