@@ -34,7 +34,8 @@ from twin.experiments.compare import (
 from twin.experiments.precision import PrecisionResult, parse_precision, run_to_precision
 from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
 from twin.formatting import format_value
-from twin.reports.compare_report import diff_table, write_compare_report
+from twin.reports.compare_report import write_compare_report
+from twin.reports.terminal import diff_table
 from twin.scenario.variants import load_variants
 
 

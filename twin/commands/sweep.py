@@ -25,7 +25,8 @@ from twin.commands.options import (
 from twin.experiments.sensitivity import HEADLINE, analyse, headline
 from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
 from twin.formatting import format_value
-from twin.reports.sweep_report import UNITLESS, write_sweep_report
+from twin.reports.sweep_figures import UNITLESS
+from twin.reports.sweep_report import write_sweep_report
 from twin.scenario.sweep import load_sweep
 
 

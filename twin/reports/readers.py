@@ -1,4 +1,5 @@
-"""Read a result folder's files for the charts and reports, and check them.
+"""Read a result folder's files for the charts and reports, and check them: a run folder's CSV
+files and manifest, and a sweep folder's manifest, results and indices.
 
 The readers check that a file exists, parses and has the columns a chart needs, and raise
 `ValueError` naming the file otherwise, so a damaged folder gives one clear message instead of
@@ -116,3 +117,34 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> N
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise ValueError(f"{what} is missing column(s): {', '.join(missing)}")
+
+
+def read_sweep(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """The manifest, results and sensitivity tables of a sweep folder.
+
+    Raises
+    ------
+    ValueError
+        A file is missing or unreadable; the message names it.
+    """
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: manifest is missing") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from error
+    tables = []
+    for name in ("results.csv", "sensitivity.csv"):
+        try:
+            tables.append(pd.read_csv(folder / name, dtype={"error": "string"}))
+        except FileNotFoundError:
+            raise ValueError(f"{folder / name}: result file is missing") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise ValueError(f"{folder / name}: cannot be read as CSV ({error})") from error
+    results, sensitivity = tables
+    if "error" not in results.columns:
+        raise ValueError(f"{folder / 'results.csv'}: missing column error")
+    results["error"] = results["error"].fillna("").astype(str)
+    return manifest, results, sensitivity

@@ -1,17 +1,20 @@
-"""KPI summaries in the terminal.
+"""KPI tables in the terminal.
 
 `summary_table` turns the long ``summary.csv`` table (columns ``kpi, mean, std, ci_low, ci_high,
-unit``) into a `rich` table; `print_summary` prints it. Numbers are written by
-:mod:`twin.formatting`, as in the PDF.
+unit``) into a `rich` table; `print_summary` prints it. `diff_table` shows a comparison's
+headline differences. Numbers are written by :mod:`twin.formatting`, as in the PDF.
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from twin.formatting import format_interval, format_value
+from twin.reports.compare_figures import headline, unit_of
 
 #: The columns of ``summary.csv`` the table shows.
 SHOWN_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit")
@@ -70,3 +73,37 @@ def print_summary(summary: pd.DataFrame, title: str, console: Console | None = N
         Where to print; a new console on standard output if omitted.
     """
     (console or Console()).print(summary_table(summary, title))
+
+
+def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
+    """A compact rich table: each headline KPI's base mean and every variant's difference.
+
+    A cell reads ``+1,234 (±567)`` with the half-width of the paired interval, bold when the
+    interval excludes 0.
+    """
+    names = list(dict.fromkeys(comparison["variant"]))
+    table = Table(
+        title=f"Difference to {base} (paired, {confidence:.0%} CI half-width; bold: excludes 0)",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("KPI", no_wrap=True)
+    table.add_column(f"{base} (mean)", justify="right", no_wrap=True)
+    for name in names[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Unit", style="dim", no_wrap=True)
+    for kpi in headline(comparison):
+        rows = comparison[comparison["kpi"] == kpi].set_index("variant")
+        unit = unit_of(rows.reset_index())
+        cells = [kpi, format_value(rows.loc[base, "mean"], unit) if base in rows.index else "n/a"]
+        for name in names[1:]:
+            row = rows.loc[name]
+            diff = format_value(row["diff"], unit)
+            if diff not in ("n/a",) and not diff.startswith("-"):
+                diff = f"+{diff}"
+            half = (row["diff_ci_high"] - row["diff_ci_low"]) / 2
+            text = diff if math.isnan(half) else f"{diff} (±{format_value(half, unit)})"
+            cells.append(f"[bold]{text}[/bold]" if str(row["significant"]) == "True" else text)
+        cells.append(unit)
+        table.add_row(*cells)
+    return table
