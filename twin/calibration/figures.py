@@ -44,7 +44,7 @@ from twin.distributions import (
     parse_distribution,
 )
 from twin.reports.charts import FIGSIZE, MEAN_COLOUR, style_axes
-from twin.scenario.schema import WEEKDAYS
+from twin.scenario.common import WEEKDAYS
 
 __all__ = [
     "QQ_POINTS",

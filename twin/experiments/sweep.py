@@ -29,9 +29,10 @@ from twin.experiments.designs import design_points
 from twin.experiments.jobs import Failure, Job, raise_bad_input
 from twin.experiments.replicate import replication_job
 from twin.experiments.runner import JobRunner
-from twin.scenario.loader import apply_overrides, validate
+from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
 from twin.scenario.sweep import SweepSpec
+from twin.scenario.validation import validate
 
 #: An analytic stand-in for the simulation: (parameter values by path, replication) -> KPIs.
 Evaluate = Callable[[dict[str, float], int], dict[str, float]]

@@ -30,13 +30,9 @@ from twin.model.promotions import (
     segment_windows,
 )
 from twin.scenario.arrival_rates import daily_rates
-from twin.scenario.schema import (
-    PoissonArrivals,
-    ReplayArrivals,
-    Scenario,
-    Segment,
-    SkuMix,
-)
+from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
+from twin.scenario.schema import Scenario
+from twin.scenario.segments import Segment, SkuMix
 from twin.streams import Streams
 
 

@@ -30,7 +30,8 @@ from twin.model.staff import (
     work_calendar,
 )
 from twin.records import Recorder, RunResult, orders_frame
-from twin.scenario.schema import Role, Scenario
+from twin.scenario.schema import Scenario
+from twin.scenario.staffing import Role
 from twin.streams import Streams
 
 
