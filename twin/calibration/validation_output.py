@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from twin.calibration.validate import Validation
 from twin.errors import InputError
-from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
+from twin.reports.charts import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
 
 ACTUAL_COLOUR = "#c62828"
 
