@@ -380,14 +380,33 @@ def quality_figure(counts: pd.DataFrame) -> Figure:
     matplotlib.figure.Figure
         Horizontal bars with the row count printed at the end of each.
     """
-    labels = [f"{t}: {r}" for t, r in zip(counts["table"], counts["reason"], strict=True)]
-    colours = ["tab:green" if o == "used" else "tab:red" for o in counts["outcome"]]
     # room on the left for the longest label (about 0.07 in per character at 9 pt)
-    widest = max((len(label) for label in labels), default=10)
+    widest = max((len(label) for label in quality_labels(counts)), default=10)
     figure, (ax,) = _new_figure(1, left=min(0.5, 0.03 + 0.0075 * widest))
+    draw_quality_bars(ax, counts, label_size=8 if len(counts) > 20 else 9)
+    figure.suptitle("Data quality: rows per table and reason", fontsize=13, weight="bold")
+    return figure
+
+
+def quality_labels(counts: pd.DataFrame) -> list[str]:
+    """One bar label per row of ``QualityResult.counts``: ``table: reason``."""
+    return [f"{t}: {r}" for t, r in zip(counts["table"], counts["reason"], strict=True)]
+
+
+def draw_quality_bars(ax: Axes, counts: pd.DataFrame, label_size: float | None = None) -> None:
+    """The quality bars on ``ax``: rows per table and reason on a log scale, green when used.
+
+    Shared by the calibration report's page and the model folder's ``quality.png``;
+    ``label_size`` None keeps matplotlib's default tick-label size.
+    """
+    labels = quality_labels(counts)
+    colours = ["tab:green" if o == "used" else "tab:red" for o in counts["outcome"]]
     positions = np.arange(len(counts))
     ax.barh(positions, counts["rows"], color=colours)
-    ax.set_yticks(positions, labels, fontsize=8 if len(counts) > 20 else 9)
+    if label_size is None:
+        ax.set_yticks(positions, labels)
+    else:
+        ax.set_yticks(positions, labels, fontsize=label_size)
     ax.invert_yaxis()
     if len(counts):
         ax.set_xscale("log")
@@ -395,5 +414,3 @@ def quality_figure(counts: pd.DataFrame) -> Figure:
         ax.annotate(f"{int(value):,}", (value, y), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=8)  # fmt: skip
     ax.set_xlabel("rows (log scale); green used, red quarantined")
-    figure.suptitle("Data quality: rows per table and reason", fontsize=13, weight="bold")
-    return figure

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from twin.calibration.privacy import pseudonym, pseudonym_key, pseudonymise
 from twin.calibration.quality import QualityResult
 
@@ -35,6 +33,8 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
         reason, log scale; the match rate in the title).
     """
     from matplotlib.figure import Figure
+
+    from twin.calibration.figures import draw_quality_bars  # matplotlib only when writing
 
     out = Path(out_dir)
     (out / "quarantine").mkdir(parents=True, exist_ok=True)
@@ -62,18 +62,7 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     n = max(len(counts), 1)
     figure = Figure(figsize=(8, 1.5 + 0.3 * n), layout="constrained")
     axes = figure.subplots()
-    labels = [f"{t}: {r}" for t, r in zip(counts["table"], counts["reason"], strict=True)]
-    colours = ["tab:green" if o == "used" else "tab:red" for o in counts["outcome"]]
-    positions = np.arange(len(counts))
-    axes.barh(positions, counts["rows"], color=colours)
-    axes.set_yticks(positions, labels)
-    axes.invert_yaxis()
-    if len(counts):
-        axes.set_xscale("log")
-    for y, value in zip(positions, counts["rows"], strict=True):
-        axes.annotate(f"{value:,}", (value, y), xytext=(3, 0), textcoords="offset points",
-                      va="center", fontsize=8)  # fmt: skip
-    axes.set_xlabel("rows (log scale); green used, red quarantined")
+    draw_quality_bars(axes, counts)
     title = "Data quality: rows per table and reason"
     if result.match is not None:
         title += f"\nERP-CRM match rate {100 * result.match.rate:.1f} % of CRM accounts"
