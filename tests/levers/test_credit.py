@@ -257,7 +257,7 @@ def test_a_review_that_rejects_tells_the_customer_loop(tiny):
 
     env = simpy.Environment()
     network = build(env, scenario, Streams(scenario.run.seed, 0), Recorder())
-    network.fulfilment.customers = Spy()
+    network.credit.customers = Spy()
     env.run(until=scenario.run.horizon_days)
     result = collect(network, 0)
     assert heard == [(0, pytest.approx(1.5 / 24), True)]
@@ -500,7 +500,7 @@ def test_risk_class_of_a_customer_does_not_depend_on_who_is_seen_first(build_sce
 
     def desk() -> CreditDesk:
         env = simpy.Environment()
-        return build(env, scenario, Streams(scenario.run.seed, 0), Recorder()).fulfilment.credit
+        return build(env, scenario, Streams(scenario.run.seed, 0), Recorder()).credit
 
     first, second = desk(), desk()
     late = second.risk_class(0, 1000)  # beyond the first block of draws

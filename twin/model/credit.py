@@ -3,7 +3,7 @@
 ``Fulfilment.accept`` hands each new order to :meth:`CreditDesk.enter`. The first rule whose
 conditions hold (else ``default_action``) decides:
 
-- ``approve``: released to fulfilment at once (``Fulfilment.release``);
+- ``approve``: released to fulfilment at once (connection ``release``: ``Fulfilment.release``);
 - ``review``: a job for the ``credit_analyst`` role (``credit.review_minutes`` of working time,
   stream ``credit_review``); when done, one draw of stream ``credit_review_outcome`` approves it
   with ``credit.review_approval_probability``, else it is rejected;
@@ -32,13 +32,16 @@ from collections import defaultdict
 
 import simpy
 
+from twin.model.context import Context
 from twin.model.entities import Order
 from twin.model.finance import Account, Ledger
-from twin.model.staff import MINUTES_PER_DAY, StaffRole
-from twin.records import ColumnTable, Recorder
+from twin.model.hooks import CustomerExperiences, ReleaseOrder
+from twin.model.inventory import Stock
+from twin.model.staff import MINUTES_PER_DAY
+from twin.model.wiring import Wired
+from twin.records import ColumnTable
 from twin.scenario.credit import ACTIONS, Condition
-from twin.scenario.schema import Scenario
-from twin.streams import Sampler, Streams, UniformSampler
+from twin.streams import Sampler, UniformSampler
 
 APPROVE, REVIEW, HOLD, REJECT = (ACTIONS.index(a) for a in ("approve", "review", "hold", "reject"))
 #: outcomes in the ``credit_decisions`` table
@@ -70,25 +73,34 @@ class Pending:
 IN_CLASSES, AMOUNT_OVER, AMOUNT_AT_MOST, DAYS_OVERDUE_OVER, UTILISATION_OVER = range(5)
 
 
-class CreditDesk:
-    """Applies the scenario's credit policy to every new order (``fulfilment.credit``)."""
+class CreditDesk(Wired):
+    """Applies the scenario's credit policy to every new order (``Fulfilment.credit``).
+
+    Connection ``release(order, skus, quantities)``: allocates an approved order and starts its
+    lifecycle (the fulfilment's ``release``; the fulfilment is built after the desk).
+    """
+
+    CONNECTIONS = ("release",)
+    release: ReleaseOrder
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        streams: Streams,
-        recorder: Recorder,
+        context: Context,
         ledger: Ledger,
-        fulfilment: object,
-        roles: dict[str, StaffRole],
+        stock: Stock,
+        customers: CustomerExperiences | None = None,
     ) -> None:
+        """``stock``: read for the units an allocation will lose; ``customers`` (None without
+        the customer loop) hears of each order that waited on the desk."""
+        env, scenario = context.env, context.scenario
+        streams, recorder = context.streams, context.recorder
         policy = scenario.credit
         self.env = env
         self.policy = policy
         self.ledger = ledger
-        self.fulfilment = fulfilment
-        self.price = fulfilment.price  # type: ignore[attr-defined]
+        self.stock = stock
+        self.customers = customers
+        self.price = context.catalogue.price
         self.default_action = ACTIONS.index(policy.default_action)
         self.segment_names = list(scenario.segments)
         self.class_names = list(policy.risk_classes)
@@ -123,7 +135,7 @@ class CreditDesk:
                 for number in range(len(self.segment_names))
             ]
         if "review" in policy.actions():
-            self.analyst = roles["credit_analyst"]
+            self.analyst = context.roles["credit_analyst"]
             self.review_minutes = Sampler(
                 policy.review_minutes, streams.generator("credit_review", "credit_analyst")
             )
@@ -132,15 +144,13 @@ class CreditDesk:
             )
         self.held: dict[tuple[int, int], list[Pending]] = {}
         self.reviewing: dict[int, Pending] = {}
-        # approved list value not yet invoiced: per customer, and per order id (an order's id
-        # is its place in the fulfilment's order list)
+        # approved list value not yet invoiced: per customer, and per order id (with the order)
         self.committed: defaultdict[tuple[int, int], float] = defaultdict(float)
-        self._uninvoiced: dict[int, float] = {}
-        self._orders: list[Order] = fulfilment.orders  # type: ignore[attr-defined]
+        self._uninvoiced: dict[int, tuple[Order, float]] = {}
         self._decisions = recorder.credit_decisions
         self._decision_rows = self._decisions.rows
         # whether any SKU loses its shortfall (only then can a release lose value)
-        self._any_lost_sale: bool | None = None
+        self._any_lost_sale = not all(stock.backorder)
         # approved, uninvoiced value counts only for a utilisation rule: kept only for one
         self._tracks_committed = any(
             check == UTILISATION_OVER for _, checks, _ in self._compiled for check, _ in checks
@@ -247,7 +257,7 @@ class CreditDesk:
                     if check == DAYS_OVERDUE_OVER:
                         # Account.days_overdue, inline: drop settled invoices from the front
                         due = account.due
-                        while due and due[0][1].callbacks is None:  # settled
+                        while due and due[0][1].processed:  # settled
                             due.popleft()
                         overdue = self.env.now - due[0][0] if due else 0.0
                         if not overdue > threshold:  # max(0.0, overdue) > threshold >= 0
@@ -389,17 +399,13 @@ class CreditDesk:
         self, order: Order, skus: list[int], quantities: list[int], waited: bool
     ) -> None:
         now = self.env.now
-        any_lost_sale = self._any_lost_sale
-        if any_lost_sale is None:  # the stock is wired after the desk is built
-            stock = self.fulfilment.stock  # type: ignore[attr-defined]
-            any_lost_sale = self._any_lost_sale = not all(stock.backorder)
-        lost_value = self._lost_value(skus, quantities) if any_lost_sale else 0.0
-        self.fulfilment.release(order, skus, quantities)  # type: ignore[attr-defined]
+        lost_value = self._lost_value(skus, quantities) if self._any_lost_sale else 0.0
+        self.release(order, skus, quantities)
         order.t_credit_released = now
         remaining = order.value - lost_value
         if remaining > 0.0 and self._tracks_committed:
             self.committed[(order.segment, order.customer)] += remaining
-            self._uninvoiced[order.id] = remaining
+            self._uninvoiced[order.id] = (order, remaining)
         if waited:
             self._tell_customers(order, now - order.t_arrival, rejected=False)
 
@@ -411,13 +417,13 @@ class CreditDesk:
             self._tell_customers(order, now - order.t_arrival, rejected=True)
 
     def _tell_customers(self, order: Order, days_held: float, rejected: bool) -> None:
-        customers = self.fulfilment.customers  # type: ignore[attr-defined]
+        customers = self.customers
         if customers is not None:
             customers.credit_held(order, days_held, rejected)
 
     def _lost_value(self, skus: list[int], quantities: list[int]) -> float:
         """List value of the units the allocation about to happen will lose (lost sales)."""
-        stock = self.fulfilment.stock  # type: ignore[attr-defined]
+        stock = self.stock
         taken: dict[int, int] = {}
         lost = 0.0
         for sku, quantity in zip(skus, quantities, strict=True):
@@ -431,16 +437,16 @@ class CreditDesk:
 
     def _invoiced(self, order_id: int, amount: float) -> None:
         """An invoice moved part of an approved order from committed to receivables."""
-        remaining = self._uninvoiced.get(order_id)
-        if remaining is None:
+        uninvoiced = self._uninvoiced.get(order_id)
+        if uninvoiced is None:
             return
-        order = self._orders[order_id]
+        order, remaining = uninvoiced
         if order.units_delivered + order.units_lost >= order.units:
             taken = remaining  # the order is done: nothing more will be invoiced
             del self._uninvoiced[order_id]
         else:
             taken = remaining if remaining < amount else amount  # min(amount, remaining)
-            self._uninvoiced[order_id] = remaining - taken
+            self._uninvoiced[order_id] = (order, remaining - taken)
         self.committed[(order.segment, order.customer)] -= taken
 
     # ----------------------------------------------------------------- records

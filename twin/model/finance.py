@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import simpy
 
-from twin.records import ColumnTable, Recorder
-from twin.scenario.schema import Scenario
-from twin.streams import Sampler, Streams, UniformSampler
+from twin.model.context import Context
+from twin.records import ColumnTable
+from twin.streams import Sampler, UniformSampler
 
 CHUNK = ColumnTable.CHUNK  # rows a table buffers (invoices under accounts append to the buffer)
 
@@ -31,9 +31,9 @@ CHUNK = ColumnTable.CHUNK  # rows a table buffers (invoices under accounts appen
 class Ledger:
     """Open receivables and the settlement of every invoice."""
 
-    def __init__(
-        self, env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
-    ) -> None:
+    def __init__(self, context: Context) -> None:
+        env, scenario = context.env, context.scenario
+        streams, recorder = context.streams, context.recorder
         self.env = env
         self._invoices = recorder.invoices
         self._invoice_rows = recorder.invoices.rows
@@ -166,8 +166,8 @@ class Account:
         # (default multiplier, payment-delay shift) of the customer's risk class, or None
         self.risk: tuple[float, float] | None = None
         # (due time, settlement event) of each invoice in issue order, which is due-date order;
-        # an invoice is open until its settlement is processed (its callbacks are then None, as
-        # ``Event.processed`` reads them); settled ones are dropped when they come first
+        # an invoice is open until its settlement event is processed; settled ones are dropped
+        # when they come first
         self.due: deque[tuple[float, simpy.Event]] = deque()
         self.open_amount = 0.0
         self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
@@ -175,7 +175,7 @@ class Account:
     def days_overdue(self, now: float) -> float:
         """Days the oldest open invoice is past its due date (0 if none is overdue)."""
         due = self.due
-        while due and due[0][1].callbacks is None:
+        while due and due[0][1].processed:  # settled
             due.popleft()
         return max(0.0, now - due[0][0]) if due else 0.0
 
