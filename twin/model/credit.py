@@ -14,10 +14,8 @@ conditions hold (else ``default_action``) decides:
 - ``reject``: the order is cancelled; its units count as rejected, neither filled, backordered
   nor lost, and its value is revenue lost.
 
-Customers' risk classes are drawn per customer from one ``risk_class`` stream per segment: the
-k-th uniform of the segment's stream decides customer k, whatever the order in which customers
-are first seen. The class scales the segment's default probability and shifts its payment delay
-(applied by the ledger to its usual draws) and gives the customer its score.
+Rules are compiled to flat checks by ``twin.model.credit_rules``; customers' risk classes and
+limits are ``twin.model.credit_risk``'s.
 
 Exposure for a credit limit = the customer's open receivables (ledger) + the uninvoiced list
 value of its approved orders (units lost at allocation excluded) + the new order.
@@ -25,14 +23,24 @@ value of its approved orders (units lost at allocation excluded) + the new order
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
 from collections import defaultdict
 
 import simpy
 
 from twin.model.context import Context
+from twin.model.credit_risk import CustomerRisk
+from twin.model.credit_rules import (
+    AMOUNT_OVER,
+    APPROVE,
+    DAYS_OVERDUE_OVER,
+    DEFAULT_RULE,
+    HOLD,
+    IN_CLASSES,
+    REJECT,
+    compile_rules,
+    tracks_utilisation,
+)
 from twin.model.entities import Order
 from twin.model.finance import Account, Ledger
 from twin.model.hooks import CustomerExperiences, ReleaseOrder
@@ -40,14 +48,11 @@ from twin.model.inventory import Stock
 from twin.model.staff import MINUTES_PER_DAY
 from twin.model.wiring import Wired
 from twin.records import ColumnTable
-from twin.scenario.credit import ACTIONS, Condition
+from twin.scenario.credit import ACTIONS
 from twin.streams import Sampler, UniformSampler
 
-APPROVE, REVIEW, HOLD, REJECT = (ACTIONS.index(a) for a in ("approve", "review", "hold", "reject"))
 #: outcomes in the ``credit_decisions`` table
 APPROVED, REJECTED, RELEASED, PENDING = 0, 1, 2, 3
-DEFAULT_RULE = -1  # the rule number recorded when default_action decided
-RISK_BLOCK = 256  # uniforms drawn at a time for risk classes; the k-th always decides customer k
 CHUNK = ColumnTable.CHUNK  # rows a table buffers (the approve path appends to the buffer)
 
 
@@ -66,11 +71,6 @@ class Pending:
         self.rule = rule
         self.action = action
         self.active = True
-
-
-# the checks a rule's conditions compile to (see CreditDesk._compile)
-# (a score condition is a set of classes too: the classes' scores are fixed)
-IN_CLASSES, AMOUNT_OVER, AMOUNT_AT_MOST, DAYS_OVERDUE_OVER, UTILISATION_OVER = range(5)
 
 
 class CreditDesk(Wired):
@@ -102,38 +102,9 @@ class CreditDesk(Wired):
         self.customers = customers
         self.price = context.catalogue.price
         self.default_action = ACTIONS.index(policy.default_action)
-        self.segment_names = list(scenario.segments)
-        self.class_names = list(policy.risk_classes)
-        classes = list(policy.risk_classes.values())
-        self.class_scores = [c.score for c in classes]
-        self.class_payment = [(c.default_multiplier, c.delay_shift_days) for c in classes]
-        shares = list(itertools.accumulate(c.share for c in classes))
-        self._class_bounds = shares[:-1]  # class i takes uniforms in [bound i-1, bound i)
+        self.risk = risk = CustomerRisk(policy, list(scenario.segments), streams)
         # (rule number, checks, action) of each rule in order
-        self._compiled = [
-            (number, self._compile(rule.when), ACTIONS.index(rule.action))
-            for number, rule in enumerate(policy.rules)
-        ]
-        self._risk_rngs = (
-            [streams.generator("risk_class", name) for name in self.segment_names]
-            if classes
-            else []
-        )
-        self._customer_class: list[list[int]] = [[] for _ in self.segment_names]
-        self._segment_limits = [
-            policy.limits.segments.get(name) if policy.limits is not None else None
-            for name in self.segment_names
-        ]
-        # the limit per segment and class ([-1]: a customer without a class) when it is fixed;
-        # None under a dynamic limit (it moves with the customer's payments)
-        self._static_limits: list[list[float]] | None = None
-        self._limits_by_class = policy.limits is not None  # credit_limit looks the class up
-        if policy.dynamic_limit is None:
-            self._static_limits = [
-                [self._fixed_limit(number, klass) for klass in range(len(classes))]
-                + [self._fixed_limit(number, None)]
-                for number in range(len(self.segment_names))
-            ]
+        self._compiled = compile_rules(policy, risk.class_names, risk.class_scores)
         if "review" in policy.actions():
             self.analyst = context.roles["credit_analyst"]
             self.review_minutes = Sampler(
@@ -152,11 +123,9 @@ class CreditDesk(Wired):
         # whether any SKU loses its shortfall (only then can a release lose value)
         self._any_lost_sale = not all(stock.backorder)
         # approved, uninvoiced value counts only for a utilisation rule: kept only for one
-        self._tracks_committed = any(
-            check == UTILISATION_OVER for _, checks, _ in self._compiled for check, _ in checks
-        )
+        self._tracks_committed = tracks_utilisation(self._compiled)
         ledger.track_accounts(
-            self.payment_risk if classes else None,
+            risk.payment_risk if risk.has_classes else None,
             self._invoiced if self._tracks_committed else None,
             self._settled,
             payments=policy.dynamic_limit is not None,
@@ -164,77 +133,7 @@ class CreditDesk(Wired):
         self._accounts = ledger.accounts
         self._no_invoices = Account()  # the account of a customer with no invoice yet
 
-    # ----------------------------------------------------------------- customers
-
-    def risk_class(self, segment: int, customer: int) -> int | None:
-        """The customer's risk class number (None without risk classes)."""
-        if not self._risk_rngs:
-            return None
-        drawn = self._customer_class[segment]
-        if customer >= len(drawn):
-            n = max(RISK_BLOCK, customer + 1 - len(drawn))
-            bounds = self._class_bounds
-            drawn.extend(
-                bisect.bisect_right(bounds, u) for u in self._risk_rngs[segment].random(n).tolist()
-            )
-        return drawn[customer]
-
-    def payment_risk(self, segment: int, customer: int) -> tuple[float, float]:
-        """(default multiplier, payment delay shift in days) of the customer's class."""
-        return self.class_payment[self.risk_class(segment, customer)]
-
-    def credit_limit(self, segment: int, customer: int, account: Account) -> float:
-        """The customer's limit now (currency; infinity when none applies)."""
-        policy = self.policy
-        dynamic = policy.dynamic_limit
-        if dynamic is not None:
-            paid = account.paid_since(self.env.now - dynamic.window_days)
-            limit = max(dynamic.floor, dynamic.multiple * paid)
-            return limit if dynamic.cap is None else min(dynamic.cap, limit)
-        if policy.limits is None:
-            return math.inf
-        return self._fixed_limit(segment, self.risk_class(segment, customer))
-
-    def _fixed_limit(self, segment: int, klass: int | None) -> float:
-        """The fixed limit of a customer of ``klass`` (None: no class) in ``segment``."""
-        limits = self.policy.limits
-        if limits is None:
-            return math.inf
-        if klass is not None:
-            by_class = limits.risk_classes.get(self.class_names[klass])
-            if by_class is not None:
-                return by_class
-        by_segment = self._segment_limits[segment]
-        if by_segment is not None:
-            return by_segment
-        return limits.default if limits.default is not None else math.inf
-
     # ----------------------------------------------------------------- decisions
-
-    def _compile(self, when: Condition) -> tuple[tuple[int, object], ...]:
-        """A rule's conditions as flat (check, threshold) pairs, the cheap ones first (all
-        must hold, so the order does not change the outcome). A risk-class or score condition
-        becomes the set of class numbers that meet it."""
-        checks: list[tuple[int, object]] = []
-        if when.amount_over is not None:
-            checks.append((AMOUNT_OVER, when.amount_over))
-        if when.amount_at_most is not None:
-            checks.append((AMOUNT_AT_MOST, when.amount_at_most))
-        if when.risk_class is not None:
-            wanted = frozenset(self.class_names.index(name) for name in when.risk_class)
-            checks.append((IN_CLASSES, wanted))
-        scores = list(enumerate(self.class_scores))
-        if when.score_below is not None:
-            below = when.score_below
-            checks.append((IN_CLASSES, frozenset(k for k, score in scores if score < below)))
-        if when.score_at_least is not None:
-            least = when.score_at_least
-            checks.append((IN_CLASSES, frozenset(k for k, score in scores if score >= least)))
-        if when.days_overdue_over is not None:
-            checks.append((DAYS_OVERDUE_OVER, when.days_overdue_over))
-        if when.utilisation_over is not None:
-            checks.append((UTILISATION_OVER, when.utilisation_over))
-        return tuple(checks)
 
     def decide(self, order: Order) -> tuple[int, int]:
         """(rule number or -1 for the default, action) for ``order`` now: the first rule whose
@@ -248,6 +147,7 @@ class CreditDesk(Wired):
         segment, customer = order.segment, order.customer
         klass = None
         account = None
+        risk = self.risk
         for number, checks, action in self._compiled:
             for check, threshold in checks:
                 if check >= DAYS_OVERDUE_OVER:  # the account's checks, the costly ones
@@ -263,12 +163,12 @@ class CreditDesk(Wired):
                         if not overdue > threshold:  # max(0.0, overdue) > threshold >= 0
                             break
                     else:
-                        limits = self._static_limits
+                        limits = risk.static_limits
                         if limits is None:
-                            limit = self.credit_limit(segment, customer, account)
-                        elif self._limits_by_class:  # the class decides (as credit_limit does)
+                            limit = risk.credit_limit(segment, customer, account, self.env.now)
+                        elif risk.limits_by_class:  # the class decides (as credit_limit does)
                             if klass is None:
-                                klass = self._class_of(segment, customer)
+                                klass = risk.class_of(segment, customer)
                             limit = limits[segment][-1 if klass is None else klass]
                         else:
                             limit = limits[segment][-1]
@@ -277,7 +177,7 @@ class CreditDesk(Wired):
                             break
                 elif check == IN_CLASSES:
                     if klass is None:
-                        klass = self._class_of(segment, customer)
+                        klass = risk.class_of(segment, customer)
                     if klass not in threshold:
                         break
                 elif check == AMOUNT_OVER:
@@ -288,11 +188,6 @@ class CreditDesk(Wired):
             else:
                 return number, action
         return DEFAULT_RULE, self.default_action
-
-    def _class_of(self, segment: int, customer: int) -> int | None:
-        """``risk_class``, with the look-up of a class already drawn inline."""
-        drawn = self._customer_class[segment]
-        return drawn[customer] if customer < len(drawn) else self.risk_class(segment, customer)
 
     def enter(self, order: Order, skus: list[int], quantities: list[int]) -> None:
         """A new order (from ``Fulfilment.accept``): size it at list price and decide.
@@ -467,10 +362,4 @@ class CreditDesk(Wired):
 
     def facts(self) -> dict:
         """What the credit KPIs need beyond the tables."""
-        return {
-            "risk_classes": self.class_names,
-            "customer_classes": {
-                name: [self.class_names[k] for k in drawn]
-                for name, drawn in zip(self.segment_names, self._customer_class, strict=True)
-            },
-        }
+        return self.risk.facts()
