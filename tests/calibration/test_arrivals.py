@@ -18,7 +18,7 @@ import pytest
 from twin.calibration.arrivals import fit_poisson_arrivals, retail_events
 from twin.calibration.validate import rereference_arrivals
 from twin.scenario.arrival_rates import daily_rates, event_dates
-from twin.scenario.schema import ArrivalEvent, PoissonArrivals
+from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 
 WEEKDAY = np.array([1.2, 1.1, 1.0, 1.05, 1.25, 0.8, 0.6])
 MONTH = np.array([0.8, 0.85, 0.95, 1.0, 1.05, 1.1, 1.0, 0.9, 1.05, 1.1, 1.15, 1.05])

@@ -25,7 +25,7 @@ from twin.calibration.validate import (
 from twin.cli import cli
 from twin.errors import InputError
 from twin.scenario.arrival_rates import daily_rates
-from twin.scenario.schema import PoissonArrivals
+from twin.scenario.arrivals import PoissonArrivals
 
 ROOT = Path(__file__).resolve().parents[2]
 OLIST = ROOT.parent / "shared" / "data" / "olist"

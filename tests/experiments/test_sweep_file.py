@@ -11,6 +11,7 @@ from twin.errors import InputError
 from twin.experiments.designs import design_points
 from twin.experiments.replicate import run_one
 from twin.experiments.sweep import point_scenario
+from twin.kpis import kpi_units
 from twin.scenario.sweep import is_sweep_file, load_sweep
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +95,13 @@ def test_a_scenario_file_is_not_a_sweep_file(tmp_path: Path) -> None:
     assert not is_sweep_file(SMALL)
     assert not is_sweep_file(tmp_path / "missing.yaml")
     assert is_sweep_file(write(tmp_path, GOOD))
+
+
+def lhs_with_dist(dist: str) -> str:
+    """GOOD as an lhs design whose first parameter samples ``dist`` (a flow mapping)."""
+    return GOOD.replace("levels: [4, 8]", f"dist: {dist}").replace(
+        "{{kind: oat}}", "{{kind: lhs, samples: 8, seed: 1}}"
+    )
 
 
 BAD = [
@@ -185,6 +193,30 @@ BAD = [
         id="unknown-kpi",
     ),
     pytest.param(
+        lhs_with_dist("{{kind: uniform, low: 3, high: 1}}"),
+        r"line 8: parameters\.0\.dist: low must be below high \(got low 3, high 1\)",
+        id="dist-empty-range",
+    ),
+    pytest.param(
+        lhs_with_dist("{{kind: loguniform, low: 0, high: 1}}"),
+        r"line 8: parameters\.0\.dist\.low: Input should be greater than 0",
+        id="dist-loguniform-at-zero",
+    ),
+    pytest.param(
+        GOOD.replace(
+            "levels: [4, 8]", "dist: {{kind: triangular, low: 1, mode: 5, high: 3}}"
+        ).replace("{{kind: oat}}", "{{kind: lhs, samples: 8, seed: 1}}"),
+        r"line 8: parameters\.0\.dist: a triangular distribution needs low <= mode <= high",
+        id="dist-mode-outside",
+    ),
+    pytest.param(
+        GOOD.replace(
+            "levels: [4, 8]", "dist: {{kind: truncated_normal, mean: 0, sd: 1, low: 50, high: 60}}"
+        ).replace("{{kind: oat}}", "{{kind: lhs, samples: 8, seed: 1}}"),
+        r"line 8: parameters\.0\.dist: a normal truncated to \[low, high\] needs P\(low < X",
+        id="dist-no-mass-in-range",
+    ),
+    pytest.param(
         GOOD.replace("base: {base}", "base: nowhere.yaml"),
         r"line 2: base: scenario file not found: .*nowhere\.yaml",
         id="missing-base",
@@ -202,4 +234,4 @@ def test_bad_sweep_files_raise_one_clear_input_error(
     tmp_path: Path, text: str, message: str
 ) -> None:
     with pytest.raises(InputError, match=message):
-        load_sweep(write(tmp_path, text))
+        load_sweep(write(tmp_path, text), kpi_units=kpi_units)

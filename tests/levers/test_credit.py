@@ -26,7 +26,7 @@ from twin.kpis.credit import receivables_ageing
 from twin.model.credit_risk import CustomerRisk
 from twin.model.network import build, collect, run_replication
 from twin.records import COLUMNS, Recorder, RunResult, orders_frame
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 from twin.streams import Streams
 
 DAY0 = dt.date(2026, 1, 5)

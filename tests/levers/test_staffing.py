@@ -25,7 +25,8 @@ from twin.model.network import run_replication
 from twin.model.staff import headcount_schedule
 from twin.records import RunResult
 from twin.scenario.loader import load
-from twin.scenario.schema import Role, Scenario
+from twin.scenario.schema import Scenario
+from twin.scenario.staffing import Role
 
 DAY0 = dt.date(2026, 1, 5)  # a Monday
 TOL = 1e-9

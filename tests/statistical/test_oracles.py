@@ -23,7 +23,9 @@ from scipy import stats
 from twin.distributions import Constant, Exponential
 from twin.kpis import compute_kpis
 from twin.model.network import run_replication
-from twin.scenario.schema import BaseStock, PoissonArrivals, Scenario
+from twin.scenario.arrivals import PoissonArrivals
+from twin.scenario.inventory import BaseStock
+from twin.scenario.schema import Scenario
 
 CONFIDENCE = 0.99
 

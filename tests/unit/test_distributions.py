@@ -1,17 +1,19 @@
-"""Tests of twin.distributions: sampled moments against analytic ones, validation, parsing."""
+"""Tests of twin.distributions: sampled moments against analytic ones (and, for the sweep
+parameter distributions, scipy.stats), validation, parsing."""
 
 import math
 
 import numpy as np
 import pytest
 import scipy.stats
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from twin.distributions import (
     Constant,
     DistributionSpec,
     Empirical,
     Normal,
+    ParameterDistribution,
     Uniform,
     parse_distribution,
 )
@@ -257,3 +259,102 @@ def test_sample_size_zero_and_bad_size():
     assert dist.sample(np.random.default_rng(0), 0).shape == (0,)
     with pytest.raises(ValueError, match="size must be an integer >= 0"):
         dist.sample(np.random.default_rng(0), -1)
+
+
+# --- sweep parameter distributions ---------------------------------------------------------------
+
+PARAMETERS = TypeAdapter(ParameterDistribution)
+
+# One spec per kind of a sweep parameter's ``dist``, with the scipy.stats distribution it equals.
+PARAMETER_SPECS = {
+    "uniform": (
+        {"kind": "uniform", "low": 2.0, "high": 5.0},
+        scipy.stats.uniform(loc=2.0, scale=3.0),
+    ),
+    "loguniform": (
+        {"kind": "loguniform", "low": 0.5, "high": 20.0},
+        scipy.stats.loguniform(0.5, 20.0),
+    ),
+    "triangular": (
+        {"kind": "triangular", "low": 1.0, "mode": 2.0, "high": 6.0},
+        scipy.stats.triang(c=0.2, loc=1.0, scale=5.0),
+    ),
+    "normal": (
+        {"kind": "normal", "mean": -3.0, "sd": 2.0},
+        scipy.stats.norm(loc=-3.0, scale=2.0),
+    ),
+    "truncated_normal": (
+        {"kind": "truncated_normal", "mean": 1.0, "sd": 2.0, "low": 0.0, "high": 7.0},
+        scipy.stats.truncnorm(-0.5, 3.0, loc=1.0, scale=2.0),
+    ),
+    "truncated_normal_one_tail": (
+        {"kind": "truncated_normal", "mean": 10.0, "sd": 3.0, "low": 11.0, "high": 1e6},
+        scipy.stats.truncnorm(1.0 / 3.0, (1e6 - 10.0) / 3.0, loc=10.0, scale=3.0),
+    ),
+    "lognormal": (
+        {"kind": "lognormal", "mean": 10.0, "sd": 3.0},
+        scipy.stats.lognorm(
+            math.sqrt(math.log1p(0.09)), scale=math.exp(math.log(10.0) - math.log1p(0.09) / 2)
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", PARAMETER_SPECS)
+def test_parameter_distribution_moments_and_quantiles_match_scipy(kind):
+    spec, reference = PARAMETER_SPECS[kind]
+    dist = PARAMETERS.validate_python(spec)
+    # Closed forms against scipy's (numerical where scipy integrates): 1e-9 relative.
+    assert dist.mean == pytest.approx(reference.mean(), rel=1e-9)
+    assert dist.variance == pytest.approx(reference.var(), rel=1e-9)
+    assert dist.support_min == pytest.approx(reference.support()[0])
+    u = np.linspace(0.0, 1.0, 101)[1:-1]
+    np.testing.assert_allclose(dist.ppf(u), reference.ppf(u), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", PARAMETER_SPECS)
+def test_parameter_distribution_sampled_moments_match_analytic(kind):
+    dist = PARAMETERS.validate_python(PARAMETER_SPECS[kind][0])
+    x = dist.sample(np.random.default_rng(20260105), N_DRAWS)
+    mean_hat, var_hat = x.mean(), x.var()
+    # As for the scenario's distributions: 5 standard errors of the mean and of the variance.
+    assert abs(mean_hat - dist.mean) <= 5 * math.sqrt(dist.variance / N_DRAWS)
+    m4_hat = np.mean((x - mean_hat) ** 4)
+    assert abs(var_hat - dist.variance) <= 5 * math.sqrt(max(m4_hat - var_hat**2, 0.0) / N_DRAWS)
+    assert x.min() >= dist.support_min
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"kind": "uniform", "low": 3, "high": 1}, r"low must be below high \(got low 3, high 1\)"),
+        ({"kind": "loguniform", "low": 0, "high": 1}, "greater than 0"),
+        ({"kind": "triangular", "low": 1, "mode": 5, "high": 3}, "needs low <= mode <= high"),
+        ({"kind": "triangular", "low": 2, "mode": 2, "high": 2}, "low must be below high"),
+        ({"kind": "normal", "mean": 1, "sd": 0}, "greater than 0"),
+        ({"kind": "lognormal", "mean": -1, "sd": 1}, "greater than 0"),
+        (
+            {"kind": "truncated_normal", "mean": 0, "sd": 1, "low": 50, "high": 60},
+            r"P\(low < X < high\) >= 1e-06",
+        ),
+    ],
+)
+def test_parameter_distributions_check_their_parameters(spec, message):
+    with pytest.raises(ValidationError, match=message):
+        PARAMETERS.validate_python(spec)
+
+
+def test_truncated_normal_keeps_its_parameter_apart_from_its_mean():
+    # SALib's truncnorm takes the parameter mu; the property mean is the truncated mean.
+    dist = PARAMETERS.validate_python(
+        {"kind": "truncated_normal", "mean": 1.0, "sd": 2.0, "low": 0.0, "high": 7.0}
+    )
+    assert dist.mu == 1.0
+    assert dist.mean > 1.0
+    assert dist.model_dump() == {
+        "kind": "truncated_normal",
+        "mean": 1.0,
+        "sd": 2.0,
+        "low": 0.0,
+        "high": 7.0,
+    }

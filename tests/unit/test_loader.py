@@ -1,4 +1,5 @@
-"""Tests of twin.scenario.loader: extends, file paths, --set overrides and error messages.
+"""Tests of loading a scenario (twin.scenario.yaml_source, .overrides, .validation, .loader):
+extends, file paths, --set overrides and error messages.
 
 The model below is a small stand-in for the real scenario schema, with one of each feature the
 loader must report on: nested models that forbid extra keys, a list, ``gt=0``, floats that must be
@@ -15,16 +16,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twin.errors import InputError
-from twin.scenario.loader import (
-    Origin,
-    SourceMap,
-    apply_overrides,
-    dump_yaml,
-    is_path_key,
-    load,
-    load_yaml,
-    validate,
-)
+from twin.scenario.loader import dump_yaml, load
+from twin.scenario.overrides import apply_overrides
+from twin.scenario.validation import validate
+from twin.scenario.yaml_source import Origin, SourceMap, is_path_key, load_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "loader"
 

@@ -1,4 +1,5 @@
-"""Tests of twin.scenario.schema: defaults, per-section rules and cross-checks.
+"""Tests of the scenario sections (twin.scenario.schema and the section modules): defaults,
+per-section rules and cross-checks.
 
 The models are validated directly from plain dicts (no files); ``tests/cli/test_bad_input.py``
 checks how the same errors reach a planner through the loader.
@@ -14,23 +15,19 @@ import pytest
 from pydantic import ValidationError
 
 from twin.distributions import Constant, Gamma
-from twin.scenario.schema import (
+from twin.scenario.catalogue import Supplier
+from twin.scenario.inventory import (
     BaseStock,
-    Calendar,
     Fulfilment,
     Inventory,
     InventoryRule,
     MinMax,
-    PaymentBehaviour,
     ReorderPointQuantity,
-    RunControl,
-    Scenario,
-    Segment,
-    SkuMix,
-    Staffing,
-    Supplier,
-    parse_shift,
 )
+from twin.scenario.run_control import RunControl
+from twin.scenario.schema import Scenario
+from twin.scenario.segments import PaymentBehaviour, Segment, SkuMix
+from twin.scenario.staffing import Calendar, Staffing, parse_shift
 
 MINIMAL: dict[str, Any] = {
     "name": "minimal",

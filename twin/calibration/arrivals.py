@@ -71,7 +71,8 @@ import numpy as np
 import pandas as pd
 
 from twin.scenario.arrival_rates import event_dates
-from twin.scenario.schema import WEEKDAYS, ArrivalEvent, PoissonArrivals
+from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
+from twin.scenario.common import WEEKDAYS
 
 __all__ = ["ArrivalsFit", "fit_poisson_arrivals", "retail_events"]
 

@@ -44,7 +44,7 @@ from twin.distributions import (
     parse_distribution,
 )
 from twin.reports.figures import FIGSIZE, MEAN_COLOUR
-from twin.scenario.schema import WEEKDAYS
+from twin.scenario.common import WEEKDAYS
 
 __all__ = [
     "QQ_POINTS",

@@ -93,7 +93,8 @@ from twin.calibration import history, matching, sources
 from twin.calibration.matching import MatchResult
 from twin.calibration.sources import Provenance, RawTable
 from twin.errors import InputError
-from twin.scenario.loader import Origin, SourceMap, load_yaml, validate
+from twin.scenario.validation import validate
+from twin.scenario.yaml_source import Origin, SourceMap, load_yaml
 
 _STRICT = ConfigDict(extra="forbid")
 

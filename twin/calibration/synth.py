@@ -62,8 +62,9 @@ import simpy
 
 from twin.model.network import Network, build, collect
 from twin.records import Recorder, RunResult
-from twin.scenario.loader import load, load_yaml
+from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
+from twin.scenario.yaml_source import load_yaml
 from twin.streams import Streams
 
 HISTORY_START = dt.date(2025, 1, 1)

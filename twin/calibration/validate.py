@@ -53,8 +53,9 @@ from twin.calibration.output import BEHAVIOUR_FILE
 from twin.errors import InputError
 from twin.experiments.replicate import ReplicationOutput, default_workers, run_replications
 from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
-from twin.scenario.loader import load, load_yaml
+from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
+from twin.scenario.yaml_source import load_yaml
 
 WARMUP_DAYS = 56
 WEEK_DAYS = 7

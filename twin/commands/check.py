@@ -194,7 +194,7 @@ def sweep_gate(file: Path, overrides: Sequence[str], replications: int | None) -
     extra = list(overrides)
     if replications is not None:
         extra.append(f"replications={replications}")
-    spec = load_sweep(file, tuple(extra))
+    spec = load_sweep(file, tuple(extra), kpi_units=kpi_units)
     if not spec.checks:
         raise _no_checks(file)
     roles = scenario_roles([spec.base_scenario])

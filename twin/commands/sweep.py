@@ -18,6 +18,7 @@ from twin.errors import InputError
 from twin.experiments.runner_options import executor_options, make_runner
 from twin.experiments.sensitivity import HEADLINE, analyse, headline
 from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
+from twin.kpis import kpi_units
 from twin.reports.sweep_report import UNITLESS, write_sweep_report
 from twin.reports.terminal import format_value
 from twin.scenario.sweep import load_sweep
@@ -52,7 +53,7 @@ def sweep(
     quiet: bool,
 ) -> None:
     """Run the sensitivity sweep in FILE and write its results, indices, charts and PDF."""
-    spec = load_sweep(sweep_file, overrides)
+    spec = load_sweep(sweep_file, overrides, kpi_units=kpi_units)
     out_dir = out_dir or Path("reports") / f"sweep-{spec.name}"
     try:  # before simulating, so a bad --out does not cost a whole sweep
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,17 +14,15 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from twin.scenario.sweep import (
+from twin.distributions import (
     LogNormalDist,
     LogUniformDist,
     NormalDist,
-    Parameter,
-    SweepSpec,
     TriangularDist,
     TruncatedNormalDist,
     UniformDist,
-    level_values,
 )
+from twin.scenario.sweep import Parameter, SweepSpec, level_values
 
 
 def salib_problem(spec: SweepSpec) -> dict:
@@ -65,7 +63,7 @@ def _salib_dist(parameter: Parameter) -> tuple[str, list[float]]:
     if isinstance(dist, NormalDist):
         return "norm", [dist.mean, dist.sd]
     if isinstance(dist, TruncatedNormalDist):
-        return "truncnorm", [dist.low, dist.high, dist.mean, dist.sd]
+        return "truncnorm", [dist.low, dist.high, dist.mu, dist.sd]
     if isinstance(dist, LogNormalDist):
         # SALib takes the mean and sd of ln(x): sigma^2 = ln(1 + sd^2/mean^2), mu = ln(mean) -
         # sigma^2/2 (the lognormal's moments, e.g. Johnson, Kotz and Balakrishnan, ch. 14)

@@ -27,9 +27,10 @@ import pandas as pd
 from twin.errors import InputError
 from twin.experiments.designs import design_points
 from twin.experiments.jobs import Failure, Job, JobRunner, raise_bad_input, replication_job
-from twin.scenario.loader import apply_overrides, validate
+from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
 from twin.scenario.sweep import SweepSpec
+from twin.scenario.validation import validate
 
 #: An analytic stand-in for the simulation: (parameter values by path, replication) -> KPIs.
 Evaluate = Callable[[dict[str, float], int], dict[str, float]]

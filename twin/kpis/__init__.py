@@ -20,7 +20,7 @@ from twin.kpis.core import (
     receivables_steps,
 )
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 __all__ = [
     "KPI_UNITS",

@@ -15,7 +15,7 @@ import pandas as pd
 from twin.kpis.staff import role_cost
 from twin.levels import count_at_zero, daily_means, step_integral, window_mean
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 HOURS_PER_DAY = 24.0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 #: action and outcome codes of the ``credit_decisions`` table (see twin.model.credit)
 REVIEW, HOLD = 1, 2

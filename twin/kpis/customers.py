@@ -14,7 +14,7 @@ import pandas as pd
 
 from twin.levels import window_mean
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 DAYS_PER_YEAR = 365.0
 INITIAL, ACQUIRED, CHURNED = 0, 1, 2  # customer_events.event

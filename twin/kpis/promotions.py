@@ -14,7 +14,7 @@ import pandas as pd
 
 from twin.levels import count_at_zero, window_mean
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 UNITS: dict[str, str] = {
     "promo_incremental_units": "units",

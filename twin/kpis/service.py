@@ -12,7 +12,7 @@ import numpy as np
 
 from twin.levels import window_mean
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 UNITS: dict[str, str] = {
     "tickets": "tickets",

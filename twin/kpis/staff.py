@@ -22,7 +22,7 @@ import pandas as pd
 
 from twin.levels import window_mean
 from twin.records import RunResult
-from twin.scenario.schema import Costs
+from twin.scenario.costs import Costs
 
 HOURS_PER_DAY = 24.0
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 from twin.errors import InputError
 from twin.scenario.arrival_rates import daily_rates
-from twin.scenario.schema import PoissonArrivals, ReplayArrivals, Scenario, Segment
+from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
+from twin.scenario.schema import Scenario
+from twin.scenario.segments import Segment
 
 
 def poisson_arrival_times(

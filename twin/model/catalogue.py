@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.scenario.schema import Scenario, SkuMix
+from twin.scenario.schema import Scenario
+from twin.scenario.segments import SkuMix
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from twin.model.entities import Order
 from twin.model.hooks import PlacementTest
 from twin.model.order_book import OrderBook, draw_order_book, list_values
 from twin.model.promotions import UNPLACED, Window
-from twin.scenario.schema import PoissonArrivals
+from twin.scenario.arrivals import PoissonArrivals
 
 
 class DemandSource:

@@ -22,6 +22,7 @@ from twin.model.entities import Order
 from twin.model.hooks import FillOrder, PromotionLines
 from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
 from twin.model.wiring import Wired
+from twin.scenario import inventory as stocking
 from twin.scenario import schema
 from twin.streams import Sampler
 
@@ -42,13 +43,14 @@ def _units(units: int | None, days: float | None, demand_per_day: float) -> int:
 
 
 def resolve_policy(
-    spec: schema.BaseStock | schema.MinMax | schema.ReorderPointQuantity, demand_per_day: float
+    spec: stocking.BaseStock | stocking.MinMax | stocking.ReorderPointQuantity,
+    demand_per_day: float,
 ) -> Policy:
     """A policy with levels in units; levels in days of demand are converted with the SKU's
     expected daily demand."""
-    if isinstance(spec, schema.BaseStock):
+    if isinstance(spec, stocking.BaseStock):
         return BaseStock(_units(spec.level, spec.level_days, demand_per_day))
-    if isinstance(spec, schema.MinMax):
+    if isinstance(spec, stocking.MinMax):
         s = _units(spec.reorder_point, spec.reorder_point_days, demand_per_day)
         big_s = _units(spec.order_up_to, spec.order_up_to_days, demand_per_day)
         return MinMax(s, max(big_s, s + 1))  # rounding a low-demand SKU's days may make S == s
@@ -82,7 +84,7 @@ def resolve_rules(
             merged.update({k: v for k, v in values.items() if v is not None})
         policy = resolve_policy(merged["policy"], float(demand_per_day[i]))
         review = merged.get("review")
-        periodic = isinstance(review, schema.PeriodicReview)
+        periodic = isinstance(review, stocking.PeriodicReview)
         if "initial_on_hand" in merged:
             initial = merged["initial_on_hand"]
         elif "initial_on_hand_days" in merged:

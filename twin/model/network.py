@@ -35,7 +35,8 @@ from twin.model.staff import (
 )
 from twin.model.wiring import Wired, check_connections
 from twin.records import Recorder, RunResult, orders_frame
-from twin.scenario.schema import Role, Scenario
+from twin.scenario.schema import Scenario
+from twin.scenario.staffing import Role
 from twin.streams import Streams
 
 

@@ -16,7 +16,8 @@ import numpy as np
 from twin.model.arrivals import expected_orders_per_day
 from twin.model.catalogue import Catalogue, mix_probabilities
 from twin.model.promotions import OrderPromotion, Window, order_promotions, respond
-from twin.scenario.schema import Scenario, Segment
+from twin.scenario.schema import Scenario
+from twin.scenario.segments import Segment
 from twin.streams import Streams
 
 

@@ -28,7 +28,7 @@ from simpy.events import NORMAL
 from twin.calendar import WorkCalendar
 from twin.model.entities import NOT_YET
 from twin.records import Recorder
-from twin.scenario.schema import Calendar, Role
+from twin.scenario.staffing import Calendar, Role
 
 MINUTES_PER_DAY = 1440.0
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from twin.scenario.schema import ArrivalEvent, PoissonArrivals
+from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 
 __all__ = ["daily_rates", "day_dates", "event_dates", "event_factors", "trend_factor"]
 

@@ -1,7 +1,8 @@
 """Building blocks shared by every scenario section: the base model and common field types.
 
-Kept apart from ``twin.scenario.schema`` so the lever sections (promotions, credit, after-sales,
-customers) can live in modules of their own that the scenario model imports.
+Kept apart from ``twin.scenario.schema`` so every section (run control, catalogue, arrivals,
+segments, inventory, staffing, costs and the levers) can live in a module of its own that the
+scenario model imports.
 """
 
 from __future__ import annotations

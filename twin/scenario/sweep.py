@@ -1,9 +1,10 @@
 """The sweep file: a base scenario, the parameters to vary and the design that varies them.
 
 A sweep file is YAML validated into a frozen :class:`SweepSpec` (unknown keys rejected, errors
-naming file, line and key path through :func:`twin.scenario.loader.validate`). :func:`load_sweep`
-also loads the base scenario it names, applies its ``set`` overrides, and checks that every
-parameter path leads to a number in that scenario, so a typo is reported before anything runs.
+naming file, line and key path through :func:`twin.scenario.validation.validate`).
+:func:`load_sweep` also loads the base scenario it names, applies its ``set`` overrides, and
+checks that every parameter path leads to a number in that scenario, so a typo is reported before
+anything runs.
 The rules a planner sees are in ``docs/sweeps.md``.
 
 Which keys a parameter needs depends on the design:
@@ -19,24 +20,22 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, PrivateAttr, model_validator
 
+from twin.distributions import ParameterDistribution
 from twin.errors import InputError
 from twin.scenario.checks import Check
 from twin.scenario.common import Name, Section
-from twin.scenario.loader import (
-    Origin,
-    SourceMap,
-    apply_overrides,
-    load_yaml,
-    validate,
-)
+from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
+from twin.scenario.sweep_paths import number_at
+from twin.scenario.validation import validate
+from twin.scenario.yaml_source import Origin, SourceMap, load_yaml
 
 #: The most points a design may have: beyond this a sweep is a mistake, not a plan.
 MAX_POINTS = 100_000
@@ -45,69 +44,6 @@ DEFAULT_KPIS = ("profit", "fill_rate", "lead_time_p95_days")
 
 _PATH = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
 KeyPathText = Annotated[str, Field(pattern=_PATH, description="A dotted key path of the scenario.")]
-
-
-# --------------------------------------------------------------------------- distributions
-
-
-class UniformDist(Section):
-    kind: Literal["uniform"]
-    low: float
-    high: float
-
-
-class LogUniformDist(Section):
-    kind: Literal["loguniform"]
-    low: float = Field(gt=0)
-    high: float = Field(gt=0)
-
-
-class TriangularDist(Section):
-    kind: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
-
-
-class NormalDist(Section):
-    kind: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-
-
-class TruncatedNormalDist(Section):
-    kind: Literal["truncated_normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float
-    high: float
-
-
-class LogNormalDist(Section):
-    """A lognormal given by the mean and standard deviation of the value itself (not its log)."""
-
-    kind: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
-
-
-ParameterDist = Annotated[
-    UniformDist
-    | LogUniformDist
-    | TriangularDist
-    | NormalDist
-    | TruncatedNormalDist
-    | LogNormalDist,
-    Field(discriminator="kind"),
-]
-
-
-def _check_dist(dist: Any) -> None:
-    low, high = getattr(dist, "low", None), getattr(dist, "high", None)
-    if low is not None and high is not None and not low < high:
-        raise ValueError(f"dist: low must be below high (got low {low:g}, high {high:g})")
-    if isinstance(dist, TriangularDist) and not dist.low <= dist.mode <= dist.high:
-        raise ValueError("dist: a triangular distribution needs low <= mode <= high")
 
 
 # --------------------------------------------------------------------------- parameters
@@ -122,7 +58,7 @@ class Parameter(Section):
     low: float | None = None
     high: float | None = None
     steps: int | None = Field(None, ge=2, description="Evenly spaced levels from low to high.")
-    dist: ParameterDist | None = Field(None, description="What lhs and sobol sample.")
+    dist: ParameterDistribution | None = Field(None, description="What lhs and sobol sample.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Parameter:
@@ -141,8 +77,6 @@ class Parameter(Section):
             )
         if self.steps is not None and self.low is None:
             raise ValueError("steps: needs low and high to space the levels between")
-        if self.dist is not None:
-            _check_dist(self.dist)
         if self.levels is None and self.low is None and self.dist is None:
             raise ValueError("give levels, a range (low and high) or a dist")
         return self
@@ -360,7 +294,14 @@ def is_sweep_file(path: Path | str) -> bool:
     return isinstance(data, dict) and "parameters" in data and "design" in data
 
 
-def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
+#: ``kpi_units(roles, names)``: the units of the KPIs a run with staff ``roles`` may report, with
+#: ``names`` that extend a known KPI by a suffix among them (``twin.kpis.kpi_units``).
+KpiLookup = Callable[[list[str], list[str]], Mapping[str, str]]
+
+
+def load_sweep(
+    path: Path | str, overrides: Sequence[str] = (), *, kpi_units: KpiLookup | None = None
+) -> SweepSpec:
     """Read and validate a sweep file, load its base and check every parameter path.
 
     Parameters
@@ -371,12 +312,16 @@ def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
         ``key.path=value`` overrides of the sweep file; one starting with ``set.``
         (``set.run.horizon_days=30``) is an override of the base, applied after the file's
         ``set``.
+    kpi_units : callable, optional
+        The known KPIs (``twin.kpis.kpi_units``, passed by the layer that runs the sweep, since
+        the scenario layer does not know the KPIs); each of ``kpis`` must be one of them. Without
+        it the KPI names are not checked.
 
     Raises
     ------
     InputError
-        The sweep file or its base is invalid, or a parameter path does not lead to a number in
-        the base scenario.
+        The sweep file or its base is invalid, a parameter path does not lead to a number in
+        the base scenario, or a KPI is unknown.
     """
     source = str(path)
     sweep_overrides = [o for o in overrides if not o.startswith("set.")]
@@ -403,7 +348,7 @@ def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
     values: dict[str, float] = {}
     for i, parameter in enumerate(spec.parameters):
         where = sources.lookup(("parameters", i, "path")) or Origin(source)
-        values[parameter.path] = _number_at(
+        values[parameter.path] = number_at(
             parameter.path, base_data, dumped, f"{where}: parameters.{i}.path", str(base_file)
         )
     for i, parameter in enumerate(spec.parameters):
@@ -415,7 +360,8 @@ def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
                     f"{where}: parameters.{i}.levels: '{parameter.path}' is a whole number in "
                     f"the base scenario, so its levels must be too (got {odd[0]:g})"
                 )
-    _check_kpis(spec, scenario, sources)
+    if kpi_units is not None:
+        _check_kpis(spec, scenario, sources, kpi_units)
     spec._base_scenario = scenario
     spec._base_data = base_data
     spec._base_sources = base_sources
@@ -423,88 +369,9 @@ def load_sweep(path: Path | str, overrides: Sequence[str] = ()) -> SweepSpec:
     return spec
 
 
-def _number_at(
-    path: str, raw: Mapping[str, Any], dumped: Mapping[str, Any], where: str, base: str
-) -> float:
-    """The number at ``path`` in the validated scenario (so defaults count, and its type is the
-    field's: ``9`` in a float field is 9.0), else in the raw data."""
-    found, value = _walk(dumped, path)
-    if not found:
-        found, value = _walk(raw, path)
-    if not found:
-        raise InputError(f"{where}: {_missing(path, raw, dumped, base)}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(
-            f"{where}: '{path}' holds {_describe(value)} in the base scenario {base}; a sweep "
-            "parameter must be a number (for a distribution, name its parameter, e.g. "
-            "'...rate_per_day' or '...mean')"
-        )
-    return value
-
-
-def _walk(node: Any, path: str) -> tuple[bool, Any]:
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False, None
-    return True, node
-
-
-def _missing(path: str, raw: Mapping[str, Any], dumped: Mapping[str, Any], base: str) -> str:
-    """Say where ``path`` stops existing and which keys exist there."""
-    parts = path.split(".")
-    node: Any = _merge_views(raw, dumped)
-    for depth, part in enumerate(parts):
-        here = ".".join(parts[:depth]) or "the top level"
-        if isinstance(node, Mapping):
-            if part in node:
-                node = node[part]
-                continue
-            keys = sorted(str(k) for k in node)
-            close = difflib.get_close_matches(part, keys, n=3)
-            hint = f"; did you mean {' or '.join(repr(k) for k in close)}?" if close else ""
-            return (
-                f"'{path}' is not a key path of the base scenario {base}: {here} has no key "
-                f"'{part}'{hint} (keys there: {', '.join(keys)})"
-            )
-        if isinstance(node, list):
-            if part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-                continue
-            return (
-                f"'{path}' is not a key path of the base scenario {base}: {here} is a list of "
-                f"{len(node)} item(s), so '{part}' must be an index from 0 to {len(node) - 1}"
-            )
-        return (
-            f"'{path}' is not a key path of the base scenario {base}: {here} holds "
-            f"{_describe(node)}, which has no keys"
-        )
-    return f"'{path}' is not a key path of the base scenario {base}"
-
-
-def _merge_views(raw: Any, dumped: Any) -> Any:
-    """The raw data with the defaults of the validated scenario filled in, for hints."""
-    if isinstance(raw, Mapping) and isinstance(dumped, Mapping):
-        keys = list(dumped) + [k for k in raw if k not in dumped]
-        return {k: _merge_views(raw.get(k), dumped.get(k)) for k in keys}
-    return raw if raw is not None else dumped
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return f"the value {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def _check_kpis(spec: SweepSpec, scenario: Scenario, sources: SourceMap) -> None:
-    from twin.kpis import kpi_units  # here: the scenario layer does not need the KPIs otherwise
-
+def _check_kpis(
+    spec: SweepSpec, scenario: Scenario, sources: SourceMap, kpi_units: KpiLookup
+) -> None:
     roles = list(scenario.staffing.roles()) if scenario.staffing else []
     for i, kpi in enumerate(spec.kpis):
         known = kpi_units(roles, [kpi])

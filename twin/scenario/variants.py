@@ -1,7 +1,7 @@
 """Variants of a scenario: the named overrides of its ``variants:`` section, or other files.
 
 A variant is a mapping deep-merged over the base file's data exactly as an extending file is
-merged over its base (``twin.scenario.loader``): mappings merge key by key, scalars and lists
+merged over its base (``twin.scenario.yaml_source``): mappings merge key by key, scalars and lists
 replace, a mapping of another ``dist`` or ``kind`` replaces the base's whole. A top-level key of a
 variant that contains dots is a key path into the scenario, as in ``--set``::
 
@@ -28,19 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from twin.errors import InputError
-from twin.scenario.loader import (
-    Origin,
-    SourceMap,
-    _dict_key,
-    _list_index,
-    _merge,
-    _same_kind,
-    apply_overrides,
-    load,
-    load_yaml,
-    validate,
-)
+from twin.scenario.loader import load
+from twin.scenario.overrides import apply_overrides, dict_key, list_index
 from twin.scenario.schema import Scenario
+from twin.scenario.validation import validate
+from twin.scenario.yaml_source import Origin, SourceMap, load_yaml, merge, same_kind
 
 #: Keys a variant may not set: its name is its key in ``variants:``, and it has no variants.
 RESERVED_KEYS = ("name", "variants")
@@ -218,15 +210,13 @@ def _merge_at(
     path: list[str | int] = []
     for depth, part in enumerate(parts):
         key: str | int = (
-            _dict_key(node, part)
-            if isinstance(node, dict)
-            else _list_index(node, part, path, label)
+            dict_key(node, part) if isinstance(node, dict) else list_index(node, part, path, label)
         )
         path.append(key)
         if depth == len(parts) - 1:
             old = node[key] if isinstance(node, list) else node.get(key)
-            if isinstance(old, dict) and isinstance(value, dict) and _same_kind(old, value):
-                node[key] = _merge(old, value, tuple(path), sources)
+            if isinstance(old, dict) and isinstance(value, dict) and same_kind(old, value):
+                node[key] = merge(old, value, tuple(path), sources)
             else:
                 sources.discard(path)
                 node[key] = value

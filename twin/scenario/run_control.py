@@ -1,0 +1,39 @@
+"""The ``run`` section: how long to simulate, how many replications, and from which seed.
+
+Time is in days; ``start_date`` is the calendar date of day 0, which the arrival calendar and the
+staff calendars read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from twin.scenario.common import Section
+
+
+class RunControl(Section):
+    """How long to simulate, how often, and from which seed."""
+
+    start_date: dt.date = Field(dt.date(2026, 1, 1), description="Calendar date of day 0.")
+    horizon_days: PositiveFloat = Field(365.0, description="Simulated length of each replication.")
+    warmup_days: NonNegativeFloat = Field(0.0, description="Initial period excluded from KPIs.")
+    replications: PositiveInt = Field(10, description="Independent replications to run.")
+    seed: NonNegativeInt = Field(12345, description="Root of every random stream.")
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self) -> RunControl:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days: {self.warmup_days:g} days must be shorter than horizon_days "
+                f"({self.horizon_days:g}), or no time is left to measure"
+            )
+        return self
