@@ -56,6 +56,10 @@ class Ledger:
         self._on_invoice: Callable[[int, float], None] | None = None
         self._on_settle: Callable[[int, int], None] | None = None
         self._track_payments = False
+        #: ``invoice(order_id, segment, customer, amount)``: issue an invoice now and schedule
+        #: its payment or write-off; with accounts (``track_accounts``) it also enters it in the
+        #: customer's account. An attribute, so the fulfilment makes one call either way.
+        self.invoice: Callable[[int, int, int, float], None] = self._invoice_plain
 
     def track_accounts(
         self,
@@ -64,7 +68,7 @@ class Ledger:
         on_settle: Callable[[int, int], None],
         payments: bool = True,
     ) -> None:
-        """Keep per-customer accounts from now on (the credit desk calls this when wired).
+        """Keep per-customer accounts from now on (the credit desk calls this when built).
 
         ``risk(segment, customer)`` gives (default multiplier, delay shift in days), or is None
         when every customer pays as its segment says; ``on_invoice(order_id, amount)`` (unless
@@ -73,7 +77,7 @@ class Ledger:
         credit limit that follows them reads them).
         """
         self.accounts = {}
-        self.invoice = self._invoice_account  # type: ignore[method-assign]  # one call less
+        self.invoice = self._invoice_account
         self._track_payments = payments
         self._risk = risk
         self._on_invoice = on_invoice
@@ -89,11 +93,8 @@ class Ledger:
                 account.risk = self._risk(segment, customer)
         return account
 
-    def invoice(self, order_id: int, segment: int, customer: int, amount: float) -> None:
-        """Issue an invoice now and schedule its payment or write-off."""
-        if self.accounts is not None:
-            self._invoice_account(order_id, segment, customer, amount)
-            return
+    def _invoice_plain(self, order_id: int, segment: int, customer: int, amount: float) -> None:
+        """``invoice`` without accounts."""
         env = self.env
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
         t = env.now
