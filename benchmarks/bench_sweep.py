@@ -59,7 +59,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from twin.experiments.executors import ProcessExecutor, SerialExecutor
-from twin.experiments.jobs import JobRunner, replication_job, simulate
+from twin.experiments.replicate import replication_job, simulate
+from twin.experiments.runner import JobRunner
 from twin.experiments.store import ResultStore
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario

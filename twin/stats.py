@@ -1,11 +1,61 @@
 """Small exact statistics shared by every layer: Student-t intervals of a mean, Wilson intervals
-of a proportion, and the across-replication summary table."""
+of a proportion, and the across-replication summary table.
+
+Every Student-t interval in twin (a KPI's mean, a paired difference, a check's one-sided bound,
+a chart's band, a regression coefficient) takes its quantile from :func:`t_quantile` and, for a
+mean, its half-width from :func:`t_half_width`, so they agree on what one replication gives.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from twin.tables import SUMMARY_COLUMNS
+
+
+def t_quantile(confidence: float, dof: float | np.ndarray, one_sided: bool = False):
+    """The Student-t quantile of a ``confidence`` interval with ``dof`` degrees of freedom.
+
+    :math:`t_{1-\\alpha/2,\\,\\nu}` for a two-sided interval, :math:`t_{1-\\alpha,\\,\\nu}` for a
+    one-sided bound (:math:`\\alpha = 1 -` ``confidence``). NaN where ``dof`` < 1.
+    """
+    return stats.t.ppf(confidence if one_sided else 0.5 + confidence / 2, dof)
+
+
+def t_half_width(
+    sd: float | np.ndarray,
+    n: float | np.ndarray,
+    confidence: float = 0.95,
+    one_sided: bool = False,
+    single: float = math.nan,
+):
+    """Half-width :math:`t_{q,\\,n-1}\\, s / \\sqrt{n}` of a Student-t interval of a mean.
+
+    The mean of ``n`` independent replications with sample standard deviation ``sd`` (Law,
+    *Simulation Modeling and Analysis*, 5th ed., §9.4.1); elementwise on arrays.
+
+    Parameters
+    ----------
+    sd, n
+        Sample standard deviation (in the values' unit) and number of values.
+    confidence
+        Confidence level, in (0, 1).
+    one_sided
+        The distance to a one-sided bound instead of a two-sided interval's half-width.
+    single
+        The half-width with fewer than two values, which have no spread to estimate it from:
+        NaN (no interval; the tables' choice) by default, 0 to collapse a chart's band onto
+        its mean.
+    """
+    count = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = t_quantile(confidence, count - 1.0, one_sided) * sd / np.sqrt(count)
+    half = np.where(count >= 2, half, single)
+    return float(half) if half.ndim == 0 else half
 
 
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
@@ -22,7 +72,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
     if x.size == 1:
         return mean, np.nan, np.nan, np.nan
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * sd / np.sqrt(x.size))
+    half = t_half_width(sd, x.size, confidence)
     return mean, sd, mean - half, mean + half
 
 
@@ -34,7 +84,7 @@ def summarise(kpis: pd.DataFrame, units: dict[str, str], confidence: float = 0.9
             continue
         mean, sd, low, high = t_interval(kpis[kpi].to_numpy(), confidence)
         rows.append((kpi, mean, sd, low, high, units.get(kpi, "")))
-    return pd.DataFrame(rows, columns=["kpi", "mean", "std", "ci_low", "ci_high", "unit"])
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.calibration.arrivals import fit_poisson_arrivals, retail_events
+from twin.calibration.arrivals import fit_poisson_arrivals
+from twin.calibration.retail_events import retail_events
 from twin.calibration.validate import rereference_arrivals
 from twin.scenario.arrival_rates import daily_rates, event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals

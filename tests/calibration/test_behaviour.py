@@ -15,18 +15,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from twin.calibration.behaviour import (
-    DEFAULT_ELASTICITY,
-    agent_rate,
-    fit_behaviour,
-    fit_elasticity,
-    fit_win_rate,
-    weekly_sales,
-    wilson_interval,
-)
+from twin.calibration.behaviour import fit_behaviour
+from twin.calibration.behaviour.pipeline import agent_rate, fit_win_rate
+from twin.calibration.behaviour.price import DEFAULT_ELASTICITY, fit_elasticity, weekly_sales
+from twin.calibration.conform import conform
 from twin.calibration.fit_report import REPORT_COLUMNS, FitReport
-from twin.calibration.history import conform
 from twin.errors import InputError
+from twin.stats import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.calibration.calibrate import active_period, calibrate_history, history_until
-from twin.calibration.history import conform
+from twin.calibration.calibrate import calibrate_history, history_until
+from twin.calibration.conform import conform
+from twin.calibration.segments import active_period
 from twin.errors import InputError
 from twin.model.network import run_replication
 from twin.scenario.schema import Scenario

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from twin.calibration.calibrate import calibrate_history
+from twin.calibration.conform import conform
 from twin.calibration.figures import count_pmf, frozen_distribution
-from twin.calibration.history import conform
 from twin.calibration.quality import check_history
 from twin.calibration.report import observed_seasonality, write_calibration_report
 

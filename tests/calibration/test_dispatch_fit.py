@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.calibration.calibrate import calibrate_history, fit_handling, stock_waits
+from twin.calibration.calibrate import calibrate_history
+from twin.calibration.conform import conform
+from twin.calibration.dispatch import fit_handling, stock_waits
 from twin.calibration.fit_report import FitReport
-from twin.calibration.history import conform
 from twin.calibration.mapping import apply_mapping
 from twin.calibration.quality import check_history
 from twin.calibration.stocking import DEFAULT_POLICY, stocking_policies

@@ -14,7 +14,10 @@ import pytest
 import scipy.special
 import scipy.stats
 
-from twin.calibration.fitting import TABLE_COLUMNS, fit_continuous, fit_count, fit_grouped
+from twin.calibration.fitting.continuous import fit_continuous
+from twin.calibration.fitting.counts import fit_count
+from twin.calibration.fitting.pooling import fit_grouped
+from twin.calibration.fitting.result import TABLE_COLUMNS
 from twin.distributions import Lognormal, parse_distribution
 
 N = 5000
@@ -305,7 +308,7 @@ def date_differences(dist: dict, n: int, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize(("family", "dist"), WHOLE_DAY_CASES)
 def test_whole_day_durations_recover_the_continuous_law(family, dist):
-    from twin.calibration.fitting import _day_counts_loglik, _theta
+    from twin.calibration.fitting.day_counts import _day_counts_loglik, _theta
 
     values = date_differences(dist, 20_000, seed=7)
     # the true law passes the chi-square screen of the day counts: at alpha 0.01 a correct
@@ -331,7 +334,7 @@ def test_whole_days_choose_the_true_family_where_continuous_fits_fail():
 
 
 def test_whole_days_are_detected_only_when_every_value_is_whole():
-    from twin.calibration.fitting import is_whole_days
+    from twin.calibration.fitting.day_counts import is_whole_days
 
     assert is_whole_days([0.0, 3.0, 12.0])
     assert not is_whole_days([0.0, 3.5, 12.0])

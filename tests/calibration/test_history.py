@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from twin.calibration import history
-from twin.calibration.history import TABLES, conform, schema_markdown
+from twin.calibration.conform import conform
+from twin.calibration.history import TABLES, schema_markdown
 from twin.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twin.calibration.mapping import apply_mapping, load_mapping
+from twin.calibration.mapping import apply_mapping
+from twin.calibration.mapping_schema import load_mapping
 from twin.errors import InputError
 
 HERE = Path(__file__).resolve()

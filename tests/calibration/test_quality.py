@@ -6,15 +6,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twin.calibration.history import conform
+from twin.calibration.conform import conform
 from twin.calibration.mapping import apply_mapping
 from twin.calibration.quality import (
     COUNT_COLUMNS,
     DEFAULT_NON_PRODUCT,
     QualityResult,
     check_history,
-    write_quality,
 )
+from twin.calibration.quality_output import write_quality
 from twin.errors import InputError
 
 HERE = Path(__file__).resolve()

@@ -18,7 +18,7 @@ import pytest
 
 from twin.calibration.calibrate import calibrate_history
 from twin.calibration.output import BEHAVIOUR_FILE, BEHAVIOUR_HEADER, HEADER, plain_data
-from twin.cli import mapped_and_checked
+from twin.commands.calibrate import mapped_and_checked
 from twin.distributions import parse_distribution
 from twin.scenario.loader import dump_yaml, load
 from twin.scenario.schema import Scenario

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from twin.calibration.mapping import MappedHistory, apply_mapping, load_mapping
+from twin.calibration.mapping import MappedHistory, apply_mapping
+from twin.calibration.mapping_schema import load_mapping
 from twin.calibration.quality import MATCH_TABLE, QualityResult, check_history
 from twin.cli import cli
 

@@ -21,7 +21,9 @@ import pytest
 
 from twin.calibration import sources
 from twin.calibration.mapping import apply_mapping
-from twin.calibration.synth import DIRT, FILES, MATCH_PLANTS, has_cjk, write_sample
+from twin.calibration.synth import write_sample
+from twin.calibration.synth_export import DIRT, FILES
+from twin.calibration.synth_names import MATCH_PLANTS, has_cjk
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
 

@@ -12,16 +12,18 @@ import pytest
 from click.testing import CliRunner
 
 from twin.calibration.validate import (
-    COLUMNS,
     DEFAULT_TOLERANCES,
-    Period,
     Validation,
-    actual_dso_days,
-    actual_weekly,
-    compared_period,
     parse_tolerances,
     rereference_arrivals,
 )
+from twin.calibration.validation_history import (
+    Period,
+    actual_dso_days,
+    actual_weekly,
+    compared_period,
+)
+from twin.calibration.validation_scores import COLUMNS
 from twin.cli import cli
 from twin.errors import InputError
 from twin.scenario.arrival_rates import daily_rates

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from twin.experiments.executors import make_executor
-from twin.experiments.jobs import Job, JobRunner, SimulationTask, replication_job, simulate
-from twin.experiments.replicate import ReplicationOutput
+from twin.experiments.jobs import Job
+from twin.experiments.replicate import ReplicationOutput, SimulationTask, replication_job, simulate
+from twin.experiments.runner import JobRunner
 from twin.experiments.store import ResultStore
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario

@@ -23,12 +23,12 @@ from twin.experiments.checks import (
     check_references,
     evaluate_checks,
     risk_view,
-    wilson_interval,
 )
 from twin.experiments.junit import summary_markdown, write_junit, write_summary
 from twin.scenario.checks import Check
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
+from twin.stats import wilson_interval
 
 SMALL = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "small.yaml"
 

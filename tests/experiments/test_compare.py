@@ -13,20 +13,21 @@ from click.testing import CliRunner
 
 from twin.cli import cli
 from twin.errors import InputError
-from twin.experiments import jobs
+from twin.experiments import replicate
 from twin.experiments.compare import (
-    COMPARISON_COLUMNS,
-    PrecisionTarget,
     VariantRuns,
     compare_table,
-    half_widths,
     paired,
-    parse_precision,
     possible_kpis,
-    run_to_precision,
     run_variants,
 )
-from twin.experiments.jobs import Failure, JobRunner, replication_job
+from twin.experiments.jobs import Failure
+from twin.experiments.precision import (
+    PrecisionTarget,
+    half_widths,
+    parse_precision,
+    run_to_precision,
+)
 from twin.experiments.ranking import (
     RANKING_COLUMNS,
     Objective,
@@ -35,9 +36,11 @@ from twin.experiments.ranking import (
     rank_variants,
     selection_sentence,
 )
-from twin.experiments.replicate import ReplicationOutput
+from twin.experiments.replicate import ReplicationOutput, replication_job
+from twin.experiments.runner import JobRunner
 from twin.scenario.variants import Variants, load_variants
 from twin.stats import t_interval
+from twin.tables import COMPARISON_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "cli" / "fixtures" / "small.yaml"
@@ -298,13 +301,13 @@ def test_compare_writes_the_folder_and_resumes(base_file: Path, tmp_path: Path) 
 
 def test_compare_resumes_from_the_store(base_file: Path, tmp_path: Path, monkeypatch) -> None:
     calls: list[tuple[str, int]] = []
-    real = jobs.simulate
+    real = replicate.simulate
 
     def counting(task):
         calls.append((task.scenario.name, task.replication))
         return real(task)
 
-    monkeypatch.setattr(jobs, "simulate", counting)
+    monkeypatch.setattr(replicate, "simulate", counting)
     args = ["compare", str(base_file), "more-stock", "--out", str(tmp_path), "--set", SHORT[0]]
     args += ["--no-report", "--quiet", "--workers", "1", "--replications"]
     assert invoke(*args, "2").exit_code == 0

@@ -11,7 +11,7 @@ import pytest
 
 from twin.errors import InputError
 from twin.experiments.designs import design_points, salib_problem
-from twin.experiments.jobs import JobRunner
+from twin.experiments.runner import JobRunner
 from twin.experiments.sweep import point_scenario, run_sweep
 from twin.scenario.sweep import SweepSpec, load_sweep
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from twin.cli import TwinGroup
+from twin.commands.options import executor_options, make_runner
 from twin.errors import InputError
 from twin.experiments import executors
 from twin.experiments.executors import (
@@ -21,8 +22,9 @@ from twin.experiments.executors import (
     SerialExecutor,
     make_executor,
 )
-from twin.experiments.jobs import Failure, Job, JobRunner, replication_job
-from twin.experiments.runner_options import executor_options, make_runner
+from twin.experiments.jobs import Failure, Job
+from twin.experiments.replicate import replication_job
+from twin.experiments.runner import JobRunner
 from twin.experiments.store import ResultStore
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None

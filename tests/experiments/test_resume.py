@@ -14,10 +14,11 @@ import jobfns
 import pandas as pd
 import pytest
 
+from twin.commands.options import STORE_FOLDER, make_runner
+from twin.commands.progress import ProgressBar
 from twin.experiments.executors import ProcessExecutor, SerialExecutor
-from twin.experiments.jobs import Failure, Job, JobRunner
-from twin.experiments.progress import ProgressBar
-from twin.experiments.runner_options import STORE_FOLDER, make_runner
+from twin.experiments.jobs import Failure, Job
+from twin.experiments.runner import JobRunner
 from twin.experiments.store import FILE_NAME, ResultStore
 
 

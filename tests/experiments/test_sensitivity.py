@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.experiments.jobs import JobRunner
-from twin.experiments.sensitivity import COLUMNS, analyse, headline
+from twin.experiments.runner import JobRunner
+from twin.experiments.sensitivity import analyse, headline
 from twin.experiments.sweep import run_sweep
 from twin.scenario.sweep import SweepSpec
+from twin.tables import SENSITIVITY_COLUMNS as COLUMNS
 
 A, B = 7.0, 0.1
 #: Ishigami's first-order and total indices for a = 7, b = 0.1 (Ishigami and Homma 1990;
@@ -85,10 +86,12 @@ def test_sobol_second_order_finds_the_x1_x3_interaction() -> None:
     params = [{"path": f"x{i}", "low": -math.pi, "high": math.pi} for i in (1, 2, 3)]
     sweep = spec(params, {"kind": "sobol", "samples": 512, "seed": 3, "second_order": True})
     result = analyse(sweep, run_sweep(sweep, JobRunner(), evaluate=ishigami).results)
-    s2 = indices(result, "S2")["value"]
-    # the only interaction of Ishigami is x1 with x3: S13 = ST1 - S1 = 0.2437
-    assert s2.idxmax() == "x1:x3"
-    assert s2["x1:x3"] == pytest.approx(0.2437, abs=0.1)
+    s2 = indices(result, "S2")
+    # the only interaction of Ishigami is x1 with x3: S13 = ST1 - S1 = 0.2437, inside SALib's
+    # 95 % bootstrap interval of the estimate (as for S1 and ST above); the others hold 0
+    assert s2["value"].idxmax() == "x1:x3"
+    for pair, known in (("x1:x3", ISHIGAMI_ST["x1"] - ISHIGAMI_S1["x1"]), ("x1:x2", 0.0)):
+        assert s2.loc[pair, "ci_low"] <= known <= s2.loc[pair, "ci_high"], pair
 
 
 def test_morris_ranks_the_g_function_parameters_by_their_coefficients() -> None:

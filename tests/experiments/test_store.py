@@ -12,7 +12,8 @@ import pytest
 import twin
 from twin.errors import InputError
 from twin.experiments import store as store_module
-from twin.experiments.jobs import Failure, replication_job, simulate
+from twin.experiments.jobs import Failure
+from twin.experiments.replicate import replication_job, simulate
 from twin.experiments.store import FILE_NAME, ResultStore
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from twin.cli import cli
-from twin.experiments.sensitivity import COLUMNS
+from twin.tables import SENSITIVITY_COLUMNS as COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "cli" / "fixtures" / "small.yaml"

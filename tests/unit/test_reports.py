@@ -12,43 +12,20 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from twin.formatting import format_interval, format_value
+from twin.kpis import kpi_units
+from twin.reports.charts import t_band
 from twin.reports.document import write_report
-from twin.reports.figures import (
-    lead_time_figure,
-    t_band,
-    utilisation_figure,
-    write_figures,
-)
-from twin.reports.terminal import format_interval, format_value, print_summary, summary_table
+from twin.reports.figures import lead_time_figure, write_figures
+from twin.reports.summary_figures import utilisation_figure
+from twin.reports.terminal import print_summary, summary_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # "/Type /Page" also prefixes "/Type /Pages" (the page tree); the lookahead leaves that out.
 PAGE_PATTERN = re.compile(rb"/Type\s*/Page(?!s)")
 
-UNITS = {
-    "orders": "orders",
-    "order_lines": "orders",
-    "revenue": "currency",
-    "cogs": "currency",
-    "gross_profit": "currency",
-    "holding_cost": "currency",
-    "ordering_cost": "currency",
-    "staff_cost": "currency",
-    "freight_cost": "currency",
-    "backorder_cost": "currency",
-    "bad_debt": "currency",
-    "profit": "currency",
-    "fill_rate": "ratio",
-    "otif_rate": "ratio",
-    "lead_time_mean_days": "days",
-    "lead_time_p50_days": "days",
-    "lead_time_p95_days": "days",
-    "backorder_units_mean": "units",
-    "inventory_units_mean": "units",
-    "inventory_value_mean": "currency",
-    "stockout_sku_days": "sku-days",
-    "dso_days": "days",
-}
+#: The units the KPIs are reported in, as a run writes them to summary.csv.
+UNITS = kpi_units([])
 
 
 def _kpis(rng: np.random.Generator, replications: int, roles: list[str]) -> pd.DataFrame:
@@ -86,7 +63,7 @@ def _summary(kpis: pd.DataFrame) -> pd.DataFrame:
         mean, n = values.mean(), len(values)
         std = values.std(ddof=1) if n > 1 else math.nan
         half = 2.0 * std / math.sqrt(n)  # a stand-in for the t quantile is enough here
-        unit = UNITS.get(kpi, "ratio")
+        unit = UNITS.get(kpi, "ratio")  # utilisation_<role> is a ratio
         rows.append((kpi, mean, std, mean - half, mean + half, unit))
     return pd.DataFrame(rows, columns=["kpi", "mean", "std", "ci_low", "ci_high", "unit"])
 

@@ -40,7 +40,7 @@ share the base level and the changepoints are chosen again (if none remain, the 
 stands). On Olist's first 15 months, free once-seen month factors absorbed the 2018 flattening
 into a steep decline and under-forecast the holdout by a third.
 
-Events (``events=``, e.g. :func:`retail_events`) are named groups of days, given by a rule that
+Events (``events=``, e.g. from ``retail_events``) are named groups of days, given by a rule that
 ``twin.scenario.arrival_rates.event_dates`` expands for any year, so the fitted model forecasts
 them into the simulated years. A day counts for the first listed event covering it. An event is
 fitted when the period holds at least one of its days and those days would see at least
@@ -58,6 +58,11 @@ are left out of the fit, since their maximum-likelihood factor is 0, at the edge
 space). Standard errors come from the inverse Fisher information and the delta method; they
 assume Poisson variation, so check ``dispersion`` (Pearson chi-square over residual degrees of
 freedom): well above 1, daily counts vary more than the twin's Poisson process will make them.
+
+The count model and its likelihood are in :mod:`twin.calibration.count_model`, the changepoint
+search in :mod:`twin.calibration.changepoints`. :func:`fit_poisson_arrivals` is long because it is
+one fit: each step (zero levels, design, weak events, changepoints, normalisation, the trend at the
+reference date, the table and the spec) reads the arrays the previous ones made.
 """
 
 from __future__ import annotations
@@ -70,11 +75,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from twin.calibration.changepoints import select_changepoints
+from twin.calibration.count_model import daily_counts, hinges, normalised, scoring
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 from twin.scenario.common import WEEKDAYS
 
-__all__ = ["ArrivalsFit", "fit_poisson_arrivals", "retail_events"]
+__all__ = ["ArrivalsFit", "fit_poisson_arrivals"]
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -85,32 +92,6 @@ OVERDISPERSION_WARNING = 1.5
 MIN_EVENT_ORDERS = 10.0
 
 TABLE_COLUMNS = ["term", "value", "se", "n_days", "orders", "note"]
-
-
-def retail_events(country: str | None = None) -> list[dict]:
-    """The retail events calibration fits, then the country's public holidays if one is given.
-
-    Black Friday (the day after the fourth Thursday of November), the weekend after it, Cyber
-    Monday, Christmas Eve and Day, New Year's Eve and Day. Listed first, they take precedence
-    over a public holiday on the same day.
-    """
-    events = [
-        {"name": "black_friday", "rule": "black_friday"},
-        {
-            "name": "black_friday_weekend",
-            "rule": "black_friday",
-            "offset_days": 1,
-            "duration_days": 2,
-        },
-        {"name": "cyber_monday", "rule": "cyber_monday"},
-        {"name": "christmas_eve", "rule": "christmas_eve"},
-        {"name": "christmas_day", "rule": "christmas_day"},
-        {"name": "new_years_eve", "rule": "new_years_eve"},
-        {"name": "new_years_day", "rule": "new_years_day"},
-    ]
-    if country:
-        events.append({"name": "public_holidays", "rule": "public_holidays", "country": country})
-    return events
 
 
 @dataclass(frozen=True)
@@ -149,174 +130,6 @@ class ArrivalsFit:
     dispersion: float
     iterations: int
     notes: tuple[str, ...]
-
-
-def _daily_counts(
-    timestamps: pd.Series, start: dt.date | None, end: dt.date | None
-) -> pd.DataFrame:
-    times = pd.to_datetime(pd.Series(timestamps), errors="raise")
-    if times.isna().any():
-        raise ValueError(
-            f"fit_poisson_arrivals: {int(times.isna().sum())} timestamps are missing (NaT)"
-        )
-    if times.empty:
-        raise ValueError("fit_poisson_arrivals: no timestamps")
-    days = times.dt.tz_localize(None) if times.dt.tz is not None else times
-    days = days.dt.normalize()
-    first = pd.Timestamp(start) if start is not None else days.min()
-    last = pd.Timestamp(end) if end is not None else days.max()
-    if last < first:
-        raise ValueError(f"fit_poisson_arrivals: end {last.date()} is before start {first.date()}")
-    outside = (days < first) | (days > last)
-    if outside.any():
-        raise ValueError(
-            f"fit_poisson_arrivals: {int(outside.sum())} timestamps fall outside "
-            f"{first.date()}..{last.date()}"
-        )
-    index = pd.date_range(first, last, freq="D")
-    counts = days.value_counts().reindex(index, fill_value=0)
-    return pd.DataFrame({"date": index, "orders": counts.to_numpy(dtype=np.float64)})
-
-
-def _information(G: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Fisher information G' diag(mu) G.
-
-    By einsum rather than a BLAS product: for these thin matrices a multi-threaded BLAS can be a
-    hundred times slower on a busy machine than the plain loop.
-    """
-    return np.einsum("ni,nj->ij", G * mu[:, None], G)
-
-
-def _scoring(
-    y: np.ndarray,
-    X: np.ndarray,
-    U: np.ndarray | None,
-    max_iter: int,
-    tol: float,
-) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
-    """Maximise sum(y log mu - mu) with log mu = X beta + log(1 + U t) by Fisher scoring.
-
-    Returns (theta = [beta, t], covariance = inverse Fisher information, loglik, iterations,
-    fitted mu); without ``U`` there is no t.
-    """
-    p = X.shape[1]
-    k = 0 if U is None else U.shape[1]
-    theta = np.zeros(p + k)
-    theta[0] = math.log(y.mean())
-
-    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
-        eta = X @ theta[:p]
-        if U is not None:
-            linear = 1.0 + U @ theta[p:]
-            if (linear <= 0).any():
-                return None
-            eta = eta + np.log(linear)
-            G = np.column_stack([X, U / linear[:, None]])
-        else:
-            G = X
-        mu = np.exp(eta)
-        return float(np.dot(y, eta) - mu.sum()), mu, G
-
-    loglik, mu, G = evaluate(theta)  # type: ignore[misc]
-    iterations = 0
-    while True:
-        iterations += 1
-        if iterations > max_iter:
-            raise RuntimeError(f"fit_poisson_arrivals: no convergence in {max_iter} iterations")
-        information = _information(G, mu)
-        step = np.linalg.solve(information, G.T @ (y - mu))
-        scale = 1.0
-        for _ in range(60):
-            trial = evaluate(theta + scale * step)
-            if trial is not None and trial[0] >= loglik - 1e-12 * abs(loglik):
-                break
-            scale *= 0.5
-        else:
-            raise RuntimeError("fit_poisson_arrivals: step halving failed to improve the fit")
-        theta = theta + scale * step
-        loglik, mu, G = trial
-        if np.max(np.abs(scale * step)) < tol:
-            break
-    return theta, np.linalg.inv(_information(G, mu)), loglik, iterations, mu
-
-
-def _normalised(
-    levels: int,
-    column_of: dict[int, int],
-    zero: set[int],
-    absent: list[int],
-    theta: np.ndarray,
-    cov: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Multipliers e^b normalised to mean 1, their standard errors, d log(mean) / d theta, mean.
-
-    ``column_of`` maps a level to its coefficient in theta; a level with days but no column is
-    the reference (b = 0); a level in ``zero`` has multiplier 0. The mean is over the levels with
-    days; a level in ``absent`` (no days in the period) is set to exactly 1 outside it.
-    """
-    raw = np.array(
-        [
-            0.0 if j in zero else (math.exp(theta[column_of[j]]) if j in column_of else 1.0)
-            for j in range(levels)
-        ]
-    )
-    counted = [j for j in range(levels) if j not in absent]
-    mean = float(raw[counted].mean())
-    total = float(raw[counted].sum())
-    g_mean = np.zeros(theta.size)
-    for j, column in column_of.items():
-        g_mean[column] = raw[j] / total
-    values = raw / mean
-    values[absent] = 1.0
-    se = np.full(levels, np.nan)
-    for j in counted:
-        if j in zero:
-            continue
-        g = -g_mean.copy()
-        if j in column_of:
-            g[column_of[j]] += 1.0
-        se[j] = values[j] * math.sqrt(max(float(g @ cov @ g), 0.0))
-    return values, se, g_mean, mean
-
-
-def _hinges(u: np.ndarray, knots: list[float]) -> np.ndarray:
-    """The trend's columns: u, then max(u - c, 0) for each knot c (years)."""
-    return np.column_stack([u, *(np.maximum(u - c, 0.0) for c in knots)])
-
-
-def _select_changepoints(
-    y: np.ndarray,
-    X: np.ndarray,
-    u: np.ndarray,
-    candidates: list[float],
-    min_segment: float,
-    span: float,
-    max_iter: int,
-    tol: float,
-) -> list[float]:
-    """Greedy forward selection of trend knots (years) by the dispersion-scaled BIC rule."""
-    penalty = 2.0 * math.log(y.size)
-    chosen: list[float] = []
-    _, _, loglik, _, _ = _scoring(y, X, _hinges(u, chosen), max_iter, tol)
-    while True:
-        best: tuple[float, float, float] | None = None  # (loglik, knot, dispersion)
-        for knot in candidates:
-            knots = sorted([*chosen, knot])
-            edges = [0.0, *knots, span]
-            if knot in chosen or min(np.diff(edges)) < min_segment:
-                continue
-            try:
-                _, _, trial, _, mu = _scoring(y, X, _hinges(u, knots), max_iter, tol)
-            except (RuntimeError, np.linalg.LinAlgError):
-                continue
-            if best is None or trial > best[0]:
-                dof = max(y.size - X.shape[1] - len(knots) - 1, 1)
-                phi = max(float(np.sum((y - mu) ** 2 / mu)) / dof, 1.0)
-                best = (trial, knot, phi)
-        if best is None or 2.0 * (best[0] - loglik) / best[2] <= penalty:
-            return chosen
-        loglik = best[0]
-        chosen = sorted([*chosen, best[1]])
 
 
 def fit_poisson_arrivals(
@@ -385,7 +198,7 @@ def fit_poisson_arrivals(
     RuntimeError
         If the fit does not converge.
     """
-    daily = _daily_counts(pd.Series(timestamps), start, end)
+    daily = daily_counts(pd.Series(timestamps), start, end)
     if daily["orders"].sum() == 0:
         raise ValueError("fit_poisson_arrivals: no orders in the period")
     dates = daily["date"]
@@ -478,11 +291,9 @@ def fit_poisson_arrivals(
         # An event stays only when its factor is told from 1: its squared Wald statistic,
         # scaled by the Pearson dispersion, must exceed log(days), BIC's price of a parameter.
         # Two or three occurrences of a holiday on a quiet segment are noise, not an effect.
-        U0 = _hinges(u_all[keep], []) if fit_trend else None
-        theta0, cov0, _, _, mu0 = _scoring(y, X, U0, max_iter, tol)
-        dispersion = max(
-            1.0, float(np.sum((y - mu0) ** 2 / mu0)) / max(y.size - theta0.size, 1)
-        )
+        U0 = hinges(u_all[keep], []) if fit_trend else None
+        theta0, cov0, _, _, mu0 = scoring(y, X, U0, max_iter, tol)
+        dispersion = max(1.0, float(np.sum((y - mu0) ** 2 / mu0)) / max(y.size - theta0.size, 1))
         weak = [
             j
             for j, column in event_col.items()
@@ -504,7 +315,7 @@ def fit_poisson_arrivals(
         span = (y_all.size) / 365.0
 
         def select(X: np.ndarray) -> list[float]:
-            return _select_changepoints(
+            return select_changepoints(
                 y, X, u_all[keep], candidates, min_segment_days / 365.0, span, max_iter, tol
             )
 
@@ -531,8 +342,8 @@ def fit_poisson_arrivals(
                     + " share the base level (no month factor of their own), as the trend bends"
                 )
     p_x = X.shape[1]
-    U = _hinges(u_all[keep], knots) if fit_trend else None
-    theta, cov, loglik, iterations, mu = _scoring(y, X, U, max_iter, tol)
+    U = hinges(u_all[keep], knots) if fit_trend else None
+    theta, cov, loglik, iterations, mu = scoring(y, X, U, max_iter, tol)
     p = theta.size
 
     # Months with no days at all are neither fitted nor zero: multiplier 1.
@@ -542,17 +353,17 @@ def fit_poisson_arrivals(
             "no data for " + ", ".join(MONTHS[j] for j in no_data_months) + ": multiplier 1"
         )
     absent_weekdays = [j for j in range(7) if not (weekday == j).any()]
-    weekday_values, weekday_se, g_w, w_mean = _normalised(
+    weekday_values, weekday_se, g_w, w_mean = normalised(
         7, weekday_col, zero_weekdays, absent_weekdays, theta, cov
     )
-    month_values, month_se, g_m, m_mean = _normalised(
+    month_values, month_se, g_m, m_mean = normalised(
         12, month_col, zero_months, no_data_months, theta, cov
     )
 
     reference = pd.Timestamp(reference_date) if reference_date is not None else dates.iloc[0]
     u_ref = (reference - dates.iloc[0]).days / 365.0
     t = theta[p_x:] if fit_trend else np.zeros(0)
-    h_ref = _hinges(np.array([u_ref]), knots)[0] if fit_trend else np.zeros(0)
+    h_ref = hinges(np.array([u_ref]), knots)[0] if fit_trend else np.zeros(0)
     linear_at_ref = 1.0 + float(h_ref @ t)
     if linear_at_ref <= 0:
         raise ValueError(
@@ -606,7 +417,7 @@ def fit_poisson_arrivals(
     # negative the factor, f there in the spec's units, reaches 0 after f / -slope years.
     forecast_from = max(reference.date(), last_day + dt.timedelta(days=1))
     u_from = (pd.Timestamp(forecast_from) - dates.iloc[0]).days / 365.0
-    h_from = _hinges(np.array([u_from]), knots)[0] if fit_trend else np.zeros(0)
+    h_from = hinges(np.array([u_from]), knots)[0] if fit_trend else np.zeros(0)
     f_from = (1.0 + float(h_from @ t)) / linear_at_ref
     if fit_trend and last_slope < 0 and 365.0 * f_from / -last_slope <= forecast_days:
         changes.append({"date": forecast_from, "trend_per_year": 0.0})

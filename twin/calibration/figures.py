@@ -43,7 +43,7 @@ from twin.distributions import (
     Weibull,
     parse_distribution,
 )
-from twin.reports.figures import FIGSIZE, MEAN_COLOUR
+from twin.reports.charts import FIGSIZE, MEAN_COLOUR, style_axes
 from twin.scenario.common import WEEKDAYS
 
 __all__ = [
@@ -74,10 +74,7 @@ def _new_figure(ncols: int, left: float = 0.07) -> tuple[Figure, list[Axes]]:
     figure = Figure(figsize=FIGSIZE)
     margins = {"left": left, "right": 0.98, "bottom": 0.11, "top": 0.86, "wspace": 0.22}
     axes = list(figure.subplots(1, ncols, squeeze=False, gridspec_kw=margins)[0])
-    for ax in axes:
-        ax.grid(True, color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
+    style_axes(axes)
     return figure, axes
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from twin.calibration.fitting import FitResult
+from twin.calibration.fitting.result import FitResult
 
 REPORT_COLUMNS = (
     "quantity",

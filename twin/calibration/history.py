@@ -1,4 +1,4 @@
-"""The canonical history schema: the tables calibration reads, as data, and casting frames to it.
+"""The canonical history schema: the tables calibration reads, as data.
 
 Every source (an ERP export, a CRM database) is mapped onto the same canonical tables, so that the
 quality checks and the fits never see a source's own column names, codes or units. The schema is
@@ -16,8 +16,7 @@ Conventions
   optional one is added, all missing, when absent. Key columns may not hold missing values.
 
 Only ``orders`` and ``order_lines`` are required tables; the others refine the fits when present.
-:func:`conform` casts a frame to a table's spec; it never drops a row: a value that cannot be cast
-is an :class:`~twin.errors.InputError` naming the table, the column and the first bad row.
+:func:`twin.calibration.conform.conform` casts a frame to a table's spec.
 """
 
 from __future__ import annotations
@@ -25,15 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-import pandas as pd
-
-from twin.errors import InputError
-
 Dtype = Literal["string", "int", "float", "datetime", "date", "bool"]
-
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
 
 
 @dataclass(frozen=True)
@@ -331,168 +322,6 @@ _TABLES = (
 
 TABLES: dict[str, Table] = {table.name: table for table in _TABLES}
 """The canonical tables by name, ERP tables first."""
-
-
-def conform(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Cast `frame` to the spec of canonical table `table_name`.
-
-    Parameters
-    ----------
-    table_name : str
-        A key of :data:`TABLES`.
-    frame : pandas.DataFrame
-        Columns named after canonical columns, holding strings, numbers or timestamps.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A new frame with every column of the spec, in spec order, cast to its dtype, with a fresh
-        ``0..n-1`` index and as many rows as `frame`; absent optional columns are all missing.
-
-    Raises
-    ------
-    InputError
-        `table_name` is unknown; a required column is missing; a column is not in the spec; a value
-        cannot be cast, is not among a column's allowed values, or is missing from a key column.
-    """
-    if table_name not in TABLES:
-        raise InputError(
-            f"unknown canonical table '{table_name}'; expected one of: {', '.join(TABLES)}"
-        )
-    table = TABLES[table_name]
-    unknown = [str(name) for name in frame.columns if name not in table.names]
-    if unknown:
-        raise InputError(
-            f"table {table_name}: column(s) {', '.join(unknown)} are not in the canonical schema; "
-            f"its columns are: {', '.join(table.names)}"
-        )
-    frame = frame.reset_index(drop=True)
-    out: dict[str, pd.Series] = {}
-    for column in table.columns:
-        if column.name not in frame.columns:
-            if column.required:
-                raise InputError(
-                    f"table {table_name}: required column '{column.name}' is missing "
-                    f"({column.description})"
-                )
-            out[column.name] = _empty(column.dtype, len(frame))
-            continue
-        out[column.name] = _cast(table_name, column, frame[column.name])
-        if column.name in table.key:
-            _check_no_missing(table_name, column.name, out[column.name])
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
-
-
-def _empty(dtype: Dtype, n: int) -> pd.Series:
-    return pd.Series([None] * n, dtype=_PANDAS_DTYPE[dtype])
-
-
-_PANDAS_DTYPE = {
-    "string": "string",
-    "int": "Int64",
-    "float": "float64",
-    "datetime": "datetime64[ns]",
-    "date": "datetime64[ns]",
-    "bool": "boolean",
-}
-
-
-def _missing(series: pd.Series) -> np.ndarray:
-    """Missing values: NA, NaN, None, NaT and blank strings."""
-    missing = series.isna().to_numpy()
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-        missing = missing | blank
-    return missing
-
-
-def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
-    missing = _missing(series)
-    series = series.reset_index(drop=True)
-    if column.dtype == "string":
-        result = _to_string(series)
-        result[missing] = pd.NA
-        bad = ~missing
-        if column.values:
-            bad = bad & ~result.isin(column.values).to_numpy(dtype=bool)
-            _report(table_name, column, series, bad, f"one of: {', '.join(column.values)}")
-        return result
-    if column.dtype in ("int", "float"):
-        numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
-        numbers = numbers.astype("float64")
-        _report(table_name, column, series, ~missing & numbers.isna().to_numpy(), "a number")
-        if column.dtype == "float":
-            return numbers
-        fractional = ~missing & (numbers.to_numpy() % 1 != 0)
-        _report(table_name, column, series, fractional, "a whole number")
-        return numbers.astype("Int64")
-    if column.dtype in ("datetime", "date"):
-        stamps = _to_datetime(series.where(~missing, None))
-        _report(table_name, column, series, ~missing & stamps.isna().to_numpy(), "a date/time")
-        if column.dtype == "date":
-            timed = ~missing & (stamps != stamps.dt.normalize()).to_numpy(dtype=bool)
-            _report(table_name, column, series, timed, "a date without a time of day")
-        return stamps
-    # bool
-    text = series.astype("string").str.strip().str.lower()
-    truth = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    truth[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
-    truth[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
-    _report(table_name, column, series, ~missing & truth.isna().to_numpy(), "true or false")
-    return truth
-
-
-def _to_string(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(series.dtype):
-        # Integral ids read as floats (a SQL REAL, a number column with gaps) print without '.0'.
-        values = series.to_numpy()
-        finite = np.isfinite(values)
-        if np.all(values[finite] % 1 == 0):
-            text = pd.Series(
-                [str(int(v)) if ok else None for v, ok in zip(values, finite, strict=True)]
-            )
-            return text.astype("string")
-    return series.astype("string").str.strip()
-
-
-def _to_datetime(series: pd.Series) -> pd.Series:
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        # Keep the wall-clock time of the source: the schema's times are local and naive.
-        return series.dt.tz_localize(None).astype("datetime64[ns]")
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series.astype("datetime64[ns]")
-    # ISO 8601 only: guessing day-first or month-first would be a silent error; other layouts
-    # need a parse format in the mapping file.
-    text = series.astype("string").str.strip()
-    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        stamps = stamps.dt.tz_localize(None)
-    return stamps.astype("datetime64[ns]")
-
-
-def _report(
-    table_name: str, column: Column, series: pd.Series, bad: np.ndarray, expected: str
-) -> None:
-    if not bad.any():
-        return
-    first = int(np.flatnonzero(bad)[0])
-    count = int(bad.sum())
-    raise InputError(
-        f"table {table_name}, column {column.name}: row {first} holds {series.iloc[first]!r}, "
-        f"which is not {expected} ({count} bad value{'' if count == 1 else 's'} in all; rows "
-        "count from 0 in the order read)"
-    )
-
-
-def _check_no_missing(table_name: str, name: str, series: pd.Series) -> None:
-    missing = series.isna().to_numpy()
-    if missing.any():
-        first = int(np.flatnonzero(missing)[0])
-        raise InputError(
-            f"table {table_name}, column {name}: row {first} is missing a value, but {name} is "
-            f"part of the key ({int(missing.sum())} missing in all; rows count from 0 in the "
-            "order read)"
-        )
 
 
 def schema_markdown() -> str:

@@ -3,8 +3,9 @@
 :func:`check_history` takes canonical tables (as made by
 :func:`~twin.calibration.mapping.apply_mapping`) and gives each input row exactly one reason, the
 first rule below that matches it. Nothing is dropped silently: for every table,
-``rows in == rows used + rows quarantined`` (asserted), and :func:`write_quality` writes the counts,
-the quarantined rows and a bar chart.
+``rows in == rows used + rows quarantined`` (asserted), and
+:func:`~twin.calibration.quality_output.write_quality` writes the counts, the quarantined rows
+and a bar chart. The rules themselves are in :mod:`twin.calibration.quality_rules`.
 
 Rules, in the order they are tried (the first match decides)
 ------------------------------------------------------------
@@ -59,24 +60,29 @@ ERP-CRM match. When the mapping linked CRM accounts to ERP customers
 (:mod:`twin.calibration.matching`), :func:`check_history` takes the match and reports it: the
 counts get one row per outcome under the pseudo-table :data:`MATCH_TABLE` (outcome ``used`` for
 ``by_key`` and ``by_name``, ``unmatched`` for ``ambiguous`` and ``unmatched``, rows = accounts; no
-row is quarantined by it), the notes say the match rate, and :func:`write_quality` writes the
+row is quarantined by it), the notes say the match rate, and ``write_quality`` writes the
 per-account links to ``erp_crm_match.csv`` and the rate into the chart.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from twin.calibration.history import TABLES
 from twin.calibration.matching import MatchResult
-from twin.calibration.privacy import pseudonym, pseudonym_key, pseudonymise
+from twin.calibration.quality_rules import (
+    Verdict,
+    classify,
+    generic_rules,
+    isin,
+    line_rules,
+    repair_timestamps,
+    sku_matcher,
+)
 from twin.errors import InputError
 
 DEFAULT_NON_PRODUCT: tuple[str, ...] = (
@@ -123,44 +129,6 @@ COUNT_COLUMNS: tuple[str, ...] = ("table", "outcome", "reason", "rows")
 MATCH_TABLE = "erp_crm_match"
 """The ``table`` of the match rows in :attr:`QualityResult.counts` (not a canonical table)."""
 
-# Columns a row cannot be used without, beyond the table's key.
-_NEEDED = {
-    "orders": ("ordered_at",),
-    "order_lines": ("sku",),
-    "invoices": ("customer_id",),
-}
-# Timestamps of things that have happened, so they cannot lie after as_of.
-_EVENTS = {
-    "customers": ("created_at",),
-    "orders": ("ordered_at", "approved_at", "shipped_at", "delivered_at"),
-    "invoices": ("issued_at",),
-    "payments": ("paid_at",),
-    "purchase_orders": ("ordered_at", "received_at"),
-    "inventory_snapshots": ("snapshot_date",),
-    "opportunities": ("created_at",),
-    "tickets": ("opened_at", "closed_at"),
-}
-# Stamps that must not decrease along the chain.
-_CHAINS = {
-    "orders": ("ordered_at", "approved_at", "shipped_at", "delivered_at"),
-    "purchase_orders": ("ordered_at", "received_at"),
-    "tickets": ("opened_at", "closed_at"),
-    "opportunities": ("created_at", "closed_at"),
-}
-# (later, earlier): the later must not fall on an earlier calendar date (date-only promises).
-_BY_DATE = {
-    "orders": ("promised_at", "ordered_at"),
-    "invoices": ("due_date", "issued_at"),
-    "purchase_orders": ("expected_at", "ordered_at"),
-}
-# Foreign keys: column -> (referenced table, its key column, reason).
-_FOREIGN = {
-    "order_id": ("orders", "order_id", "orphan_order"),
-    "customer_id": ("customers", "customer_id", "unknown_customer"),
-    "invoice_id": ("invoices", "invoice_id", "unknown_invoice"),
-    "account_id": ("accounts", "account_id", "unknown_account"),
-}
-
 
 @dataclass
 class QualityResult:
@@ -195,28 +163,6 @@ class QualityResult:
     def match_rate(self) -> float | None:
         """Matched CRM accounts / accounts (dimensionless); None without a match."""
         return None if self.match is None else self.match.rate
-
-
-class _Verdict:
-    """One reason per row, first rule wins."""
-
-    def __init__(self, n: int) -> None:
-        self.reason = np.full(n, None, dtype=object)
-        self.detail = np.full(n, "", dtype=object)
-
-    @property
-    def open(self) -> np.ndarray:
-        return pd.isna(self.reason)
-
-    def mark(self, mask: np.ndarray | pd.Series, reason: str, detail: object = "") -> None:
-        hit = np.asarray(mask, dtype=bool) & self.open
-        if not hit.any():
-            return
-        self.reason[hit] = reason
-        if isinstance(detail, pd.Series | np.ndarray):
-            self.detail[hit] = np.asarray(detail, dtype=object)[hit]
-        else:
-            self.detail[hit] = detail
 
 
 def check_history(
@@ -290,7 +236,7 @@ def check_history(
         raise InputError(f'"as_of" must be a date/time, got {as_of!r}') from exc
     if pd.isna(as_of_ts):
         raise InputError(f'"as_of" must be a date/time, got {as_of!r}')
-    non_product = _sku_matcher(tuple(non_product_skus))
+    non_product = sku_matcher(tuple(non_product_skus))
     categories = tuple(non_product_categories)
 
     used: dict[str, pd.DataFrame] = {}
@@ -301,12 +247,12 @@ def check_history(
         if name not in tables:
             continue
         frame = tables[name].reset_index(drop=True)
-        verdict = _Verdict(len(frame))
-        _generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
+        verdict = Verdict(len(frame))
+        generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
         if name == "order_lines":
-            _line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
-        frame, repaired = _repair_timestamps(name, frame, notes)
-        label = _classify(name, frame, repaired)
+            line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
+        frame, repaired = repair_timestamps(name, frame, notes)
+        label = classify(name, frame, repaired)
         used_mask = verdict.open
         labels[name] = np.where(used_mask, label, verdict.reason)
         used[name] = frame[used_mask].reset_index(drop=True)
@@ -319,12 +265,12 @@ def check_history(
 
     if "orders" in used and "order_lines" in used:
         orders = used["orders"]
-        no_lines = ~_isin(orders["order_id"], used["order_lines"]["order_id"])
+        no_lines = ~isin(orders["order_id"], used["order_lines"]["order_id"])
         kept = labels["orders"]
         positions = np.flatnonzero(np.isin(kept, USED_REASONS))
         relabel = positions[no_lines & (kept[positions] == "ok")]
         kept[relabel] = "no_lines"
-        never = ~_isin(orders["order_id"], tables["order_lines"]["order_id"])
+        never = ~isin(orders["order_id"], tables["order_lines"]["order_id"])
         notes.append(
             f"orders: {int(no_lines.sum())} used orders have no used line "
             f"({int(never.sum())} had no line in the input)"
@@ -355,214 +301,6 @@ def check_history(
     return QualityResult(used, quarantine, counts, notes, match)
 
 
-def _isin(values: pd.Series, reference: Iterable[object]) -> np.ndarray:
-    """`values.isin(reference)` as a writable bool array; missing values are never in it.
-
-    Both sides go through object arrays: ``isin`` on pyarrow-backed strings loops in Python.
-    """
-    reference = pd.Series(list(reference) if not isinstance(reference, pd.Series) else reference)
-    known = reference.dropna().to_numpy(dtype=object)
-    hit = pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object).isin(known)
-    return hit.to_numpy(dtype=bool, copy=True) & ~values.isna().to_numpy(dtype=bool)
-
-
-def _missing(series: pd.Series) -> np.ndarray:
-    missing = series.isna().to_numpy(dtype=bool)
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-        missing = missing | blank
-    return missing
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series(pd.NA, index=frame.index, dtype=object)
-
-
-def _stamps(frame: pd.DataFrame, name: str) -> pd.Series:
-    return pd.to_datetime(_column(frame, name), errors="coerce")
-
-
-def _generic_rules(
-    name: str,
-    frame: pd.DataFrame,
-    verdict: _Verdict,
-    as_of: pd.Timestamp,
-    used: dict[str, pd.DataFrame],
-    source_line_numbers: bool = False,
-) -> None:
-    table = TABLES[name]
-    for column in (*table.key, *_NEEDED.get(name, ())):
-        verdict.mark(_missing(_column(frame, column)), "missing_key", column)
-
-    derived_line_no = name == "order_lines" and not source_line_numbers
-    compare = [c for c in frame.columns if not (derived_line_no and c == "line_no")]
-    first_of = _first_position(frame, compare)
-    positions = np.arange(len(frame))
-    repeat = first_of != positions
-    verdict.mark(repeat, "duplicate_row", _texts(repeat, "same as row {}", first_of))
-    first_key = _first_position(frame, list(table.key))
-    repeat = first_key != positions
-    verdict.mark(repeat, "duplicate_key", _texts(repeat, "key of row {}", first_key))
-
-    for column in _EVENTS.get(name, ()):
-        if column in frame.columns:
-            late = (_stamps(frame, column) > as_of).to_numpy(dtype=bool)
-            verdict.mark(late, "future_date", f"{column} after {as_of}")
-
-    for column, (target, key, reason) in _FOREIGN.items():
-        if column not in frame.columns or target == name or target not in used:
-            continue
-        reference = used[target]
-        if len(reference) == 0 and target != "orders":
-            continue
-        values = frame[column]
-        absent = ~_missing(values) & ~_isin(values, reference[key])
-        verdict.mark(absent, reason, f"{column} not among the used {target}")
-    products = used.get("products")
-    checks_sku = name not in ("products", "order_lines") and "sku" in frame.columns
-    if checks_sku and products is not None and len(products):
-        values = frame["sku"]
-        absent = ~_missing(values) & ~_isin(values, products["sku"])
-        verdict.mark(absent, "unknown_sku", "sku not among the used products")
-
-
-def _texts(mask: np.ndarray, template: str, *values: np.ndarray) -> np.ndarray:
-    """`template` filled with `values` where `mask` holds, else ''; formats only the hits."""
-    texts = np.full(len(mask), "", dtype=object)
-    hits = np.flatnonzero(mask)
-    texts[hits] = [template.format(*args) for args in zip(*(v[hits] for v in values), strict=True)]
-    return texts
-
-
-def _first_position(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """For each row, the position of the first row equal to it on `columns`."""
-    if not columns:
-        return np.arange(len(frame))
-    codes = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(frame))).groupby(codes).transform("min")
-    return first.to_numpy()
-
-
-def _sku_matcher(skus: tuple[str, ...]) -> Callable[[pd.Series], np.ndarray]:
-    exact = [s for s in skus if "*" not in s]
-    patterns = [fnmatch.translate(s) for s in skus if "*" in s]
-    regex = re.compile("|".join(patterns)) if patterns else None
-
-    def match(values: pd.Series) -> np.ndarray:
-        hit = _isin(values, exact)
-        if regex is not None:
-            text = values.astype("string")
-            hit |= text.str.match(regex).fillna(False).to_numpy(dtype=bool)
-        return hit
-
-    return match
-
-
-def _line_rules(
-    lines: pd.DataFrame,
-    verdict: _Verdict,
-    used: dict[str, pd.DataFrame],
-    non_product: Callable[[pd.Series], np.ndarray],
-    factor: float,
-    categories: tuple[str, ...] = (),
-) -> None:
-    verdict.mark(non_product(lines["sku"]), "non_product", lines["sku"].astype(object))
-    products = used.get("products")
-    if categories and products is not None and len(products):
-        category = lines["sku"].map(products.drop_duplicates("sku").set_index("sku")["category"])
-        hit = _isin(category, categories)
-        verdict.mark(hit, "non_product", "category " + category.astype(object).astype(str))
-
-    quantity = pd.to_numeric(_column(lines, "quantity"), errors="coerce").to_numpy(dtype=float)
-    price = pd.to_numeric(_column(lines, "unit_price"), errors="coerce").to_numpy(dtype=float)
-    status = _column(lines, "status").astype("string")
-    reversal = _isin(status, ["cancelled", "returned"])
-    orders = used["orders"]
-    customer = lines["order_id"].map(orders.set_index("order_id")["customer_id"])
-    anonymous = _missing(customer)
-    verdict.mark((quantity < 0) & (price == 0) & anonymous, "write_off")
-
-    bad_quantity = np.isnan(quantity) | (quantity == 0) | ((quantity < 0) & ~reversal)
-    verdict.mark(bad_quantity, "bad_quantity", _texts(bad_quantity, "quantity {:g}", quantity))
-
-    products = used.get("products")
-    if products is not None and len(products):
-        unknown = ~_isin(lines["sku"], products["sku"])
-        verdict.mark(unknown, "unknown_sku", "sku not among the used products")
-
-    bad_price = np.isnan(price) | (price <= 0)
-    verdict.mark(bad_price, "bad_price", _texts(bad_price, "unit_price {:g}", price))
-
-    candidate = verdict.open
-    median = (
-        pd.Series(price[candidate], index=np.flatnonzero(candidate))
-        .groupby(lines["sku"].to_numpy()[candidate])
-        .transform("median")
-        .reindex(range(len(lines)))
-        .to_numpy(dtype=float)
-    )
-    outlier = candidate & (price > factor * median)
-    template = f"unit_price {{:g}} > {factor:g} x SKU median {{:g}}"
-    verdict.mark(outlier, "price_outlier", _texts(outlier, template, price, median))
-
-
-def _repair_timestamps(
-    name: str, frame: pd.DataFrame, notes: list[str]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Blank the stamps that break the table's chain; report the violations pair by pair."""
-    repaired = np.zeros(len(frame), dtype=bool)
-    chain = [c for c in _CHAINS.get(name, ()) if c in frame.columns]
-    by_date = _BY_DATE.get(name)
-    if len(chain) < 2 and not (by_date and all(c in frame.columns for c in by_date)):
-        return frame, repaired
-    frame = frame.copy()
-    stamps = {c: _stamps(frame, c) for c in chain}
-    pairs = []
-    for i, earlier in enumerate(chain):
-        for later in chain[i + 1 :]:
-            n = int((stamps[later] < stamps[earlier]).sum())
-            if n:
-                pairs.append(f"{later} before {earlier}: {n}")
-    blanked = []
-    last = stamps[chain[0]] if chain else None
-    for column in chain[1:]:
-        bad = (stamps[column] < last).to_numpy(dtype=bool)
-        if bad.any():
-            frame.loc[bad, column] = pd.NaT
-            blanked.append(f"{column} {int(bad.sum())}")
-            repaired |= bad
-        kept = stamps[column].where(~bad)
-        last = kept.where(kept.notna(), last)
-    if by_date and all(c in frame.columns for c in by_date):
-        later, earlier = by_date
-        bad = (
-            _stamps(frame, later).dt.normalize() < _stamps(frame, earlier).dt.normalize()
-        ).to_numpy(dtype=bool)
-        if bad.any():
-            pairs.append(f"{later} before the date of {earlier}: {int(bad.sum())}")
-            frame.loc[bad, later] = pd.NaT
-            blanked.append(f"{later} {int(bad.sum())}")
-            repaired |= bad
-    if pairs:
-        notes.append(
-            f"{name}: timestamps out of order (all rows, pairs overlap): {'; '.join(pairs)}; "
-            f"blanked: {', '.join(blanked)}"
-        )
-    return frame, repaired
-
-
-def _classify(name: str, frame: pd.DataFrame, repaired: np.ndarray) -> np.ndarray:
-    label = np.full(len(frame), "ok", dtype=object)
-    if name in ("orders", "order_lines") and "status" in frame.columns:
-        status = frame["status"].astype("string")
-        label[status.eq("returned").fillna(False).to_numpy(dtype=bool)] = "return"
-        label[status.eq("cancelled").fillna(False).to_numpy(dtype=bool)] = "cancellation"
-    label[repaired] = "timestamp_order"
-    return label
-
-
 def _counts(tables: dict[str, pd.DataFrame], labels: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = []
     for name in labels:
@@ -574,74 +312,3 @@ def _counts(tables: dict[str, pd.DataFrame], labels: dict[str, np.ndarray]) -> p
     counts = pd.DataFrame(rows, columns=list(COUNT_COLUMNS))
     counts["rows"] = counts["rows"].astype("int64")
     return counts
-
-
-def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
-    """Write the quality report of `result` into `out_dir`.
-
-    Parameters
-    ----------
-    result : QualityResult
-        From :func:`check_history`.
-    out_dir : path
-        Folder to write to; created when absent.
-
-    Returns
-    -------
-    list of pathlib.Path
-        ``quality.csv`` (the counts), ``quarantine/<table>.csv`` for every table (header only when
-        nothing was quarantined; the input row number in column ``row``; customer and account ids
-        pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`),
-        ``erp_crm_match.csv`` when there is a match (one row per CRM account, ids hashed, columns
-        :data:`~twin.calibration.matching.LINK_COLUMNS`) and ``quality.png`` (rows per table and
-        reason, log scale; the match rate in the title).
-    """
-    from matplotlib.figure import Figure
-
-    out = Path(out_dir)
-    (out / "quarantine").mkdir(parents=True, exist_ok=True)
-    paths = [out / "quality.csv"]
-    result.counts.to_csv(paths[0], index=False)
-    key = pseudonym_key(out)
-    for name, frame in result.quarantine.items():
-        path = out / "quarantine" / f"{name}.csv"
-        # quarantined rows are shown to people: ids hashed, names and contacts left out
-        pseudonymise(frame, key).to_csv(path, index=True, index_label="row")
-        paths.append(path)
-    if result.match is not None:
-        path = out / "erp_crm_match.csv"
-        links = pseudonymise(result.match.links, key)
-        # candidate and given ids are customer ids too: hashed alike, so they can be compared
-        links["given_customer_id"] = links["given_customer_id"].map(lambda v: pseudonym(v, key))
-        links["candidate_ids"] = [
-            ";".join(str(pseudonym(c, key)) for c in str(v).split(";")) if v else v
-            for v in links["candidate_ids"].fillna("")
-        ]
-        links.to_csv(path, index=False)
-        paths.append(path)
-
-    counts = result.counts
-    n = max(len(counts), 1)
-    figure = Figure(figsize=(8, 1.5 + 0.3 * n), layout="constrained")
-    axes = figure.subplots()
-    labels = [f"{t}: {r}" for t, r in zip(counts["table"], counts["reason"], strict=True)]
-    colours = ["tab:green" if o == "used" else "tab:red" for o in counts["outcome"]]
-    positions = np.arange(len(counts))
-    axes.barh(positions, counts["rows"], color=colours)
-    axes.set_yticks(positions, labels)
-    axes.invert_yaxis()
-    if len(counts):
-        axes.set_xscale("log")
-    for y, value in zip(positions, counts["rows"], strict=True):
-        axes.annotate(f"{value:,}", (value, y), xytext=(3, 0), textcoords="offset points",
-                      va="center", fontsize=8)  # fmt: skip
-    axes.set_xlabel("rows (log scale); green used, red quarantined")
-    title = "Data quality: rows per table and reason"
-    if result.match is not None:
-        title += f"\nERP-CRM match rate {100 * result.match.rate:.1f} % of CRM accounts"
-        title += f" ({result.match.matched} of {result.match.accounts})"
-    axes.set_title(title)
-    png = out / "quality.png"
-    figure.savefig(png, dpi=100)
-    paths.append(png)
-    return paths

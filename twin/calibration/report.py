@@ -39,8 +39,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin import __version__
-from twin.calibration.behaviour import predicted_score
-from twin.calibration.calibrate import Calibration, FittedValues
+from twin.calibration.behaviour.satisfaction import predicted_score
+from twin.calibration.calibrate import Calibration
 from twin.calibration.figures import (
     continuous_fit_figure,
     count_fit_figure,
@@ -48,24 +48,22 @@ from twin.calibration.figures import (
     satisfaction_figure,
     seasonality_figure,
 )
+from twin.calibration.fit_report import FittedValues
 from twin.calibration.quality import QualityResult
-from twin.reports.document import PAGE_SIZE, save_pdf
-from twin.reports.figures import DPI
+from twin.reports.charts import DPI
+from twin.reports.pages import LEFT, PAGE_SIZE, RIGHT, chart_page, number_pages, put, save_pdf
 
 __all__ = ["REPORT_NAME", "observed_seasonality", "write_calibration_report"]
 
 REPORT_NAME = "calibration.pdf"
 
-_LEFT = 0.75
-_RIGHT = PAGE_SIZE[0] - 0.75
 _TOP = 0.85
 _BOTTOM = PAGE_SIZE[1] - 0.75
-_FOOTER = PAGE_SIZE[1] - 0.4
 _ROW = 0.2
 _FONT = 8.5
 #: Table columns: (header, x position in inches, alignment, most characters shown).
 _COLUMNS = (
-    ("Quantity", _LEFT + 0.1, "left", 30),
+    ("Quantity", LEFT + 0.1, "left", 30),
     ("Group", 3.2, "left", 22),
     ("Distribution", 4.9, "left", 14),
     ("n", 6.75, "right", 10),
@@ -205,10 +203,9 @@ class _Pages:
             self.y = _TOP
 
     def put(self, x: float, text: str, **style: Any) -> None:
-        width, height = PAGE_SIZE
-        self._page().text(x / width, 1.0 - self.y / height, text, va="baseline", **style)
+        put(self._page(), x, self.y, text, **style)
 
-    def line(self, text: str, height: float = _ROW, x: float = _LEFT, **style: Any) -> None:
+    def line(self, text: str, height: float = _ROW, x: float = LEFT, **style: Any) -> None:
         self.room(height)
         self.y += height
         self.put(x, text, **style)
@@ -218,8 +215,8 @@ class _Pages:
         top = self.y + 0.07
         self._page().add_artist(
             Rectangle(
-                (_LEFT / width, 1 - top / height),
-                (_RIGHT - _LEFT) / width,
+                (LEFT / width, 1 - top / height),
+                (RIGHT - LEFT) / width,
                 0.012 / height,
                 transform=self._page().transFigure,
                 color="0.2",
@@ -280,8 +277,8 @@ def _front_pages(
             top = pages.y - _ROW + 0.055
             pages._page().add_artist(
                 Rectangle(
-                    (_LEFT / width, 1 - (top + _ROW) / height),
-                    (_RIGHT - _LEFT) / width,
+                    (LEFT / width, 1 - (top + _ROW) / height),
+                    (RIGHT - LEFT) / width,
                     _ROW / height,
                     transform=pages._page().transFigure,
                     color="0.94",
@@ -312,20 +309,6 @@ def _front_pages(
             for number, text in enumerate(textwrap.wrap(str(note), 150) or [""]):
                 pages.line(("• " if number == 0 else "   ") + text, height=0.18, fontsize=8.5)
     return pages.pages
-
-
-def _chart_page(figure: Figure) -> Figure:
-    """Enlarge a chart to the page; its margins are fractions, so the footer strip stays free."""
-    figure.set_size_inches(PAGE_SIZE)
-    return figure
-
-
-def _footer(figure: Figure, name: str, page: int, pages: int) -> None:
-    width, height = PAGE_SIZE
-    style = {"color": "0.45", "fontsize": 8, "va": "baseline"}
-    y = 1.0 - _FOOTER / height
-    figure.text(_LEFT / width, y, f"{name} · calibration · twin {__version__}", **style)
-    figure.text(_RIGHT / width, y, f"page {page} of {pages}", ha="right", **style)
 
 
 def _creation_date(model: dict) -> dt.datetime:
@@ -365,7 +348,8 @@ def write_calibration_report(
         figure.savefig(out / name, dpi=DPI, format="png", facecolor="white")
     pages = [
         *_front_pages(calibration, quality, calibration.values, skipped),
-        *(_chart_page(figure) for figure in charts.values()),
+        # the charts keep their margins (fractions), so the footer strip stays free
+        *(chart_page(figure, margins=False) for figure in charts.values()),
     ]
     name = str(calibration.model.get("name", "calibrated"))
     created = _creation_date(calibration.model)
@@ -376,6 +360,5 @@ def write_calibration_report(
         "CreationDate": created,
         "ModDate": created,
     }
-    for number, page in enumerate(pages, start=1):
-        _footer(page, name, number, len(pages))
+    number_pages(pages, f"{name} · calibration · twin {__version__}")
     return save_pdf(out / REPORT_NAME, pages, metadata)

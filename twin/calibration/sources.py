@@ -9,7 +9,7 @@ Two kinds of source:
   plain path to a ``.db``/``.sqlite`` file means SQLite), one table or query per canonical table.
 
 CSV files are read with every column as text, so identifiers keep their leading zeros and casting
-is left to :func:`twin.calibration.history.conform`. Empty fields and ``NA`` are missing.
+is left to :func:`twin.calibration.conform.conform`. Empty fields and ``NA`` are missing.
 
 The encoding, unless given, is the first that decodes the whole file strictly, in this order:
 UTF-8 (a BOM is dropped), GB18030 (a superset of GBK and GB2312), Latin-1 (which decodes

@@ -27,7 +27,8 @@ What is compared
 - ``fill_rate`` appears as a row without values and with a note: the canonical history records
   no filled or short quantities.
 
-Columns of ``validation.csv`` are :data:`COLUMNS`. For a weekly series, ``actual`` and
+Columns of ``validation.csv`` are
+:data:`twin.calibration.validation_scores.COLUMNS`. For a weekly series, ``actual`` and
 ``simulated_mean`` are mean weekly values; ``simulated_p05``/``simulated_p95`` are the 5 % and
 95 % quantiles over replications of a replication's mean weekly value; ``mape`` is the mean over
 weeks (with actual > 0) of ``|simulated mean - actual| / actual``; ``bias`` is
@@ -35,6 +36,10 @@ weeks (with actual > 0) of ``|simulated mean - actual| / actual``; ``bias`` is
 lies in the simulated 5-95 % band of that week. For a single KPI, ``mape`` is
 ``|simulated mean - actual| / |actual|`` and ``bias`` the signed relative error. A tolerance is a
 bound on ``mape``; ``passed`` is empty where there is no tolerance or no value.
+
+This module runs the twin; the actual side is :mod:`twin.calibration.validation_history`, the
+scoring :mod:`twin.calibration.validation_scores` and the files
+:mod:`twin.calibration.validation_output`.
 """
 
 from __future__ import annotations
@@ -45,22 +50,27 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from twin.calibration.behaviour import predicted_score
-from twin.calibration.calibrate import active_period
+from twin.calibration.base_values import orders_with_lines
+from twin.calibration.behaviour.satisfaction import predicted_score
 from twin.calibration.output import BEHAVIOUR_FILE
+from twin.calibration.validation_history import (
+    DAY,
+    WEEK_DAYS,
+    Period,
+    actual_dso_days,
+    actual_satisfaction,
+    actual_weekly,
+    compared_period,
+)
+from twin.calibration.validation_scores import COLUMNS, kpi_row, scalar_row, weekly_row
 from twin.errors import InputError
 from twin.experiments.replicate import ReplicationOutput, default_workers, run_replications
-from twin.reports.figures import BAND_COLOUR, DPI, FIGSIZE, MEAN_COLOUR, GroupedFormatter
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
 from twin.scenario.yaml_source import load_yaml
 
 WARMUP_DAYS = 56
-WEEK_DAYS = 7
-DAY = pd.Timedelta(days=1)
-ACTUAL_COLOUR = "#c62828"
 
 #: Default MAPE tolerances (dimensionless); ``--tolerance kpi=value`` overrides or adds.
 DEFAULT_TOLERANCES: dict[str, float] = {"weekly_orders": 0.20, "weekly_revenue": 0.25}
@@ -74,43 +84,6 @@ KPIS = (
     "dso_days",
     "satisfaction",
 )
-
-COLUMNS = (
-    "kpi",
-    "actual",
-    "simulated_mean",
-    "simulated_p05",
-    "simulated_p95",
-    "mape",
-    "bias",
-    "coverage_90",
-    "tolerance",
-    "passed",
-    "note",
-)
-
-#: Weekly series and the PNG file of their overlay chart.
-WEEKLY_FIGURES = {"weekly_orders": "weekly_orders.png", "weekly_revenue": "weekly_revenue.png"}
-
-
-@dataclass
-class Period:
-    """The compared period: whole weeks from ``start`` (simulation starts a warm-up earlier)."""
-
-    start: dt.date
-    weeks: int
-
-    @property
-    def days(self) -> int:
-        return self.weeks * WEEK_DAYS
-
-    @property
-    def end(self) -> dt.date:
-        """First day after the period."""
-        return self.start + dt.timedelta(days=self.days)
-
-    def week_starts(self) -> pd.DatetimeIndex:
-        return pd.date_range(self.start, periods=self.weeks, freq=f"{WEEK_DAYS}D")
 
 
 @dataclass
@@ -149,53 +122,6 @@ def parse_tolerances(items: tuple[str, ...] | list[str]) -> dict[str, float]:
     return tolerances
 
 
-def _kept_orders(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders and ordered lines as calibration uses them: not cancelled, with ordered lines."""
-    for required in ("orders", "order_lines"):
-        if required not in tables or tables[required].empty:
-            raise InputError(f"Validation needs the '{required}' table with rows; none was given")
-    orders = tables["orders"]
-    orders = orders[orders["status"] != "cancelled"]
-    lines = tables["order_lines"]
-    lines = lines[(lines["status"] == "ordered") & (lines["quantity"] > 0)]
-    lines = lines[lines["order_id"].isin(orders["order_id"])]
-    orders = orders[orders["order_id"].isin(lines["order_id"])]
-    if orders.empty:
-        raise InputError("Validation found no orders with ordered lines in the history")
-    return orders, lines
-
-
-def compared_period(ordered_at: pd.Series, holdout_from: dt.date | None = None) -> Period:
-    """Whole weeks of the active period, from its first day or from ``holdout_from``."""
-    first, last = active_period(ordered_at)
-    start = first if holdout_from is None else holdout_from
-    weeks = ((last - start).days + 1) // WEEK_DAYS
-    if holdout_from is not None and not (first <= holdout_from and weeks >= 1):
-        raise InputError(
-            f"--holdout-from {holdout_from}: must lie in the history's active period "
-            f"{first}..{last} and leave at least one whole week before its end"
-        )
-    if weeks < 1:
-        raise InputError(f"the history's active period {first}..{last} is shorter than a week")
-    return Period(start, weeks)
-
-
-def actual_weekly(orders: pd.DataFrame, lines: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """``week, orders, revenue`` of the actual history, one row per week of ``period``."""
-    value = (lines["quantity"] * lines["unit_price"]).groupby(lines["order_id"]).sum()
-    days = (orders["ordered_at"] - pd.Timestamp(period.start)) / DAY
-    inside = (days >= 0) & (days < period.days)
-    week = np.floor(days[inside].to_numpy(dtype=float) / WEEK_DAYS).astype(int)
-    values = orders.loc[inside, "order_id"].map(value).fillna(0.0).to_numpy(dtype=float)
-    return pd.DataFrame(
-        {
-            "week": np.arange(period.weeks),
-            "orders": np.bincount(week, minlength=period.weeks).astype(float),
-            "revenue": np.bincount(week, weights=values, minlength=period.weeks),
-        }
-    )
-
-
 def simulated_weekly(outputs: list[ReplicationOutput], period: Period) -> pd.DataFrame:
     """``replication, week, orders, revenue`` of each replication's window orders."""
     frames = []
@@ -216,83 +142,6 @@ def simulated_weekly(outputs: list[ReplicationOutput], period: Period) -> pd.Dat
             )
         )
     return pd.concat(frames, ignore_index=True)
-
-
-def _row(kpi: str, **values: object) -> dict:
-    row = dict.fromkeys(COLUMNS, np.nan)
-    row["note"] = ""
-    row.update(kpi=kpi, **values)
-    return row
-
-
-def _weekly_row(kpi: str, actual: np.ndarray, simulated: pd.DataFrame) -> dict:
-    """``simulated``: replications x weeks."""
-    mean = simulated.mean(axis=0).to_numpy()
-    low = simulated.quantile(0.05, axis=0).to_numpy()
-    high = simulated.quantile(0.95, axis=0).to_numpy()
-    positive = actual > 0
-    per_replication = simulated.mean(axis=1)
-    return _row(
-        kpi,
-        actual=float(actual.mean()),
-        simulated_mean=float(mean.mean()),
-        simulated_p05=float(per_replication.quantile(0.05)),
-        simulated_p95=float(per_replication.quantile(0.95)),
-        mape=float(np.mean(np.abs(mean[positive] - actual[positive]) / actual[positive]))
-        if positive.any()
-        else np.nan,
-        bias=float((mean - actual).sum() / actual.sum()) if actual.sum() else np.nan,
-        coverage_90=float(np.mean((actual >= low) & (actual <= high))),
-    )
-
-
-def _scalar_row(kpi: str, actual: float, simulated: np.ndarray, note: str = "") -> dict:
-    simulated = simulated[np.isfinite(simulated)]
-    if not np.isfinite(actual) or not simulated.size:
-        return _row(kpi, actual=actual, note=note or "no simulated value")
-    mean = float(simulated.mean())
-    relative = (mean - actual) / abs(actual) if actual else np.nan
-    return _row(
-        kpi,
-        actual=float(actual),
-        simulated_mean=mean,
-        simulated_p05=float(np.quantile(simulated, 0.05)),
-        simulated_p95=float(np.quantile(simulated, 0.95)),
-        mape=abs(relative),
-        bias=relative,
-        note=note,
-    )
-
-
-def actual_dso_days(tables: dict[str, pd.DataFrame], period: Period) -> float:
-    """Mean open receivables over the period / invoiced amount per day (NaN without invoices)."""
-    invoices, payments = tables.get("invoices"), tables.get("payments")
-    if invoices is None or payments is None or invoices.empty or payments.empty:
-        return float("nan")
-    paid = payments.dropna(subset=["invoice_id", "paid_at"]).groupby("invoice_id")["paid_at"].max()
-    issued = invoices["issued_at"]
-    amounts = invoices["amount"].to_numpy(dtype=float)
-    known = issued.notna().to_numpy()
-    issued_ns = issued.to_numpy(dtype="datetime64[ns]")[known]
-    settled_ns = invoices["invoice_id"].map(paid).to_numpy(dtype="datetime64[ns]")[known]
-    amounts_known = amounts[known]
-    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    # open at noon of each day: issued by then, less what was settled by then
-    moments = (
-        pd.date_range(start, end, freq="D", inclusive="left") + pd.Timedelta(hours=12)
-    ).to_numpy()
-    by_issue = np.argsort(issued_ns, kind="stable")
-    issued_total = np.concatenate(([0.0], np.cumsum(amounts_known[by_issue])))
-    settled = ~np.isnat(settled_ns)
-    by_settle = np.argsort(settled_ns[settled], kind="stable")
-    settled_total = np.concatenate(([0.0], np.cumsum(amounts_known[settled][by_settle])))
-    open_amount = (
-        issued_total[np.searchsorted(issued_ns[by_issue], moments, side="right")]
-        - settled_total[np.searchsorted(settled_ns[settled][by_settle], moments, side="right")]
-    )
-    in_period = (issued >= start) & (issued < end)
-    revenue_per_day = float(amounts[in_period.to_numpy()].sum()) / period.days
-    return float(open_amount.mean() / revenue_per_day) if revenue_per_day else float("nan")
 
 
 def rereference_arrivals(
@@ -402,7 +251,7 @@ def validate_model(
     if replications < 1:
         raise InputError(f'"replications" must be >= 1, got {replications}')
     tolerances = DEFAULT_TOLERANCES if tolerances is None else tolerances
-    orders, lines = _kept_orders(tables)
+    orders, lines = orders_with_lines(tables, "Validation", "in the history")
     period = compared_period(orders["ordered_at"], holdout_from)
     scenario = scenario_for(model_dir, period, replications)
     outputs = run_replications(
@@ -414,7 +263,7 @@ def validate_model(
     rows = []
     for kpi, column in (("weekly_orders", "orders"), ("weekly_revenue", "revenue")):
         wide = simulated.pivot(index="replication", columns="week", values=column)
-        rows.append(_weekly_row(kpi, actual[column].to_numpy(), wide))
+        rows.append(weekly_row(kpi, actual[column].to_numpy(), wide))
 
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
     window = orders[(orders["ordered_at"] >= start) & (orders["ordered_at"] < end)]
@@ -424,20 +273,20 @@ def validate_model(
     for kpi, q in (("lead_time_p50_days", 0.5), ("lead_time_p95_days", 0.95)):
         if lead.size:
             actual_q = float(np.quantile(lead, q))
-            rows.append(_scalar_row(kpi, actual_q, kpis[kpi].to_numpy(dtype=float)))
+            rows.append(scalar_row(kpi, actual_q, kpis[kpi].to_numpy(dtype=float)))
         else:
-            rows.append(_row(kpi, note="no delivered_at in the period's orders"))
+            rows.append(kpi_row(kpi, note="no delivered_at in the period's orders"))
     rows.append(
-        _row(
+        kpi_row(
             "fill_rate",
             note="skipped: the history records no filled or short quantities per order line",
         )
     )
     dso = actual_dso_days(tables, period)
     if np.isfinite(dso):
-        rows.append(_scalar_row("dso_days", dso, kpis["dso_days"].to_numpy(dtype=float)))
+        rows.append(scalar_row("dso_days", dso, kpis["dso_days"].to_numpy(dtype=float)))
     else:
-        rows.append(_row("dso_days", note="skipped: the history has no invoices with payments"))
+        rows.append(kpi_row("dso_days", note="skipped: the history has no invoices with payments"))
     rows.append(_satisfaction_row(model_dir, tables, window, outputs, period))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["tolerance"] = table["kpi"].map(tolerances).astype(float)
@@ -459,16 +308,6 @@ def validate_model(
         weekly[f"simulated_{column}_p05"] = grouped.quantile(0.05).to_numpy()
         weekly[f"simulated_{column}_p95"] = grouped.quantile(0.95).to_numpy()
     return Validation(table, weekly, period, replications, notes)
-
-
-def actual_satisfaction(tables: dict[str, pd.DataFrame], window: pd.DataFrame) -> np.ndarray:
-    """Scores of the tickets on the window's delivered orders."""
-    tickets = tables.get("tickets")
-    if tickets is None or "score" not in tickets:
-        return np.array([])
-    delivered = window.loc[window["delivered_at"].notna(), "order_id"]
-    scored = tickets[tickets["order_id"].isin(delivered)]
-    return scored["score"].dropna().to_numpy(dtype=float)
 
 
 def simulated_satisfaction(
@@ -500,12 +339,12 @@ def _satisfaction_row(
 ) -> dict:
     scores = actual_satisfaction(tables, window)
     if not scores.size:
-        return _row("satisfaction", note="skipped: no scored tickets on the period's orders")
+        return kpi_row("satisfaction", note="skipped: no scored tickets on the period's orders")
     path = Path(model_dir) / BEHAVIOUR_FILE
     behaviour = load_yaml(path)[0] if path.is_file() else {}
     curve = (behaviour.get("satisfaction") or {}).get("score_curve")
     if not curve:
-        return _row("satisfaction", note=f"skipped: no fitted score curve in {path}")
+        return kpi_row("satisfaction", note=f"skipped: no fitted score curve in {path}")
     try:
         predicted_score(curve, np.zeros(1))
     except (KeyError, TypeError, AttributeError) as exc:
@@ -516,56 +355,4 @@ def _satisfaction_row(
         ) from None
     simulated = simulated_satisfaction(outputs, period, curve)
     note = f"mean score of {scores.size} tickets; simulated through the fitted {curve['chosen']}"
-    return _scalar_row("satisfaction", float(scores.mean()), simulated, note=note)
-
-
-def weekly_figure(weekly: pd.DataFrame, column: str, label: str, replications: int) -> Figure:
-    """Actual weekly values as a line over the simulated 5-95 % band and mean."""
-    figure = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = figure.subplots()
-    ax.grid(True, color="0.9", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.spines[["top", "right"]].set_visible(False)
-    dates = weekly["week_start"]
-    ax.fill_between(
-        dates,
-        weekly[f"simulated_{column}_p05"],
-        weekly[f"simulated_{column}_p95"],
-        color=BAND_COLOUR,
-        alpha=0.35,
-        linewidth=0,
-        label=f"simulated 5-95 % ({replications} replications)",
-    )
-    ax.plot(dates, weekly[f"simulated_{column}_mean"], color=MEAN_COLOUR, label="simulated mean")
-    ax.plot(dates, weekly[f"actual_{column}"], color=ACTUAL_COLOUR, marker=".", label="actual")
-    ax.yaxis.set_major_formatter(GroupedFormatter())
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("Week starting")
-    ax.set_ylabel(label)
-    ax.set_title(f"{label}: actual history against the twin")
-    ax.legend(loc="upper left", fontsize="small", frameon=False)
-    return figure
-
-
-def write_validation(validation: Validation, out_dir: Path) -> dict[str, Path]:
-    """Write ``validation.csv``, ``weekly.csv`` and the weekly overlay PNGs into ``out_dir``."""
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})"
-        ) from None
-    paths = {"validation": out_dir / "validation.csv", "weekly": out_dir / "weekly.csv"}
-    validation.table.to_csv(paths["validation"], index=False)
-    validation.weekly.to_csv(paths["weekly"], index=False)
-    labels = {
-        "weekly_orders": ("orders", "Orders per week"),
-        "weekly_revenue": ("revenue", "Revenue per week"),
-    }
-    for kpi, name in WEEKLY_FIGURES.items():
-        column, label = labels[kpi]
-        figure = weekly_figure(validation.weekly, column, label, validation.replications)
-        paths[kpi] = out_dir / name
-        figure.savefig(paths[kpi], dpi=DPI, format="png", facecolor="white")
-    return paths
+    return scalar_row("satisfaction", float(scores.mean()), simulated, note=note)

@@ -1,1 +1,4 @@
-"""The experiment commands of ``twin`` (compare, sweep, check), one module each."""
+"""The commands of ``twin``, one module each, and the options they share (``options``).
+
+`twin.cli` holds the group and registers them.
+"""

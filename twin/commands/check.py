@@ -20,12 +20,19 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from twin.commands.options import (
+    executor_options,
+    make_out_dir,
+    make_runner,
+    out_option,
+    replications_option,
+    set_option,
+)
 from twin.errors import InputError
 from twin.experiments.checks import check_references, evaluate_checks, risk_view
 from twin.experiments.compare import VariantRuns, run_variants, scenario_roles
-from twin.experiments.jobs import JobRunner
 from twin.experiments.junit import describe, verdict, write_junit, write_summary
-from twin.experiments.runner_options import executor_options, make_runner
+from twin.experiments.runner import JobRunner
 from twin.experiments.sweep import run_sweep
 from twin.kpis import kpi_units
 from twin.scenario.checks import Check
@@ -70,29 +77,16 @@ class Outcome:
     type=click.Path(path_type=Path),
     help="Also write the Markdown summary to this file (e.g. for the CI job summary).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Output folder (default: reports/check-<name>/).",
-)
-@click.option(
-    "--replications",
-    type=click.IntRange(min=1),
-    help="Replications per variant or sweep point (default: the file's).",
-)
+@out_option("Output folder (default: reports/check-<name>/).")
+@replications_option("Replications per variant or sweep point (default: the file's).")
 @click.option(
     "--confidence",
     type=click.FloatRange(min=0.5, max=1.0, min_open=True, max_open=True),
     help="Confidence of the checks that give none (default: judge their mean).",
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a value of FILE (repeatable), e.g. --set run.horizon_days=90; in a sweep "
-    "file, --set set.run.horizon_days=90 changes its base.",
+@set_option(
+    "Override a value of FILE (repeatable), e.g. --set run.horizon_days=90; in a sweep "
+    "file, --set set.run.horizon_days=90 changes its base."
 )
 @executor_options
 def check(
@@ -114,7 +108,7 @@ def check(
     else:
         gate = scenario_gate(file, overrides, replications)
     out_dir = out_dir or Path("reports") / f"check-{gate.name}"
-    make_folder(out_dir)
+    make_out_dir(out_dir)
     with make_runner(out_dir, workers, scheduler, fresh, quiet, label="check") as runner:
         outcome = gate.run(runner)
     for note in outcome.notes:
@@ -208,17 +202,6 @@ def sweep_gate(file: Path, overrides: Sequence[str], replications: int | None) -
         return Outcome(kpis, kpi_units(roles, list(kpis.columns)), list(runs.notes))
 
     return Gate(spec.name, list(spec.checks), "point", None, run)
-
-
-def make_folder(out_dir: Path) -> None:
-    """Create ``--out`` before simulating, so a bad path does not cost a whole run."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"--out {out_dir}: cannot create the folder ({exc.strerror or exc}); give a folder "
-            "path that is not an existing file"
-        ) from None
 
 
 def write_outputs(

@@ -14,47 +14,40 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from twin.errors import InputError
+from twin.commands.options import (
+    executor_options,
+    make_out_dir,
+    make_runner,
+    no_report_option,
+    out_option,
+    replications_option,
+    set_option,
+)
 from twin.experiments.compare import (
-    PrecisionResult,
     compare_table,
     manifest,
-    parse_precision,
     possible_kpis,
     require_reported,
-    run_to_precision,
     run_variants,
     write_comparison,
 )
+from twin.experiments.precision import PrecisionResult, parse_precision, run_to_precision
 from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
-from twin.experiments.runner_options import executor_options, make_runner
-from twin.reports.compare_report import diff_table, write_compare_report
-from twin.reports.terminal import format_value
+from twin.formatting import format_value
+from twin.reports.compare_report import write_compare_report
+from twin.reports.terminal import diff_table
 from twin.scenario.variants import load_variants
 
 
 @click.command(name="compare")
 @click.argument("base_file", metavar="BASE", type=click.Path(path_type=Path))
 @click.argument("variant_names", metavar="[VARIANT]...", nargs=-1)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Comparison folder (default: reports/compare-<base name>/).",
+@out_option("Comparison folder (default: reports/compare-<base name>/).")
+@replications_option(
+    "Replications per variant (default: the base's run.replications); with --precision, "
+    "the first batch."
 )
-@click.option(
-    "--replications",
-    type=click.IntRange(min=1),
-    help="Replications per variant (default: the base's run.replications); with --precision, "
-    "the first batch.",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a value of the base and of every variant (repeatable).",
-)
+@set_option("Override a value of the base and of every variant (repeatable).")
 @click.option(
     "--precision",
     "precision",
@@ -85,7 +78,7 @@ from twin.scenario.variants import load_variants
     show_default=True,
     help="Confidence level of every interval.",
 )
-@click.option("--no-report", is_flag=True, help="Skip the charts and compare.pdf.")
+@no_report_option("Skip the charts and compare.pdf.")
 @executor_options
 def compare(
     base_file: Path,
@@ -116,13 +109,7 @@ def compare(
     targets = [parse_precision(text, lambda kpi: kpi in possible) for text in precision]
     n = replications or variants.scenarios[variants.base].run.replications
     out_dir = out_dir or Path("reports") / f"compare-{variants.base}"
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"--out {out_dir}: cannot create the comparison folder ({exc.strerror or exc}); give "
-            "a folder path that is not an existing file"
-        ) from None
+    make_out_dir(out_dir, "comparison folder")
 
     start = time.perf_counter()
     reached: PrecisionResult | None = None

@@ -14,33 +14,31 @@ from pathlib import Path
 
 import click
 
-from twin.errors import InputError
-from twin.experiments.runner_options import executor_options, make_runner
+from twin.commands.options import (
+    executor_options,
+    make_out_dir,
+    make_runner,
+    no_report_option,
+    out_option,
+    set_option,
+)
 from twin.experiments.sensitivity import HEADLINE, analyse, headline
 from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
+from twin.formatting import format_value
 from twin.kpis import kpi_units
-from twin.reports.sweep_report import UNITLESS, write_sweep_report
-from twin.reports.terminal import format_value
+from twin.reports.sweep_figures import UNITLESS
+from twin.reports.sweep_report import write_sweep_report
 from twin.scenario.sweep import load_sweep
 
 
 @click.command(name="sweep")
 @click.argument("sweep_file", metavar="FILE", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Sweep folder (default: reports/sweep-<name>/).",
+@out_option("Sweep folder (default: reports/sweep-<name>/).")
+@set_option(
+    "Override a key of the sweep file (repeatable), e.g. --set replications=1; a key "
+    "starting with set. overrides the base scenario, e.g. --set set.run.horizon_days=60."
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a key of the sweep file (repeatable), e.g. --set replications=1; a key "
-    "starting with set. overrides the base scenario, e.g. --set set.run.horizon_days=60.",
-)
-@click.option("--no-report", is_flag=True, help="Skip the charts and sweep.pdf.")
+@no_report_option("Skip the charts and sweep.pdf.")
 @executor_options
 def sweep(
     sweep_file: Path,
@@ -55,13 +53,7 @@ def sweep(
     """Run the sensitivity sweep in FILE and write its results, indices, charts and PDF."""
     spec = load_sweep(sweep_file, overrides, kpi_units=kpi_units)
     out_dir = out_dir or Path("reports") / f"sweep-{spec.name}"
-    try:  # before simulating, so a bad --out does not cost a whole sweep
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"--out {out_dir}: cannot create the sweep folder ({exc.strerror or exc}); give a "
-            "folder path that is not an existing file"
-        ) from None
+    make_out_dir(out_dir, "sweep folder")  # before simulating: a bad --out costs no sweep
     start = time.perf_counter()
     # The one place the runner is built: executor, result store (resume) and progress bar.
     with make_runner(out_dir, workers, scheduler, fresh, quiet, label=f"sweep {spec.name}") as r:

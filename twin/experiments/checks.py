@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from twin.errors import InputError
 from twin.scenario.checks import BASE, Check
+from twin.stats import t_half_width, wilson_interval
 
 #: Columns of the table :func:`evaluate_checks` returns.
 RESULT_COLUMNS = [
@@ -176,18 +176,6 @@ def evaluate_checks(
 def risk_view(results: pd.DataFrame) -> pd.DataFrame:
     """The risk view of :func:`evaluate_checks` results: skipped rows left out."""
     return results.loc[results["status"] != "skip", RISK_COLUMNS].reset_index(drop=True)
-
-
-def wilson_interval(met: int, n: int, confidence: float = RISK_CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``met / n`` (Wilson 1927, JASA 22:209).
-
-    Unlike the normal approximation it stays inside [0, 1] and is usable for the few replications
-    a gate runs, also when every replication (or none) meets the target. NaN for ``n == 0``.
-    """
-    if n == 0:
-        return math.nan, math.nan
-    ci = stats.binomtest(met, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def check_references(
@@ -348,7 +336,8 @@ def _judge(check: Check, sample: _Sample, confidence: float | None, what: str = 
     n = int(x.size)
     defined = ~np.isnan(x)
     met = int(np.sum(compare(x[defined], threshold)))
-    p_low, p_high = wilson_interval(met, n)
+    # Wilson: inside [0, 1] and usable for the few replications a gate runs, even all or none
+    p_low, p_high = wilson_interval(met, n, RISK_CONFIDENCE)
     value = float(np.mean(x[defined])) if defined.any() else math.nan
     bound = math.nan
     reason = ""
@@ -393,7 +382,6 @@ def _judge(check: Check, sample: _Sample, confidence: float | None, what: str = 
 
 def _one_sided_bound(x: np.ndarray, confidence: float, upper: bool) -> float:
     """One-sided Student-t bound of the mean: mean ± t_{c, n-1} s / sqrt(n)."""
-    n = x.size
-    half = float(stats.t.ppf(confidence, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = t_half_width(x.std(ddof=1), x.size, confidence, one_sided=True)
     mean = float(x.mean())
     return mean + half if upper else mean - half

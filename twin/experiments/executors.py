@@ -2,7 +2,7 @@
 
 Every executor is a context manager with one method, ``run(items)``, that takes ``(index, job)``
 pairs and yields ``(index, outcome)`` pairs as jobs complete, in completion order; the
-:class:`~twin.experiments.jobs.JobRunner` puts them back in job order. A job runs through
+:class:`~twin.experiments.runner.JobRunner` puts them back in job order. A job runs through
 :func:`run_job` wherever it runs, so an exception inside it becomes a
 :class:`~twin.experiments.jobs.Failure` (its message and traceback) in the worker and the other
 jobs go on. A crashed worker process is a bug, not a bad point, and is raised.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from twin.reports.terminal import format_value
+from twin.formatting import format_value
 
 #: Result words, as printed and in the summary.
 WORDS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}

@@ -2,8 +2,9 @@
 
 Each replication is a pure function of (scenario, replication number): its random streams come
 from ``SeedSequence(seed, spawn_key=(replication, ...))``, so it can run alone on any worker and
-the results do not depend on the executor or the number of workers. The replications run as jobs
-on the experiments' executors (:mod:`twin.experiments.jobs`), without a result store; results are
+the results do not depend on the executor or the number of workers. :func:`replication_job` makes
+one replication a job (:mod:`twin.experiments.jobs`), the unit every experiment runs; here the
+replications run as jobs on the experiments' executors, without a result store, and results are
 always returned in replication order.
 """
 
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from twin.experiments.executors import make_executor
+from twin.experiments.jobs import Failure, Job, raise_bad_input, scenario_hash
+from twin.experiments.runner import JobRunner
 from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
 from twin.model.network import run_replication
 from twin.scenario.schema import Scenario
@@ -52,6 +56,28 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
     )
 
 
+@dataclass(frozen=True)
+class SimulationTask:
+    """The argument of :func:`simulate`: a scenario and one replication number."""
+
+    scenario: Scenario
+    replication: int
+    keep_orders: bool = False
+
+
+def simulate(task: SimulationTask) -> ReplicationOutput:
+    """Run one replication: the job function of every simulation experiment."""
+    return run_one(task.scenario, task.replication, task.keep_orders)
+
+
+def replication_job(scenario: Scenario, replication: int, keep_orders: bool = False) -> Job:
+    """The job of one replication, keyed by the scenario hash, the seed and the replication."""
+    key = f"{scenario_hash(scenario)}-s{scenario.run.seed}-r{replication}"
+    if keep_orders:  # an outcome with the orders table is another outcome
+        key += "-orders"
+    return Job(key, simulate, SimulationTask(scenario, replication, keep_orders))
+
+
 def default_workers(replications: int) -> int:
     """All cores, but no more processes than replications."""
     return max(1, min(os.cpu_count() or 1, replications))
@@ -70,10 +96,6 @@ def run_replications(
     replication builds (a replay file, say) raises :class:`InputError` with its message; any
     other exception is a bug in twin and is raised again with the worker's traceback.
     """
-    # imported here: the jobs module imports run_one from this one
-    from twin.experiments.executors import make_executor
-    from twin.experiments.jobs import Failure, JobRunner, raise_bad_input, replication_job
-
     jobs = [replication_job(scenario, r, keep_orders) for r in range(replications)]
     with make_executor(min(workers, replications), None) as executor:
         outcomes = JobRunner(executor, progress=progress).run(jobs)

@@ -32,9 +32,9 @@ from scipy import stats
 from twin.errors import InputError
 from twin.experiments.designs import salib_problem, sample_matrix
 from twin.scenario.sweep import SweepSpec, level_values
-from twin.stats import t_interval
+from twin.stats import t_interval, t_quantile
+from twin.tables import SENSITIVITY_COLUMNS
 
-COLUMNS = ("kpi", "parameter", "method", "index", "value", "ci_low", "ci_high")
 CONFIDENCE = 0.95
 #: Bootstrap resamples of the SALib intervals.
 RESAMPLES = 200
@@ -66,7 +66,8 @@ def point_means(spec: SweepSpec, results: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyse(spec: SweepSpec, results: pd.DataFrame) -> pd.DataFrame:
-    """Sensitivity indices of every KPI of ``spec`` in the long format of :data:`COLUMNS`."""
+    """Sensitivity indices of every KPI of ``spec``, in the long format of
+    :data:`twin.tables.SENSITIVITY_COLUMNS`."""
     kind = spec.design.kind
     means = point_means(spec, results)
     rows: list[tuple] = []
@@ -82,7 +83,7 @@ def analyse(spec: SweepSpec, results: pd.DataFrame) -> pd.DataFrame:
             rows += _lhs(spec, kpi, means.index.to_numpy(), y, results)
         else:
             rows += _grid(spec, kpi, means.index.to_numpy(), y, results)
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
 
 
 def _usable(y: np.ndarray) -> bool:
@@ -229,7 +230,7 @@ def _src(kpi: str, names: list[str], x: np.ndarray, y: np.ndarray) -> list[tuple
     dof = n - d - 1
     variance = float(residual @ residual) / dof
     covariance = variance * np.linalg.pinv(design.T @ design)
-    t = stats.t.ppf(0.5 + CONFIDENCE / 2, dof)
+    t = t_quantile(CONFIDENCE, dof)
     rows = []
     for k, name in enumerate(names):
         value, half = float(coef[k + 1]), float(t * np.sqrt(covariance[k + 1, k + 1]))

@@ -7,10 +7,10 @@ each finished job once. On resume a key with an ``ok`` row is read back instead 
 ``failed`` key is run again (its error may have been fixed, or may have been passing), and its
 row replaced by the new outcome.
 
-Keys come from :func:`twin.experiments.jobs.replication_job` (scenario hash, seed, replication),
-so a changed scenario never reads another's results. The ``meta`` table records the store format
-and the twin version that wrote it; a store written by another format or version is refused
-(its pickled outcomes may not load, or the model may have changed).
+Keys come from :func:`twin.experiments.replicate.replication_job` (scenario hash, seed,
+replication), so a changed scenario never reads another's results. The ``meta`` table records the
+store format and the twin version that wrote it; a store written by another format or version is
+refused (its pickled outcomes may not load, or the model may have changed).
 """
 
 from __future__ import annotations

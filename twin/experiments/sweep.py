@@ -4,7 +4,7 @@ Each point is the base scenario with the point's values applied as overrides to 
 data and validated again, so a point is checked exactly as a scenario file would be. Every point
 keeps the base's ``run.seed``: replication r of every point sees the same random numbers (common
 random numbers), so differences between points are the parameters', not noise's. Jobs are keyed
-by the scenario hash, seed and replication (:func:`twin.experiments.jobs.replication_job`), so
+by the scenario hash, seed and replication (:func:`twin.experiments.replicate.replication_job`), so
 identical points are run once and a resumed sweep reuses what is stored.
 
 A point whose scenario fails validation, or whose job raises, is recorded with its error in the
@@ -26,7 +26,9 @@ import pandas as pd
 
 from twin.errors import InputError
 from twin.experiments.designs import design_points
-from twin.experiments.jobs import Failure, Job, JobRunner, raise_bad_input, replication_job
+from twin.experiments.jobs import Failure, Job, raise_bad_input
+from twin.experiments.replicate import replication_job
+from twin.experiments.runner import JobRunner
 from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
 from twin.scenario.sweep import SweepSpec

@@ -12,29 +12,31 @@ matplotlib and font versions).
 from __future__ import annotations
 
 import math
-import os
 import textwrap
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from twin.reports.figures import (
-    FIGSIZE,
-    SUMMARY_COLUMNS,
-    build_figures,
-    read_manifest,
-    read_run_csv,
-    save_figures,
+from twin.formatting import format_interval, format_value
+from twin.reports.charts import save_figures
+from twin.reports.figures import build_figures
+from twin.reports.pages import (
+    LEFT,
+    PAGE_SIZE,
+    RIGHT,
+    chart_page,
+    created_utc,
+    number_pages,
+    put,
+    save_pdf,
 )
-from twin.reports.terminal import format_interval, format_value
+from twin.reports.readers import read_manifest, read_run_csv
+from twin.tables import SUMMARY_COLUMNS
 
-#: A4 landscape page (inches).
-PAGE_SIZE = (11.69, 8.27)
 REPORT_NAME = "report.pdf"
 
 MANIFEST_KEYS = (
@@ -50,46 +52,22 @@ MANIFEST_KEYS = (
     "created_utc",
 )
 
-# Page geometry in inches, measured from the top-left corner of the page.
-_LEFT = 0.75
-_RIGHT = PAGE_SIZE[0] - 0.75
+# Table geometry in inches, measured from the top-left corner of the page.
 _TABLE_BOTTOM = PAGE_SIZE[1] - 0.75
-_FOOTER = PAGE_SIZE[1] - 0.4
 _ROW = 0.21
-_KPI_X = _LEFT + 0.1
-_MEAN_RIGHT = 5.9
-_CI_RIGHT = 9.0
+_KPI_X = LEFT + 0.1
+_MEANRIGHT = 5.9
+_CIRIGHT = 9.0
 _UNIT_X = 9.4
 _TABLE_FONT = 9.0
-
-
-def _put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
-    """Place text at (x, y) inches from the page's top-left corner."""
-    width, height = PAGE_SIZE
-    figure.text(x / width, 1.0 - y / height, text, va="baseline", **style)
-
-
-def _footer(figure: Figure, manifest: dict[str, Any], page: int, pages: int) -> None:
-    colour = {"color": "0.45", "fontsize": 8}
-    _put(
-        figure,
-        _LEFT,
-        _FOOTER,
-        f"{manifest['scenario']} · twin {manifest['twin_version']}",
-        **colour,
-    )
-    _put(figure, _RIGHT, _FOOTER, f"page {page} of {pages}", ha="right", **colour)
 
 
 def _creation_date(manifest: dict[str, Any], path: Path) -> datetime:
     """The run's creation time as an aware UTC datetime; a naive timestamp is taken as UTC."""
     try:
-        created = datetime.fromisoformat(str(manifest["created_utc"]))
+        return created_utc(manifest)
     except ValueError as error:
         raise ValueError(f"{path}: created_utc is not an ISO 8601 timestamp ({error})") from error
-    if created.tzinfo is None:
-        return created.replace(tzinfo=UTC)
-    return created.astimezone(UTC)
 
 
 def _number(manifest: dict[str, Any], key: str, path: Path) -> float:
@@ -122,12 +100,12 @@ def _limited_wrap(text: str, width: int, max_lines: int) -> list[str]:
 def _title_block(figure: Figure, manifest: dict[str, Any], created: datetime, path: Path) -> float:
     """Draw the provenance block of page 1; return where the KPI table may start (inches)."""
     y = 0.85
-    _put(figure, _LEFT, y, "twin simulation report", fontsize=10, color="0.4")
+    put(figure, LEFT, y, "twin simulation report", fontsize=10, color="0.4")
     y += 0.5
-    _put(figure, _LEFT, y, str(manifest["scenario"]), fontsize=22, weight="bold")
+    put(figure, LEFT, y, str(manifest["scenario"]), fontsize=22, weight="bold")
     y += 0.38
     for line in _limited_wrap(str(manifest["description"]), width=125, max_lines=4):
-        _put(figure, _LEFT, y, line, fontsize=10.5)
+        put(figure, LEFT, y, line, fontsize=10.5)
         y += 0.2
     y += 0.15
 
@@ -145,30 +123,30 @@ def _title_block(figure: Figure, manifest: dict[str, Any], created: datetime, pa
     ]
     for index, (label, value) in enumerate(facts):
         column, row = index % 2, index // 2
-        x = _LEFT + column * 5.2
-        _put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        _put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
+        x = LEFT + column * 5.2
+        put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
     y += 4 * 0.22 + 0.05
 
     packages = manifest.get("packages") or {}
     if isinstance(packages, dict) and packages:
         listing = ", ".join(f"{name} {version}" for name, version in sorted(packages.items()))
         for line in _limited_wrap(f"Packages: {listing}", width=170, max_lines=2):
-            _put(figure, _LEFT, y, line, fontsize=8, color="0.45")
+            put(figure, LEFT, y, line, fontsize=8, color="0.45")
             y += 0.17
     return y + 0.3
 
 
 def _table_heading(figure: Figure, y: float, continued: bool, replications: object) -> float:
     title = "Key performance indicators" + (" (continued)" if continued else "")
-    _put(figure, _LEFT, y, title, fontsize=13, weight="bold")
+    put(figure, LEFT, y, title, fontsize=13, weight="bold")
     if not continued:
         note = (
             f"Means over {replications} {'replication' if replications == 1 else 'replications'} "
             "after warm-up; the 95 % CI is a Student-t interval across replications "
             "(n/a with one replication)."
         )
-        _put(figure, _LEFT, y + 0.22, note, fontsize=8.5, color="0.4")
+        put(figure, LEFT, y + 0.22, note, fontsize=8.5, color="0.4")
         y += 0.22
     return y + 0.42
 
@@ -177,15 +155,15 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
     """Draw the table header at `y` (inches from top) and then `rows`, one per line."""
     width, height = PAGE_SIZE
     header = {"fontsize": _TABLE_FONT, "weight": "bold"}
-    _put(figure, _KPI_X, y, "KPI", **header)
-    _put(figure, _MEAN_RIGHT, y, "Mean", ha="right", **header)
-    _put(figure, _CI_RIGHT, y, "95 % CI", ha="right", **header)
-    _put(figure, _UNIT_X, y, "Unit", **header)
+    put(figure, _KPI_X, y, "KPI", **header)
+    put(figure, _MEANRIGHT, y, "Mean", ha="right", **header)
+    put(figure, _CIRIGHT, y, "95 % CI", ha="right", **header)
+    put(figure, _UNIT_X, y, "Unit", **header)
     rule = y + 0.07
     figure.add_artist(
         Rectangle(
-            (_LEFT / width, 1 - rule / height),
-            (_RIGHT - _LEFT) / width,
+            (LEFT / width, 1 - rule / height),
+            (RIGHT - LEFT) / width,
             0.012 / height,
             transform=figure.transFigure,
             color="0.2",
@@ -198,8 +176,8 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
             top = baseline - _ROW + 0.055
             figure.add_artist(
                 Rectangle(
-                    (_LEFT / width, 1 - (top + _ROW) / height),
-                    (_RIGHT - _LEFT) / width,
+                    (LEFT / width, 1 - (top + _ROW) / height),
+                    (RIGHT - LEFT) / width,
                     _ROW / height,
                     transform=figure.transFigure,
                     color="0.94",
@@ -207,11 +185,11 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
                 )
             )
         body = {"fontsize": _TABLE_FONT}
-        _put(figure, _KPI_X, baseline, str(row.kpi), **body)
-        _put(figure, _MEAN_RIGHT, baseline, format_value(row.mean, row.unit), ha="right", **body)
+        put(figure, _KPI_X, baseline, str(row.kpi), **body)
+        put(figure, _MEANRIGHT, baseline, format_value(row.mean, row.unit), ha="right", **body)
         ci = format_interval(row.ci_low, row.ci_high, row.unit)
-        _put(figure, _CI_RIGHT, baseline, ci, ha="right", **body)
-        _put(figure, _UNIT_X, baseline, row.unit, color="0.35", **body)
+        put(figure, _CIRIGHT, baseline, ci, ha="right", **body)
+        put(figure, _UNIT_X, baseline, row.unit, color="0.35", **body)
 
 
 def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> list[Figure]:
@@ -246,24 +224,6 @@ def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> 
     return pages
 
 
-def _chart_page(figure: Figure) -> Figure:
-    """Fit a chart to the page above the footer strip.
-
-    A chart of the standard height (`twin.reports.figures.FIGSIZE`) fills the page; a shorter
-    one (the utilisation chart of a few roles) gets the same fraction of the page height, since
-    stretching two bars to a full page would make them as tall as a door.
-    """
-    natural_height = figure.get_size_inches()[1]
-    page_width, page_height = PAGE_SIZE
-    figure.set_size_inches(PAGE_SIZE)
-    engine = figure.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
-        height = (1 - top - bottom) * min(1.0, natural_height / FIGSIZE[1])
-        engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
-    return figure
-
-
 def write_report(run_dir: Path) -> Path:
     """Write the chart PNGs and ``report.pdf`` for a run folder.
 
@@ -293,7 +253,7 @@ def write_report(run_dir: Path) -> Path:
     charts = build_figures(run_dir)
 
     save_figures(charts, run_dir)
-    pages = [*front, *(_chart_page(figure) for figure in charts.values())]
+    pages = [*front, *(chart_page(figure, keep_short=True) for figure in charts.values())]
     metadata = {
         "Title": f"twin report: {manifest['scenario']}",
         "Subject": str(manifest["description"]),
@@ -301,22 +261,5 @@ def write_report(run_dir: Path) -> Path:
         "CreationDate": created,
         "ModDate": created,
     }
-    for number, page in enumerate(pages, start=1):
-        _footer(page, manifest, number, len(pages))
+    number_pages(pages, f"{manifest['scenario']} · twin {manifest['twin_version']}")
     return save_pdf(run_dir / REPORT_NAME, pages, metadata)
-
-
-def save_pdf(target: Path, pages: list[Figure], metadata: dict[str, Any]) -> Path:
-    """Write ``pages`` as one PDF at ``target``.
-
-    Written beside the target and renamed, so a failure never leaves a truncated report behind.
-    """
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with PdfPages(partial, metadata=metadata) as pdf:
-            for page in pages:
-                pdf.savefig(page)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target

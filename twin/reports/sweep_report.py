@@ -1,18 +1,9 @@
-"""Charts and the PDF of a sweep folder, drawn from its result files.
+"""The PDF of a sweep folder, ``sweep.pdf``, drawn from its result files.
 
 `write_sweep_report` reads ``manifest.json``, ``results.csv`` and ``sensitivity.csv`` of a sweep
-folder (written by ``twin sweep``), saves the chart PNGs into it and writes ``sweep.pdf``: a title
-page with the sweep's provenance and a table of the top indices per KPI, then one page per chart.
-
-Charts, per analysed KPI:
-
-- ``tornado_<kpi>.png`` (oat): the KPI change from the base point at each parameter's lowest and
-  highest level, parameters ranked by swing;
-- ``ranking_<kpi>.png`` (other designs): the design's ranking index per parameter with its 95 %
-  interval (Sobol' S1 and ST side by side);
-- ``heatmap_<kpi>.png`` (a grid over two parameters) or ``response_<kpi>.png`` (a grid over one):
-  the per-point mean;
-- ``scatter_<kpi>.png``: the KPI of every point and replication against each parameter.
+folder (written by ``twin sweep``), saves the chart PNGs of :mod:`twin.reports.sweep_figures`
+into it and writes ``sweep.pdf``: a title page with the sweep's provenance and a table of the
+top indices per KPI, then one page per chart.
 
 Like the run report, nothing here simulates, figures never go through `pyplot`, and the PDF's
 creation date comes from the manifest, so the same folder renders to the same file.
@@ -20,276 +11,30 @@ creation date comes from the manifest, so the same folder renders to the same fi
 
 from __future__ import annotations
 
-import json
-import math
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from twin.reports.document import PAGE_SIZE, save_pdf
-from twin.reports.figures import (
-    BAND_COLOUR,
-    FIGSIZE,
-    MEAN_COLOUR,
-    GroupedFormatter,
-    save_figures,
-    t_band,
+from twin.formatting import format_interval, format_value
+from twin.reports.charts import save_figures
+from twin.reports.pages import (
+    LEFT,
+    PAGE_SIZE,
+    chart_page,
+    created_utc,
+    number_pages,
+    put,
+    save_pdf,
 )
-from twin.reports.terminal import format_interval, format_value
+from twin.reports.readers import read_sweep
+from twin.reports.sweep_figures import UNITLESS, build_figures, kpi_title, parameter_label
 
 REPORT_NAME = "sweep.pdf"
-#: Indices without a unit (shown as ratios); the others are in the KPI's unit.
-UNITLESS = {"S1", "ST", "S2", "rho", "src", "eta_squared"}
 #: Parameters shown per KPI in the report's table.
 TOP = 5
-
-_LEFT = 0.75
-_FOOTER = PAGE_SIZE[1] - 0.4
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def read_sweep(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """The manifest, results and sensitivity tables of a sweep folder.
-
-    Raises
-    ------
-    ValueError
-        A file is missing or unreadable; the message names it.
-    """
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: manifest is missing") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from error
-    tables = []
-    for name in ("results.csv", "sensitivity.csv"):
-        try:
-            tables.append(pd.read_csv(folder / name, dtype={"error": "string"}))
-        except FileNotFoundError:
-            raise ValueError(f"{folder / name}: result file is missing") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise ValueError(f"{folder / name}: cannot be read as CSV ({error})") from error
-    results, sensitivity = tables
-    if "error" not in results.columns:
-        raise ValueError(f"{folder / 'results.csv'}: missing column error")
-    results["error"] = results["error"].fillna("").astype(str)
-    return manifest, results, sensitivity
-
-
-# --- charts --------------------------------------------------------------------------------
-
-
-def _axes(
-    nrows: int = 1, ncols: int = 1, height: float = FIGSIZE[1], sharey: bool = False
-) -> tuple[Figure, list]:
-    figure = Figure(figsize=(FIGSIZE[0], height), layout="constrained")
-    axes = figure.subplots(nrows, ncols, squeeze=False, sharey=sharey).ravel().tolist()
-    for ax in axes:
-        ax.grid(True, color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
-    return figure, axes
-
-
-def _label(manifest: dict[str, Any], path: str) -> str:
-    for parameter in manifest["parameters"]:
-        if parameter["path"] == path:
-            return parameter.get("label") or path
-    return path
-
-
-def _kpi_title(manifest: dict[str, Any], kpi: str) -> str:
-    unit = manifest.get("units", {}).get(kpi, "")
-    return f"{kpi} ({unit})" if unit else kpi
-
-
-def _oat_levels(manifest: dict[str, Any], results: pd.DataFrame, path: str) -> tuple[Any, Any]:
-    """The lowest and highest level of an oat parameter: its values where the others are at
-    the base point (point 0)."""
-    points = results.drop_duplicates("point").set_index("point")
-    others = [p["path"] for p in manifest["parameters"] if p["path"] != path]
-    at_base = (points[others] == points.loc[0, others]).all(axis=1) if others else True
-    values = points.loc[at_base & (points.index > 0), path]
-    return (values.min(), values.max()) if len(values) else (np.nan, np.nan)
-
-
-def tornado_figure(
-    manifest: dict[str, Any], sensitivity: pd.DataFrame, results: pd.DataFrame, kpi: str
-) -> Figure:
-    """KPI change from the base at each parameter's lowest and highest level, ranked by swing."""
-    rows = sensitivity[(sensitivity["kpi"] == kpi) & (sensitivity["method"] == "oat")]
-    table = rows.pivot(index="parameter", columns="index", values="value")
-    table = table.reindex(table["swing"].abs().sort_values(na_position="first").index)
-    base = results[(results["point"] == 0) & (results["error"] == "")][kpi].mean()
-    figure, (ax,) = _axes()
-    y = np.arange(len(table))
-    for offset, column, colour, name in (
-        (0.18, "low", BAND_COLOUR, "lowest level"),
-        (-0.18, "high", MEAN_COLOUR, "highest level"),
-    ):
-        ax.barh(y + offset, table[column].fillna(0.0), height=0.34, color=colour, label=name)
-    ax.axvline(0.0, color="0.3", linewidth=1.0)
-    labels = []
-    for path in table.index:
-        low, high = _oat_levels(manifest, results, path)
-        labels.append(f"{_label(manifest, path)}\n{low:g} / {high:g}")
-    ax.set_yticks(y, labels)
-    ax.xaxis.set_major_formatter(GroupedFormatter())
-    ax.set_xlabel(f"change in {_kpi_title(manifest, kpi)} from the base point")
-    unit = manifest.get("units", {}).get(kpi, "")
-    ax.set_title(f"{kpi}: one parameter at a time (base {format_value(base, unit)})", loc="left")
-    ax.legend(loc="best", frameon=False)
-    return figure
-
-
-def ranking_figure(manifest: dict[str, Any], sensitivity: pd.DataFrame, kpi: str) -> Figure:
-    """The design's ranking index per parameter with its 95 % interval (Sobol': S1 and ST)."""
-    kind = manifest["design"]["kind"]
-    method, index = manifest["headline"]
-    rows = sensitivity[(sensitivity["kpi"] == kpi) & (sensitivity["method"] == method)]
-    head = rows[rows["index"] == index].copy()
-    head = head.assign(_order=head["value"].abs()).sort_values("_order", na_position="first")
-    names = head["parameter"].tolist()
-    figure, (ax,) = _axes()
-    y = np.arange(len(names))
-    series = [("S1", -0.18, BAND_COLOUR), ("ST", 0.18, MEAN_COLOUR)] if kind == "sobol" else []
-    series = series or [(index, 0.0, MEAN_COLOUR)]
-    for name, offset, colour in series:
-        part = rows[rows["index"] == name].set_index("parameter").reindex(names)
-        value = part["value"].to_numpy(dtype=float)
-        low = np.nan_to_num(value - part["ci_low"].to_numpy(dtype=float), nan=0.0)
-        high = np.nan_to_num(part["ci_high"].to_numpy(dtype=float) - value, nan=0.0)
-        ax.barh(
-            y + offset,
-            np.nan_to_num(value),
-            height=0.34 if series[0][1] else 0.6,
-            color=colour,
-            xerr=np.vstack([np.abs(low), np.abs(high)]),
-            error_kw={"ecolor": "0.25", "capsize": 3, "linewidth": 1},
-            label=name,
-        )
-    ax.axvline(0.0, color="0.3", linewidth=1.0)
-    ax.set_yticks(y, [_label(manifest, p) for p in names])
-    ax.xaxis.set_major_formatter(GroupedFormatter())
-    what = {
-        "sobol": "Sobol' indices (shares of the KPI's variance)",
-        "morris": f"Morris mu* ({_kpi_title(manifest, kpi)} per whole range of the parameter)",
-        "lhs": "Spearman rank correlation",
-    }
-    ax.set_xlabel(what.get(kind, f"{index} ({_kpi_title(manifest, kpi)})"))
-    ax.set_title(f"{kpi}: parameters ranked by {index} (95 % intervals)", loc="left")
-    if len(series) > 1:
-        ax.legend(loc="lower right", frameon=False)
-    return figure
-
-
-def heatmap_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) -> Figure:
-    """The per-point mean of a grid over two parameters."""
-    first, second = (p["path"] for p in manifest["parameters"])
-    ok = results[results["error"] == ""]
-    table = ok.groupby([second, first])[kpi].mean().unstack(first)
-    figure, (ax,) = _axes()
-    ax.grid(False)
-    image = ax.imshow(table.to_numpy(dtype=float), aspect="auto", origin="lower", cmap="viridis")
-    ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
-    ax.set_yticks(range(len(table.index)), [f"{v:g}" for v in table.index])
-    ax.set_xlabel(_label(manifest, first))
-    ax.set_ylabel(_label(manifest, second))
-    unit = manifest.get("units", {}).get(kpi, "")
-    grid = table.to_numpy(dtype=float)
-    low, high = np.nanmin(grid), np.nanmax(grid)
-    for (row, column), value in np.ndenumerate(grid):
-        # dark text on the light (high) end of viridis, light text on the dark end
-        light = high > low and (value - low) / (high - low) > 0.6
-        ax.text(
-            column,
-            row,
-            format_value(value, unit),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="black" if light else "white",
-        )
-    figure.colorbar(image, ax=ax, label=_kpi_title(manifest, kpi), format=GroupedFormatter())
-    ax.set_title(f"{kpi}: mean over replications at each grid point", loc="left")
-    return figure
-
-
-def response_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) -> Figure:
-    """The KPI against a grid's one parameter: mean with its 95 % t band across replications."""
-    path = manifest["parameters"][0]["path"]
-    ok = results[results["error"] == ""]
-    band = t_band(ok, path, kpi)
-    figure, (ax,) = _axes()
-    x = band.index.to_numpy(dtype=float)
-    ax.fill_between(x, band["low"], band["high"], color=BAND_COLOUR, alpha=0.35, linewidth=0)
-    ax.plot(x, band["mean"], marker="o", color=MEAN_COLOUR)
-    ax.set_xlabel(_label(manifest, path))
-    ax.set_ylabel(_kpi_title(manifest, kpi))
-    ax.yaxis.set_major_formatter(GroupedFormatter())
-    ax.set_title(f"{kpi}: response (mean and 95 % interval)", loc="left")
-    return figure
-
-
-def scatter_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) -> Figure:
-    """The KPI of every point and replication against each parameter."""
-    paths = [p["path"] for p in manifest["parameters"]]
-    ncols = min(3, len(paths))
-    nrows = math.ceil(len(paths) / ncols)
-    figure, axes = _axes(nrows, ncols, height=max(FIGSIZE[1], 2.6 * nrows), sharey=True)
-    ok = results[results["error"] == ""]
-    for ax, path in zip(axes, paths, strict=False):
-        ax.scatter(ok[path], ok[kpi], s=12, color=MEAN_COLOUR, alpha=0.6, linewidths=0)
-        ax.set_xlabel(_label(manifest, path), fontsize=9)
-        ax.yaxis.set_major_formatter(GroupedFormatter())
-    for ax in axes[len(paths) :]:
-        ax.set_visible(False)
-    axes[0].set_ylabel(_kpi_title(manifest, kpi))
-    figure.suptitle(f"{kpi} at every point and replication", x=0.01, ha="left")
-    return figure
-
-
-def build_figures(folder: Path) -> dict[str, Figure]:
-    """Every chart of a sweep folder, PNG file name -> figure, in report order."""
-    manifest, results, sensitivity = read_sweep(folder)
-    kind = manifest["design"]["kind"]
-    count = len(manifest["parameters"])
-    figures: dict[str, Figure] = {}
-    for kpi in manifest["kpis"]:
-        if results[kpi].notna().any():
-            if kind == "oat":
-                figures[f"tornado_{kpi}.png"] = tornado_figure(manifest, sensitivity, results, kpi)
-            else:
-                figures[f"ranking_{kpi}.png"] = ranking_figure(manifest, sensitivity, kpi)
-            if kind == "grid" and count == 2:
-                figures[f"heatmap_{kpi}.png"] = heatmap_figure(manifest, results, kpi)
-            if kind == "grid" and count == 1:
-                figures[f"response_{kpi}.png"] = response_figure(manifest, results, kpi)
-            figures[f"scatter_{kpi}.png"] = scatter_figure(manifest, results, kpi)
-    return figures
-
-
-# --- PDF -----------------------------------------------------------------------------------
-
-
-def _put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
-    width, height = PAGE_SIZE
-    figure.text(x / width, 1.0 - y / height, text, va="baseline", **style)
-
-
-def _created(manifest: dict[str, Any]) -> datetime:
-    created = datetime.fromisoformat(str(manifest["created_utc"]))
-    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
 
 
 def _days(value: Any) -> str:
@@ -306,13 +51,13 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
     page = Figure(figsize=PAGE_SIZE)
     pages = [page]
     y = 0.85
-    _put(page, _LEFT, y, "twin sensitivity sweep", fontsize=10, color="0.4")
+    put(page, LEFT, y, "twin sensitivity sweep", fontsize=10, color="0.4")
     y += 0.5
-    _put(page, _LEFT, y, str(manifest["sweep"]), fontsize=22, weight="bold")
+    put(page, LEFT, y, str(manifest["sweep"]), fontsize=22, weight="bold")
     y += 0.38
     lines = textwrap.wrap(str(manifest.get("description") or ""), width=125)[:3]
     for line in lines:
-        _put(page, _LEFT, y, line, fontsize=10.5)
+        put(page, LEFT, y, line, fontsize=10.5)
         y += 0.2
     y += 0.15
     design = manifest["design"]
@@ -335,20 +80,20 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             "Horizon, warm-up",
             f"{_days(manifest['horizon_days'])}, {_days(manifest['warmup_days'])}",
         ),
-        ("Created (UTC)", _created(manifest).strftime("%Y-%m-%d %H:%M")),
+        ("Created (UTC)", created_utc(manifest).strftime("%Y-%m-%d %H:%M")),
         ("twin version", str(manifest["twin_version"])),
         ("Wall time", f"{manifest['wall_s']:.1f} s"),
     ]
     # the long entries (files, overrides, design) down the left, the short ones on the right
     for row, (label, value) in enumerate(facts[:5]):
-        _put(page, _LEFT, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        _put(page, _LEFT + 1.7, y + row * 0.22, value[:70], fontsize=9.5)
+        put(page, LEFT, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        put(page, LEFT + 1.7, y + row * 0.22, value[:70], fontsize=9.5)
     for row, (label, value) in enumerate(facts[5:]):
-        _put(page, 7.0, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        _put(page, 8.7, y + row * 0.22, value[:30], fontsize=9.5)
+        put(page, 7.0, y + row * 0.22, label, fontsize=9.5, color="0.4")
+        put(page, 8.7, y + row * 0.22, value[:30], fontsize=9.5)
     y += max(5, len(facts) - 5) * 0.22 + 0.3
     method, index = manifest["headline"]
-    _put(page, _LEFT, y, f"Top parameters by {index} ({method})", fontsize=13, weight="bold")
+    put(page, LEFT, y, f"Top parameters by {index} ({method})", fontsize=13, weight="bold")
     y += 0.3
     head = sensitivity[(sensitivity["method"] == method) & (sensitivity["index"] == index)]
     for kpi in manifest["kpis"]:
@@ -358,31 +103,20 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             page = Figure(figsize=PAGE_SIZE)
             pages.append(page)
             y = 0.85
-        _put(page, _LEFT, y, _kpi_title(manifest, kpi), fontsize=10, weight="bold")
+        put(page, LEFT, y, kpi_title(manifest, kpi), fontsize=10, weight="bold")
         y += 0.22
         unit = manifest.get("units", {}).get(kpi, "")
         for _, row in rows.iterrows():
             value, interval = _index_text(row, unit)
-            _put(page, _LEFT + 0.2, y, _label(manifest, row["parameter"])[:70], fontsize=9)
-            _put(page, 6.4, y, value, fontsize=9, ha="right")
-            _put(page, 6.7, y, f"95 % interval {interval}", fontsize=9, color="0.35")
+            put(page, LEFT + 0.2, y, parameter_label(manifest, row["parameter"])[:70], fontsize=9)
+            put(page, 6.4, y, value, fontsize=9, ha="right")
+            put(page, 6.7, y, f"95 % interval {interval}", fontsize=9, color="0.35")
             y += 0.2
         y += 0.1
     for note in manifest.get("notes", [])[:4]:
-        _put(page, _LEFT, min(y, PAGE_SIZE[1] - 0.7), f"Note: {note}"[:160], fontsize=8.5)
+        put(page, LEFT, min(y, PAGE_SIZE[1] - 0.7), f"Note: {note}"[:160], fontsize=8.5)
         y += 0.18
     return pages
-
-
-def _chart_page(figure: Figure) -> Figure:
-    """Fit a chart to an A4 landscape page above the footer strip."""
-    width, height = PAGE_SIZE
-    figure.set_size_inches(PAGE_SIZE)
-    engine = figure.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / width, 0.45 / height, 0.7 / height
-        engine.set(rect=(left, bottom, 1 - 2 * left, 1 - top - bottom))
-    return figure
 
 
 def write_sweep_report(folder: Path) -> Path:
@@ -391,26 +125,9 @@ def write_sweep_report(folder: Path) -> Path:
     manifest, _, sensitivity = read_sweep(folder)
     charts = build_figures(folder)
     save_figures(charts, folder)
-    pages = [*_front_pages(manifest, sensitivity), *(_chart_page(f) for f in charts.values())]
-    for number, page in enumerate(pages, start=1):
-        _put(
-            page,
-            _LEFT,
-            _FOOTER,
-            f"sweep {manifest['sweep']} · twin {manifest['twin_version']}",
-            color="0.45",
-            fontsize=8,
-        )
-        _put(
-            page,
-            PAGE_SIZE[0] - _LEFT,
-            _FOOTER,
-            f"page {number} of {len(pages)}",
-            color="0.45",
-            fontsize=8,
-            ha="right",
-        )
-    created = _created(manifest)
+    pages = [*_front_pages(manifest, sensitivity), *(chart_page(f) for f in charts.values())]
+    number_pages(pages, f"sweep {manifest['sweep']} · twin {manifest['twin_version']}")
+    created = created_utc(manifest)
     metadata = {
         "Title": f"twin sweep: {manifest['sweep']}",
         "Subject": str(manifest.get("description", "")),

@@ -1,7 +1,8 @@
-"""A progress bar for a list of jobs: done/total and the time remaining, on stderr.
+"""A progress bar for a list of jobs: done/total and the time remaining, on stderr; every command
+that runs jobs shows this one.
 
 :class:`ProgressBar` is the ``progress(done, total)`` callback of a
-:class:`~twin.experiments.jobs.JobRunner`. Jobs read back from the result store arrive in one
+:class:`~twin.experiments.runner.JobRunner`. Jobs read back from the result store arrive in one
 first call; the bar starts its clock after it, so the time remaining is estimated from the jobs
 actually run. The bar is transient (gone when the jobs are), and ``quiet`` turns it off.
 """

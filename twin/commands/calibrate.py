@@ -1,0 +1,85 @@
+"""The ``twin calibrate`` command: fit a scenario base from ERP/CRM history.
+
+``twin calibrate SOURCE --mapping FILE --out DIR`` maps the source's tables onto the canonical
+history (``twin.calibration.mapping``), sends every row through the quality step
+(``twin.calibration.quality``), fits the model (``twin.calibration.calibrate``) and writes the
+model folder with ``quality.csv`` and ``calibration.pdf``. :func:`mapped_and_checked` is shared
+with ``twin validate``, so the history compared is the history fitted.
+
+The calibration modules are imported when a command runs, not when ``twin`` starts: they pull in
+scipy and the data readers, which every other command would otherwise pay for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from twin.commands.options import as_of_option, mapping_option, out_option
+from twin.errors import InputError
+
+
+def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | None):
+    """The history of ``source`` mapped by ``mapping_file`` and through the quality step; one
+    place, so `calibrate` and `validate` see the same history."""
+    from twin.calibration.mapping import apply_mapping
+    from twin.calibration.mapping_schema import load_mapping
+    from twin.calibration.quality import check_history
+
+    mapping = load_mapping(mapping_file)
+    mapped = apply_mapping(mapping, source)
+    quality = check_history(
+        mapped.tables,
+        as_of=as_of,
+        source_line_numbers=mapping.line_numbers_from_source,
+        match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
+        notes=mapped.notes,
+        **mapping.quality_options(),
+    )
+    return mapped, quality
+
+
+@click.command(name="calibrate")
+@click.argument("source")
+@mapping_option()
+@out_option("Model folder to write, e.g. calibration/<name>/.", required=True)
+@click.option("--name", help="Scenario name of the model (default: the out folder's name).")
+@click.option("--strict", is_flag=True, help="Fail (exit 2) if any row is quarantined.")
+@as_of_option("Date of the extract: later timestamps are future dates (default: now).")
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Fit only the history before this date (then validate --holdout-from it).",
+)
+def calibrate(
+    source: str,
+    mapping_file: Path,
+    out_dir: Path,
+    name: str | None,
+    strict: bool,
+    as_of: dt.datetime | None,
+    until: dt.datetime | None,
+) -> None:
+    """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
+    from twin.calibration.calibrate import calibrate_history, history_until
+    from twin.calibration.output import write_model
+    from twin.calibration.quality_output import write_quality
+    from twin.calibration.report import write_calibration_report
+
+    mapped, quality = mapped_and_checked(mapping_file, source, as_of)
+    quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
+    if strict and quarantined:
+        write_quality(quality, out_dir)
+        raise InputError(
+            f"--strict: {int(quarantined)} rows of {source} were quarantined; see "
+            f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
+        )
+    fitted_tables = quality.tables if until is None else history_until(quality.tables, until)
+    calibration = calibrate_history(fitted_tables, name=name or out_dir.name)
+    calibration.notes.extend(quality.notes)
+    paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
+    write_quality(quality, out_dir)
+    write_calibration_report(out_dir, calibration, quality)
+    click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")

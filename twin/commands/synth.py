@@ -1,0 +1,34 @@
+"""The ``twin synth`` command: the sample company's ERP and CRM history, for calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from twin.commands.options import out_option
+
+
+@click.command(name="synth")
+@out_option(default=Path("calibration/sample"), show_default=True)
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(path_type=Path),
+    default=Path("calibration/company/company.yaml"),
+    show_default=True,
+    help="The company whose history to write.",
+)
+@click.option("--years", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the history and its dirt.")
+def synth(out_dir: Path, scenario_file: Path, years: int, seed: int | None) -> None:
+    """Write ERP and CRM history of a scenario's company, with realistic dirt, for calibration."""
+    from twin.calibration.synth import DEFAULT_SEED, write_sample
+
+    sample = write_sample(
+        out_dir, scenario_file, years=years, seed=DEFAULT_SEED if seed is None else seed
+    )
+    click.echo(
+        f"History {sample.history_start}..{sample.history_end} in {out_dir} "
+        f"({sample.total_bytes / 1e6:.1f} MB)"
+    )
