@@ -57,7 +57,7 @@ def test_a_spare_part_is_served_ahead_of_a_waiting_customer(tiny) -> None:
     scenario = tiny(PART)
     env = simpy.Environment()
     network = build(env, scenario, Streams(1, 0), Recorder())
-    service = network.fulfilment.service
+    service = network.service
 
     def open_ticket():
         # the order (2 units of B, day 0.5) is backordered whole; a unit of A it came with

@@ -23,7 +23,7 @@ from twin.cli import cli
 from twin.kpis import compute_kpis
 from twin.kpis.credit import AGEING_BUCKETS as AGEING
 from twin.kpis.credit import receivables_ageing
-from twin.model.credit import CreditDesk
+from twin.model.credit_risk import CustomerRisk
 from twin.model.network import build, collect, run_replication
 from twin.records import COLUMNS, Recorder, RunResult, orders_frame
 from twin.scenario.costs import Costs
@@ -257,7 +257,7 @@ def test_a_review_that_rejects_tells_the_customer_loop(tiny):
 
     env = simpy.Environment()
     network = build(env, scenario, Streams(scenario.run.seed, 0), Recorder())
-    network.fulfilment.customers = Spy()
+    network.credit.customers = Spy()
     env.run(until=scenario.run.horizon_days)
     result = collect(network, 0)
     assert heard == [(0, pytest.approx(1.5 / 24), True)]
@@ -498,9 +498,9 @@ def test_approve_all_policy_changes_nothing(build_scenario):
 def test_risk_class_of_a_customer_does_not_depend_on_who_is_seen_first(build_scenario):
     scenario = build_scenario(POISSON, {"credit": POLICIES["loose"]})
 
-    def desk() -> CreditDesk:
+    def desk() -> CustomerRisk:
         env = simpy.Environment()
-        return build(env, scenario, Streams(scenario.run.seed, 0), Recorder()).fulfilment.credit
+        return build(env, scenario, Streams(scenario.run.seed, 0), Recorder()).credit.risk
 
     first, second = desk(), desk()
     late = second.risk_class(0, 1000)  # beyond the first block of draws

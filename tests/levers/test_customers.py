@@ -145,7 +145,7 @@ def test_credit_and_service_experiences_score_as_stated(tiny) -> None:
     # resolved in 5 days, the service curve's midpoint, scores 4.5 - 2.5 / 2 = 3.25.
     scenario = tiny(LOOP)
     network = build(simpy.Environment(), scenario, Streams(1, 0), Recorder())
-    base = network.fulfilment.customers
+    base = network.customers
 
     class Held:  # the order attributes the base reads
         segment, customer, id = 0, 0, 3

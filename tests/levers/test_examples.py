@@ -1,8 +1,10 @@
-"""The example scenarios in ``scenarios/``: each states its question, extends the baseline, loads,
-runs a short horizon and reports the KPIs of the lever it switches on."""
+"""The example scenarios in ``scenarios/``: each opens with a comment saying what it asks or
+shows, extends another scenario of the folder, loads, runs a short horizon and reports the KPIs
+of the lever it switches on."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -27,10 +29,15 @@ SHORT = ("run.horizon_days=110", "run.warmup_days=20")
 
 
 @pytest.mark.parametrize("file", list(SCENARIOS))
-def test_an_example_states_its_question_and_extends_the_baseline(file):
+def test_an_example_says_what_it_is_for_and_extends_a_scenario_of_the_folder(file):
     text = (FOLDER / file).read_text(encoding="utf-8")
-    assert text.startswith("# Question:") or file == "whole-loop.yaml"
-    assert yaml.safe_load(text)["extends"] in ("baseline.yaml", "service-level.yaml")
+    lines = text.splitlines()
+    header = list(itertools.takewhile(lambda line: line.startswith("#"), lines))
+    # a comment of its own before the first key: the question it asks, or what it shows
+    assert len(header) >= 2, header
+    assert "?" in " ".join(header) or any(line.startswith("# Read:") for line in header), header
+    extends = yaml.safe_load(text)["extends"]
+    assert (FOLDER / extends).is_file() and extends != file
 
 
 @pytest.mark.parametrize("file", list(SCENARIOS))

@@ -29,13 +29,12 @@ from collections.abc import Generator
 
 import numpy as np
 import pandas as pd
-import simpy
 
+from twin.model.context import Context
 from twin.model.entities import NOT_YET, Order
-from twin.model.staff import StaffRole
-from twin.records import COLUMNS, ColumnTable, Recorder
+from twin.model.hooks import PlacementTest
+from twin.records import COLUMNS, ColumnTable
 from twin.scenario.customers import Churn, ScoreCurve
-from twin.scenario.schema import Scenario
 from twin.streams import Streams
 
 DAYS_PER_YEAR = 365.0
@@ -130,18 +129,13 @@ class OpportunityTable(ColumnTable):
 class CustomerBase:
     """Every customer's status and satisfaction, their churn, and the CRM pipeline.
 
-    The other components call :meth:`delivered`, :meth:`credit_held` and :meth:`serviced`; the
-    demand sources ask :meth:`places` whether a candidate order is placed.
+    The other components call :meth:`delivered`, :meth:`credit_held` and :meth:`serviced`; each
+    demand source asks its :meth:`placement_test` whether a candidate order is placed.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        streams: Streams,
-        recorder: Recorder,
-        roles: dict[str, StaffRole],
-    ) -> None:
+    def __init__(self, context: Context) -> None:
+        env, scenario = context.env, context.scenario
+        streams, recorder = context.streams, context.recorder
         spec = scenario.customers
         assert spec is not None
         self.env = env
@@ -167,7 +161,7 @@ class CustomerBase:
         self.open: dict[int, Opportunity] = {}
         recorder.opportunities = OpportunityTable(self.open)
         self._opportunities = recorder.opportunities
-        self.reps = roles.get("sales_rep")
+        self.reps = context.roles.get("sales_rep")
         pipeline = self._pipeline = spec.pipeline
         horizon = scenario.run.horizon_days
         self.initial: list[int] = []
@@ -223,6 +217,22 @@ class CustomerBase:
             )
             for k in range(n)
         ]
+
+    # ----------------------------------------------------------------- placement
+
+    def placement_test(self, segment: int, draws: list[float], scale: float) -> PlacementTest:
+        """The thinning of segment ``segment``'s candidates: candidate ``k`` of customer ``c``
+        is placed if ``c`` is active and ``draws[k] < p(s_c) / scale``, ``p`` the propensity
+        read from the base's lists (updated in place) at the candidate's time."""
+        status, scores = self.status[segment], self.score[segment]
+        beta, reference, exp = self.repeat_beta, self.reference, math.exp
+
+        def places(k: int, customer: int) -> bool:
+            return status[customer] == ACTIVE and (
+                draws[k] < exp(beta * (scores[customer] - reference)) / scale
+            )
+
+        return PlacementTest(status, CHURNED, places)
 
     # ----------------------------------------------------------------- experiences
 

@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import simpy
 
-from twin.records import ColumnTable, Recorder
-from twin.scenario.schema import Scenario
-from twin.streams import Sampler, Streams, UniformSampler
+from twin.model.context import Context
+from twin.records import ColumnTable
+from twin.streams import Sampler, UniformSampler
 
 CHUNK = ColumnTable.CHUNK  # rows a table buffers (invoices under accounts append to the buffer)
 
@@ -31,9 +31,9 @@ CHUNK = ColumnTable.CHUNK  # rows a table buffers (invoices under accounts appen
 class Ledger:
     """Open receivables and the settlement of every invoice."""
 
-    def __init__(
-        self, env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
-    ) -> None:
+    def __init__(self, context: Context) -> None:
+        env, scenario = context.env, context.scenario
+        streams, recorder = context.streams, context.recorder
         self.env = env
         self._invoices = recorder.invoices
         self._invoice_rows = recorder.invoices.rows
@@ -56,6 +56,10 @@ class Ledger:
         self._on_invoice: Callable[[int, float], None] | None = None
         self._on_settle: Callable[[int, int], None] | None = None
         self._track_payments = False
+        #: ``invoice(order_id, segment, customer, amount)``: issue an invoice now and schedule
+        #: its payment or write-off; with accounts (``track_accounts``) it also enters it in the
+        #: customer's account. An attribute, so the fulfilment makes one call either way.
+        self.invoice: Callable[[int, int, int, float], None] = self._invoice_plain
 
     def track_accounts(
         self,
@@ -64,7 +68,7 @@ class Ledger:
         on_settle: Callable[[int, int], None],
         payments: bool = True,
     ) -> None:
-        """Keep per-customer accounts from now on (the credit desk calls this when wired).
+        """Keep per-customer accounts from now on (the credit desk calls this when built).
 
         ``risk(segment, customer)`` gives (default multiplier, delay shift in days), or is None
         when every customer pays as its segment says; ``on_invoice(order_id, amount)`` (unless
@@ -73,7 +77,7 @@ class Ledger:
         credit limit that follows them reads them).
         """
         self.accounts = {}
-        self.invoice = self._invoice_account  # type: ignore[method-assign]  # one call less
+        self.invoice = self._invoice_account
         self._track_payments = payments
         self._risk = risk
         self._on_invoice = on_invoice
@@ -89,11 +93,8 @@ class Ledger:
                 account.risk = self._risk(segment, customer)
         return account
 
-    def invoice(self, order_id: int, segment: int, customer: int, amount: float) -> None:
-        """Issue an invoice now and schedule its payment or write-off."""
-        if self.accounts is not None:
-            self._invoice_account(order_id, segment, customer, amount)
-            return
+    def _invoice_plain(self, order_id: int, segment: int, customer: int, amount: float) -> None:
+        """``invoice`` without accounts."""
         env = self.env
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
         t = env.now
@@ -166,8 +167,8 @@ class Account:
         # (default multiplier, payment-delay shift) of the customer's risk class, or None
         self.risk: tuple[float, float] | None = None
         # (due time, settlement event) of each invoice in issue order, which is due-date order;
-        # an invoice is open until its settlement is processed (its callbacks are then None, as
-        # ``Event.processed`` reads them); settled ones are dropped when they come first
+        # an invoice is open until its settlement event is processed; settled ones are dropped
+        # when they come first
         self.due: deque[tuple[float, simpy.Event]] = deque()
         self.open_amount = 0.0
         self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
@@ -175,7 +176,7 @@ class Account:
     def days_overdue(self, now: float) -> float:
         """Days the oldest open invoice is past its due date (0 if none is overdue)."""
         due = self.due
-        while due and due[0][1].callbacks is None:
+        while due and due[0][1].processed:  # settled
             due.popleft()
         return max(0.0, now - due[0][0]) if due else 0.0
 

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from twin.distributions import Constant
-from twin.model.catalogue import Catalogue
+from twin.model.context import Context
 from twin.model.entities import Order
 from twin.model.finance import Ledger
+from twin.model.hooks import AfterSalesHook, CreditCheck, CustomerExperiences
 from twin.model.inventory import Stock
-from twin.model.staff import MINUTES_PER_DAY, StaffRole
-from twin.records import Recorder
-from twin.scenario.schema import Scenario
-from twin.streams import Sampler, Streams
+from twin.model.staff import MINUTES_PER_DAY
+from twin.streams import Sampler
 
 
 class Fulfilment:
@@ -36,22 +33,26 @@ class Fulfilment:
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        catalogue: Catalogue,
-        streams: Streams,
-        recorder: Recorder,
+        context: Context,
         ledger: Ledger,
-        roles: dict[str, StaffRole],
+        stock: Stock,
+        credit: CreditCheck | None = None,
+        service: AfterSalesHook | None = None,
+        customers: CustomerExperiences | None = None,
     ) -> None:
+        """The levers, each None when the scenario has no such section: ``credit`` decides when,
+        and whether, an order is allocated; ``service`` hears of the delivered units that can
+        fail; ``customers`` hears of each completed order."""
+        env, scenario, streams = context.env, context.scenario, context.streams
+        catalogue, roles = context.catalogue, context.roles
         self.env = env
         self.orders: list[Order] = []
-        self.stock: Stock | None = None  # wired by the network builder
+        self.stock = stock
         self.ledger = ledger
         self.price = catalogue.price
         self.unit_cost = catalogue.unit_cost
         self.ship_complete = scenario.fulfilment.mode == "ship_complete"
-        self._shipments = recorder.shipments
+        self._shipments = context.recorder.shipments
         self.transit = [
             Sampler(s.transit_days, streams.generator("transit", name))
             for name, s in scenario.segments.items()
@@ -63,10 +64,9 @@ class Fulfilment:
             else Sampler(s.handling_days, streams.generator("handling", name))
             for name, s in scenario.segments.items()
         ]
-        # the levers, wired by the network builder; None when the scenario has no such section
-        self.credit = None  # twin.model.credit: decides when, and whether, an order is allocated
-        self.service = None  # twin.model.service: failures of delivered units become tickets
-        self.customers = None  # twin.model.customers: deliveries are experiences that count
+        self.credit = credit
+        self.service = service
+        self.customers = customers
         staffing = scenario.staffing
         self.desk = roles.get("order_desk")
         self.warehouse = roles.get("warehouse")
@@ -104,7 +104,7 @@ class Fulfilment:
             self.stock.allocate_order(order, skus, quantities)
             self.env.process(self.lifecycle(order))
         else:
-            self.credit.enter(order, skus, quantities)  # calls release() once approved
+            self.credit.enter(order, skus, quantities)  # release() once approved
 
     def release(self, order: Order, skus: list[int], quantities: list[int]) -> None:
         """An order cleared for fulfilment: allocate every line and start its lifecycle."""

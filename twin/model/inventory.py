@@ -17,13 +17,14 @@ import numpy as np
 import simpy
 
 from twin.model.catalogue import Catalogue
+from twin.model.context import Context
 from twin.model.entities import Order
+from twin.model.hooks import FillOrder, PromotionLines
 from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
-from twin.model.promotions import PromotionRecords
-from twin.records import Recorder
+from twin.model.wiring import Wired
 from twin.scenario import inventory as stocking
 from twin.scenario import schema
-from twin.streams import Sampler, Streams
+from twin.streams import Sampler
 
 
 @dataclass(frozen=True)
@@ -102,19 +103,53 @@ def resolve_rules(
     return rules
 
 
-class Stock:
-    """On hand, on order and backlog of every SKU, and the purchase orders that refill them."""
+def serve_fifo(
+    queue: deque[list], on_hand: int, served: Callable[[list, int, bool], None]
+) -> tuple[int, int]:
+    """Serve ``queue``'s entries ``[units wanted, ...]`` first come first served from
+    ``on_hand`` units; returns (units left, units served).
+
+    An entry served in full leaves the queue, one served in part keeps what it still wants;
+    ``served(entry, units, complete)`` is called after each.
+    """
+    total = 0
+    while queue and on_hand:
+        entry = queue[0]
+        wanted = entry[0]
+        take = wanted if wanted <= on_hand else on_hand
+        on_hand -= take
+        total += take
+        complete = take == wanted
+        if complete:
+            queue.popleft()
+        else:
+            entry[0] = wanted - take
+        served(entry, take, complete)
+    return on_hand, total
+
+
+class Stock(Wired):
+    """On hand, on order and backlog of every SKU, and the purchase orders that refill them.
+
+    Connection ``on_fill(order, sku, units, new_line)``: called for each part of a backlogged
+    line that a receipt fills (the fulfilment's ``fill``; it is built after the stock).
+    """
+
+    CONNECTIONS = ("on_fill",)
+    on_fill: FillOrder
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scenario: schema.Scenario,
-        catalogue: Catalogue,
+        context: Context,
         rules: list[SkuRule],
-        streams: Streams,
-        recorder: Recorder,
-        on_fill: Callable[[object, int, int, bool], None],
+        promotions: PromotionLines | None = None,
+        parcel_skus: Sequence[bool] | None = None,
     ) -> None:
+        """``promotions``: records each order's changed lines at allocation (None: no
+        promotions); ``parcel_skus``: after-sales is on, and per SKU whether its units can fail
+        (see :meth:`enable_spares`)."""
+        env, scenario, catalogue = context.env, context.scenario, context.catalogue
+        recorder, streams = context.recorder, context.streams
         self.env = env
         self.rules = rules
         self.catalogue = catalogue
@@ -123,7 +158,9 @@ class Stock:
         self.on_hand = list(self.initial_on_hand)
         self.on_order = [0] * n
         self.backlog_units = [0] * n
-        self.backlogs: list[deque] = [deque() for _ in range(n)]
+        # per SKU, FIFO entries [units still short, order, whether the line already has units
+        # in the order's undispatched parcel], so a line filled in parts counts once there
+        self.backlogs: list[deque[list]] = [deque() for _ in range(n)]
         self.backorder = [r.backorder for r in rules]
         self.policies = [r.policy for r in rules]
         # the highest position at which a continuously reviewed SKU's policy may order;
@@ -142,19 +179,18 @@ class Stock:
         ]
         self._purchases = recorder.purchases
         self._stock_changes = recorder.stock_changes
-        self.on_fill = on_fill
         self.units_received = 0
-        # the promotions lever: records each order's changed lines at allocation; None when off
-        self.promotions = (
-            PromotionRecords(scenario, catalogue, recorder) if scenario.promotions else None
-        )
-        # after-sales (``enable_spares``): the SKUs of each parcel that can fail are tracked on
-        # the order (``parcel_skus``: per SKU, whether it is tracked), and
-        # each SKU has a FIFO queue of spare-part requests, served ahead of its customer backlog
+        self.promotions = promotions
+        # after-sales: the SKUs of each parcel that can fail are tracked on the order
+        # (``parcel_skus``: per SKU, whether it is tracked), and each SKU has a FIFO queue of
+        # spare-part requests [units still short, on_issued, ticket], served ahead of its
+        # customer backlog
         self.track_parcels = False
         self.parcel_skus: list[bool] = []
-        self.spare_backlogs: list[deque] | None = None
+        self.spare_backlogs: list[deque[list]] | None = None
         self._spare_issues = recorder.spare_issues
+        if parcel_skus is not None:
+            self.enable_spares(parcel_skus)
 
     # ----------------------------------------------------------------- demand side
 
@@ -171,7 +207,7 @@ class Stock:
         trigger = self.review_trigger
         # an order with promoted lines carries its own per-SKU prices
         price = self.catalogue.price if order.prices is None else order.prices
-        if order.promotion is not None:
+        if order.promotion is not None:  # only an order with changed lines has one
             self.promotions.record(order, on_hand)
         cost = self.catalogue.unit_cost
         changes = self._stock_changes
@@ -196,9 +232,7 @@ class Stock:
                     parcel.append((sku, got))
             if short:
                 if backorder[sku]:
-                    # [order, units still short, whether the line already has units in the
-                    # order's undispatched parcel], so a line filled in parts counts once there
-                    self.backlogs[sku].append([order, short, got > 0])
+                    self.backlogs[sku].append([short, order, got > 0])
                     self.backlog_units[sku] += short
                     waiting += short
                     record((t, sku, -got, short))
@@ -247,23 +281,22 @@ class Stock:
         self.on_order[sku] -= quantity
         self.units_received += quantity
         on_hand = self.on_hand[sku] + quantity
-        backlog = self.backlogs[sku]
         served = 0
         if self.spare_backlogs is not None and self.spare_backlogs[sku]:
             # spare parts for repairs come first: a customer waits, a broken unit is down
             on_hand, served = self._serve_spares(sku, on_hand)
-        while backlog and on_hand:
-            entry = backlog[0]
-            order, wanted, in_parcel = entry
-            take = wanted if wanted <= on_hand else on_hand
-            on_hand -= take
-            served += take
-            if take == wanted:
-                backlog.popleft()
-            else:
-                entry[1] = wanted - take
-                entry[2] = True
-            self.on_fill(order, sku, take, not in_parcel)
+        backlog = self.backlogs[sku]
+        if backlog and on_hand:
+            on_fill = self.on_fill
+
+            def filled(entry: list, take: int, complete: bool) -> None:
+                in_parcel = entry[2]
+                if not complete:
+                    entry[2] = True
+                on_fill(entry[1], sku, take, not in_parcel)
+
+            on_hand, units = serve_fifo(backlog, on_hand, filled)
+            served += units
         self.on_hand[sku] = on_hand
         self.backlog_units[sku] -= served
         self._stock_changes.add((self.env.now, sku, quantity - served, -served))
@@ -322,22 +355,15 @@ class Stock:
     def _serve_spares(self, sku: int, on_hand: int) -> tuple[int, int]:
         """Serve the SKU's spare-part queue, FIFO, from ``on_hand`` units (a receipt's stock);
         returns (units left, units issued)."""
-        queue = self.spare_backlogs[sku]
         t = self.env.now
-        served = 0
-        while queue and on_hand:
-            entry = queue[0]
-            wanted, on_issued, ticket = entry
-            take = wanted if wanted <= on_hand else on_hand
-            on_hand -= take
-            served += take
-            self._spare_issues.add((t, sku, take, ticket))
-            if take == wanted:
-                queue.popleft()
-                on_issued()
-            else:
-                entry[0] = wanted - take
-        return on_hand, served
+        add = self._spare_issues.add
+
+        def issued(entry: list, take: int, complete: bool) -> None:
+            add((t, sku, take, entry[2]))
+            if complete:
+                entry[1]()
+
+        return serve_fifo(self.spare_backlogs[sku], on_hand, issued)
 
     def review_periodically(
         self, skus: list[int], period_days: float, first_day: float

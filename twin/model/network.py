@@ -1,8 +1,9 @@
 """Build, wire and run one replication: the only place that knows every component.
 
-Phases, as in desmod: build the components from the scenario, wire their callbacks, start the
-processes, run to the horizon, collect the tables. One ``simpy.Environment`` and one ``Streams``
-per replication and no module-level state, so replications can run side by side on any worker.
+Phases, as in desmod: build the components from the scenario, connect them and check every
+declared connection is given, start the processes, run to the horizon, collect the tables.
+One ``simpy.Environment`` and one ``Streams`` per replication and no module-level state, so
+replications can run side by side on any worker.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import numpy as np
 import simpy
 
 from twin.model.catalogue import Catalogue
+from twin.model.context import Context
 from twin.model.credit import CreditDesk
 from twin.model.customers import CustomerBase
-from twin.model.demand import DemandSource, expected_daily_units
+from twin.model.demand import DemandSource
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import Stock, resolve_rules
-from twin.model.service import AfterSales
+from twin.model.order_book import expected_daily_units
+from twin.model.promotions import PromotionRecords, segment_windows
+from twin.model.service import AfterSales, failing_skus
 from twin.model.staff import (
     StaffRole,
     headcount_schedule,
@@ -29,6 +33,7 @@ from twin.model.staff import (
     window_facts,
     work_calendar,
 )
+from twin.model.wiring import Wired, check_connections
 from twin.records import Recorder, RunResult, orders_frame
 from twin.scenario.schema import Scenario
 from twin.scenario.staffing import Role
@@ -37,7 +42,7 @@ from twin.streams import Streams
 
 @dataclass
 class Network:
-    """The wired components of one replication."""
+    """The wired components of one replication; a lever is None when its section is absent."""
 
     env: simpy.Environment
     scenario: Scenario
@@ -48,46 +53,61 @@ class Network:
     ledger: Ledger
     roles: dict[str, StaffRole]
     sources: list[DemandSource]
+    credit: CreditDesk | None = None
+    service: AfterSales | None = None
+    customers: CustomerBase | None = None
 
 
 def build(
     env: simpy.Environment, scenario: Scenario, streams: Streams, recorder: Recorder
 ) -> Network:
-    """Create every component, wire them together and start their processes."""
+    """Create every component, connect them, check every declared connection is given, and
+    start the processes.
+
+    Components are created in dependency order, each handed what it needs; the two that need
+    a component created after them (the stock's ``on_fill``, the credit desk's ``release``, both
+    the fulfilment's) are connected once it exists. Each lever is built only when its section
+    is in the scenario, and this is the one place that decides it.
+    """
     catalogue = Catalogue.from_scenario(scenario)
     rules = resolve_rules(scenario, catalogue, expected_daily_units(scenario, catalogue))
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
         for number, (name, role) in enumerate(scenario.staffing.roles().items()):
             roles[name] = staff_role(env, scenario, number, name, role, recorder)
-    ledger = Ledger(env, scenario, streams, recorder)
-    fulfilment = Fulfilment(env, scenario, catalogue, streams, recorder, ledger, roles)
-    stock = Stock(env, scenario, catalogue, rules, streams, recorder, fulfilment.fill)
-    fulfilment.stock = stock
+    context = Context(env, scenario, streams, recorder, catalogue, roles)
+    ledger = Ledger(context)
+    customers = CustomerBase(context) if scenario.customers is not None else None
+    stock = Stock(
+        context,
+        rules,
+        promotions=PromotionRecords(context) if scenario.promotions else None,
+        parcel_skus=(
+            failing_skus(scenario.after_sales.failures, catalogue)
+            if scenario.after_sales is not None
+            else None
+        ),
+    )
+    service = AfterSales(context, stock, customers) if scenario.after_sales is not None else None
+    credit = CreditDesk(context, ledger, stock, customers) if scenario.credit is not None else None
+    fulfilment = Fulfilment(context, ledger, stock, credit, service, customers)
     sources = [
-        DemandSource(env, scenario, name, number, catalogue, streams)
+        DemandSource(
+            context,
+            name,
+            number,
+            segment_windows(scenario, name, catalogue) if scenario.promotions else [],
+            sized=credit is not None,  # the desk decides on an order's list value
+            customers=customers,
+        )
         for number, name in enumerate(scenario.segments)
     ]
-    # the levers: each is built and wired only when its section is in the scenario
-    if scenario.customers is not None:
-        customers = CustomerBase(env, scenario, streams, recorder, roles)
-        fulfilment.customers = customers
-        for source in sources:
-            source.attach(customers)
-    if scenario.credit is not None:
-        fulfilment.credit = CreditDesk(env, scenario, streams, recorder, ledger, fulfilment, roles)
-    if scenario.after_sales is not None:
-        fulfilment.service = AfterSales(
-            env,
-            scenario,
-            catalogue,
-            streams,
-            recorder,
-            stock,
-            roles["service_engineer"],
-            fulfilment,
-        )
-        stock.enable_spares(fulfilment.service.fails)
+    stock.connect("on_fill", fulfilment.fill)
+    wired: list[Wired] = [stock]
+    if credit is not None:
+        credit.connect("release", fulfilment.release)
+        wired.append(credit)
+    check_connections(wired)
     # roles whose headcount changes by date follow their plan
     for staff in roles.values():
         if len(staff.schedule) > 1:
@@ -104,7 +124,20 @@ def build(
     for sku, rule in enumerate(rules):
         if rule.review_period_days is None:
             stock.review(sku)
-    return Network(env, scenario, catalogue, recorder, stock, fulfilment, ledger, roles, sources)
+    return Network(
+        env,
+        scenario,
+        catalogue,
+        recorder,
+        stock,
+        fulfilment,
+        ledger,
+        roles,
+        sources,
+        credit,
+        service,
+        customers,
+    )
 
 
 def staff_role(
@@ -155,9 +188,9 @@ def collect(network: Network, replication: int) -> RunResult:
     run = scenario.run
     for role in network.roles.values():
         role.record_waiting()
-    if network.fulfilment.service is not None:  # tickets still open
-        network.fulfilment.service.record_open()
-    credit = network.fulfilment.credit
+    if network.service is not None:  # tickets still open
+        network.service.record_open()
+    credit = network.credit
     if credit is not None:  # decisions still pending
         credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
@@ -203,8 +236,8 @@ def collect(network: Network, replication: int) -> RunResult:
     levers = {}
     if credit is not None:
         levers["credit"] = credit.facts()
-    if network.fulfilment.service is not None:
-        levers["after_sales"] = network.fulfilment.service.facts()
+    if network.service is not None:
+        levers["after_sales"] = network.service.facts()
     notes = [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"

@@ -1,7 +1,7 @@
 """Promotions in the model: line multipliers on the drawn order book, promoted prices, records.
 
-Demand is drawn up front (``twin.model.demand.draw_order_book``), so a promotion acts on the drawn
-lines: each line's units ``q`` become ``q' = floor(q m + u)`` (stochastic rounding, so
+Demand is drawn up front (``twin.model.order_book.draw_order_book``), so a promotion acts on the
+drawn lines: each line's units ``q`` become ``q' = floor(q m + u)`` (stochastic rounding, so
 ``E[q'] = q m``), with one uniform ``u`` per line from the segment's ``promotion_rounding``
 stream, drawn for every line so the stream stays aligned whatever the calendar (common random
 numbers). The multiplier ``m`` of a line ordered on day ``t`` for SKU ``s`` is:
@@ -28,8 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from twin.model.catalogue import Catalogue
-from twin.records import COLUMNS, Recorder
+from twin.model.catalogue import Catalogue, mix_probabilities
+from twin.model.context import Context
+from twin.model.entities import Order
+from twin.records import COLUMNS
 from twin.scenario.promotions import covered_segments, covered_skus
 from twin.scenario.schema import Scenario
 
@@ -60,11 +62,11 @@ class OrderPromotion:
     lines: tuple[tuple, ...]
     unplaced: tuple[tuple, ...] = ()
 
-    def apply(self, order: object) -> None:
+    def apply(self, order: Order) -> None:
         """Give a new order its prices and changed lines (recorded when it is allocated)."""
-        order.prices = self.prices  # type: ignore[attr-defined]
+        order.prices = self.prices
         if self.lines or self.unplaced:
-            order.promotion = self  # type: ignore[attr-defined]
+            order.promotion = self
 
 
 #: The book entry of an order that lost every line to the promotions: it is not placed.
@@ -73,8 +75,6 @@ UNPLACED = OrderPromotion(None, ())
 
 def segment_windows(scenario: Scenario, name: str, catalogue: Catalogue) -> list[Window]:
     """The promotions offered to segment ``name``, in scenario order (empty: none)."""
-    from twin.model.demand import mix_probabilities  # demand imports this module
-
     segment = scenario.segments[name]
     start = scenario.run.start_date
     mix, probabilities = mix_probabilities(segment.sku_mix, catalogue)
@@ -244,7 +244,8 @@ def _promoted_prices(
 class PromotionRecords:
     """Records the promotion calendar, and each allocated order's changed lines."""
 
-    def __init__(self, scenario: Scenario, catalogue: Catalogue, recorder: Recorder) -> None:
+    def __init__(self, context: Context) -> None:
+        scenario, catalogue, recorder = context.scenario, context.catalogue, context.recorder
         self.lines = recorder.promotion_lines
         index = catalogue.index()
         start = scenario.run.start_date
@@ -266,12 +267,12 @@ class PromotionRecords:
             )
         recorder.promotions = CalendarTable(rows)
 
-    def record(self, order: object, on_hand: list[int]) -> None:
+    def record(self, order: Order, on_hand: list[int]) -> None:
         """Record the order's changed lines before it is allocated from ``on_hand`` (free stock
         per SKU), with the units each line will find short (backordered or lost)."""
-        promotion: OrderPromotion = order.promotion  # type: ignore[attr-defined]
+        promotion = order.promotion
         add = self.lines.add
-        order_id, segment, t = order.id, order.segment, order.t_arrival  # type: ignore[attr-defined]
+        order_id, segment, t = order.id, order.segment, order.t_arrival
         free: dict[int, int] = {}
         for sku, number, promoted, base, units, list_price, price in promotion.lines:
             have = free.get(sku, on_hand[sku])

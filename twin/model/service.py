@@ -23,13 +23,12 @@ import simpy
 from scipy import stats
 
 from twin.model.catalogue import Catalogue
+from twin.model.context import Context
 from twin.model.entities import NOT_YET, Order
+from twin.model.hooks import CustomerExperiences
 from twin.model.inventory import Stock
-from twin.model.staff import StaffRole
-from twin.records import Recorder
-from twin.scenario.schema import Scenario
 from twin.scenario.service import FailureRate, Failures
-from twin.streams import Sampler, Streams, UniformSampler
+from twin.streams import Sampler, UniformSampler
 
 HOURS_PER_DAY = 24.0
 
@@ -41,6 +40,15 @@ def failure_rate(failures: Failures, sku: str, category: str | None) -> FailureR
     if category is not None and category in failures.categories:
         return failures.categories[category]
     return failures.default
+
+
+def failing_skus(failures: Failures, catalogue: Catalogue) -> list[bool]:
+    """Per SKU, whether its units can fail (a finite failure scale); only these are tracked in
+    the parcels of shipments."""
+    return [
+        not math.isinf(failure_rate(failures, sku, category).scale_days())
+        for sku, category in zip(catalogue.skus, catalogue.category, strict=True)
+    ]
 
 
 def binomial_by_inversion(n: int, p: float, u: float) -> int:
@@ -90,22 +98,18 @@ class AfterSales:
     """Turns delivered units into tickets and sees each through parts and an engineer's visit."""
 
     def __init__(
-        self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        catalogue: Catalogue,
-        streams: Streams,
-        recorder: Recorder,
-        stock: Stock,
-        engineers: StaffRole,
-        fulfilment: object,
+        self, context: Context, stock: Stock, customers: CustomerExperiences | None = None
     ) -> None:
+        """``stock`` issues the spare parts; ``customers`` (None without the customer loop)
+        hears of each resolved ticket."""
+        env, scenario, catalogue = context.env, context.scenario, context.catalogue
+        streams, recorder = context.streams, context.recorder
         spec = scenario.after_sales
         self.env = env
         self.horizon = scenario.run.horizon_days
         self.stock = stock
-        self.engineers = engineers
-        self.fulfilment = fulfilment  # its ``customers`` (if wired) hears of each resolution
+        self.engineers = context.roles["service_engineer"]
+        self.customers = customers
         self.skus = catalogue.skus
         rates = [
             failure_rate(spec.failures, sku, category)
@@ -228,7 +232,7 @@ class AfterSales:
         row[_RESOLVED] = env.now
         del self.open[ticket]
         self._tickets.add(tuple(row))
-        customers = self.fulfilment.customers
+        customers = self.customers
         if customers is not None:
             t_failed = row[6]
             customers.serviced(
