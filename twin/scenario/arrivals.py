@@ -23,7 +23,8 @@ from pydantic import (
 
 from twin.scenario.common import Name, Section
 
-#: Rules an arrival event may name; twin.model.demand expands each to its dates in any year.
+#: Rules an arrival event may name; twin.scenario.arrival_rates expands each to its dates in any
+#: year.
 EVENT_RULES = (
     "black_friday",
     "cyber_monday",
