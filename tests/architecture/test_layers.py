@@ -25,14 +25,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "twin.stats",
             "twin.formatting",
             "twin.distributions",
-            "twin.distributions.base",
-            "twin.distributions.continuous",
-            "twin.distributions.discrete",
-            "twin.distributions.empirical",
-            "twin.distributions.parameters",
             "twin.calendar",
             "twin.streams",
-            "twin.arrival_rates",
             "twin.records",
             "twin.levels",
             "twin.tables",
@@ -107,14 +101,15 @@ def graph(known: dict[str, Path]) -> dict[str, dict[str, int]]:
 
 
 def layer_of(name: str) -> int:
+    """The index in `LAYERS` of the longest prefix naming `name` or a package holding it; -1
+    when none does. The prefix `twin` names only the package's own `__init__`, so a new
+    top-level module must be placed in a layer explicitly."""
     best = (-1, -1)  # (length of the matching prefix, layer index)
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > best[0]:
+            inside = name.startswith(prefix + ".") and prefix != "twin"
+            if (name == prefix or inside) and len(prefix) > best[0]:
                 best = (len(prefix), index)
-    # the bare `twin` prefix matches only the package itself, not every module
-    if best[1] == 0 and name not in LAYERS[0][1]:
-        return -1
     return best[1]
 
 
@@ -224,3 +219,10 @@ def test_the_checker_sees_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
         "twin.stats (foundations) imports twin.model.network (model) at stats.py:2"
     ]
     assert cycles(edges) == [["twin.model.demand", "twin.model.network"]]
+
+
+def test_a_module_is_placed_by_its_package_but_a_new_top_level_module_is_not() -> None:
+    assert layer_of("twin.distributions.base") == layer_of("twin.distributions") == 0
+    assert layer_of("twin.model.network") == 2
+    assert layer_of("twin") == 0
+    assert layer_of("twin.something_new") == -1
