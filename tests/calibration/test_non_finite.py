@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from twin.calibration.calibrate import calibrate_history
@@ -16,6 +17,7 @@ from twin.calibration.conform import conform
 from twin.calibration.history import TABLES
 from twin.calibration.quality import check_history
 from twin.cli import cli
+from twin.errors import InputError
 
 SHOP = Path(__file__).parent / "fixtures" / "shop"
 INF = math.inf
@@ -185,3 +187,10 @@ def test_bad_numbers_in_every_table_are_quarantined_with_reasons_and_fits_never_
             if column.required:
                 assert not np.isnan(values).any(), (name, column.name)
     calibrate_history(result.tables, name="bad-numbers")
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e308"])
+def test_an_int_column_that_cannot_hold_the_value_is_an_input_error_not_a_crash(value):
+    frame = pd.DataFrame({"payment_id": ["p1"], "amount": [1.0], "instalments": [value]})
+    with pytest.raises(InputError, match=r"column instalments: row 0 holds .*whole number"):
+        conform("payments", frame)

@@ -30,8 +30,9 @@ PLAUSIBLE = 1e9
 A billion units on one order line, a billion in money on one invoice, payment or price, a billion
 kg or litres per unit: none occurs in the histories of the companies the twin is for (the real
 data sets calibrated so far stay below 1e6), while a value of 1e9 or more is a sentinel
-(99999999999), an overflow or a corrupt cell. Sums over a history of such values stay far from overflow in the fits.
-Columns with a narrower natural range declare it (`discount_fraction` at most 1)."""
+(99999999999), an overflow or a corrupt cell. Sums over a history of such values stay far from
+overflow in the fits. Columns with a narrower natural range declare it (`discount_fraction` at
+most 1)."""
 
 Dtype = Literal["string", "int", "float", "datetime", "date", "bool"]
 
