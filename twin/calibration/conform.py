@@ -107,8 +107,12 @@ def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
         _report(table_name, column, series, ~absent & numbers.isna().to_numpy(), "a number")
         if column.dtype == "float":
             return numbers
-        fractional = ~absent & (numbers.to_numpy() % 1 != 0)
-        _report(table_name, column, series, fractional, "a whole number")
+        values = numbers.to_numpy()
+        # An int column cannot hold +-inf or a value beyond int64: a clean error, not a crash.
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(values) & (values % 1 == 0) & (np.abs(values) < 2.0**63)
+        fractional = ~absent & ~whole
+        _report(table_name, column, series, fractional, "a whole number within +-9.2e18")
         return numbers.astype("Int64")
     if column.dtype in ("datetime", "date"):
         stamps = _to_datetime(series.where(~absent, None))

@@ -24,6 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+PLAUSIBLE = 1e9
+"""Default bound of a numeric column: no plausible value lies beyond +-1e9 in its unit.
+
+A billion units on one order line, a billion in money on one invoice, payment or price, a billion
+kg or litres per unit: none occurs in the histories of the companies the twin is for (the real
+data sets calibrated so far stay below 1e6), while a value of 1e9 or more is a sentinel
+(99999999999), an overflow or a corrupt cell. Sums over a history of such values stay far from
+overflow in the fits. Columns with a narrower natural range declare it (`discount_fraction` at
+most 1)."""
+
 Dtype = Literal["string", "int", "float", "datetime", "date", "bool"]
 
 
@@ -46,6 +56,11 @@ class Column:
         What the column holds, for the schema document.
     values : tuple of str, optional
         The allowed values of a string column; empty when any value is allowed.
+    min, max : float, optional
+        The plausible range of a numeric column (``int`` or ``float``), in the column's unit; the
+        quality step quarantines a row whose value is negative where `min` is 0
+        (``negative_value``) or otherwise outside ``[min, max]`` (``implausible_value``). Unset,
+        they are :data:`PLAUSIBLE` and 0 (non-negative); None for non-numeric columns.
     """
 
     name: str
@@ -54,6 +69,15 @@ class Column:
     required: bool
     description: str
     values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.dtype in ("int", "float"):
+            if self.max is None:
+                object.__setattr__(self, "max", PLAUSIBLE)
+            if self.min is None:
+                object.__setattr__(self, "min", 0.0)
 
 
 @dataclass(frozen=True)
@@ -80,12 +104,12 @@ class Table:
         return tuple(column.name for column in self.columns)
 
 
-def _req(name: str, dtype: Dtype, unit: str, description: str, values: tuple[str, ...] = ()):
-    return Column(name, dtype, unit, True, description, values)
+def _req(name: str, dtype: Dtype, unit: str, description: str, values=(), **bounds):
+    return Column(name, dtype, unit, True, description, values, **bounds)
 
 
-def _opt(name: str, dtype: Dtype, unit: str, description: str, values: tuple[str, ...] = ()):
-    return Column(name, dtype, unit, False, description, values)
+def _opt(name: str, dtype: Dtype, unit: str, description: str, values=(), **bounds):
+    return Column(name, dtype, unit, False, description, values, **bounds)
 
 
 MONEY = "source currency"
@@ -175,6 +199,7 @@ _TABLES = (
                 "float",
                 "units",
                 "Quantity, with the source's sign (cancelled and returned lines may be negative).",
+                min=-PLAUSIBLE,
             ),
             _req("unit_price", "float", f"{MONEY} per unit", "Price per unit before discount."),
             _opt("discount", "float", MONEY, "Discount on the whole line (positive)."),
@@ -241,7 +266,13 @@ _TABLES = (
             _req("snapshot_date", "date", LOCAL, "Date of the count (end of day)."),
             _req("location", "string", "", "Warehouse or store."),
             _req("sku", "string", "", "The product."),
-            _req("on_hand", "float", "units", "Physical stock."),
+            _req(
+                "on_hand",
+                "float",
+                "units",
+                "Physical stock; may be negative (book stock below zero).",
+                min=-PLAUSIBLE,
+            ),
             _opt("on_order", "float", "units", "Open purchase quantity."),
             _opt("backordered", "float", "units", "Unfilled customer demand."),
         ),
@@ -298,7 +329,13 @@ _TABLES = (
             _req("opened_at", "datetime", LOCAL, "When the ticket was opened."),
             _opt("closed_at", "datetime", LOCAL, "When it was resolved."),
             _opt("category", "string", "", "Reason or category."),
-            _opt("score", "float", "", "Satisfaction score, on the source's scale."),
+            _opt(
+                "score",
+                "float",
+                "",
+                "Satisfaction score, on the source's scale.",
+                min=-PLAUSIBLE,
+            ),
             _opt("sku", "string", "", "The product concerned, as in products.sku."),
             _opt("batch", "string", "", "Production or delivery batch (lot) concerned."),
         ),
@@ -314,7 +351,13 @@ _TABLES = (
             _opt("kind", "string", "", "Kind, e.g. display, mailer, coupon, voucher, price."),
             _req("starts_on", "date", LOCAL, "First day."),
             _opt("ends_on", "date", LOCAL, "Last day (inclusive)."),
-            _opt("discount_fraction", "float", "fraction", "Price reduction, 0.1 = 10 %."),
+            _opt(
+                "discount_fraction",
+                "float",
+                "fraction",
+                "Price reduction, 0.1 = 10 %.",
+                max=1.0,
+            ),
             _opt("location", "string", "", "Store or region."),
         ),
     ),
@@ -340,6 +383,11 @@ def schema_markdown() -> str:
         "- A *required* column must be mapped, but may hold missing values unless it is in the",
         "  key; an optional column that is not mapped is all missing. Key columns never hold",
         "  missing values. No row is ever dropped: a value that cannot be cast is an error.",
+        "- Every numeric column has a plausible range (default 0 to 1e9 in its unit: no real",
+        "  quantity, price or amount reaches a billion, while sentinels and overflows do). The",
+        "  quality step quarantines a row holding ±inf (`not_finite`), a missing value in a",
+        "  required numeric column (`missing_value`), a negative value where the range starts at",
+        "  0 (`negative_value`) or any other value outside the range (`implausible_value`).",
         "",
     ]
     for system in ("ERP", "CRM"):
@@ -354,8 +402,8 @@ def schema_markdown() -> str:
                 table.description,
                 f"Key: {', '.join(f'`{k}`' for k in table.key)}.",
                 "",
-                "| column | type | unit | required | description |",
-                "|---|---|---|---|---|",
+                "| column | type | unit | required | plausible range | description |",
+                "|---|---|---|---|---|---|",
             ]
             for column in table.columns:
                 text = column.description
@@ -363,6 +411,15 @@ def schema_markdown() -> str:
                     text += " Values: " + ", ".join(f"`{v}`" for v in column.values) + "."
                 unit = column.unit or "–"
                 required = "yes" if column.required else "no"
-                lines.append(f"| `{column.name}` | {column.dtype} | {unit} | {required} | {text} |")
+                bounds = _range(column)
+                cells = (f"`{column.name}`", column.dtype, unit, required, bounds, text)
+                lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
     return "\n".join(lines)
+
+
+
+def _range(column: Column) -> str:
+    if column.min is None or column.max is None:
+        return "–"
+    return f"{column.min:g} to {column.max:g}"

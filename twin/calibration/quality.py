@@ -27,6 +27,10 @@ Quarantined:
    missing or quarantined), ``unknown_customer``, ``unknown_invoice``, ``unknown_account``.
    ``unknown_sku`` is tried later on order lines (after rule 8) so that postage and fees, which
    are never in a product master, get the more telling ``non_product``.
+5b. ``not_finite`` / ``implausible_value`` (every table): a numeric column holds +-inf, or a value
+   beyond its plausible range (the ``min``/``max`` of its spec in
+   :mod:`twin.calibration.history`, default 0 to 1e9) by size; detail e.g. ``quantity not
+   finite``. Tried before any rule that computes with the values (a SKU's median price).
 6. ``non_product`` (order lines): the SKU is postage, a fee, a discount or a manual adjustment
    (`non_product_skus`; entries with ``*`` are case-sensitive glob patterns), or its product's
    category is one of `non_product_categories` (fuel, gift cards: a grocery's fuel line counts
@@ -39,6 +43,10 @@ Quarantined:
 10. ``bad_price`` (order lines): unit price missing, zero or negative.
 11. ``price_outlier`` (order lines): unit price above `price_outlier_factor` times the median
     unit price of the SKU, the median taken over the lines that passed rules 1-10.
+12. ``negative_value`` / ``implausible_value`` / ``missing_value`` (every table): a value below its
+    column's range (``negative_value`` when the range starts at 0, e.g. ``amount negative
+    (-20)``), or missing in a required numeric column (optional ones may be missing, as before).
+    Tried last so that order lines keep ``write_off``, ``bad_quantity`` and ``bad_price``.
 
 Used, classified:
 
@@ -81,6 +89,7 @@ from twin.calibration.quality_rules import (
     isin,
     line_rules,
     repair_timestamps,
+    sign_rules,
     sku_matcher,
 )
 from twin.errors import InputError
@@ -112,12 +121,16 @@ QUARANTINE_REASONS: tuple[str, ...] = (
     "unknown_customer",
     "unknown_invoice",
     "unknown_account",
+    "not_finite",
+    "implausible_value",
     "non_product",
     "write_off",
     "bad_quantity",
     "unknown_sku",
     "bad_price",
     "price_outlier",
+    "negative_value",
+    "missing_value",
 )
 """Reasons for quarantining a row, in rule order."""
 
@@ -251,6 +264,7 @@ def check_history(
         generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
         if name == "order_lines":
             line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
+        sign_rules(name, frame, verdict)
         frame, repaired = repair_timestamps(name, frame, notes)
         label = classify(name, frame, repaired)
         used_mask = verdict.open

@@ -2,7 +2,8 @@
 
 :class:`Verdict` keeps one reason per row, the first rule that marks it; the rules are tried in
 the order :mod:`twin.calibration.quality` documents: the generic ones (keys, duplicates, future
-dates, orphan foreign keys) on every table, those of order lines after them. Then broken timestamp
+dates, orphan foreign keys, non-finite and implausible numbers) on every table, those of order
+lines after them, then the sign and presence of every numeric column. Then broken timestamp
 chains are blanked (the row stays used) and the used rows are classified.
 """
 
@@ -142,6 +143,47 @@ def generic_rules(
         values = frame["sku"]
         absent = ~missing(values) & ~isin(values, products["sku"])
         verdict.mark(absent, "unknown_sku", "sku not among the used products")
+    magnitude_rules(name, frame, verdict)
+
+
+def _numeric_columns(name: str, frame: pd.DataFrame):
+    """(spec, values as float64) of every numeric column of the table present in `frame`."""
+    for column in TABLES[name].columns:
+        if column.dtype in ("int", "float") and column.name in frame.columns:
+            values = pd.to_numeric(frame[column.name], errors="coerce")
+            yield column, values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def magnitude_rules(name: str, frame: pd.DataFrame, verdict: Verdict) -> None:
+    """``not_finite`` (+-inf) and ``implausible_value`` (beyond the column's plausible size).
+
+    Tried before any rule that computes with the values (a SKU's median price), in schema column
+    order. A negative value in a non-negative column is left to :func:`sign_rules` unless its
+    size alone is implausible, so that the order-line rules keep their more telling reasons.
+    """
+    for column, values in _numeric_columns(name, frame):
+        verdict.mark(np.isinf(values), "not_finite", f"{column.name} not finite")
+        low = min(column.min, -column.max)
+        with np.errstate(invalid="ignore"):
+            outside = np.isfinite(values) & ((values > column.max) | (values < low))
+        template = f"{column.name} {{:g}} beyond plausible range ({column.min:g} to {column.max:g})"
+        verdict.mark(outside, "implausible_value", _texts(outside, template, values))
+
+
+def sign_rules(name: str, frame: pd.DataFrame, verdict: Verdict) -> None:
+    """``negative_value`` and ``missing_value``: a value below the column's range (negative where
+    it starts at 0), a missing value in a required numeric column. Tried last: order lines'
+    negative and missing quantities and prices get their specific reasons first."""
+    for column, values in _numeric_columns(name, frame):
+        with np.errstate(invalid="ignore"):
+            below = values < column.min
+        negative = below & (values < 0)
+        detail = _texts(negative, f"{column.name} negative ({{:g}})", values)
+        verdict.mark(negative, "negative_value", detail)
+        template = f"{column.name} {{:g}} below plausible range ({column.min:g} to {column.max:g})"
+        verdict.mark(below, "implausible_value", _texts(below, template, values))
+        if column.required:
+            verdict.mark(np.isnan(values), "missing_value", f"{column.name} missing")
 
 
 def _texts(mask: np.ndarray, template: str, *values: np.ndarray) -> np.ndarray:
