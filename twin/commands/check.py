@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from twin.commands.options import (
     executor_options,
@@ -29,15 +29,16 @@ from twin.commands.options import (
     set_option,
 )
 from twin.errors import InputError
-from twin.experiments.checks import check_references, evaluate_checks, risk_view
-from twin.experiments.compare import VariantRuns, run_variants, scenario_roles
-from twin.experiments.junit import describe, verdict, write_junit, write_summary
-from twin.experiments.runner import JobRunner
-from twin.experiments.sweep import run_sweep
-from twin.kpis import kpi_units
-from twin.scenario.checks import Check
-from twin.scenario.sweep import is_sweep_file, load_sweep
-from twin.scenario.variants import load_variants
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from twin.experiments.compare import VariantRuns
+    from twin.experiments.runner import JobRunner
+    from twin.scenario.checks import Check
+
+# The experiments, KPIs and scenario files are imported inside the functions, not here: they pull
+# in the model, pandas and scipy, which `twin check --help` need not wait for.
 
 EXIT_FAILED = 1
 
@@ -103,6 +104,10 @@ def check(
     quiet: bool,
 ) -> None:
     """Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not."""
+    from twin.experiments.checks import evaluate_checks
+    from twin.experiments.junit import describe, verdict
+    from twin.scenario.sweep import is_sweep_file
+
     if is_sweep_file(file):
         gate = sweep_gate(file, overrides, replications)
     else:
@@ -134,6 +139,11 @@ def check(
 
 def scenario_gate(file: Path, overrides: Sequence[str], replications: int | None) -> Gate:
     """The base and every variant of a scenario file, run with common random numbers."""
+    from twin.experiments.checks import check_references
+    from twin.experiments.compare import run_variants, scenario_roles
+    from twin.kpis import kpi_units
+    from twin.scenario.variants import load_variants
+
     variants = load_variants(file, tuple(overrides))
     base = variants.scenarios[variants.base]
     if not base.checks:
@@ -162,6 +172,8 @@ def scenario_gate(file: Path, overrides: Sequence[str], replications: int | None
 def variant_table(runs: VariantRuns) -> pd.DataFrame:
     """``variant, replication, seed, <KPIs>, error``: every (variant, replication) once, a failed
     one with its error, so no replication drops out of a check unseen."""
+    import pandas as pd
+
     table = runs.kpis()
     table["error"] = ""
     failed = [
@@ -185,6 +197,12 @@ def variant_table(runs: VariantRuns) -> pd.DataFrame:
 
 def sweep_gate(file: Path, overrides: Sequence[str], replications: int | None) -> Gate:
     """Every point of a sweep file, all on the base's seed."""
+    from twin.experiments.checks import check_references
+    from twin.experiments.compare import scenario_roles
+    from twin.experiments.sweep import run_sweep
+    from twin.kpis import kpi_units
+    from twin.scenario.sweep import load_sweep
+
     extra = list(overrides)
     if replications is not None:
         extra.append(f"replications={replications}")
@@ -213,6 +231,9 @@ def write_outputs(
     summary_file: Path | None,
 ) -> None:
     """``kpis.csv``, ``checks.csv``, ``risk.csv``, ``summary.md``, and the files asked for."""
+    from twin.experiments.checks import risk_view
+    from twin.experiments.junit import write_junit, write_summary
+
     kpis.to_csv(out_dir / "kpis.csv", index=False)
     results.to_csv(out_dir / "checks.csv", index=False)
     risk_view(results).to_csv(out_dir / "risk.csv", index=False)

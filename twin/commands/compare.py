@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from twin.commands.options import (
     executor_options,
@@ -23,20 +23,9 @@ from twin.commands.options import (
     replications_option,
     set_option,
 )
-from twin.experiments.compare import (
-    compare_table,
-    manifest,
-    possible_kpis,
-    require_reported,
-    run_variants,
-    write_comparison,
-)
-from twin.experiments.precision import PrecisionResult, parse_precision, run_to_precision
-from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
-from twin.formatting import format_value
-from twin.reports.compare_report import write_compare_report
-from twin.reports.terminal import diff_table
-from twin.scenario.variants import load_variants
+
+if TYPE_CHECKING:
+    from twin.experiments.precision import PrecisionResult
 
 
 @click.command(name="compare")
@@ -102,6 +91,24 @@ def compare(
     every variant of BASE. Writes comparison.csv (paired differences to the base), ranking.csv,
     kpis.csv, the charts and compare.pdf.
     """
+    # here, not at import: comparing pulls in the model, pandas, scipy and matplotlib
+    from rich.console import Console
+
+    from twin.experiments.compare import (
+        compare_table,
+        manifest,
+        possible_kpis,
+        require_reported,
+        run_variants,
+        write_comparison,
+    )
+    from twin.experiments.precision import parse_precision, run_to_precision
+    from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
+    from twin.formatting import format_value
+    from twin.reports.compare_report import write_compare_report
+    from twin.reports.terminal import diff_table
+    from twin.scenario.variants import load_variants
+
     variants = load_variants(base_file, overrides, variant_names)
     scenarios = list(variants.scenarios.values())
     possible = possible_kpis(scenarios)

@@ -19,15 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from twin.commands.progress import ProgressBar
 from twin.errors import InputError
-from twin.experiments.executors import make_executor
-from twin.experiments.runner import JobRunner
-from twin.experiments.store import ResultStore
+
+if TYPE_CHECKING:
+    from twin.experiments.runner import JobRunner
 
 STORE_FOLDER = ".store"
 
@@ -131,6 +130,13 @@ def make_runner(
     The executor (its processes or cluster), the store and the progress bar are closed when the
     ``with`` block ends, also on an error or Ctrl-C; whatever finished by then stays stored.
     """
+    # here, not at import: the executors and the store pull in the model and pandas, which a
+    # command's --help and its bad input need not wait for
+    from twin.commands.progress import ProgressBar
+    from twin.experiments.executors import make_executor
+    from twin.experiments.runner import JobRunner
+    from twin.experiments.store import ResultStore
+
     with ExitStack() as stack:
         # the store first: a stale one is refused before any process or cluster starts
         store = stack.enter_context(ResultStore(Path(out_dir) / STORE_FOLDER, fresh=fresh))

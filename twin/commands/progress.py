@@ -9,16 +9,10 @@ actually run. The bar is transient (gone when the jobs are), and ``quiet`` turns
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 #: Seconds of recent completions the remaining time is estimated from; replications take
 #: seconds to minutes, so rich's default of 30 s would often see only one.
@@ -29,6 +23,17 @@ class ProgressBar:
     """``with ProgressBar("sweep") as bar: runner = JobRunner(progress=bar)``."""
 
     def __init__(self, label: str = "jobs", quiet: bool = False) -> None:
+        # here, not at import: rich's progress machinery is only needed once jobs run
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.label = label
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),

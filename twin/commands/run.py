@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from twin.commands.options import (
     make_out_dir,
@@ -22,18 +22,16 @@ from twin.commands.options import (
     set_option,
     workers_option,
 )
-from twin.commands.progress import ProgressBar
-from twin.experiments.output import write_run
-from twin.experiments.replicate import default_workers, run_scenario
-from twin.reports.document import write_report
-from twin.reports.terminal import print_summary
-from twin.scenario.loader import load
-from twin.scenario.schema import Scenario
-from twin.stats import summarise
+
+if TYPE_CHECKING:
+    from twin.scenario.schema import Scenario
 
 
 def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
     """The validated scenario in ``path`` with ``--set`` overrides applied."""
+    from twin.scenario.loader import load
+    from twin.scenario.schema import Scenario
+
     return load(Scenario, path, list(overrides))
 
 
@@ -72,6 +70,16 @@ def run(
     n = scenario.run.replications
     out_dir = out_dir or Path("reports") / scenario.name
     make_out_dir(out_dir, "run folder")  # before simulating: a bad --out costs no run
+    # imported once the input is known good: a bad scenario or --out answers at once
+    from rich.console import Console
+
+    from twin.commands.progress import ProgressBar
+    from twin.experiments.output import write_run
+    from twin.experiments.replicate import default_workers, run_scenario
+    from twin.reports.document import write_report
+    from twin.reports.terminal import print_summary
+    from twin.stats import summarise
+
     start = time.perf_counter()
     with ProgressBar(f"{scenario.name}: replications", quiet=quiet) as progress:
         outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders, progress)

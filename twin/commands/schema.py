@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from twin.scenario.schema import Scenario
-
 
 def scenario_json_schema(partial: bool = False) -> dict:
     """The JSON Schema of scenario files; ``partial`` drops required keys, for files that
     ``extends:`` a base and so state only what they change."""
+    from twin.scenario.schema import Scenario
+
     document = Scenario.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "twin scenario"

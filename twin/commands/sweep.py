@@ -22,13 +22,6 @@ from twin.commands.options import (
     out_option,
     set_option,
 )
-from twin.experiments.sensitivity import HEADLINE, analyse, headline
-from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
-from twin.formatting import format_value
-from twin.kpis import kpi_units
-from twin.reports.sweep_figures import UNITLESS
-from twin.reports.sweep_report import write_sweep_report
-from twin.scenario.sweep import load_sweep
 
 
 @click.command(name="sweep")
@@ -51,6 +44,15 @@ def sweep(
     quiet: bool,
 ) -> None:
     """Run the sensitivity sweep in FILE and write its results, indices, charts and PDF."""
+    # here, not at import: the sweep pulls in the model, pandas, scipy and matplotlib
+    from twin.experiments.sensitivity import HEADLINE, analyse, headline
+    from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
+    from twin.formatting import format_value
+    from twin.kpis import kpi_units
+    from twin.reports.sweep_figures import UNITLESS
+    from twin.reports.sweep_report import write_sweep_report
+    from twin.scenario.sweep import load_sweep
+
     spec = load_sweep(sweep_file, overrides, kpi_units=kpi_units)
     out_dir = out_dir or Path("reports") / f"sweep-{spec.name}"
     make_out_dir(out_dir, "sweep folder")  # before simulating: a bad --out costs no sweep

@@ -11,7 +11,6 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
-from scipy.special import log_ndtr, ndtr, ndtri
 
 from twin.distributions.base import (
     MIN_NORMAL_MASS_ABOVE_ZERO,
@@ -143,6 +142,8 @@ class Normal(DistributionBase):
             raise ValueError(f"sd must be > 0, got {sd:g}")
         mu = info.data.get("mu")
         if mu is not None:
+            from scipy.special import ndtr  # here, not at import: loading scipy costs startup
+
             mass = float(ndtr(mu / sd))
             if mass < MIN_NORMAL_MASS_ABOVE_ZERO:
                 raise ValueError(
@@ -153,6 +154,8 @@ class Normal(DistributionBase):
 
     def _inverse_mills(self) -> tuple[float, float]:
         """Return (alpha, lambda) of the truncation, lambda computed in logs to keep precision."""
+        from scipy.special import log_ndtr
+
         alpha = -self.mu / self.sd
         log_phi = -0.5 * alpha * alpha - 0.5 * math.log(2.0 * math.pi)
         return alpha, math.exp(log_phi - float(log_ndtr(-alpha)))
@@ -160,6 +163,8 @@ class Normal(DistributionBase):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # Inverse CDF of the lower tail of -Z, which keeps precision when P(X > 0) is small;
         # 1 - u lies in (0, 1], so v = 1 maps exactly to the truncation point 0 and no draw is inf.
+        from scipy.special import ndtr, ndtri
+
         v = 1.0 - rng.random(check_size(size))
         x = self.mu - self.sd * ndtri(v * ndtr(self.mu / self.sd))
         return np.maximum(x, 0.0)

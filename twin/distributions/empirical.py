@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import PrivateAttr, ValidationInfo, model_serializer, model_validator
 
 from twin.distributions.base import DistributionBase, Number, check_size
@@ -33,6 +32,8 @@ class _ReadOnlyValues:
 
 def _read_empirical_column(path: Path, column: str) -> np.ndarray:
     """Read one column of finite numbers from a CSV file, or raise ValueError saying where not."""
+    import pandas as pd  # here, not at import: loading a scenario without data files needs none
+
     try:
         # As text, so an error can quote the cell exactly as it is written in the file.
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -19,7 +19,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.special import ndtr, ndtri
 
 from twin.distributions.base import (
     MIN_NORMAL_MASS_ABOVE_ZERO,
@@ -132,6 +131,8 @@ class NormalDist(_ByInverseCdf):
     sd: float = Field(gt=0)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        from scipy.special import ndtri  # here, not at import: loading scipy costs startup
+
         return self.mean + self.sd * ndtri(np.asarray(u, dtype=np.float64))
 
     @property
@@ -177,10 +178,14 @@ class TruncatedNormalDist(_Range):
 
     def _standard_bounds(self) -> tuple[float, float, float]:
         """(alpha, beta, Z): the bounds in standard units and the mass between them."""
+        from scipy.special import ndtr
+
         alpha, beta = (self.low - self.mu) / self.sd, (self.high - self.mu) / self.sd
         return alpha, beta, float(ndtr(beta) - ndtr(alpha))
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        from scipy.special import ndtr, ndtri
+
         alpha, _, mass = self._standard_bounds()
         z = ndtri(ndtr(alpha) + np.asarray(u, dtype=np.float64) * mass)
         # rounding can step a hair outside the range at u = 0 or 1
@@ -211,6 +216,8 @@ class LogNormalDist(_ByInverseCdf):
     sd: float = Field(gt=0)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        from scipy.special import ndtri
+
         m, s = lognormal_log_parameters(self.mean, self.sd)
         return np.exp(m + s * ndtri(np.asarray(u, dtype=np.float64)))
 

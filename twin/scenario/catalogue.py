@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, ValidationError, field_validator
 
 from twin.distributions import DistributionSpec
@@ -48,6 +47,8 @@ def read_products_csv(path: Path) -> list[dict]:
     A missing file or column raises :class:`InputError` naming the file, so the planner sees the
     CSV rather than the scenario key.
     """
+    import pandas as pd  # here, not at import: a scenario without a products file needs none
+
     try:
         frame = pd.read_csv(path, dtype={"sku": str, "supplier": str, "category": str})
     except FileNotFoundError:
