@@ -18,7 +18,7 @@ from twin.reports.charts import t_band
 from twin.reports.document import write_report
 from twin.reports.figures import lead_time_figure, write_figures
 from twin.reports.summary_figures import utilisation_figure
-from twin.reports.terminal import print_summary, summary_table
+from twin.reports.terminal import diff_table, print_summary, summary_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # "/Type /Page" also prefixes "/Type /Pages" (the page tree); the lookahead leaves that out.
@@ -325,3 +325,45 @@ def test_print_summary_uses_shared_formatting(report: Path) -> None:
     revenue = summary.set_index("kpi").loc["revenue", "mean"]
     assert format_value(revenue, "currency") in text
     assert "fill_rate" in text
+
+
+def test_off_a_terminal_no_number_is_cut(capsys) -> None:
+    """Printed to a pipe or a CI log (pytest captures stdout: not a terminal), every cell is
+    whole, however wide the table; rich would otherwise take 80 columns and cut with '…'."""
+    summary = pd.DataFrame(
+        {
+            "kpi": ["revenue", "an_unusually_long_kpi_name_of_a_custom_lever_for_width"],
+            "mean": [1_792_712_345.0, 3.0],
+            "ci_low": [1_701_091_970.0, 2.0],
+            "ci_high": [1_884_332_720.0, 4.0],
+            "unit": ["currency", "currency per order line"],
+        }
+    )
+    print_summary(summary, "wide")
+    out = capsys.readouterr().out
+    assert "…" not in out
+    for value, unit in ((1_792_712_345.0, "currency"), (1_884_332_720.0, "currency")):
+        assert format_value(value, unit) in out
+    assert "currency per order line" in out
+
+
+def test_a_significant_difference_is_marked_without_relying_on_bold() -> None:
+    rows = []
+    for kpi in ("profit", "fill_rate"):
+        unit = "currency" if kpi == "profit" else "ratio"
+        rows.append((kpi, "base", 100.0, np.nan, np.nan, np.nan, "False", unit))
+    rows.append(("profit", "more-stock", 90.0, -10.0, -15.0, -5.0, "True", "currency"))
+    rows.append(("fill_rate", "more-stock", 0.96, 0.01, -0.01, 0.03, "False", "ratio"))
+    comparison = pd.DataFrame(
+        rows,
+        columns=["kpi", "variant", "mean", "diff", "diff_ci_low", "diff_ci_high", "significant",
+                 "unit"],
+    )  # fmt: skip
+    console = Console(record=True, width=200, no_color=True)
+    console.print(diff_table(comparison, "base", 0.95))
+    text = console.export_text()
+    assert "*: the interval excludes 0" in " ".join(text.split())  # the title wraps
+    profit = next(line for line in text.splitlines() if "profit" in line)
+    fill = next(line for line in text.splitlines() if "fill_rate" in line)
+    assert "(±5) *" in profit
+    assert "*" not in fill

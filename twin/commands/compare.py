@@ -92,8 +92,6 @@ def compare(
     kpis.csv, the charts and compare.pdf.
     """
     # here, not at import: comparing pulls in the model, pandas, scipy and matplotlib
-    from rich.console import Console
-
     from twin.experiments.compare import (
         compare_table,
         manifest,
@@ -106,7 +104,7 @@ def compare(
     from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
     from twin.formatting import format_value
     from twin.reports.compare_report import write_compare_report
-    from twin.reports.terminal import diff_table
+    from twin.reports.terminal import diff_table, table_console
     from twin.scenario.variants import load_variants
 
     variants = load_variants(base_file, overrides, variant_names)
@@ -158,7 +156,7 @@ def compare(
         write_compare_report(out_dir)
 
     if not quiet:
-        Console().print(diff_table(comparison, variants.base, confidence))
+        table_console().print(diff_table(comparison, variants.base, confidence))
     click.echo(sentence)
     if reached is not None:
         if reached.reached:

@@ -71,13 +71,11 @@ def run(
     out_dir = out_dir or Path("reports") / scenario.name
     make_out_dir(out_dir, "run folder")  # before simulating: a bad --out costs no run
     # imported once the input is known good: a bad scenario or --out answers at once
-    from rich.console import Console
-
     from twin.commands.progress import ProgressBar
     from twin.experiments.output import write_run
     from twin.experiments.replicate import default_workers, run_scenario
     from twin.reports.document import write_report
-    from twin.reports.terminal import print_summary
+    from twin.reports.terminal import print_summary, table_console
     from twin.stats import summarise
 
     start = time.perf_counter()
@@ -92,7 +90,7 @@ def run(
         print_summary(
             summary,
             f"{scenario.name}: {n} replications, {scenario.run.horizon_days:g} days",
-            Console(),
+            table_console(),
         )
         for note in outputs.notes():
             click.echo(f"note: {note}", err=True)

@@ -19,6 +19,20 @@ from twin.reports.compare_figures import headline, unit_of
 #: The columns of ``summary.csv`` the table shows.
 SHOWN_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit")
 
+#: The console width off a terminal (a CI log, a pipe, a file). rich would take 80 columns there
+#: and cut the numbers; a KPI table is never this wide, and lines keep their natural length.
+LOG_WIDTH = 400
+
+#: Marks a difference whose interval excludes 0, readable without bold (a log, a file).
+SIGNIFICANT = "*"
+
+
+def table_console() -> Console:
+    """A console on standard output for KPI tables: the terminal's width on a terminal, and
+    :data:`LOG_WIDTH` elsewhere, so that no number is ever cut."""
+    console = Console()
+    return console if console.is_terminal else Console(width=LOG_WIDTH)
+
 
 def summary_table(summary: pd.DataFrame, title: str) -> Table:
     """Build a compact KPI table: kpi, mean, 95 % CI and unit, one row per KPI.
@@ -70,20 +84,24 @@ def print_summary(summary: pd.DataFrame, title: str, console: Console | None = N
     title : str
         Table title.
     console : rich.console.Console, optional
-        Where to print; a new console on standard output if omitted.
+        Where to print; :func:`table_console` if omitted.
     """
-    (console or Console()).print(summary_table(summary, title))
+    (console or table_console()).print(summary_table(summary, title))
 
 
 def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
     """A compact rich table: each headline KPI's base mean and every variant's difference.
 
-    A cell reads ``+1,234 (±567)`` with the half-width of the paired interval, bold when the
-    interval excludes 0.
+    A cell reads ``+1,234 (±567)`` with the half-width of the paired interval, followed by
+    :data:`SIGNIFICANT` and in bold when the interval excludes 0 (the mark is there for logs,
+    where bold is lost).
     """
     names = list(dict.fromkeys(comparison["variant"]))
     table = Table(
-        title=f"Difference to {base} (paired, {confidence:.0%} CI half-width; bold: excludes 0)",
+        title=(
+            f"Difference to {base} (paired, {confidence:.0%} CI half-width; "
+            f"{SIGNIFICANT}: the interval excludes 0)"
+        ),
         title_justify="left",
         header_style="bold",
     )
@@ -103,7 +121,8 @@ def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
                 diff = f"+{diff}"
             half = (row["diff_ci_high"] - row["diff_ci_low"]) / 2
             text = diff if math.isnan(half) else f"{diff} (±{format_value(half, unit)})"
-            cells.append(f"[bold]{text}[/bold]" if str(row["significant"]) == "True" else text)
+            significant = str(row["significant"]) == "True"
+            cells.append(f"[bold]{text} {SIGNIFICANT}[/bold]" if significant else text)
         cells.append(unit)
         table.add_row(*cells)
     return table
