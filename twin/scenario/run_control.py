@@ -28,6 +28,13 @@ class RunControl(Section):
     warmup_days: NonNegativeFloat = Field(0.0, description="Initial period excluded from KPIs.")
     replications: PositiveInt = Field(10, description="Independent replications to run.")
     seed: NonNegativeInt = Field(12345, description="Root of every random stream.")
+    parameter_uncertainty: bool = Field(
+        False,
+        description="Each replication draws the fitted parameters (arrival rates, customer "
+        "purchase and drop-out rates, overdispersion) from their estimated sampling "
+        "distribution, through the stream 'parameters'. On in calibrated models; turn it off "
+        "for a pure policy comparison.",
+    )
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> RunControl:
