@@ -74,7 +74,7 @@ def read_customers_file(path: Path) -> CustomerHistory:
 
     where = f"file {path}"
     if not path.is_file():
-        raise ValueError(f"{where}: file not found")
+        raise ValueError(f"{where} not found")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -176,12 +176,12 @@ class CustomerBase(Section):
             extra = [p for p in given if p not in needed]
             parts = []
             if missing:
-                parts.append(f"lacks {', '.join(missing)}")
+                parts.append(f"missing: {', '.join(missing)}")
             if extra:
-                parts.append(f"has {', '.join(extra)}, which {self.model} does not use")
+                parts.append(f"not used by {self.model}: {', '.join(extra)}")
             raise ValueError(
                 f"parameters: model {self.model} needs exactly {', '.join(needed)} (per day); "
-                f"these {' and '.join(parts)}"
+                f"{'; '.join(parts)}"
             )
         covariance = self.log_parameter_covariance
         if covariance is not None:
