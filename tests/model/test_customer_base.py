@@ -204,6 +204,11 @@ def test_new_customers_arrive_at_their_rate_and_buy_as_new_customers(
     assert abs(repeats.mean() - expected) < 4 * repeats.std(ddof=1) / np.sqrt(300)
 
 
+def test_customers_left_out_are_the_rows_of_the_file(tmp_path: Path) -> None:
+    path = write_history(tmp_path, "bg_nbd", n=37)
+    assert cohort_scenario(path, "bg_nbd").segments["shop"].customers == 37
+
+
 def test_parameters_are_the_point_estimates_without_uncertainty(tmp_path: Path) -> None:
     path = write_history(tmp_path, "pareto_nbd", n=5)
     covariance = np.diag([0.01, 0.02, 0.03, 0.04]).tolist()

@@ -45,34 +45,28 @@ def write_scenario(
     return scenario
 
 
-def run(scenario: Path, tmp_path: Path) -> str:
-    result = CliRunner().invoke(
+def invoke(scenario: Path, tmp_path: Path):
+    """``twin run`` of ``scenario`` for one short replication."""
+    out = str(tmp_path / "out")
+    return CliRunner().invoke(
         cli,
         [
-            "run",
-            str(scenario),
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-            "--no-report",
-            "--replications",
-            "1",
-            "--set",
-            "run.horizon_days=20",
+            *("run", str(scenario), "--out", out, "--quiet", "--no-report", "--replications", "1"),
+            *("--set", "run.horizon_days=20"),
         ],
     )
+
+
+def run(scenario: Path, tmp_path: Path) -> str:
+    """The CLI's message for a scenario that must fail on bad input (exit 2, no traceback)."""
+    result = invoke(scenario, tmp_path)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     return " ".join(result.output.split())  # the terminal wraps long messages
 
 
 def test_a_good_customer_base_runs(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path, GOOD_ROWS)
-    result = CliRunner().invoke(
-        cli,
-        ["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet", "--no-report"]
-        + ["--replications", "1", "--set", "run.horizon_days=20"],
-    )
+    result = invoke(write_scenario(tmp_path, GOOD_ROWS), tmp_path)
     assert result.exit_code == 0, result.output
 
 
@@ -150,3 +144,20 @@ def test_a_bad_covariance_is_named(tmp_path: Path, covariance: str, message: str
     extra = f"      log_parameter_covariance: {covariance}\n"
     output = run(write_scenario(tmp_path, GOOD_ROWS, extra=extra), tmp_path)
     assert "log_parameter_covariance" in output and message in output
+
+
+def test_a_parquet_customers_file_is_read_like_a_csv(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from twin.scenario.loader import load
+    from twin.scenario.schema import Scenario
+
+    rows = [row.split(",") for row in GOOD_ROWS]
+    frame = pd.DataFrame(rows, columns=HEADER.strip().split(","))
+    frame = frame.astype({"frequency": int, "recency_days": float, "age_days": float})
+    frame.to_parquet(tmp_path / "customers.parquet")
+    scenario = load(Scenario, write_scenario(tmp_path, None, file_name="customers.parquet"))
+    history = scenario.segments["shop"].customer_base.history
+    assert history.customers == ("c1", "c2", "c3")
+    assert history.frequency.tolist() == [2, 0, 5]
+    assert history.age_days.tolist() == [50.0, 20.0, 41.0]

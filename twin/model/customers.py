@@ -16,6 +16,11 @@ are fixed when the base is built, so every up-front draw has a fixed size.
 - **Churn.** Every ``review_days`` each active customer leaves with probability
   ``1 - exp(-h(s) review_days / 365)``, with the hazard ``h(s) = h_ref exp(gamma (s_ref - s))``
   per year, against one uniform per slot and review (stream ``churn``).
+- **Customer base.** In a segment with a ``customer_base`` the candidates are each customer's
+  own orders (``twin.model.customer_base``) at ``p(5)`` times its rate, thinned the same way;
+  slots ``customers ..`` are first the new customers (active from their first order), then the
+  pipeline's. Drop-out comes from the fitted model, so churn reviews there use only the hazard
+  above the reference one, ``max(h(s) - h(s_ref), 0)``.
 - **Pipeline.** Leads arrive as a Poisson stream per segment (``leads``); each opportunity asks
   a sales rep for its working time (``sales_work``; no delay without the role), then waits its
   sales cycle (``sales_cycle``), then is won if its uniform (``win``) is below the win

@@ -57,8 +57,10 @@ def _problem(where: str, column: str, rows: np.ndarray, values: object, expected
     """The message for the first bad row of a column (rows are 0-based positions)."""
     row = int(rows[0])
     value = np.asarray(values, dtype=object)[row]
-    shown = "empty" if value is None or (isinstance(value, float) and np.isnan(value)) else repr(
-        value.item() if hasattr(value, "item") else value
+    shown = (
+        "empty"
+        if value is None or (isinstance(value, float) and np.isnan(value))
+        else repr(value.item() if hasattr(value, "item") else value)
     )
     more = f" ({len(rows) - 1} more row(s) like it)" if len(rows) > 1 else ""
     return f"{where}, column {column!r}, row {row + 1}: {shown}, expected {expected}{more}"
@@ -127,9 +129,7 @@ def read_customers_file(path: Path) -> CustomerHistory:
     for column, bad, expected in checks:
         if bad.any():
             raise ValueError(_problem(where, column, np.flatnonzero(bad), frame[column], expected))
-    return CustomerHistory(
-        tuple(ids.astype(str)), frequency.astype(np.int64), recency, age
-    )
+    return CustomerHistory(tuple(ids.astype(str)), frequency.astype(np.int64), recency, age)
 
 
 class CustomerBase(Section):
