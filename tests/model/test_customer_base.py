@@ -348,7 +348,7 @@ def test_with_a_neutral_customer_loop_known_customers_still_order_as_expected(
 ) -> None:
     """Repeat propensity flat (sensitivity 0) and no churn: the loop places every candidate, so
     placed orders match the closed form, BG/NBD drop-out decided at placement included.
-    Tolerance 4 standard errors over 80 replications."""
+    Tolerance 4 standard errors over 60 replications."""
     path = write_history(tmp_path, model, n=150)
     neutral = {
         "customers": {
@@ -358,9 +358,64 @@ def test_with_a_neutral_customer_loop_known_customers_still_order_as_expected(
         "run": {"horizon_days": 60.0},
     }
     scenario = cohort_scenario(path, model, patch=neutral)
-    totals = np.array([len(run_replication(scenario, r).tables["orders"]) for r in range(80)])
+    totals = np.array([len(run_replication(scenario, r).tables["orders"]) for r in range(60)])
     history = scenario.segments["shop"].customer_base.history
     expected = expected_purchases(
         model, PARAMETERS[model], 60.0, history.frequency, history.recency_days, history.age_days
     ).sum()
     assert abs(totals.mean() - expected) < 4 * totals.std(ddof=1) / np.sqrt(totals.size)
+
+
+def test_pipeline_customers_buy_from_their_win_for_their_drawn_lifetime(tmp_path: Path) -> None:
+    import simpy
+
+    from twin.model.network import build
+    from twin.records import Recorder
+
+    path = write_history(tmp_path, "pareto_nbd", n=50)
+    scenario = cohort_scenario(path, "pareto_nbd", patch=LOOP)
+    env = simpy.Environment()
+    network = build(env, scenario, Streams(1, 0), Recorder())
+    env.run(until=scenario.run.horizon_days)
+    loop = network.customers
+    first = loop.first_pipeline_slot[0]
+    assert first == 50  # no new customers: the pipeline's slots follow the known ones
+    events = pd.DataFrame(
+        [(o.customer, o.t_arrival) for o in network.fulfilment.orders if o.customer >= first],
+        columns=["customer", "t"],
+    )
+    won = loop.next_customer[0] - first
+    assert won > 5 and len(events) > 0
+    lifetimes = loop.pipeline_lifetime[0]
+    for customer, t in events.itertuples(index=False):
+        death = loop.death[0][customer]
+        assert t < death
+        assert death - lifetimes[customer - first] <= t  # ordered after its win
+
+
+def test_churn_reviews_add_only_the_excess_hazard_in_a_customer_base_segment(
+    tmp_path: Path,
+) -> None:
+    """Scores held at the reference (tiny weight): the loop churns the aggregate segment at its
+    base hazard but nobody of the customer base, whose drop-out the fitted model makes."""
+    path = write_history(tmp_path, "pareto_nbd", n=300)
+    held = {
+        "customers": {
+            "reference_score": 4.0,
+            "satisfaction": {"initial_score": 4.0, "weight": 1e-9},
+            "churn": {"base_per_year": 3.0, "review_days": 7.0},
+        }
+    }
+    scenario = cohort_scenario(path, "pareto_nbd", patch=held)
+    aggregate = Scenario.model_validate(
+        deep_merge(
+            scenario.model_dump(mode="json"),
+            {"segments": {"shop": {"customer_base": None}}},
+        )
+    )
+    churned = [
+        (run_replication(s, 0).tables["customer_events"]["event"] == 2).sum()
+        for s in (scenario, aggregate)
+    ]
+    assert churned[0] == 0
+    assert churned[1] > 100  # about 300 x (1 - exp(-3 x 90 / 365)) = 157
