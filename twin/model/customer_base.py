@@ -217,15 +217,13 @@ class Customers:
 
     ``start``: when the customer's repeat purchases may begin (0, or its arrival day);
     ``end``: its Pareto/NBD death time or the horizon (``inf`` before a pipeline slot is won);
-    ``dropout``: the BG/NBD drop-out probability per purchase (None for Pareto/NBD);
-    ``lifetime``: Pareto/NBD lifetime from acquisition (pipeline slots only).
+    ``dropout``: the BG/NBD drop-out probability per purchase (None for Pareto/NBD).
     """
 
     rate: np.ndarray
     start: np.ndarray
     end: np.ndarray
     dropout: np.ndarray | None
-    lifetime: np.ndarray | None = None
 
 
 def _prior_draws(
@@ -236,7 +234,8 @@ def _prior_draws(
     if model == "bg_nbd":
         return rate, rng.beta(params["a"], params["b"], n)
     mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
-    return rate, rng.exponential(1.0, n) / mu
+    with np.errstate(divide="ignore"):  # a rate that underflows to 0 lives for ever
+        return rate, rng.exponential(1.0, n) / mu
 
 
 @dataclass(frozen=True)
@@ -289,7 +288,8 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         dropout = rates.beta(params["a"], params["b"] + x)
     else:
         mu = rates.gamma(params["s"], 1.0 / (params["beta"] + T))
-        end = np.minimum(rates.exponential(1.0, x.size) / mu, horizon)
+        with np.errstate(divide="ignore"):  # a rate that underflows to 0 lives for ever
+            end = np.minimum(rates.exponential(1.0, x.size) / mu, horizon)
     end = np.where(alive, end, 0.0)
     known = Customers(rate, np.zeros(x.size), end, dropout)
     newcomers = streams.generator("new_customers", name)
