@@ -68,6 +68,12 @@ STREAM_IDS: dict[str, int] = {
     "sales_work": 28,
     "sales_cycle": 29,
     "win": 30,
+    # customer-level demand (segments' customer_base)
+    "customer_state": 31,
+    "customer_rates": 32,
+    "new_customers": 33,
+    "parameters": 34,
+    "customer_orders": 35,
     # spare ids for the levers (assign a name here before use)
 }
 
