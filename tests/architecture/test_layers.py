@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "twin.records",
             "twin.levels",
             "twin.tables",
+            "twin.output_folder",
         ),
     ),
     ("scenario", ("twin.scenario",)),
