@@ -63,9 +63,12 @@ def sibling(folder: Path, suffix: str) -> Path:
     return folder.parent / f".{folder.name}.{suffix}"
 
 
-def write_error(exc: OSError, what: str) -> InputError:
-    """The input error for ``exc``, raised while writing ``what``: its path and its reason."""
-    path = exc.filename or what
+def write_error(exc: OSError, what: str, staging: Path, final: Path) -> InputError:
+    """The input error for ``exc``, raised while writing ``what`` into ``staging``: the path as
+    it would be in ``final`` and the reason."""
+    path = Path(exc.filename) if exc.filename else final
+    if path.is_absolute() and path.is_relative_to(staging):
+        path = final / path.relative_to(staging)
     advice = WRITE_ERRORS.get(exc.errno or 0, "check the folder and try again")
     return InputError(f"{path}: cannot write the {what} ({exc.strerror or exc}); {advice}")
 
@@ -206,7 +209,7 @@ class OutputFolder:
         except OSError as exc:
             self._discard()
             if exc.errno in WRITE_ERRORS:
-                raise write_error(exc, self.what) from None
+                raise write_error(exc, self.what, self.path, self.final) from None
             raise
         except BaseException:
             self._discard()
