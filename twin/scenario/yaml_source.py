@@ -32,6 +32,7 @@ import yaml
 
 from twin.errors import InputError
 from twin.scenario.key_paths import KeyPath, dotted, short_repr
+from twin.scenario.limits import check_input_file
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -180,6 +181,7 @@ def _load_chain(
 
 def _read_mapping(path: Path, source: str) -> tuple[dict[str, Any], SourceMap]:
     """Parse one file into data and origins, without following ``extends``."""
+    check_input_file(path, "")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
