@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "twin.levels",
             "twin.tables",
             "twin.output_folder",
+            "twin.input_files",
         ),
     ),
     ("scenario", ("twin.scenario",)),

@@ -18,11 +18,8 @@ import twin.scenario.footprint as footprint
 from twin.calibration.sources import read_file
 from twin.cli import cli
 from twin.errors import InputError
-from twin.scenario.limits import (
-    FILE_LIMIT_ENV,
-    available_memory_bytes,
-    check_input_file,
-)
+from twin.input_files import FILE_LIMIT_ENV, check_input_file
+from twin.scenario.limits import available_memory_bytes
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
 
@@ -142,3 +139,16 @@ def test_a_run_longer_than_the_time_limit_is_refused(
     refused(result, "would take about", "hours twin accepts; lower run.replications", "0.0001")
     monkeypatch.setenv(footprint.HOURS_ENV, "soon")
     refused(run(SMALL, tmp_path), f"{footprint.HOURS_ENV}='soon'")
+
+
+def test_an_empirical_data_file_that_is_a_device_is_refused_naming_the_key(tmp_path: Path) -> None:
+    body = (
+        "suppliers:\n  acme:\n    lead_time_days: {dist: empirical, file: /dev/zero, column: d}\n"
+    )
+    result = run(variant(tmp_path, body), tmp_path)
+    refused(result, "suppliers.acme.lead_time_days", "/dev/zero: not a regular file")
+
+
+def test_a_sweep_or_check_file_that_is_a_device_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", "/dev/zero", "--out", str(tmp_path / "out")])
+    refused(result, "/dev/zero: not a regular file")

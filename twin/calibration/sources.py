@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from twin.errors import InputError
-from twin.scenario.limits import check_input_file
+from twin.input_files import check_input_file
 
 ENCODINGS = ("utf-8", "gb18030", "latin-1")
 """Encodings tried in turn when a CSV file's encoding is not given."""

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
-from twin.scenario.limits import check_input_file
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import Segment
 

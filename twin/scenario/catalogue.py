@@ -13,9 +13,9 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, ValidationError, f
 
 from twin.distributions import DistributionSpec
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.common import Name, Section
 from twin.scenario.common import require_nonnegative as _require_nonnegative
-from twin.scenario.limits import check_input_file
 
 
 class Product(Section):

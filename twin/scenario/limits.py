@@ -1,12 +1,9 @@
-"""Resource limits: what twin refuses before it reads a file or starts a simulation.
+"""Resource limits of a scenario: what twin refuses before it starts a simulation.
 
 Three kinds of input could otherwise run a machine out of memory or time without a word:
 
-- **Files** named by a scenario or a mapping (the scenario and mapping files themselves and their
-  ``extends:``, ``products_file``, replay files, the history's source files) must be regular
-  files (not ``/dev/zero``, a pipe or a folder) of at most :data:`MAX_FILE_BYTES` (2 GiB), which
-  the environment variable :data:`FILE_LIMIT_ENV` (``TWIN_MAX_FILE_BYTES``, a number of bytes)
-  overrides. :func:`check_input_file` checks both before a byte is read.
+- **Files** named by a scenario or a mapping: :mod:`twin.input_files` (a foundation, as the
+  empirical distributions read files too) checks them before a byte is read.
 - **The run's length**: ``run.horizon_days`` at most :data:`MAX_HORIZON_DAYS` (a century: every
   day must have a calendar date) and ``run.replications`` at most :data:`MAX_REPLICATIONS`.
 - **Memory and time**, estimated from the scenario before simulating: see
@@ -16,65 +13,12 @@ Three kinds of input could otherwise run a machine out of memory or time without
 from __future__ import annotations
 
 import os
-import stat
-from pathlib import Path
-
-from twin.errors import InputError
-
-#: Largest input file read (bytes), unless :data:`FILE_LIMIT_ENV` says otherwise.
-MAX_FILE_BYTES = 2 * 1024**3
-
-#: The environment variable that overrides :data:`MAX_FILE_BYTES` (a whole number of bytes).
-FILE_LIMIT_ENV = "TWIN_MAX_FILE_BYTES"
 
 #: Longest horizon (days): a hundred years, so every simulated day has a calendar date.
 MAX_HORIZON_DAYS = 36_525.0
 
 #: Most replications of one scenario or point.
 MAX_REPLICATIONS = 100_000
-
-
-def file_limit_bytes() -> int:
-    """The largest input file, in bytes: ``TWIN_MAX_FILE_BYTES`` or :data:`MAX_FILE_BYTES`."""
-    text = os.environ.get(FILE_LIMIT_ENV)
-    if text is None or not text.strip():
-        return MAX_FILE_BYTES
-    try:
-        value = int(text.strip())
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError(
-            f"{FILE_LIMIT_ENV}={text!r}: give the largest input file twin may read as a whole "
-            f"number of bytes, e.g. {FILE_LIMIT_ENV}={4 * 1024**3} for 4 GiB"
-        )
-    return value
-
-
-def check_input_file(path: Path | str, what: str) -> None:
-    """Raise InputError unless ``path`` is a regular file within :func:`file_limit_bytes`.
-
-    ``what`` names the file in the message (``products_file``, ``Replay file``; empty: the path
-    alone). A missing file
-    passes: its reader says it is missing, in its own words.
-    """
-    name = f"{what} {path}" if what else str(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device or pipe)"
-        raise InputError(f"{name}: {kind}; give the path of a regular file")
-    limit = file_limit_bytes()
-    if info.st_size > limit:
-        raise InputError(
-            f"{name}: the file has {info.st_size:,} bytes, more than twin reads "
-            f"({limit:,} bytes); give a smaller file, or raise the limit with the environment "
-            f"variable {FILE_LIMIT_ENV} (bytes) if this machine has the memory for it"
-        )
 
 
 def available_memory_bytes() -> int | None:

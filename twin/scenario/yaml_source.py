@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.key_paths import KeyPath, dotted, short_repr
-from twin.scenario.limits import check_input_file
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
