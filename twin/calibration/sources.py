@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 
 ENCODINGS = ("utf-8", "gb18030", "latin-1")
 """Encodings tried in turn when a CSV file's encoding is not given."""
@@ -178,6 +179,7 @@ def read_file(
 ) -> tuple[pd.DataFrame, Provenance]:
     """Read one file; see :func:`read_files`."""
     path = Path(path)
+    check_input_file(path, "")  # a regular file of a size twin can hold, before reading it
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:

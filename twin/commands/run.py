@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import (
-    make_out_dir,
     no_report_option,
     out_option,
     quiet_option,
@@ -69,7 +69,7 @@ def run(
     scenario = load_scenario(scenario_file, tuple(extra))
     n = scenario.run.replications
     out_dir = out_dir or Path("reports") / scenario.name
-    make_out_dir(out_dir, "run folder")  # before simulating: a bad --out costs no run
+    folder = claim_output(out_dir, "run folder", "run")  # a bad or busy --out costs no run
     # imported once the input is known good: a bad scenario or --out answers at once
     from twin.commands.progress import ProgressBar
     from twin.experiments.output import write_run
@@ -82,9 +82,10 @@ def run(
     with ProgressBar(f"{scenario.name}: replications", quiet=quiet) as progress:
         outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders, progress)
     wall = time.perf_counter() - start
-    write_run(out_dir, outputs, wall, orders_format=orders_format)
-    if not no_report:
-        write_report(out_dir)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_run(target, outputs, wall, orders_format=orders_format)
+        if not no_report:
+            write_report(target)
     if not quiet:
         summary = summarise(outputs.kpis(), outputs.units())
         print_summary(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
 from twin.scenario.schema import Scenario
@@ -35,6 +36,7 @@ def replay_arrival_times(
     """Historical order times as days since ``start_date``, and how many fall outside the run."""
     if arrivals.file is not None:
         where = f"Replay file {arrivals.file}, column {arrivals.column!r}"
+        check_input_file(arrivals.file, "Replay file")
         try:
             # As text, so an error can quote the cell exactly as it is written in the file.
             frame = pd.read_csv(
