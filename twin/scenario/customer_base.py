@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PrivateAttr, field_validator, model_validator
 
+from twin.input_files import check_input_file
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.common import Section
 
@@ -75,6 +76,7 @@ def read_customers_file(path: Path) -> CustomerHistory:
     import pandas as pd  # here, not at import: a scenario without a customer base needs none
 
     where = f"file {path}"
+    check_input_file(path, "customers_file")
     if not path.is_file():
         raise ValueError(f"{where} not found")
     try:
