@@ -68,6 +68,9 @@ STREAM_IDS: dict[str, int] = {
     "sales_work": 28,
     "sales_cycle": 29,
     "win": 30,
+    # arrival rates: day-to-day multiplier, fitted parameters drawn per replication
+    "rate_noise": 31,
+    "parameters": 32,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import replace
 
-from twin.model.arrivals import poisson_arrival_times, replay_arrival_times
+from twin.model.arrivals import replay_arrival_times, segment_arrival_times
 from twin.model.context import Context
 from twin.model.customers import CustomerBase
 from twin.model.entities import Order
@@ -56,9 +56,7 @@ class DemandSource:
                         "rate_per_day": arrivals.rate_per_day * scale * slots / segment.customers
                     }
                 )
-            times = poisson_arrival_times(
-                arrivals, streams.generator("arrivals", name), run.start_date, run.horizon_days
-            )
+            times = segment_arrival_times(arrivals, streams, name, run)
             self.skipped_rows = 0
         else:
             times, self.skipped_rows = replay_arrival_times(
