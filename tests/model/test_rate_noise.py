@@ -119,3 +119,18 @@ def test_parameter_uncertainty_on_changes_the_times_between_replications_only_by
     # mean orders 40 * 200 * ~1.0 = 8000; sd of the total from the rate draw 0.2 * 8000 = 1600,
     # from Poisson only ~90: the spread must be of the first size
     assert 1300 < np.std(counts) < 1900
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"overdispersion": {"sd_log": 0.3, "autocorrelation": 1.0}}, "less than 1"),
+        ({"overdispersion": {"sd_log": 0.0}}, "greater than 0"),
+        ({"overdispersion": {"sd_log": 0.3, "lag": 2}}, "Extra inputs"),
+        ({"uncertainty": {"log_rate_sd": 0.1, "correlation": 1.5}}, "less than or equal to 1"),
+        ({"uncertainty": {"log_rate_sd": -0.1}}, "greater than or equal to 0"),
+    ],
+)
+def test_bad_refinements_are_rejected(extra, message):
+    with pytest.raises(ValueError, match=message):
+        arrivals(**extra)
