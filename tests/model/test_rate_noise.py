@@ -3,10 +3,12 @@ and the per-replication draw of rate and trend (parameter uncertainty)."""
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from twin.experiments.compare import paired, run_variants
 from twin.model.arrivals import (
     drawn_parameters,
     poisson_arrival_times,
@@ -14,7 +16,10 @@ from twin.model.arrivals import (
     segment_arrival_times,
 )
 from twin.scenario.arrivals import PoissonArrivals
+from twin.scenario.loader import load
 from twin.scenario.run_control import RunControl
+from twin.scenario.schema import Scenario
+from twin.scenario.variants import Variants
 from twin.streams import Streams
 
 START = dt.date(2026, 1, 1)
@@ -134,3 +139,23 @@ def test_parameter_uncertainty_on_changes_the_times_between_replications_only_by
 def test_bad_refinements_are_rejected(extra, message):
     with pytest.raises(ValueError, match=message):
         arrivals(**extra)
+
+
+def test_variants_share_the_noisy_and_uncertain_demand():
+    """Common random numbers with both refinements on: a stock variant sees the same orders."""
+    small = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "small.yaml"
+    common = [
+        "run.horizon_days=40",
+        "run.parameter_uncertainty=true",
+        "segments.shop.arrivals.overdispersion={sd_log: 0.5, autocorrelation: 0.5}",
+        "segments.shop.arrivals.uncertainty={log_rate_sd: 0.3}",
+    ]
+    base = load(Scenario, small, common)
+    variant = load(
+        Scenario, small, [*common, "name=more", "inventory.default.policy.reorder_point_days=8"]
+    )
+    plain = load(Scenario, small, ["run.horizon_days=40", "name=plain"])
+    kpis = run_variants(Variants("small", {"small": base, "more": variant, "plain": plain}), 4)
+    frame = kpis.kpis()
+    assert np.all(paired(frame, "small", "more", "orders") == 0)
+    assert np.any(paired(frame, "small", "plain", "orders") != 0)
