@@ -97,7 +97,6 @@ __all__ = ["ArrivalsFit", "fit_poisson_arrivals"]
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-
 #: Fewest orders an event's days must see at the period's mean daily rate to be fitted.
 MIN_EVENT_ORDERS = 10.0
 
@@ -117,9 +116,12 @@ class ArrivalsFit:
         Columns ``term, value, se, n_days, orders, note``: one row for ``rate_per_day``, each
         ``weekday.<mon..sun>``, each ``month.<jan..dec>``, ``trend_per_year`` (the slope before
         the first change), one ``trend_change.<date>`` per changepoint (the slope from then on),
-        ``holiday_multiplier`` when holidays were given and one ``event.<name>`` per event
-        (NaN value when not fitted). ``se`` is the delta-method standard error (NaN for fixed
-        values).
+        ``holiday_multiplier`` when holidays were given, one ``event.<name>`` per event
+        (NaN value when not fitted), ``overdispersion.sd_log`` and
+        ``overdispersion.autocorrelation`` (0 when the counts are Poisson) and
+        ``uncertainty.log_rate_sd``, ``.trend_sd`` and ``.correlation`` (the spec's
+        ``uncertainty``). ``se`` is the delta-method standard error (NaN for fixed values),
+        under the day multiplier when there is one.
     daily : pandas.DataFrame
         Columns ``date, orders, fitted``: the observed daily counts and the fitted means.
     loglik : float
@@ -549,13 +551,14 @@ def fit_poisson_arrivals(
             "autocorrelation": noise.autocorrelation,
         }
     spec["uncertainty"] = uncertainty
-    note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
-    rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), note))
+    noise_note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
+    rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), noise_note))
     rows.append(
         ("overdispersion.autocorrelation", noise.autocorrelation, math.nan, y.size, y.sum(), "")
     )
+    source = "sandwich under the day multiplier" if noise.present else "Poisson information"
     for key, value in uncertainty.items():
-        rows.append((f"uncertainty.{key}", value, math.nan, y.size, y.sum(), "sandwich"))
+        rows.append((f"uncertainty.{key}", value, math.nan, y.size, y.sum(), source))
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
         {"value": float, "se": float, "n_days": int, "orders": int}
