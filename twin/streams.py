@@ -74,6 +74,8 @@ STREAM_IDS: dict[str, int] = {
     "new_customers": 33,
     "parameters": 34,
     "customer_orders": 35,
+    # arrival rates: the day-to-day multiplier (the fitted parameters draw from "parameters")
+    "rate_noise": 36,
     # spare ids for the levers (assign a name here before use)
 }
 

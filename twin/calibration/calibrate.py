@@ -49,7 +49,12 @@ from twin.calibration.dispatch import fit_handling, promised_lead_times, stock_w
 from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
 from twin.calibration.payment import fit_payment
 from twin.calibration.products import fit_products, fit_supplier_lead_times
-from twin.calibration.segments import active_period, fit_segment_arrivals, segments_of_orders
+from twin.calibration.segments import (
+    active_period,
+    fit_segment_arrivals,
+    report_rate_noise,
+    segments_of_orders,
+)
 from twin.calibration.stocking import stocking_policies
 
 
@@ -153,6 +158,7 @@ def calibrate_history(
             f"{len(fit.spec.get('trend_changes', []))} trend change(s), "
             f"{len(fit.spec.get('events', []))} event(s), dispersion {fit.dispersion:.2f}",
         )
+        report_rate_noise(report, seg_name, fit, len(used))
         report.values.arrivals[seg_name] = used
         lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
         quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))

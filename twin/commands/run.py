@@ -1,8 +1,9 @@
 """The ``twin run`` command: simulate a scenario's replications and write its run folder.
 
 ``twin run SCENARIO_FILE`` loads the scenario with its ``--set`` overrides, runs its replications
-(``twin.experiments.replicate``), writes the run folder (``twin.experiments.output``), draws the
-charts and ``report.pdf`` (``twin.reports.document``) and prints the KPI summary.
+(``twin.experiments.replicate``), writes the run folder (``twin.experiments.output``) with the
+warm-up check ``warmup.csv`` (``twin.kpis.warmup``), draws the charts and ``report.pdf``
+(``twin.reports.document``) and prints the KPI summary.
 """
 
 from __future__ import annotations
@@ -82,8 +83,13 @@ def run(
     with ProgressBar(f"{scenario.name}: replications", quiet=quiet) as progress:
         outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders, progress)
     wall = time.perf_counter() - start
+    from twin.kpis.warmup import warmup_check, warmup_summary
+
+    run_control = scenario.run
+    warmup = warmup_check(outputs.daily(), run_control.warmup_days, run_control.horizon_days)
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_run(target, outputs, wall, orders_format=orders_format)
+        warmup.to_csv(target / "warmup.csv", index=False)
         if not no_report:
             write_report(target)
     if not quiet:
@@ -95,4 +101,5 @@ def run(
         )
         for note in outputs.notes():
             click.echo(f"note: {note}", err=True)
+        click.echo(warmup_summary(warmup), err=True)
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")

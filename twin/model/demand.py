@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import replace
 
-from twin.model.arrivals import poisson_arrival_times, replay_arrival_times
+from twin.model.arrivals import replay_arrival_times, segment_arrival_times
 from twin.model.context import Context
 from twin.model.customer_base import CandidateOrders, Cohort, candidate_orders
 from twin.model.customers import CustomerBase
@@ -75,9 +75,7 @@ class DemandSource:
                         "rate_per_day": arrivals.rate_per_day * scale * slots / segment.customers
                     }
                 )
-            times = poisson_arrival_times(
-                arrivals, streams.generator("arrivals", name), run.start_date, run.horizon_days
-            )
+            times = segment_arrival_times(arrivals, streams, name, run)
             self.skipped_rows = 0
         else:
             times, self.skipped_rows = replay_arrival_times(
