@@ -419,3 +419,41 @@ def test_churn_reviews_add_only_the_excess_hazard_in_a_customer_base_segment(
     ]
     assert churned[0] == 0
     assert churned[1] > 100  # about 300 x (1 - exp(-3 x 90 / 365)) = 157
+
+
+def test_the_segments_overdispersion_moves_the_cohorts_daily_orders_together(
+    tmp_path: Path,
+) -> None:
+    """With ``arrivals.overdispersion`` the cohort's intensity carries the segment's mean-one
+    day multiplier: the mean number of orders stays (within 4 standard errors over 200
+    replications) while the variance of daily counts rises well above their mean (Poisson
+    with a shared multiplier: var = mean + mean^2 (exp(sd^2) - 1), about 2x here)."""
+    path = write_history(tmp_path, "pareto_nbd", n=2000)
+    plain = cohort_scenario(path, "pareto_nbd")
+    noisy = cohort_scenario(
+        path,
+        "pareto_nbd",
+        {
+            "segments": {
+                "shop": {"arrivals": {"overdispersion": {"sd_log": 0.5, "autocorrelation": 0.0}}}
+            }
+        },
+    )
+
+    def daily_counts(scenario: Scenario) -> np.ndarray:
+        segment = scenario.segments["shop"]
+        rows = []
+        for replication in range(200):
+            streams = Streams(scenario.run.seed, replication)
+            cohort = draw_cohort(segment, "shop", scenario, streams)
+            times = candidate_orders(cohort, streams, "shop").times
+            rows.append(np.bincount(times.astype(int), minlength=90)[:30])
+        return np.asarray(rows, dtype=float)
+
+    quiet, loud = daily_counts(plain), daily_counts(noisy)
+    se = np.hypot(quiet.sum(1).std(ddof=1), loud.sum(1).std(ddof=1)) / np.sqrt(200)
+    assert abs(loud.sum(1).mean() - quiet.sum(1).mean()) < 4 * se
+    # dispersion of one day's count across replications, averaged over the days
+    index_quiet = (quiet.var(0, ddof=1) / quiet.mean(0)).mean()
+    index_loud = (loud.var(0, ddof=1) / loud.mean(0)).mean()
+    assert index_quiet < 1.3 < 1.6 < index_loud, (index_quiet, index_loud)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import hyp2f1
 
-from twin.model.arrivals import poisson_arrival_times
+from twin.model.arrivals import poisson_arrival_times, rate_multipliers
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.customer_base import MODEL_PARAMETERS, CustomerBase
@@ -302,7 +302,15 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         new = Customers(new_rate, arrivals, np.full(arrivals.size, horizon), drop)
     else:
         new = Customers(new_rate, arrivals, np.minimum(arrivals + drop, horizon), None)
-    calendar = Calendar(calendar_shape(segment.arrivals, run.start_date, max(n_days, 1)))
+    shape = calendar_shape(segment.arrivals, run.start_date, max(n_days, 1))
+    if isinstance(segment.arrivals, PoissonArrivals):
+        # the segment's day-to-day overdispersion moves every customer's intensity together
+        noise = rate_multipliers(
+            segment.arrivals, streams.generator("rate_noise", name), shape.size
+        )
+        if noise is not None:
+            shape = shape * noise
+    calendar = Calendar(shape)
     return Cohort(model, params, alive, known, arrivals, new, calendar, horizon)
 
 
