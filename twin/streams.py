@@ -68,6 +68,8 @@ STREAM_IDS: dict[str, int] = {
     "sales_work": 28,
     "sales_cycle": 29,
     "win": 30,
+    # historical prices (ids 31-39 left to the parallel demand work, to keep merges apart)
+    "line_prices": 40,
     # spare ids for the levers (assign a name here before use)
 }
 
