@@ -141,6 +141,8 @@ def fitted_row(quantiles: np.ndarray, mean: float) -> tuple[np.ndarray, float]:
     a file written by hand), the stored function is scaled to it instead.
     """
     q = np.asarray(quantiles, dtype=float).copy()
+    if np.isclose(float(((q[:-1] + q[1:]) / 2.0).mean()), mean, rtol=1e-12, atol=0.0):
+        return q, 1.0  # the stored function has the mean already (a constant price, say)
     body = float(((q[:-2] + q[1:-1]) / 2.0).sum()) / (q.size - 1)
     top_mean = (mean - body) * (q.size - 1)  # the top decile's mean
     if top_mean >= q[-2]:
