@@ -10,6 +10,9 @@ What is fitted, and from what
 - products: every SKU with ordered lines; price = median ordered unit price (or the product's
   list price), unit cost from products or purchase orders, else ``DEFAULT_COST_RATIO`` x price;
   supplier from products (else one default supplier). Catalogue order = popularity (lines).
+- line prices: quantiles and mean of each SKU's (and segment's) net unit price, weighted by
+  units, when some SKU sold at more than one price (:mod:`~twin.calibration.line_prices`);
+  written as ``prices.parquet`` beside ``model.yaml``.
 - segments: the customers table's ``segment`` (orders of unknown customers form ``unassigned``).
   Segments with fewer than ``MIN_SEGMENT_ORDERS`` orders are pooled into ``other``. Per segment:
   the Poisson arrival model (rate, weekday and month multipliers, linear trend), lines per order

@@ -15,8 +15,9 @@ A line of segment ``g`` and SKU ``s`` draws from row ``(g, s)``, else from row `
 else sells at the product's ``price``. The draw is the quantile function at a uniform: linear
 between the stored quantiles up to ``q90``, and in the top decile a straight line from ``q90``
 to the end point that makes the draw's mean the row's ``mean`` exactly (``q100``, the largest
-price seen, is not used for the draw; see :func:`fitted_row`). The file is read and checked when the scenario is validated, so a bad
-file is an input error naming the file, row and column before anything runs.
+price seen, is not used for the draw; see :func:`fitted_row`). The file is read and checked
+when the scenario is validated, so a bad file is an input error naming the file, row and column
+before anything runs.
 """
 
 from __future__ import annotations
