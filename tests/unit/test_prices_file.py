@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,29 @@ def read_prices_frame(frame: pd.DataFrame):
         path = Path(folder) / "p.parquet"
         frame.to_parquet(path)
         return read_prices(path, {"A", "B"}, {"shop", "other"})
+
+
+def test_twin_run_exits_2_naming_the_file_row_and_column(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import cli
+
+    small = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "small.yaml"
+    sku = first_sku(small)
+    rows(sku=sku, q20=-3.0).to_csv(tmp_path / "prices.csv", index=False)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(f"extends: {small}\nprices_file: prices.csv\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert re.search(
+        r"prices_file .*prices\.csv, row 1, column q20: -3\.0 is not a finite", result.output
+    )
+
+
+def first_sku(path: Path) -> str:
+    """The first SKU of a scenario file."""
+    from twin.scenario.loader import load
+    from twin.scenario.schema import Scenario
+
+    return load(Scenario, path).products[0].sku
