@@ -158,3 +158,14 @@ def first_sku(path: Path) -> str:
     from twin.scenario.schema import Scenario
 
     return load(Scenario, path).products[0].sku
+
+
+def test_the_scenario_hash_follows_the_files_contents(tmp_path, scenario_with):
+    from twin.experiments.jobs import scenario_hash
+
+    path = tmp_path / "prices.parquet"
+    rows().to_parquet(path)
+    before = scenario_hash(scenario_with(path))
+    assert scenario_hash(scenario_with(path)) == before
+    rows(mean=17.0).to_parquet(path)
+    assert scenario_hash(scenario_with(path)) != before
