@@ -76,6 +76,8 @@ STREAM_IDS: dict[str, int] = {
     "customer_orders": 35,
     # arrival rates: the day-to-day multiplier (the fitted parameters draw from "parameters")
     "rate_noise": 36,
+    # each order line's price, drawn from its SKU's historical prices (prices_file)
+    "line_prices": 40,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -10,6 +10,9 @@ What is fitted, and from what
 - products: every SKU with ordered lines; price = median ordered unit price (or the product's
   list price), unit cost from products or purchase orders, else ``DEFAULT_COST_RATIO`` x price;
   supplier from products (else one default supplier). Catalogue order = popularity (lines).
+- line prices: quantiles and mean of each SKU's (and segment's) net unit price, weighted by
+  units, when some SKU sold at more than one price (:mod:`~twin.calibration.line_prices`);
+  written as ``prices.parquet`` beside ``model.yaml``.
 - segments: the customers table's ``segment`` (orders of unknown customers form ``unassigned``).
   Segments with fewer than ``MIN_SEGMENT_ORDERS`` orders are pooled into ``other``. Per segment:
   the Poisson arrival model (rate, weekday and month multipliers, linear trend), lines per order
@@ -47,6 +50,7 @@ from twin.calibration.base_values import (
 from twin.calibration.behaviour import fit_behaviour
 from twin.calibration.dispatch import fit_handling, promised_lead_times, stock_waits
 from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
+from twin.calibration.line_prices import fit_line_prices
 from twin.calibration.payment import fit_payment
 from twin.calibration.products import fit_products, fit_supplier_lead_times
 from twin.calibration.segments import (
@@ -64,7 +68,9 @@ class Calibration:
 
     ``behaviour`` holds the customer-behaviour fits (:mod:`twin.calibration.behaviour`) that the
     scenario base does not carry: price and promotion response, pipeline, after-sales,
-    satisfaction and the customer loop, written as ``behaviour.yaml``.
+    satisfaction and the customer loop, written as ``behaviour.yaml``. ``prices`` holds the
+    prices file's rows (:mod:`twin.calibration.line_prices`; None when every SKU sold at one
+    price); the model folder writes them beside ``model.yaml`` and names them there.
     """
 
     model: dict
@@ -72,6 +78,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     values: FittedValues = field(default_factory=FittedValues)
     behaviour: dict = field(default_factory=dict)
+    prices: pd.DataFrame | None = None
 
 
 # the event that dates a row of each table, for cutting the history at a date
@@ -130,6 +137,8 @@ def calibrate_history(
         )
     report.values.period = (first_day, last_day)
     segment = segments_of_orders(tables, orders, report)
+    segment_of_order = pd.Series(segment.to_numpy(), index=orders["order_id"].to_numpy())
+    prices = fit_line_prices(lines, lines["order_id"].map(segment_of_order), report)
 
     invoices = tables.get("invoices")
     payments = tables.get("payments")
@@ -250,4 +259,5 @@ def calibrate_history(
         notes=notes,
         values=report.values,
         behaviour=behaviour,
+        prices=prices,
     )

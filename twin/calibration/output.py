@@ -18,6 +18,7 @@ from pathlib import Path
 
 from twin import __version__
 from twin.calibration.calibrate import Calibration
+from twin.calibration.line_prices import PRICES_FILE
 from twin.calibration.mapping import MappedHistory
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
@@ -71,14 +72,21 @@ def _relative_files(files: dict, source: str) -> dict:
     return files
 
 
+def with_prices_file(model: dict, name: str) -> dict:
+    """The model with ``prices_file: name`` after its products (where a reader looks for it)."""
+    out = {}
+    for key, value in model.items():
+        out[key] = value
+        if key == "products":
+            out["prices_file"] = name
+    return out
+
+
 def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
-    """Validate the fitted base as a scenario and write the model folder."""
-    try:
-        Scenario.model_validate(calibration.model)
-    except ValueError as exc:
-        raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
+    """Validate the fitted base as a scenario and write the model folder (with its prices file,
+    ``prices.parquet``, when calibration fitted one)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "model": out_dir / "model.yaml",
@@ -87,6 +95,16 @@ def write_model(
         "behaviour": out_dir / BEHAVIOUR_FILE,
     }
     model = plain_data(calibration.model)
+    checked = calibration.model
+    if calibration.prices is not None:
+        paths["prices"] = out_dir / PRICES_FILE
+        calibration.prices.to_parquet(paths["prices"], index=False)
+        model = with_prices_file(model, PRICES_FILE)
+        checked = with_prices_file(calibration.model, str(paths["prices"]))
+    try:
+        Scenario.model_validate(checked)
+    except ValueError as exc:
+        raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
     paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
     paths["behaviour"].write_text(
         BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
