@@ -59,7 +59,7 @@ def test_decimal_comma_lookup_constant_concat_and_count(tmp_path):
               name: {concat: [name, city], separator: " / "}
               region:
                 lookup:
-                  source: {files: orders_gbk.csv}
+                  source: {files: orders_gbk.csv, encoding: gb18030}
                   key: customer_id
                   value: customer_name
                   by: customer_id

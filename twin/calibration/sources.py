@@ -11,11 +11,11 @@ Two kinds of source:
 CSV files are read with every column as text, so identifiers keep their leading zeros and casting
 is left to :func:`twin.calibration.conform.conform`. Empty fields and ``NA`` are missing.
 
-The encoding, unless given, is the first that decodes the whole file strictly, in this order:
-UTF-8 (a BOM is dropped), GB18030 (a superset of GBK and GB2312), Latin-1 (which decodes
-anything). The order is a trade-off: GB18030 also decodes many Latin-1 byte pairs (``Größe``
-becomes CJK text), so a Latin-1 file whose accented letters are all followed by letters is read
-as GB18030; check the reported encoding and give ``encoding`` when it is wrong.
+The encoding, unless the mapping gives one, is detected by
+:func:`twin.calibration.encodings.detect`: a byte-order mark decides, else strict UTF-8, else
+charset-normalizer's best guess, which must be clearly better than any other reading (else an
+:class:`~twin.errors.InputError` asks for ``encoding:`` in the mapping). The encoding used and
+its confidence are recorded in the provenance.
 
 The delimiter, unless given, is whichever of ``,``, ``;``, tab and ``|`` occurs most often outside
 quotes in the header line. A decimal comma is not applied when reading (the columns are text);
@@ -27,7 +27,6 @@ Every result is a :class:`RawTable`: the frame plus one :class:`Provenance` per 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 from collections.abc import Sequence
@@ -36,10 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from twin.calibration.encodings import Detected, decode_given, detect
 from twin.errors import InputError
-
-ENCODINGS = ("utf-8", "gb18030", "latin-1")
-"""Encodings tried in turn when a CSV file's encoding is not given."""
 
 DELIMITERS = (",", ";", "\t", "|")
 """Delimiters recognised when a CSV file's delimiter is not given."""
@@ -68,6 +65,13 @@ class Provenance:
         Text encoding used (``utf-8-sig`` when the file had a BOM); None for binary formats.
     delimiter : str or None
         CSV delimiter used; None for other formats.
+    encoding_confidence : float or None
+        1 when the encoding was given, marked by a BOM or is strict UTF-8; else the detector's
+        confidence, 0..1 (see :mod:`twin.calibration.encodings`); None for binary formats.
+    encoding_method : str or None
+        How the encoding was found: ``given``, ``bom``, ``utf-8`` or ``detected``.
+    sheet : str or None
+        The Excel sheet read; None for other formats.
     """
 
     source: str
@@ -75,6 +79,9 @@ class Provenance:
     sha256: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    encoding_confidence: float | None = None
+    encoding_method: str | None = None
+    sheet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,12 +196,16 @@ def read_file(
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        text, used = decode(data, path, encoding)
-        sep = delimiter or sniff_delimiter(text)
-        frame = _parse_csv(text, sep, path)
-        return frame, Provenance(str(path), len(frame), digest, used, sep)
+        found = decode(data, path, encoding)
+        sep = delimiter or sniff_delimiter(found.text)
+        frame = _parse_csv(found.text, sep, path)
+        prov = Provenance(
+            str(path), len(frame), digest, found.encoding, sep, found.confidence, found.method
+        )
+        return frame, prov
     if suffix in EXCEL_SUFFIXES:
         frame = _read_excel(data, path, sheet)
+        return frame, Provenance(str(path), len(frame), digest, sheet=str(sheet))
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(data, path)
     else:
@@ -205,38 +216,12 @@ def read_file(
     return frame, Provenance(str(path), len(frame), digest)
 
 
-def decode(data: bytes, path: Path | str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode a file's bytes, returning the text and the encoding used.
-
-    With `encoding` None, tries :data:`ENCODINGS` in turn, strictly; ``utf-8-sig`` is reported
-    when a UTF-8 file starts with a BOM, which is removed.
-    """
+def decode(data: bytes, path: Path | str, encoding: str | None = None) -> Detected:
+    """Decode a file's bytes with the given `encoding`, or detect it
+    (:func:`twin.calibration.encodings.detect`)."""
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise InputError(f"{path}: unknown encoding '{encoding}'") from exc
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}: cannot be decoded as {encoding} (bad byte at offset {exc.start}); "
-                "leave the encoding out to detect it"
-            ) from exc
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}: starts with a UTF-8 BOM but is not valid UTF-8 (bad byte at offset "
-                f"{exc.start})"
-            ) from exc
-    for candidate in ENCODINGS:
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+        return decode_given(data, path, encoding)
+    return detect(data, path)
 
 
 def sniff_delimiter(text: str) -> str:
