@@ -150,13 +150,18 @@ def test_empty_file(tmp_path):
 
 
 def test_not_decodable_in_the_given_encoding():
-    with pytest.raises(InputError, match=r"orders_gbk\.csv: cannot be decoded as utf-8, the encoding the mapping gives \(bad"):
+    with pytest.raises(
+        InputError,
+        match=r"orders_gbk\.csv: cannot be decoded as utf-8, the encoding the mapping gives \(bad",
+    ):
         read_file(FIXTURES / "orders_gbk.csv", encoding="utf-8")
 
 
 def test_bom_but_not_utf8(tmp_path):
     (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbfa,b\n\xff,1\n")
-    with pytest.raises(InputError, match=r"b\.csv: starts with a UTF-8 BOM \(byte-order mark\) but is not valid"):
+    with pytest.raises(
+        InputError, match=r"b\.csv: starts with a UTF-8 BOM \(byte-order mark\) but is not valid"
+    ):
         read_file(tmp_path / "b.csv")
 
 

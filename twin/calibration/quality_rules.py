@@ -108,8 +108,13 @@ def generic_rules(
     as_of: pd.Timestamp,
     used: dict[str, pd.DataFrame],
     source_line_numbers: bool = False,
+    places: np.ndarray | None = None,
 ) -> None:
+    """Keys, duplicates, future dates, orphans and magnitudes; `places` says where each row came
+    from (``orders.csv, row 12``), for the duplicates' detail; default ``row i+1``."""
     table = TABLES[name]
+    if places is None:
+        places = np.array([f"row {i + 1}" for i in range(len(frame))], dtype=object)
     for column in (*table.key, *_NEEDED.get(name, ())):
         verdict.mark(missing(_column(frame, column)), "missing_key", column)
 
@@ -118,10 +123,10 @@ def generic_rules(
     first_of = _first_position(frame, compare)
     positions = np.arange(len(frame))
     repeat = first_of != positions
-    verdict.mark(repeat, "duplicate_row", _texts(repeat, "same as row {}", first_of))
+    verdict.mark(repeat, "duplicate_row", _texts(repeat, "same as {}", places[first_of]))
     first_key = _first_position(frame, list(table.key))
     repeat = first_key != positions
-    verdict.mark(repeat, "duplicate_key", _texts(repeat, "key of row {}", first_key))
+    verdict.mark(repeat, "duplicate_key", _texts(repeat, "key of {}", places[first_key]))
 
     for column in _EVENTS.get(name, ()):
         if column in frame.columns:

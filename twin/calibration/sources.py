@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from twin.calibration.encodings import Detected, decode_given, detect
@@ -47,6 +48,24 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 _NA_VALUES = ["", "NA"]
+
+Locate = Callable[[int], str]
+"""Where row i of a table came from, as a message says it: ``orders.csv, row 12``."""
+
+ROWS_COUNT = "rows count from 1 in each file, header excluded"
+"""The row convention of every message and quarantine file, said once per message."""
+
+
+def in_order_read(i: int) -> str:
+    """Row i (0-based) of a table whose files are unknown: 1-based, in the order read."""
+    return f"row {i + 1}"
+
+
+def locator(origins: pd.DataFrame) -> Locate:
+    """A :data:`Locate` from the ``file`` and ``row`` columns of :meth:`RawTable.origins`."""
+    files = origins["file"].to_numpy(dtype=object)
+    rows = origins["row"].to_numpy()
+    return lambda i: f"{files[i]}, row {int(rows[i])}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,11 @@ class Provenance:
     encoding_method: str | None = None
     sheet: str | None = None
 
+    @property
+    def label(self) -> str:
+        """The file (with its sheet) or query, as messages and quarantine files name it."""
+        return self.source if self.sheet is None else f"{self.source}, sheet {self.sheet}"
+
 
 @dataclass(frozen=True)
 class RawTable:
@@ -96,6 +120,25 @@ class RawTable:
     def rows(self) -> int:
         """Number of rows read."""
         return len(self.frame)
+
+    def origins(self, positions: np.ndarray | Sequence[int]) -> pd.DataFrame:
+        """Where the rows at `positions` (0-based over all files, in the order read) came from.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``file`` (:attr:`Provenance.label`: the file, its sheet, or the query) and
+            ``row``, the row's place in that file: the N-th data row, 1-based, header excluded.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        if not self.provenance:
+            return pd.DataFrame({"file": [""] * len(positions), "row": positions + 1})
+        counts = np.array([p.rows for p in self.provenance], dtype=np.int64)
+        ends = np.cumsum(counts)
+        part = np.minimum(np.searchsorted(ends, positions, side="right"), len(counts) - 1)
+        rows = positions - (ends[part] - counts[part]) + 1
+        labels = np.array([p.label for p in self.provenance], dtype=object)
+        return pd.DataFrame({"file": labels[part], "row": rows})
 
 
 # ---------------------------------------------------------------------------------------------
