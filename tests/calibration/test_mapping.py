@@ -253,7 +253,8 @@ def test_unmapped_status_is_reported_by_conform(tmp_path):
     text = (SHOP / "shop.yaml").read_text().replace(", void: cancelled", "")
     with pytest.raises(
         InputError,
-        match=r"table orders, column status \(source column State\): .*shop/orders\.csv, row 3 holds 'void'",
+        match=r"table orders, column status \(source column State\): .*shop/orders\.csv, "
+        r"row 3 holds 'void'",
     ):
         apply_mapping(write(tmp_path, text), SHOP)
 
@@ -274,7 +275,8 @@ def test_not_a_number_to_scale(tmp_path):
     )
     with pytest.raises(
         InputError,
-        match=r"line 6: table products, column weight_kg \(source column \w+\): .*, row 2 holds 'heavy'",
+        match=r"line 6: table products, column weight_kg \(source column \w+\): .*, "
+        r"row 2 holds 'heavy'",
     ):
         apply_mapping(write(tmp_path, text), tmp_path)
 
@@ -295,8 +297,8 @@ def test_lookup_misses_and_clashes(tmp_path):
     path = write(tmp_path, text)
     with pytest.raises(
         InputError,
-        match=r"line 7: table customers, column customer_id: .*o\.csv, row 2 holds '3', which the lookup "
-        r"does not find",
+        match=r"line 7: table customers, column customer_id: .*o\.csv, row 2 holds '3', "
+        r"which the lookup does not find",
     ):
         apply_mapping(path, tmp_path)
     (tmp_path / "c.csv").write_text("id,person\n1,P1\n1,P2\n3,P3\n")
