@@ -329,7 +329,10 @@ def _check_header(frame: pd.DataFrame, path: Path) -> None:
     unnamed = [n for n in names if n.startswith("Unnamed: ")]
     if unnamed:
         position = names.index(unnamed[0]) + 1
-        raise InputError(f"{path}: column {position} of the header line has no name")
+        raise InputError(
+            f"{path}: column {position} of the header line has no name; the first line (row) "
+            "must be the header, one name per column, with no title or blank line above it"
+        )
     frame.columns = [n.strip() for n in names]
 
 
