@@ -222,12 +222,15 @@ class Case:
     fast: bool = False
 
 
-def case(edit, exits=(0, 2), names=(), ) -> Case:
+def case(edit, exits=(0, 2), names=(), fast=False) -> Case:
     return Case(edit, tuple(exits), tuple(names), fast)
 
 
 CASES: dict[str, Case] = {
-    "clean trimmed sample": case(lambda folder: None, [0], ),
+    "clean trimmed sample": case(
+        lambda folder: None,
+        [0],
+    ),
     # --- columns ---
     "missing column in a parquet file": case(
         lambda f: (
@@ -300,7 +303,6 @@ CASES: dict[str, Case] = {
     "inf quantity on an order line": case(
         parquet_cell("order_lines", 2, "OrderQty", float("inf")),
         names=[r"order_lines\.parquet, row 2", r"quantity"],
-        ,
     ),
     "1e308 unit price": case(parquet_cell("order_lines", 3, "NetPrice", 1e308), [0], fast=True),
     "NaN unit price": case(parquet_cell("order_lines", 4, "NetPrice", float("nan")), [0]),
@@ -314,11 +316,15 @@ CASES: dict[str, Case] = {
     "huge credit limit": case(csv_cell("crm_accounts.csv", 2, "CreditLimit", "1e300"), [0]),
     # --- encodings ---
     "customers in UTF-8, encoding left out": case(reencode("customers.csv", "utf-8"), [0]),
-    "customers in UTF-8 with BOM": case(reencode("customers.csv", "utf-8-sig"), [0], ),
+    "customers in UTF-8 with BOM": case(
+        reencode("customers.csv", "utf-8-sig"),
+        [0],
+    ),
     "customers in UTF-16 LE with BOM": case(reencode("customers.csv", "utf-16-le"), [2]),
     "customers in UTF-16 with BOM": case(reencode("customers.csv", "utf-16"), [0]),
     "customers in GB18030, encoding left out": case(
-        reencode("customers.csv", "gb18030"), [0], 
+        reencode("customers.csv", "gb18030"),
+        [0],
     ),
     "CRM accounts in cp1252 (German names)": case(
         reencode("crm_accounts.csv", "cp1252", names=GERMAN, drop_given=False),
@@ -357,10 +363,10 @@ CASES: dict[str, Case] = {
             (f / "purchase_orders.csv").read_bytes().replace(b"\n", b"\r\n")
         ),
         [0],
-        ,
     ),
     "truncated last line": case(
-        truncate_last_line, names=[r"purchase_orders\.csv, row \d+", r"column"], 
+        truncate_last_line,
+        names=[r"purchase_orders\.csv, row \d+", r"column"],
     ),
     "unclosed quote": case(
         lambda f: replace_in(f / "purchase_orders.csv", "PO700001,", '"PO700001,'),
@@ -386,7 +392,10 @@ CASES: dict[str, Case] = {
         fast=True,
     ),
     # --- rows ---
-    "duplicate rows": case(append_lines("purchase_orders.csv", 10), [0], ),
+    "duplicate rows": case(
+        append_lines("purchase_orders.csv", 10),
+        [0],
+    ),
     "orphan order lines": case(orphan_lines, [0]),
     "order lines as CSV with a blank SKU": case(
         as_csv("order_lines", lambda t: t.replace(",SKU-121,", ",,", 1)), [0]
