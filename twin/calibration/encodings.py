@@ -186,14 +186,18 @@ def _readings(data: bytes) -> list[_Reading]:
 
 
 def _focused_chaos(text: str) -> float:
-    """charset-normalizer's mess ratio of the words holding non-ASCII characters only.
+    """charset-normalizer's mess ratio of the words holding non-ASCII letters only.
 
     Its ratio over the whole file is diluted by the ASCII around a few names: a GB18030 name read
     as Windows-1252 (``ÕÅΰ``) is plain gibberish, but one cell among dates and numbers."""
     from charset_normalizer.md import mess_ratio
 
-    words = dict.fromkeys(_NON_ASCII_WORD.findall(text))
-    focus = " ".join(list(words)[:_FOCUS_WORDS])
+    words = [
+        word
+        for word in dict.fromkeys(_NON_ASCII_WORD.findall(text))
+        if any(ord(c) > 127 and c.isalpha() for c in word)
+    ]  # words with non-ASCII letters: a lone symbol (€, –) is not gibberish
+    focus = " ".join(words[:_FOCUS_WORDS])
     return float(mess_ratio(focus, 1.0)) if focus else 0.0
 
 
