@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from twin.calibration import encodings
 from twin.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -348,7 +349,9 @@ CASES: dict[str, Case] = {
     "unknown encoding in the mapping": case(
         mapping("encoding: gb18030", "encoding: klingon"),
         [2],
-        [r"customers\.csv: unknown encoding 'klingon'"],
+        [
+            r"mapping\.yaml, line \d+: tables\.customers\.source\.encoding: unknown encoding .klingon."
+        ],
     ),
     "UTF-8 BOM on a file that is not UTF-8": case(
         lambda f: (f / "customers.csv").write_bytes(
@@ -509,6 +512,11 @@ def run_case(case: Case, base: Path, tmp_path: Path) -> None:
         return
     counts = pd.read_csv(out / "quality.csv")
     provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    for entries in provenance["files"].values():
+        for entry in entries:  # every text file says how its encoding was found, and how surely
+            if entry["encoding"] is not None:
+                assert entry["encoding_method"] in ("given", "bom", "utf-8", "detected")
+                assert encodings.MIN_CONFIDENCE <= entry["encoding_confidence"] <= 1
     for table, written in provenance["rows_written"].items():
         assert provenance["rows_read"][table] == written, table  # the sample mapping merges none
         assert counts.loc[counts["table"] == table, "rows"].sum() == written, table

@@ -79,11 +79,12 @@ applies it to the source tables.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from twin.calibration import history
 from twin.errors import InputError
@@ -116,6 +117,19 @@ class SourceSpec(BaseModel):
                 + (f"; got {' and '.join(given)}" if given else "")
             )
         return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {value!r}; use a Python codec name such as utf-8, "
+                    "cp1252, latin-1, cp1250, gb18030, shift_jis or utf-16"
+                ) from None
+        return value
 
     def cache_key(self) -> tuple[Any, ...]:
         files = (self.files,) if isinstance(self.files, str) else tuple(self.files or ())
