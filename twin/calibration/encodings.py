@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from twin.errors import InputError
 
 MIN_CONFIDENCE = 0.5
@@ -56,6 +58,7 @@ _EQUAL_FOOTING = frozenset({"cp1250", "iso8859-2"})
 
 _NON_ASCII_WORD = re.compile(r'[^\s,;|"]*[^\x00-\x7f][^\s,;|"]*')
 _FOCUS_WORDS = 2000
+_SAMPLE_LINES = 2000
 
 _C1 = {chr(c) for c in range(0x80, 0xA0)}
 
@@ -150,7 +153,11 @@ def detect(data: bytes, path: Path | str) -> Detected:
     confidence = round(confidence, 3)
     if confidence < MIN_CONFIDENCE:
         raise _ask(path, readings, confidence)
-    return Detected(best.text, best.encoding, confidence, "detected")
+    try:
+        text = data.decode(best.encoding)
+    except UnicodeDecodeError:  # pragma: no cover - the detector decoded the whole file
+        raise _ask(path, readings, 0.0) from None
+    return Detected(text, best.encoding, confidence, "detected")
 
 
 def _prior_against(best: _Reading, rival: _Reading) -> float:
@@ -161,16 +168,24 @@ def _prior_against(best: _Reading, rival: _Reading) -> float:
 
 def _readings(data: bytes) -> list[_Reading]:
     """charset-normalizer's readings plus Windows-1252's, best score first, one per encoding;
-    of readings giving the same text only the best-scored is kept, cp1252 before Latin-1."""
+    of readings giving the same text only the best-scored is kept, cp1252 before Latin-1.
+
+    Each reading's text is that of the lines holding non-ASCII bytes only (up to
+    :data:`_SAMPLE_LINES`): the ASCII lines read alike in every candidate, and decoding and
+    scanning a large file once per candidate would cost seconds each."""
     from charset_normalizer import from_bytes
 
+    sample = _non_ascii_lines(data)
     found: dict[str, _Reading] = {}
     for matches in (from_bytes(data), from_bytes(data, cp_isolation=["cp1252"])):
         for match in matches:
             name = _canonical(match.encoding)
-            if name in found or name in ("ascii", "utf_8"):
+            if name in found or name in ("ascii", "utf-8"):
                 continue
-            text = str(match)
+            try:
+                text = sample.decode(match.encoding)
+            except (UnicodeDecodeError, LookupError):
+                continue  # a line-splitting encoding (UTF-16 without a BOM): not a CSV export
             if _C1.intersection(text):
                 continue  # control characters: the bytes 0x80-0x9F belong to another page
             chaos = max(float(match.chaos), _focused_chaos(text))
@@ -183,6 +198,21 @@ def _readings(data: bytes) -> list[_Reading]:
             seen.add(reading.text)
             unique.append(reading)
     return unique
+
+
+def _non_ascii_lines(data: bytes) -> bytes:
+    """The first :data:`_SAMPLE_LINES` lines of `data` holding a byte >= 0x80, joined by LF."""
+    high = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
+    lines: list[bytes] = []
+    at = 0
+    while at < len(high) and len(lines) < _SAMPLE_LINES:
+        byte = int(high[at])
+        start = data.rfind(b"\n", 0, byte) + 1
+        end = data.find(b"\n", byte)
+        end = len(data) if end < 0 else end
+        lines.append(data[start:end].rstrip(b"\r"))
+        at = int(np.searchsorted(high, end))
+    return b"\n".join(lines)
 
 
 def _focused_chaos(text: str) -> float:
@@ -216,7 +246,7 @@ def _ask(path: Path | str, readings: list[_Reading], confidence: float) -> Input
     return InputError(
         f"{path}: cannot tell the text encoding of this file (it is not UTF-8, and the best "
         f"guess has confidence {confidence:.2f}, below {MIN_CONFIDENCE}). "
-        + (f"Line {line + 1}: {shown}. " if shown else "")
+        + (f"For example, {shown}. " if shown else "")
         + "Add the encoding to the table's source in the mapping file, e.g. "
         f"`source: {{files: {Path(path).name}, {example}}}`{others}."
     )
