@@ -269,8 +269,7 @@ def check_history(
         frame = tables[name].reset_index(drop=True)
         origin = _origin((origins or {}).get(name), len(frame))
         verdict = Verdict(len(frame))
-        places = _places(origin)
-        generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers, places)
+        generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers, origin)
         if name == "order_lines":
             line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
         sign_rules(name, frame, verdict)
@@ -330,13 +329,6 @@ def _origin(given: pd.DataFrame | None, n: int) -> pd.DataFrame:
     if given is not None and len(given) == n:
         return given.reset_index(drop=True)
     return pd.DataFrame({"file": [""] * n, "row": np.arange(1, n + 1)})
-
-
-def _places(origin: pd.DataFrame) -> np.ndarray:
-    """``orders.csv, row 12`` per row (``row 12`` without a file)."""
-    rows = origin["row"].astype(str).to_numpy(dtype=object)
-    files = origin["file"].astype(str).to_numpy(dtype=object)
-    return np.where(files == "", "row " + rows, files + ", row " + rows)
 
 
 def _counts(tables: dict[str, pd.DataFrame], labels: dict[str, np.ndarray]) -> pd.DataFrame:
