@@ -201,3 +201,17 @@ def test_the_shop_fixture_keeps_working(tmp_path):
         "lines.part2of2.csv"
     ] * 2
     assert origins["row"].tolist() == [1, 2, 1, 2]
+
+
+def test_a_missing_excel_sheet_lists_the_sheets(tmp_path):
+    pytest.importorskip("openpyxl")
+    with pd.ExcelWriter(tmp_path / "o.xlsx") as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Notes", index=False)
+    from twin.calibration.sources import read_file
+
+    with pytest.raises(InputError, match=r"o\.xlsx: there is no sheet 'Orders'; its sheets are: "):
+        read_file(tmp_path / "o.xlsx", sheet="Orders")
+    with pytest.raises(InputError, match=r"o\.xlsx: there is no sheet 3 \(0-based\)"):
+        read_file(tmp_path / "o.xlsx", sheet=3)
+    frame, prov = read_file(tmp_path / "o.xlsx")
+    assert prov.sheet == "Notes" and prov.label.endswith("o.xlsx, sheet Notes")

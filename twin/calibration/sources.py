@@ -247,8 +247,8 @@ def read_file(
         )
         return frame, prov
     if suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(data, path, sheet)
-        return frame, Provenance(str(path), len(frame), digest, sheet=str(sheet))
+        frame, name = _read_excel(data, path, sheet)
+        return frame, Provenance(str(path), len(frame), digest, sheet=name)
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(data, path)
     else:
@@ -298,22 +298,33 @@ def _parse_csv(text: str, sep: str, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_excel(data: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_excel(data: bytes, path: Path, sheet: str | int) -> tuple[pd.DataFrame, str]:
+    """The sheet's rows and the sheet's name (an index is resolved to the name, for messages)."""
     try:
-        frame = pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=sheet,
-            dtype=str,
-            engine="openpyxl",
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-        )
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except ImportError as exc:
         raise InputError(f"{path}: reading Excel files needs the openpyxl package") from exc
     except Exception as exc:  # openpyxl raises many types for a damaged or non-Excel file
         raise InputError(f"{path}: not a readable Excel file ({_first_line(exc)})") from exc
-    _check_header(frame, path)
-    return frame
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise InputError(
+                f"{path}: there is no sheet {sheet} (0-based); its sheets are: {', '.join(names)}"
+            )
+        name = names[sheet] if isinstance(sheet, int) else sheet
+        if name not in names:
+            raise InputError(
+                f"{path}: there is no sheet '{name}'; its sheets are: {', '.join(names)}"
+            )
+        try:
+            frame = pd.read_excel(
+                book, sheet_name=name, dtype=str, keep_default_na=False, na_values=_NA_VALUES
+            )
+        except Exception as exc:  # a damaged sheet
+            raise InputError(f"{path}, sheet {name}: not readable ({_first_line(exc)})") from exc
+    _check_header(frame, Path(f"{path}, sheet {name}"))
+    return frame, name
 
 
 def _read_parquet(data: bytes, path: Path) -> pd.DataFrame:
