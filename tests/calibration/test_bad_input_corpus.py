@@ -350,7 +350,8 @@ CASES: dict[str, Case] = {
         mapping("encoding: gb18030", "encoding: klingon"),
         [2],
         [
-            r"mapping\.yaml, line \d+: tables\.customers\.source\.encoding: unknown encoding .klingon."
+            r"mapping\.yaml, line \d+: tables\.customers\.source\.encoding: "
+            r"unknown encoding .klingon."
         ],
     ),
     "UTF-8 BOM on a file that is not UTF-8": case(

@@ -213,5 +213,5 @@ def test_a_missing_excel_sheet_lists_the_sheets(tmp_path):
         read_file(tmp_path / "o.xlsx", sheet="Orders")
     with pytest.raises(InputError, match=r"o\.xlsx: there is no sheet 3 \(0-based\)"):
         read_file(tmp_path / "o.xlsx", sheet=3)
-    frame, prov = read_file(tmp_path / "o.xlsx")
+    _, prov = read_file(tmp_path / "o.xlsx")
     assert prov.sheet == "Notes" and prov.label.endswith("o.xlsx, sheet Notes")
