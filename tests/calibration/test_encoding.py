@@ -136,7 +136,7 @@ def test_an_ambiguous_file_is_refused_with_the_line_to_add(tmp_path, text, writt
 def test_garbage_bytes_are_refused(tmp_path):
     path = tmp_path / "g.csv"
     path.write_bytes(bytes(range(128, 256)) * 8)
-    with pytest.raises(InputError, match=r"g\.csv: cannot tell the text encoding"):
+    with pytest.raises(InputError, match=r"g\.csv: does not read as text in any encoding tried"):
         read_file(path)
 
 
@@ -176,3 +176,11 @@ def test_the_encoding_and_its_confidence_reach_the_provenance(tmp_path):
     entry = json.loads(json.dumps(plain_data(mapped.provenance)))["customers"][0]
     assert entry["encoding_confidence"] == prov.encoding_confidence
     assert entry["encoding_method"] == "detected"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_told_by_its_nul_bytes(tmp_path, codec):
+    path = sample(tmp_path, WESTERN, codec)
+    frame, prov = read_file(path)
+    assert (prov.encoding, prov.encoding_method) == (codec, "detected")
+    assert frame["name"].tolist()[1] == "François Dubois SARL"

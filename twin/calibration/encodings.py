@@ -6,7 +6,9 @@ guess that is not clearly better than a rival reading is an error asking for ``e
 
 1. A byte-order mark decides: UTF-8 (``utf-8-sig``), UTF-32 and UTF-16, little or big endian.
 2. Bytes that decode as strict UTF-8 are UTF-8 (legacy bytes almost never form valid UTF-8
-   sequences by chance; pure ASCII is the same text in every candidate).
+   sequences by chance; pure ASCII is the same text in every candidate). UTF-16 without a BOM
+   is told by its NUL bytes (a NUL in at least every other 2-byte unit, always on the same
+   side).
 3. Otherwise charset-normalizer ranks the encodings by *chaos* (its mess ratio, 0 = clean text,
    1 = gibberish) and *coherence* (how well the letters fit a language). Readings that give the
    same text are one reading (cp1250, cp1252 and Latin-1 read German identically); a reading
@@ -143,6 +145,9 @@ def detect(data: bytes, path: Path | str) -> Detected:
         return Detected(data.decode("utf-8"), "utf-8", 1.0, "utf-8")
     except UnicodeDecodeError:
         pass
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     readings = _readings(data)
     if not readings:
         raise _ask(path, [], 0.0)
@@ -158,6 +163,22 @@ def detect(data: bytes, path: Path | str) -> Detected:
     except UnicodeDecodeError:  # pragma: no cover - the detector decoded the whole file
         raise _ask(path, readings, 0.0) from None
     return Detected(text, best.encoding, confidence, "detected")
+
+
+def _utf16_without_bom(data: bytes) -> Detected | None:
+    """UTF-16 without a byte-order mark, told by its NUL bytes: text that is mostly ASCII has a
+    NUL in (nearly) every other byte, on the high side of each 2-byte unit, and none on the low
+    side; no 8-bit text has that pattern."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    units = np.frombuffer(data, dtype=np.uint8).reshape(-1, 2) == 0
+    for encoding, high, low in (("utf-16-le", 1, 0), ("utf-16-be", 0, 1)):
+        if units[:, high].mean() >= 0.5 and not units[:, low].any():
+            try:
+                return Detected(data.decode(encoding), encoding, 1.0, "detected")
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _prior_against(best: _Reading, rival: _Reading) -> float:
@@ -241,6 +262,13 @@ def _ask(path: Path | str, readings: list[_Reading], confidence: float) -> Input
     guesses = [r.encoding for r in readings[:3]]
     line = _differing_line(readings[:3])
     shown = "; ".join(f"{r.encoding} reads {_line(r.text, line)!r}" for r in readings[:3])
+    if not readings:  # nothing reads it as text
+        return InputError(
+            f"{path}: does not read as text in any encoding tried (not UTF-8, UTF-16 or a "
+            "known code page); is it the right file? If it is text, add its encoding to the "
+            f"table's source in the mapping file, e.g. `source: {{files: {Path(path).name}, "
+            "encoding: cp1252}`."
+        )
     example = f"encoding: {guesses[0]}" if guesses else "encoding: cp1252"
     others = f" (or {', '.join(guesses[1:])})" if len(guesses) > 1 else ""
     return InputError(
