@@ -441,13 +441,53 @@ CASES: dict[str, Case] = {
         [2],
         [r"mapping\.yaml, line \d+", r"feilds"],
     ),
-    "mapping: fields is a list": case(
+    "mapping: fields is a number": case(
         mapping(
-            "    fields:\n      po_id: PONumber",
-            "    fields: [PONumber]\n    x_fields:\n      po_id: PONumber",
+            "    fields:\n      po_id: PONumber\n      sku: ItemNo\n      supplier_id: Vendor\n"
+            "      quantity: Qty\n      ordered_at: PODate\n      received_at: GRDate",
+            "    fields: 42",
         ),
         [2],
-        [r"mapping\.yaml, line \d+", r"fields"],
+        [r"mapping\.yaml, line \d+: tables\.purchase_orders\.fields"],
+    ),
+    "mapping: fields is a list": case(
+        mapping(
+            "    fields:\n      po_id: PONumber\n      sku: ItemNo\n      supplier_id: Vendor\n"
+            "      quantity: Qty\n      ordered_at: PODate\n      received_at: GRDate",
+            "    fields: [PONumber, ItemNo]",
+        ),
+        [2],
+        [r"mapping\.yaml, line \d+: tables\.purchase_orders\.fields"],
+    ),
+    "mapping: values is text": case(
+        mapping(
+            "    values:\n      status: {O: ordered, C: cancelled, R: returned}", "    values: x"
+        ),
+        [2],
+        [r"mapping\.yaml, line \d+: tables\.order_lines\.values"],
+    ),
+    "mapping: derive is a list": case(
+        mapping(
+            "    derive:\n      payment_id:", "    derive: [payment_id]\n    x_derive:\n      a:"
+        ),
+        [2],
+        [r"mapping\.yaml, line \d+: tables\.payments\.derive"],
+    ),
+    "mapping: tables is a number": case(
+        set_mapping("name: x\ntables: 5\n"), [2], [r"mapping\.yaml, line 2: tables"]
+    ),
+    "mapping: a table is a list": case(
+        set_mapping("name: x\ntables:\n  orders: [a, b]\n"),
+        [2],
+        [r"mapping\.yaml, line 3: tables\.orders"],
+    ),
+    "mapping: scale is text": case(
+        mapping(
+            "    formats:\n      paid_at:",
+            "    scale: {amount: lots}\n    formats:\n      paid_at:",
+        ),
+        [2],
+        [r"mapping\.yaml, line \d+: tables\.payments\.scale\.amount"],
     ),
     "mapping: a required column not mapped": case(
         mapping(

@@ -311,7 +311,10 @@ class HistoryMapping(BaseModel):
                 continue
             columns = history.TABLES[name].names
             for part in ("fields", "values", "formats", "scale", "zero_pad", "derive"):
-                for column in spec.get(part) or {}:
+                given = spec.get(part)
+                if not isinstance(given, dict):
+                    continue  # a wrong type: the field's own validation names it, with its line
+                for column in given:
                     if column not in columns:
                         raise ValueError(
                             f"tables.{name}.{part}.{column}: '{column}' is not a column of "
