@@ -426,7 +426,7 @@ CASES: dict[str, Case] = {
     "excel with an extra title row": case(
         excel_with_title_row,
         [2],
-        [r"products\.xlsx: column 2 of the header line has no name"],
+        [r"products\.xlsx, sheet \w+: column 2 of the header line has no name"],
         fast=True,
     ),
     # --- mapping files ---
