@@ -382,7 +382,10 @@ def schema_markdown() -> str:
         "- Money is in the source currency; quantities are in units (the SKU's unit of sale).",
         "- A *required* column must be mapped, but may hold missing values unless it is in the",
         "  key; an optional column that is not mapped is all missing. Key columns never hold",
-        "  missing values. No row is ever dropped: a value that cannot be cast is an error.",
+        "  missing values. No row is ever dropped: a value that cannot be cast is an error",
+        "  naming the source file (sheet, query), the column and the row. *Row N* is the N-th",
+        "  data row of that file, counted from 1, header excluded, in every message and in the",
+        "  `file` and `row` columns of the quarantine files.",
         "- Every numeric column has a plausible range (default 0 to 1e9 in its unit: no real",
         "  quantity, price or amount reaches a billion, while sentinels and overflows do). The",
         "  quality step quarantines a row holding ±inf (`not_finite`), a missing value in a",
@@ -416,7 +419,6 @@ def schema_markdown() -> str:
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
     return "\n".join(lines)
-
 
 
 def _range(column: Column) -> str:

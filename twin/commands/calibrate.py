@@ -37,6 +37,7 @@ def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | Non
         source_line_numbers=mapping.line_numbers_from_source,
         match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
         notes=mapped.notes,
+        origins=mapped.origins,  # quarantined rows name their file and row
         **mapping.quality_options(),
     )
     return mapped, quality
