@@ -132,7 +132,7 @@ def check_document(
         "verdict": "pass" if passed else "fail",
         "passed": passed,
         "counts": {
-            "checks": int(len(results)),
+            "checks": len(results),
             "pass": int((status == "pass").sum()),
             "fail": int((status == "fail").sum()),
             "skip": int((status == "skip").sum()),
