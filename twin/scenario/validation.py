@@ -185,6 +185,8 @@ def _how_to_clear(message: str, data: Mapping[str, Any], sources: SourceMap, pat
         origin = sources.lookup((*parent, key))
         if origin is None or used_origin is None or origin.source == used_origin.source:
             hints.append(f"remove '{key}' or '{used}'")
+        elif origin.source.startswith("--set"):
+            hints.append(f"'{key}' is set by {origin.source}: drop it to use '{used}'")
         else:
             hints.append(
                 f"'{key}' is set in {origin}: to use '{used}' instead, clear it with "
