@@ -204,35 +204,63 @@ class _IdFinder:
     since a short number turns up inside other numbers by chance. An id column in which at least
     :data:`EMBEDDED_SHARE` of the values contain an id, anywhere, counts as built from them too
     (``1002720250101``).
+
+    The ids are kept in a set and every substring of a value of an id's length is looked up, so
+    a value costs (its length x the number of distinct id lengths) set lookups, however many
+    customers there are.
     """
 
     def __init__(self, ids: set[str]) -> None:
-        self.anywhere = _alternation(ids)
-        distinct = {i for i in ids if not i.isdigit()}
-        numeric = ids - distinct
-        parts = []
-        if distinct:
-            parts.append(_alternation(distinct).pattern)  # type: ignore[union-attr]
-        if numeric:
-            inner = _alternation(numeric).pattern  # type: ignore[union-attr]
-            parts.append(f"(?<![A-Za-z0-9])(?:{inner})(?![A-Za-z0-9])")
-        self.bounded = re.compile("|".join(parts)) if parts else None
+        self.ids = ids
+        self.lengths = sorted({len(i) for i in ids}, reverse=True)  # longest first
+
+    def matches(self, text: str) -> list[tuple[int, int, bool]]:
+        """``(start, end, bounded)`` of the ids in ``text``, leftmost and longest first, not
+        overlapping; ``bounded`` tells whether the match counts on its own (see above)."""
+        found: list[tuple[int, int, bool]] = []
+        if len(text) > MAX_SEARCHED:
+            return found
+        start = 0
+        while start < len(text):
+            for length in self.lengths:
+                end = start + length
+                if end <= len(text) and text[start:end] in self.ids:
+                    piece = text[start:end]
+                    bounded = not piece.isdigit() or (
+                        (start == 0 or not text[start - 1].isalnum())
+                        and (end == len(text) or not text[end].isalnum())
+                    )
+                    found.append((start, end, bounded))
+                    start = end
+                    break
+            else:
+                start += 1
+        return found
 
     def embedded(self, texts: list[str | None]) -> bool:
         """True when the values ``texts`` of an id column are built from customer ids."""
         present = [t for t in texts if t is not None]
-        if not present or self.anywhere is None or self.bounded is None:
+        if not present or not self.ids:
             return False
-        if any(self.bounded.search(t) for t in present):
+        hits = [self.matches(t) for t in present]
+        if any(bounded for found in hits for _, _, bounded in found):
             return True
-        share = sum(self.anywhere.search(t) is not None for t in present) / len(present)
-        return share >= EMBEDDED_SHARE
+        return sum(bool(found) for found in hits) / len(present) >= EMBEDDED_SHARE
 
     def replace(self, text: str, key: bytes) -> str:
         """``text`` with each customer id in it replaced by its pseudonym."""
-        if self.bounded is None or self.bounded.search(text) is None:
+        if not self.ids:
             return text
-        return self.bounded.sub(lambda m: str(pseudonym(m.group(0), key)), text)
+        out, last = [], 0
+        for start, end, bounded in self.matches(text):
+            if bounded:
+                out += [text[last:start], str(pseudonym(text[start:end], key))]
+                last = end
+        return "".join(out) + text[last:] if out else text
+
+
+#: Longest value searched for customer ids: ids and quarantine details are far shorter.
+MAX_SEARCHED = 1000
 
 
 def _is_personal(values: pd.Series, column: str) -> bool:
@@ -267,10 +295,3 @@ def _text(value: object) -> str:
 
 def _id(value: object) -> object:
     return value if _missing(value) else _text(value)
-
-
-def _alternation(ids: set[str]) -> re.Pattern[str] | None:
-    """One regex finding any of ``ids``, longest first so a longer id wins over its prefix."""
-    if not ids:
-        return None
-    return re.compile("|".join(re.escape(i) for i in sorted(ids, key=lambda i: (-len(i), i))))
