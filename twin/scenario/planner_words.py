@@ -85,7 +85,9 @@ def expected(model_cls: type[BaseModel], loc: KeyPath, error: Mapping[str, Any])
     if kind == "union_tag_invalid":
         tags = str(ctx.get("expected_tags", "")).replace("'", "")
         name = str(ctx.get("discriminator", "")).strip("'")
-        return f"unknown {name} {error.get('input', {}).get(name)!r}; expected one of: {tags}" + (
+        given = error.get("input")
+        tag = given.get(name) if isinstance(given, Mapping) else ctx.get("tag")
+        return f"unknown {name} {tag!r}; expected one of: {tags}" + (
             f" (a {name} picks what the other keys mean)" if name else ""
         )
     if kind == "union_tag_not_found":
