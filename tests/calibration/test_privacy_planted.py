@@ -139,10 +139,11 @@ def test_nothing_planted_reaches_any_written_file(tmp_path: Path, monkeypatch) -
     assert {p.name for p in written} >= {"calibration.pdf", "report.pdf", "accounts.csv"}
     quarantined = pd.read_csv(model / "quarantine" / "orders.csv")
     assert len(quarantined) > 0  # the unknown customers' orders are there, to be searched
+    texts = {str(path.relative_to(tmp_path)): written_text(path) for path in written}
     leaks = {
-        str(path.relative_to(tmp_path)): found
-        for path in written
-        if (found := sorted(s for s in planted if s in written_text(path)))
+        name: found
+        for name, text in texts.items()
+        if (found := sorted(s for s in planted if s in text))
     }
     assert leaks == {}
 
