@@ -535,7 +535,7 @@ def test_match_section_links_accounts_to_customers(tmp_path):
     [
         ("match: {by: fuzzy}", "match.by"),
         ("match: {account_name: label}", "'label' is not a column of accounts"),
-        ("quality: {price_outlier_factor: 1}", "greater than 1"),
+        ("quality: {price_outlier_factor: 1}", "must be more than 1"),
         ("quality: {non_product: [X]}", "unknown key .non_product."),
     ],
 )

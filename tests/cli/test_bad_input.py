@@ -61,22 +61,25 @@ CASES: dict[str, Case] = {
     ),
     "string for a number": Case(
         {"s.yaml": variant("run:\n  horizon_days: thirty\n")},
-        [r"s\.yaml, line 3: run\.horizon_days: .*valid number.*\(got 'thirty'\)"],
+        [
+            r"s\.yaml, line 3: run\.horizon_days: expected a number of days, more than 0 "
+            r".*\(got 'thirty'\)"
+        ],
     ),
     "negative quantity": Case(
         {"s.yaml": variant("suppliers:\n  acme:\n    min_order_quantity: -5\n")},
         [
             r"s\.yaml, line 4: suppliers\.acme\.min_order_quantity: "
-            r"Input should be greater than or equal to 0 \(got -5\)"
+            r"must be at least 0 \(Smallest purchase order, units\) \(got -5\)"
         ],
     ),
     "negative rate": Case(
         {"s.yaml": variant("segments:\n  shop:\n    arrivals:\n      rate_per_day: -2.5\n")},
-        [r"line 5: segments\.shop\.arrivals\.rate_per_day: .*greater than 0 \(got -2\.5\)"],
+        [r"line 5: segments\.shop\.arrivals\.rate_per_day: must be more than 0 \(got -2\.5\)"],
     ),
     "NaN": Case(
         {"s.yaml": variant("costs:\n  freight:\n    per_unit: .nan\n")},
-        [r"s\.yaml, line 4: costs\.freight\.per_unit: Input should be a finite number"],
+        [r"s\.yaml, line 4: costs\.freight\.per_unit: must be a finite number, not NaN"],
     ),
     "warm-up as long as the horizon": Case(
         {"s.yaml": variant("run:\n  warmup_days: 30\n")},
@@ -164,8 +167,8 @@ CASES: dict[str, Case] = {
     "unknown distribution": Case(
         {"s.yaml": variant("segments:\n  shop:\n    transit_days: {dist: gama, shape: 2}\n")},
         [
-            r"s\.yaml, line 4: segments\.shop\.transit_days: Input tag 'gama' .*"
-            r"expected tags: 'constant', 'uniform', .*'gamma'"
+            r"s\.yaml, line 4: segments\.shop\.transit_days: unknown dist 'gama'; "
+            r"expected one of: constant, uniform, .*gamma"
         ],
     ),
     "triangular mode above high": Case(
@@ -239,7 +242,7 @@ CASES: dict[str, Case] = {
     ),
     "--set invalid value": Case(
         {},
-        [r"--set run\.horizon_days=-3: run\.horizon_days: Input should be greater than 0"],
+        [r"--set run\.horizon_days=-3: run\.horizon_days: must be more than 0 days"],
         ["--set", "run.horizon_days=-3"],
     ),
     "--set unknown key": Case(
@@ -373,8 +376,8 @@ def test_a_report_lists_every_problem_with_its_own_line(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert f"Invalid scenario {scenario} (2 errors):" in result.output
-    assert re.search(r"line 3: run\.horizon_days: .*greater than 0 \(got -1\)", result.output)
-    assert re.search(r"line 4: run\.replications: .*greater than 0 \(got 0\)", result.output)
+    assert re.search(r"line 3: run\.horizon_days: must be more than 0 .*\(got -1\)", result.output)
+    assert re.search(r"line 4: run\.replications: must be at least 1 .*\(got 0\)", result.output)
 
 
 def test_an_unknown_option_is_a_usage_error() -> None:

@@ -199,7 +199,7 @@ BAD = [
     ),
     pytest.param(
         lhs_with_dist("{{kind: loguniform, low: 0, high: 1}}"),
-        r"line 8: parameters\.0\.dist\.low: Input should be greater than 0",
+        r"line 8: parameters\.0\.dist\.low: must be more than 0",
         id="dist-loguniform-at-zero",
     ),
     pytest.param(

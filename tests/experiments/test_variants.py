@@ -118,7 +118,7 @@ def test_invalid_value_in_a_nested_variant_names_its_path(tmp_path: Path) -> Non
     with pytest.raises(
         InputError,
         match=r"line 9: variants\.bad\.inventory\.default\.policy\."
-        r"order_up_to_days: Input should be greater than or equal to 0",
+        r"order_up_to_days: must be at least 0 days",
     ):
         load_variants(path, names=["bad"])
 

@@ -295,7 +295,7 @@ BAD = {
     "a negative failure rate": (
         ENGINEER + "after_sales:\n  travel_hours: 1\n  repair_hours: 2\n"
         "  failures: {default: {annual_failure_probability: -0.1}}\n",
-        r"after_sales\.failures\.default\.annual_failure_probability: .*greater than or equal to 0",
+        r"after_sales\.failures\.default\.annual_failure_probability: must be at least 0",
     ),
     "a failure rate of one": (
         ENGINEER + "after_sales:\n  travel_hours: 1\n  repair_hours: 2\n"

@@ -305,7 +305,8 @@ def test_missing_key_path_drops_the_union_tag(tmp_path: Path) -> None:
     )
     with pytest.raises(
         InputError,
-        match=f"{at(path, 'quantity')}segments.retail.quantity.sd: missing required key$",
+        match=f"{at(path, 'quantity')}segments.retail.quantity.sd: missing required key: "
+        "expected a number, more than 0$",
     ):
         load(Scenario, path)
 
@@ -315,8 +316,8 @@ def test_wrong_type(tmp_path: Path) -> None:
     with pytest.raises(
         InputError,
         match=f"^Invalid scenario {re.escape(str(path))} \\(1 error\\):\n  "
-        f"{at(path, 'horizon')}horizon_days: Input should be a valid integer, "
-        "unable to parse string as an integer \\(got 'soon'\\)$",
+        f"{at(path, 'horizon')}horizon_days: expected a whole number of days, at least 1 "
+        "\\(got 'soon'\\)$",
     ):
         load(Scenario, path)
 
@@ -327,7 +328,7 @@ def test_gt_zero_points_at_the_base_file_that_set_the_value() -> None:
     with pytest.raises(
         InputError,
         match=f"^Invalid scenario {re.escape(str(child))} \\(1 error\\):\n  {at(base, '-2.0')}"
-        "segments.wholesale.arrivals.rate_per_day: Input should be greater than 0 \\(got -2.0\\)$",
+        "segments.wholesale.arrivals.rate_per_day: must be more than 0 \\(got -2.0\\)$",
     ):
         load(Scenario, child)
 
@@ -337,7 +338,7 @@ def test_nan_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(
         InputError,
         match=f"{at(path, 'mean')}segments.retail.quantity.mean: "
-        "Input should be a finite number \\(got nan\\)$",
+        "must be a finite number, not NaN or infinity \\(got nan\\)$",
     ):
         load(Scenario, path)
 
@@ -355,7 +356,7 @@ def test_model_level_error_is_attributed_to_the_named_file(tmp_path: Path) -> No
 def test_missing_top_level_key_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", VALID.replace("name: test\n", ""))
     with pytest.raises(
-        InputError, match=f"\n  {re.escape(str(path))}: name: missing required key$"
+        InputError, match=f"\n  {re.escape(str(path))}: name: missing required key: expected text$"
     ):
         load(Scenario, path)
 
@@ -369,10 +370,7 @@ def test_error_count_is_truncated(tmp_path: Path) -> None:
     lines = str(caught.value).splitlines()
     assert lines[0] == f"Invalid scenario {path} (12 errors):"
     assert len(lines) == 12
-    assert lines[1].endswith(
-        "segments.retail.weights.0: Input should be a valid number, "
-        "unable to parse string as a number (got 'w0')"
-    )
+    assert lines[1].endswith("segments.retail.weights.0: expected a number (got 'w0')")
     assert lines[-1] == "  ... and 2 more"
     with pytest.raises(InputError, match=r"\n  \.\.\. and 2 more$"):
         load(Scenario, path)
@@ -502,9 +500,9 @@ def test_set_values_are_validated_and_errors_name_the_override(scenario: Path) -
     with pytest.raises(
         InputError,
         match=f"^Invalid scenario {re.escape(str(scenario))} \\(3 errors\\):\n"
-        "  --set horizon_days=-1: horizon_days: Input should be greater than 0 \\(got -1\\)\n"
+        "  --set horizon_days=-1: horizon_days: must be at least 1 day \\(got -1\\)\n"
         "  --set segments.retail.quantity={kind: lognormal}: segments.retail.quantity.mean: "
-        "missing required key\n",
+        "missing required key: expected a number\n",
     ):
         load(Scenario, scenario, ["horizon_days=-1", "segments.retail.quantity={kind: lognormal}"])
 

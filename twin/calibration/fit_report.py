@@ -46,6 +46,26 @@ def days(delta: pd.Series) -> np.ndarray:
 
 _PARAMETER_TEXT = 300  # characters of ``parameters`` kept (an empirical fit lists its values)
 
+#: Significant digits of every fitted number written (``model.yaml``, ``fit_report.csv``). Far
+#: finer than any fit's standard error, and coarse enough that a last-bit difference between numpy
+#: or pandas releases (a sum taken in another order) does not change the files, so calibrating
+#: again gives the same model folder, byte for byte.
+DIGITS = 10
+
+
+def rounded(value: object) -> object:
+    """``value`` with every float in it (also inside dicts, lists and tuples) rounded to
+    :data:`DIGITS` significant digits, so its text does not change with the last bits."""
+    if isinstance(value, float | np.floating):
+        return float(f"{float(value):.{DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(rounded(v) for v in value)
+    return value
+
 
 @dataclass
 class FittedValues:
@@ -116,7 +136,8 @@ class FitReport:
         parameters = (
             {k: v for k, v in value.items() if k != "dist"} if isinstance(value, dict) else value
         )
-        text = str(parameters)
+        # rounded before it is cut, so the cut falls at the same place on every run
+        text = str(rounded(parameters))
         if len(text) > _PARAMETER_TEXT:
             text = text[: _PARAMETER_TEXT - 3] + "..."
         self.rows.append(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from twin import __version__
 from twin.calibration.calibrate import Calibration
+from twin.calibration.fit_report import DIGITS
 from twin.calibration.line_prices import PRICES_FILE
 from twin.calibration.mapping import MappedHistory
 from twin.errors import InputError
@@ -33,10 +34,6 @@ BEHAVIOUR_HEADER = (
     "# take their defaults from here; fit_report.csv lists each quantity with how it was fitted.\n"
 )
 
-#: Significant digits of every fitted number written. Far finer than any fit's standard error, and
-#: coarse enough that a last-bit difference between numpy or pandas releases (a sum taken in
-#: another order) does not change the files, so calibrating again gives the same model.
-DIGITS = 10
 
 HEADER = (
     "# Calibrated scenario base, written by `twin calibrate`. Scenario files extend it:\n"

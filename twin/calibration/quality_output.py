@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twin.calibration.privacy import pseudonym, pseudonym_key, pseudonymise
+from twin.calibration.privacy import customer_ids, pseudonym, pseudonym_key, pseudonymise
 from twin.calibration.quality import QualityResult
 
 
@@ -27,8 +27,8 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     list of pathlib.Path
         ``quality.csv`` (the counts), ``quarantine/<table>.csv`` for every table (header only when
         nothing was quarantined; where each row came from in columns ``file`` and ``row``, the
-        data row in that file, 1-based, header excluded; customer and account ids
-        pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`),
+        data row in that file, 1-based, header excluded; customer and account ids and ids built
+        from them pseudonymised, person columns dropped, see :mod:`twin.calibration.privacy`),
         ``erp_crm_match.csv`` when there is a match (one row per CRM account, ids hashed, columns
         :data:`~twin.calibration.matching.LINK_COLUMNS`) and ``quality.png`` (rows per table and
         reason, log scale; the match rate in the title).
@@ -42,20 +42,22 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     paths = [out / "quality.csv"]
     result.counts.to_csv(paths[0], index=False)
     key = pseudonym_key(out)
+    # every customer id of the history, used or quarantined, is looked for inside other values
+    known = customer_ids([*result.tables.values(), *result.quarantine.values()])
     for name, frame in result.quarantine.items():
         path = out / "quarantine" / f"{name}.csv"
         # quarantined rows are shown to people: ids hashed, names and contacts left out
-        pseudonymise(frame, key).to_csv(path, index=False)
+        pseudonymise(frame, key, known).to_csv(path, index=False)
         paths.append(path)
     if result.match is not None:
         path = out / "erp_crm_match.csv"
-        links = pseudonymise(result.match.links, key)
-        # candidate and given ids are customer ids too: hashed alike, so they can be compared
-        links["given_customer_id"] = links["given_customer_id"].map(lambda v: pseudonym(v, key))
+        links = result.match.links.copy()
+        # candidate ids are customer ids too: each hashed alike, so they can be compared
         links["candidate_ids"] = [
             ";".join(str(pseudonym(c, key)) for c in str(v).split(";")) if v else v
             for v in links["candidate_ids"].fillna("")
         ]
+        links = pseudonymise(links, key, known, hashed=["candidate_ids"])
         links.to_csv(path, index=False)
         paths.append(path)
 

@@ -23,6 +23,7 @@ import click
 from twin.commands.folders import claim_output
 from twin.commands.options import (
     executor_options,
+    format_option,
     make_runner,
     out_option,
     replications_option,
@@ -90,6 +91,7 @@ class Outcome:
     "file, --set set.run.horizon_days=90 changes its base."
 )
 @executor_options
+@format_option()
 def check(
     file: Path,
     junit_file: Path | None,
@@ -102,6 +104,7 @@ def check(
     scheduler: str | None,
     fresh: bool,
     quiet: bool,
+    output_format: str = "table",
 ) -> None:
     """Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not."""
     from twin.experiments.checks import evaluate_checks
@@ -130,10 +133,20 @@ def check(
     )
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_outputs(results, kpis, gate.name, target, junit_file, summary_file)
-    for _, row in results.iterrows():
-        click.echo(describe(row))
     passed = verdict(results)
-    click.echo(f"{'All checks hold' if passed else 'Checks failed'}; results in {out_dir}")
+    as_json = output_format == "json"
+    if as_json:
+        from twin.reports.json_summary import check_document, to_json
+
+        document = check_document(
+            gate.name, str(file), results, kpis, gate.group, passed, str(out_dir)
+        )
+        click.echo(to_json(document))
+    for _, row in results.iterrows():
+        click.echo(describe(row), err=as_json)
+    click.echo(
+        f"{'All checks hold' if passed else 'Checks failed'}; results in {out_dir}", err=as_json
+    )
     if not passed:
         click.get_current_context().exit(EXIT_FAILED)
 

@@ -17,6 +17,7 @@ import click
 from twin.commands.folders import claim_output
 from twin.commands.options import (
     executor_options,
+    format_option,
     make_runner,
     no_report_option,
     out_option,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 )
 @no_report_option("Skip the charts and compare.pdf.")
 @executor_options
+@format_option()
 def compare(
     base_file: Path,
     variant_names: tuple[str, ...],
@@ -84,6 +86,7 @@ def compare(
     scheduler: str | None,
     fresh: bool,
     quiet: bool,
+    output_format: str = "table",
 ) -> None:
     """Compare BASE with its variants on common random numbers.
 
@@ -156,12 +159,35 @@ def compare(
         if not no_report:
             write_compare_report(target)
 
-    if not quiet:
+    as_json = output_format == "json"
+    if as_json:
+        from twin.reports.json_summary import compare_document, to_json
+
+        failures = [
+            {"variant": f.variant, "replication": f.replication, "error": f.failure.error}
+            for f in runs.failures
+        ]
+        document = compare_document(
+            variants.base,
+            runs.names,
+            variants.scenarios[variants.base].run.seed,
+            runs.replications,
+            confidence,
+            comparison,
+            ranking,
+            extra,
+            failures,
+            str(out_dir),
+        )
+        click.echo(to_json(document))
+    elif not quiet:
         table_console().print(diff_table(comparison, variants.base, confidence))
-    click.echo(sentence)
+    click.echo(sentence, err=as_json)
     if reached is not None:
         if reached.reached:
-            click.echo(f"Precision targets met with {reached.replications} replications.")
+            click.echo(
+                f"Precision targets met with {reached.replications} replications.", err=as_json
+            )
         else:
             missed = reached.table[~reached.table["met"]]
             listing = ", ".join(f"{r.kpi} of {r.variant}" for r in missed.itertuples())
@@ -176,4 +202,4 @@ def compare(
             f"{failure.failure.error}",
             err=True,
         )
-    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
+    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)", err=as_json)

@@ -80,6 +80,24 @@ def no_report_option(help: str) -> Decorator:
     return click.option("--no-report", is_flag=True, help=help)
 
 
+FORMATS = ("table", "json")
+"""The ``--format`` choices: a table for people, or one JSON document for machines."""
+
+
+def format_option() -> Decorator:
+    """``--format table|json`` (the keyword argument ``output_format``): with ``json`` the
+    command prints one JSON document on standard output and sends everything else to stderr."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table: the summary for people; json: one JSON document on stdout for machines "
+        "(progress and notes go to stderr).",
+    )
+
+
 def executor_options(command: F) -> F:
     """Add ``--workers``, ``--scheduler``, ``--fresh`` and ``--quiet`` to a click command."""
     options = [

@@ -16,6 +16,7 @@ import click
 
 from twin.commands.folders import claim_output
 from twin.commands.options import (
+    format_option,
     no_report_option,
     out_option,
     quiet_option,
@@ -26,6 +27,9 @@ from twin.commands.options import (
 
 if TYPE_CHECKING:
     from twin.scenario.schema import Scenario
+
+#: The confidence level of the summary's intervals (the table's "95 % CI").
+CONFIDENCE = 0.95
 
 
 def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
@@ -49,6 +53,7 @@ def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
 @workers_option("Local processes (default: all cores, at most one per replication).")
 @no_report_option("Skip the charts and the PDF.")
 @quiet_option("No progress bar or summary table.")
+@format_option()
 def run(
     scenario_file: Path,
     out_dir: Path | None,
@@ -60,6 +65,7 @@ def run(
     workers: int | None,
     no_report: bool,
     quiet: bool,
+    output_format: str = "table",
 ) -> None:
     """Simulate SCENARIO_FILE's replications and write KPIs, daily levels and a report."""
     extra = list(overrides)
@@ -92,14 +98,32 @@ def run(
         warmup.to_csv(target / "warmup.csv", index=False)
         if not no_report:
             write_report(target)
-    if not quiet:
-        summary = summarise(outputs.kpis(), outputs.units())
+    summary = summarise(outputs.kpis(), outputs.units(), CONFIDENCE)
+    notes = list(outputs.notes())
+    as_json = output_format == "json"
+    if as_json:
+        from twin.reports.json_summary import run_document, to_json
+
+        document = run_document(
+            scenario.name,
+            scenario.run.seed,
+            n,
+            scenario.run.horizon_days,
+            scenario.run.warmup_days,
+            summary,
+            CONFIDENCE,
+            str(out_dir),
+            notes,
+        )
+        click.echo(to_json(document))
+    elif not quiet:
         print_summary(
             summary,
             f"{scenario.name}: {n} replications, {scenario.run.horizon_days:g} days",
             table_console(),
         )
-        for note in outputs.notes():
+    if not quiet:
+        for note in notes:
             click.echo(f"note: {note}", err=True)
         click.echo(warmup_summary(warmup), err=True)
-    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")
+    click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)", err=as_json)

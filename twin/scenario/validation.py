@@ -7,16 +7,22 @@ what was expected. Any pydantic v2 model works; nothing here knows the scenario 
 """
 
 import re
-import types
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import pydantic
 from pydantic import BaseModel
 
 from twin.errors import InputError
 from twin.scenario.key_paths import INDEX, KeyPath, dotted, short_repr
-from twin.scenario.yaml_source import Origin, SourceMap
+from twin.scenario.planner_words import (
+    distribution_at,
+    distribution_takes,
+    expected,
+    place,
+    unwrap,
+)
+from twin.scenario.yaml_source import Origin, SourceMap, is_path_key
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -60,8 +66,10 @@ def validate(
     try:
         return model_cls.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = _one_per_distribution(model_cls, exc.errors(include_url=False))
         raise InputError(_report(model_cls, data, sources, errors)) from exc
+    except InputError as exc:  # a file named by a key (products_file) could not be read
+        raise InputError(_at_file_key(exc.message, data, sources)) from exc
 
 
 def _report(
@@ -97,22 +105,122 @@ def _describe(
         loc, message = _key_in_message(data, loc, message)
     path = _data_path(data, loc, keep_last=kind == "missing")
     origin = sources.lookup(path) or Origin("<input>")
-    if kind == "missing":
-        expected = "missing required key"
+    planner = expected(model_cls, loc, error)
+    if kind == "distribution_keys":
+        expected_text = error["msg"]
     elif kind == "extra_forbidden":
-        expected = f"unknown key '{loc[-1]}'"
+        expected_text = f"unknown key '{loc[-1]}'"
         allowed = _allowed_keys(model_cls, loc[:-1])
         if allowed:
-            expected += f"; expected one of: {', '.join(allowed)}"
+            expected_text += f"; expected one of: {', '.join(allowed)}"
+    elif kind == "value_error" and "not both" in message:
+        expected_text = message + _how_to_clear(message, data, sources, path)
     else:
-        expected = message
+        expected_text = planner or ("missing required key" if kind == "missing" else message)
     # The input of these errors is the enclosing mapping or the unknown key's value: noise here.
-    hide = kind in {"missing", "extra_forbidden"} or (
+    hide = kind in {"missing", "extra_forbidden", "distribution_keys"} or (
         kind in {"value_error", "assertion_error"} and isinstance(error.get("input"), dict)
     )
     got = "" if hide else f" (got {short_repr(error.get('input'))})"
     key_path = f"{dotted(path)}: " if path else ""
-    return f"{origin}: {key_path}{expected}{got}"
+    return f"{origin}: {key_path}{expected_text}{got}"
+
+
+def _one_per_distribution(
+    model_cls: type[BaseModel], errors: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The missing and unknown keys of one distribution (``{dist: gamma, mean: 5}``) as one
+    error saying which keys that distribution takes, at the distribution's own key."""
+    out: list[Mapping[str, Any]] = []
+    seen: set[tuple] = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        model = (
+            distribution_at(model_cls, loc)
+            if error["type"] in {"missing", "extra_forbidden"}
+            else None
+        )
+        if model is None:
+            out.append(error)
+            continue
+        at = loc[:-2]  # the distribution's key: the loc without its tag and parameter
+        if at in seen:
+            continue
+        seen.add(at)
+        wrong = [
+            str(e["loc"][-1])
+            for e in errors
+            if tuple(e["loc"][:-1]) == loc[:-1] and e["type"] == "extra_forbidden"
+        ]
+        text = distribution_takes(model)
+        if wrong:
+            text += f", not {', '.join(repr(w) for w in wrong)}"
+        out.append({"type": "distribution_keys", "loc": at, "msg": text, "input": None})
+    return out
+
+
+def _how_to_clear(message: str, data: Mapping[str, Any], sources: SourceMap, path: KeyPath) -> str:
+    """For "give X or Y, not both": where the other key is set, and how to clear it when it comes
+    from another file (``products: null``), so the key the message is reported at can be used."""
+    root = sources.lookup(())
+    here = root.source if root else "your file"
+    parent: KeyPath = path[:-1] if path and path[-1] in re.findall(r"'([^']+)'", message) else path
+    node: Any = data
+    for part in parent:
+        node = node[part] if isinstance(node, (dict, list)) else None
+    if not isinstance(node, dict):
+        return ""
+    named = re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
+    keys = [k for k in dict.fromkeys(named) if k in node]
+    if len(keys) < 2:
+        return ""
+    # the key the message is reported at is the one being used; the others are to be cleared
+    used = path[-1] if path and path[-1] in keys else keys[-1]
+    used_origin = sources.lookup((*parent, used))
+    hints = []
+    for key in keys:
+        if key == used:
+            continue
+        name = dotted((*parent, key))
+        origin = sources.lookup((*parent, key))
+        if origin is None or used_origin is None or origin.source == used_origin.source:
+            hints.append(f"remove '{key}' or '{used}'")
+        elif origin.source.startswith("--set"):
+            hints.append(f"'{key}' is set by {origin.source}: drop it to use '{used}'")
+        else:
+            hints.append(
+                f"'{key}' is set in {origin}: to use '{used}' instead, clear it with "
+                f"'{key}: null' in {here} (or --set {name}=null)"
+            )
+    return "; " + "; ".join(hints)
+
+
+def _at_file_key(message: str, data: Mapping[str, Any], sources: SourceMap) -> str:
+    """Prefix a file-reading error with the file, line and key that named the file."""
+    for path, value in _path_keys(data, ()):
+        if isinstance(value, str) and value and value in message:
+            origin = sources.lookup(path) or Origin("<input>")
+            if message.startswith(f"{path[-1]} "):  # it names the key already
+                return f"{origin}: {message}"
+            return f"{origin}: {dotted(path)}: {message}"
+    return message
+
+
+def _path_keys(node: Any, path: KeyPath) -> list[tuple[KeyPath, Any]]:
+    """Every (key path, value) of a file-path key (``products_file``, ``file``) below ``node``."""
+    found: list[tuple[KeyPath, Any]] = []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        if is_path_key(key):
+            found.append(((*path, key), value))
+        found += _path_keys(value, (*path, key))
+    return found
 
 
 def _key_in_message(data: Mapping[str, Any], loc: KeyPath, message: str) -> tuple[KeyPath, str]:
@@ -159,60 +267,8 @@ def _data_path(data: Mapping[str, Any], loc: KeyPath, *, keep_last: bool) -> Key
 
 def _allowed_keys(model_cls: type[BaseModel], loc: KeyPath) -> list[str] | None:
     """Field names of the model found by following `loc` through the types, or None if unknown."""
-    tp: Any = model_cls
-    for part in loc:
-        tp = _step(tp, part)
-        if tp is None:
-            return None
-    tp = _unwrap(tp)
+    where = place(model_cls, loc)
+    tp = None if where is None else unwrap(where.annotation)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [field.alias or name for name, field in tp.model_fields.items()]
     return None
-
-
-def _step(tp: Any, part: str | int) -> Any:
-    """The type found one loc part below `tp`, or None when it cannot be told."""
-    tp = _unwrap(tp)
-    origin = get_origin(tp)
-    args = get_args(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        for name, field in tp.model_fields.items():
-            if part in (name, field.alias):
-                return field.annotation
-        return None
-    if origin in (list, set, frozenset, Sequence) and args:
-        return args[0]
-    if origin is tuple and args:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return args[0]
-        return args[part] if isinstance(part, int) and part < len(args) else None
-    if origin in (dict, Mapping) and len(args) == 2:
-        return args[1]
-    if origin in (Union, types.UnionType):
-        # Pydantic names a union member by its discriminator tag or, in a plain union, its class.
-        for member in (_unwrap(arg) for arg in args):
-            is_model = isinstance(member, type) and issubclass(member, BaseModel)
-            if is_model and (part == member.__name__ or part in _literal_values(member)):
-                return member
-    return None
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip ``Annotated`` and ``Optional`` until a plain type or a real union remains."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            members = [arg for arg in get_args(tp) if arg is not type(None)]
-            if len(members) != 1:
-                return tp
-            tp = members[0]
-        else:
-            return tp
-
-
-def _literal_values(model: type[BaseModel]) -> Iterable[Any]:
-    for field in model.model_fields.values():
-        if get_origin(field.annotation) is Literal:
-            yield from get_args(field.annotation)
