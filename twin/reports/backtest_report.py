@@ -24,25 +24,27 @@ _TABLE = (
     ("origin", "origin", "{}"),
     ("series", "series", "{}"),
     ("weeks", "weeks", "{:.0f}"),
-    ("actual_mean", "actual", "{:,.4g}"),
-    ("forecast_mean", "forecast", "{:,.4g}"),
+    ("actual_mean", "actual", "amount"),
+    ("forecast_mean", "forecast", "amount"),
     ("mape", "MAPE", "{:.3f}"),
     ("bias", "bias", "{:+.1%}"),
     ("coverage_50", "cov 50", "{:.2f}"),
     ("coverage_90", "cov 90", "{:.2f}"),
     ("width_90", "width 90", "{:.2f}"),
-    ("crps", "CRPS", "{:,.4g}"),
+    ("crps", "CRPS", "amount"),
     ("mase", "MASE", "{:.2f}"),
-    ("baseline_mase", "base MASE", "{:.2f}"),
+    ("baseline_mase", "b. MASE", "{:.2f}"),
     ("relative_mae", "rel MAE", "{:.2f}"),
 )
-_X = (0.75, 1.85, 3.55, 4.45, 5.35, 6.2, 6.95, 7.65, 8.3, 9.0, 9.75, 10.35, 10.95, 11.4)
+_X = (0.75, 1.8, 3.4, 4.3, 5.2, 5.9, 6.6, 7.2, 7.8, 8.45, 9.25, 9.85, 10.45, 11.0)
 _ROW = 0.19
 
 
 def _cell(value: object, fmt: str) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "–"
+    if fmt == "amount":  # whole numbers with separators when large, else 4 significant digits
+        return f"{value:,.0f}" if abs(float(value)) >= 1000 else f"{value:.4g}"
     return fmt.format(value)
 
 
