@@ -66,6 +66,13 @@ def test_spread_origins_lie_within_the_bounds_on_month_starts():
     assert spread_origins(FIRST, END, 13, 1) == [dt.date(2020, 10, 1)]  # the latest month start
 
 
+def test_spread_origins_stay_even_when_month_starts_would_collide():
+    # 2017-07-02 .. 2017-10-02 allowed: month starts would give 08-01 twice
+    origins = spread_origins(dt.date(2017, 1, 1), dt.date(2018, 1, 1), 13, 4)
+    assert origins == [dt.date(2017, 7, 2), dt.date(2017, 8, 2), dt.date(2017, 9, 1),
+                       dt.date(2017, 10, 2)]  # fmt: skip
+
+
 def test_spread_origins_without_room_name_the_option():
     with pytest.raises(InputError, match=r"--horizon-weeks 30: .* too short"):
         spread_origins(FIRST, END, 30, 4)

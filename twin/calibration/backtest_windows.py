@@ -78,8 +78,9 @@ def spread_origins(
 ) -> list[dt.date]:
     """``n_origins`` origins spread evenly between the earliest and the latest allowed.
 
-    Each is moved to the nearest first of a month within the bounds, if that keeps the origins
-    apart; two origins that would fall on the same date are an error naming ``--n-origins``.
+    Each is moved to the nearest first of a month within the bounds (when there is one), unless
+    that would make two origins equal: then all stay evenly spread. Two evenly spread origins on
+    the same date are an error naming ``--n-origins``.
     """
     earliest, latest = _bounds(first, end, horizon_weeks)
     if latest < earliest:
@@ -91,23 +92,25 @@ def spread_origins(
     span = (latest - earliest).days
     # one origin: the latest, with the most history before it
     steps = [float(span)] if n_origins == 1 else np.linspace(0, span, n_origins)
-    origins = []
-    for step in steps:
-        origin = earliest + dt.timedelta(days=round(float(step)))
-        month_starts = [
-            d.date()
-            for d in pd.date_range(origin - dt.timedelta(days=16), periods=2, freq="MS")
-            if earliest <= d.date() <= latest
-        ]
-        if month_starts:
-            origin = min(month_starts, key=lambda d: abs((d - origin).days))
-        origins.append(origin)
+    spread = [earliest + dt.timedelta(days=round(float(step))) for step in steps]
+    snapped = [_nearest_month_start(origin, earliest, latest) for origin in spread]
+    origins = snapped if len(set(snapped)) == len(snapped) else spread
     if len(set(origins)) != len(origins):
         raise InputError(
             f"--n-origins {n_origins}: the history allows origins only from {earliest} to "
             f"{latest}, too few days for {n_origins} distinct origins; ask for fewer"
         )
     return origins
+
+
+def _nearest_month_start(origin: dt.date, earliest: dt.date, latest: dt.date) -> dt.date:
+    """The first of a month nearest ``origin`` within [earliest, latest], else ``origin``."""
+    candidates = [
+        d.date()
+        for d in pd.date_range(origin - dt.timedelta(days=16), periods=2, freq="MS")
+        if earliest <= d.date() <= latest
+    ]
+    return min(candidates, key=lambda d: abs((d - origin).days)) if candidates else origin
 
 
 def training_weeks(first: dt.date, origin: dt.date) -> int:
