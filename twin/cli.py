@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "twin.commands.validate",
         "Simulate MODEL_DIR's model over its history and compare: exit 1 if a tolerance is missed.",
     ),
+    "backtest": (
+        "twin.commands.backtest",
+        "Calibrate before each origin and score the weeks after: exit 1 if a tolerance is missed.",
+    ),
     "synth": (
         "twin.commands.synth",
         "Write ERP and CRM history of a scenario's company, with realistic dirt, for calibration.",

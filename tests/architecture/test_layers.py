@@ -52,7 +52,11 @@ FORBIDDEN: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
 )
 # Calibration fits read the scenario and the foundations; only these modules run the twin.
-CALIBRATION_RUNS_THE_TWIN = ("twin.calibration.synth", "twin.calibration.validate")
+CALIBRATION_RUNS_THE_TWIN = (
+    "twin.calibration.synth",
+    "twin.calibration.validate",
+    "twin.calibration.backtest",
+)
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
