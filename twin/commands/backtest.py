@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 
 from twin.commands.calibrate import mapped_and_checked
+from twin.commands.folders import claim_output
 from twin.commands.options import (
     as_of_option,
-    make_out_dir,
     mapping_option,
     out_option,
     workers_option,
@@ -96,42 +96,44 @@ def backtest(
         chosen = check_origins(given, first, end, horizon_weeks)
     else:
         chosen = spread_origins(first, end, horizon_weeks, n_origins or 4)
-    make_out_dir(out_dir, "backtest folder")
+    folder = claim_output(out_dir, "backtest folder", "backtest")
     loaded = time.perf_counter()
     click.echo(
         f"History {first}..{end - dt.timedelta(days=1)} mapped and checked in "
         f"{loaded - started:.1f} s; origins {', '.join(map(str, chosen))}",
         err=True,
     )
-    result = run_backtest(
-        quality.tables,
-        chosen,
-        horizon_weeks=horizon_weeks,
-        replications=replications,
-        models_dir=out_dir / "models",
-        mapped=mapped,
-        source=source,
-        mapping=str(mapping_file),
-        seed=seed,
-        workers=workers,
-        say=lambda line: click.echo(line, err=True),
-    )
-    checks = judge(result.summary, bounds)
-    facts = [
-        ("Source", f"{source} (mapping {mapping_file})"),
-        ("Active period", f"{first} .. {end - dt.timedelta(days=1)}"),
-        ("Origins", ", ".join(map(str, chosen))),
-        ("Window", f"{horizon_weeks} weeks after each origin, weeks aligned to the origin"),
-        (
-            "Replications",
-            f"{replications} per origin"
-            + (f", seed {seed}" if seed is not None else ", the model's seed"),
-        ),
-    ]
-    paths = write_backtest(result, checks, out_dir, facts)
+    # every file, the per-origin models included, appears in out_dir at the end or not at all
+    with folder.writing() as target:
+        result = run_backtest(
+            quality.tables,
+            chosen,
+            horizon_weeks=horizon_weeks,
+            replications=replications,
+            models_dir=target / "models",
+            mapped=mapped,
+            source=source,
+            mapping=str(mapping_file),
+            seed=seed,
+            workers=workers,
+            say=lambda line: click.echo(line, err=True),
+        )
+        checks = judge(result.summary, bounds)
+        facts = [
+            ("Source", f"{source} (mapping {mapping_file})"),
+            ("Active period", f"{first} .. {end - dt.timedelta(days=1)}"),
+            ("Origins", ", ".join(map(str, chosen))),
+            ("Window", f"{horizon_weeks} weeks after each origin, weeks aligned to the origin"),
+            (
+                "Replications",
+                f"{replications} per origin"
+                + (f", seed {seed}" if seed is not None else ", the model's seed"),
+            ),
+        ]
+        write_backtest(result, checks, target, facts)
     click.echo(
         f"Backtest of {len(chosen)} origins x {horizon_weeks} weeks in "
-        f"{time.perf_counter() - started:.1f} s; results in {paths['summary']}"
+        f"{time.perf_counter() - started:.1f} s; results in {out_dir / 'summary.csv'}"
     )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
