@@ -418,7 +418,6 @@ def schema_markdown() -> str:
     return "\n".join(lines)
 
 
-
 def _range(column: Column) -> str:
     if column.min is None or column.max is None:
         return "–"

@@ -1,7 +1,9 @@
 """Write a calibrated model folder: the scenario base, the fits and the provenance.
 
 ``model.yaml`` is a valid scenario base that planners' scenario files ``extends:``;
-``behaviour.yaml`` holds the customer-behaviour fits; ``fit_report.csv`` has one row per fitted
+``behaviour.yaml`` holds the customer-behaviour fits; ``customers-<segment>.parquet`` the
+known customers of each segment with a customer base (ids pseudonymised, see
+:mod:`twin.calibration.privacy`); ``fit_report.csv`` has one row per fitted
 quantity (columns in ``twin.calibration.fit_report.REPORT_COLUMNS``); ``provenance.json`` records
 where the history came from (files and their SHA-256 hashes, rows read and written per table, the
 period) and the twin version. Quality outputs (``quality.csv``, ``quarantine/``) are written by
@@ -19,6 +21,7 @@ from pathlib import Path
 from twin import __version__
 from twin.calibration.calibrate import Calibration
 from twin.calibration.mapping import MappedHistory
+from twin.calibration.privacy import pseudonym, pseudonym_key
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
@@ -91,6 +94,12 @@ def write_model(
     paths["behaviour"].write_text(
         BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
     )
+    key = pseudonym_key(out_dir) if calibration.customers else b""  # the quality step's key
+    for file_name, customers in calibration.customers.items():
+        hashed = [pseudonym(v, key) for v in customers["customer"]]
+        written = customers.assign(customer=hashed)
+        paths[file_name] = out_dir / file_name
+        written.to_parquet(paths[file_name], index=False)
     calibration.report.to_csv(paths["fit_report"], index=False, float_format=f"%.{DIGITS}g")
     provenance = {
         "twin_version": __version__,
