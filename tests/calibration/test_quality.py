@@ -334,11 +334,21 @@ def test_match_is_reported_in_counts_notes_and_files(tmp_path):
     from twin.calibration.matching import match_accounts
     from twin.calibration.quality import MATCH_TABLE
 
-    customers = table("customers", [{"customer_id": "c1", "name": "Beacon Works GmbH"},
-                                    {"customer_id": "c2", "name": "Beacon Works AG"}])
-    accounts = table("accounts", [{"account_id": "a1", "name": "Beacon Works GmbH"},
-                                  {"account_id": "a2", "name": "Beacon Works"},
-                                  {"account_id": "a3", "name": "Elm", "customer_id": "c2"}])
+    customers = table(
+        "customers",
+        [
+            {"customer_id": "c1", "name": "Beacon Works GmbH"},
+            {"customer_id": "c2", "name": "Beacon Works AG"},
+        ],
+    )
+    accounts = table(
+        "accounts",
+        [
+            {"account_id": "a1", "name": "Beacon Works GmbH"},
+            {"account_id": "a2", "name": "Beacon Works"},
+            {"account_id": "a3", "name": "Elm", "customer_id": "c2"},
+        ],
+    )
     linked, match = match_accounts(accounts, customers)
     tables = {"customers": customers, "accounts": conform("accounts", linked),
               "orders": table("orders", [order("o1")])}  # fmt: skip
