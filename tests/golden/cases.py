@@ -51,8 +51,16 @@ def cases() -> list[Case]:
         out.append(
             Case(
                 f"run-{stem}",
-                ("run", rel, *common, "--no-report", "--quiet", "--orders", "--orders-format",
-                 "csv"),
+                (
+                    "run",
+                    rel,
+                    *common,
+                    "--no-report",
+                    "--quiet",
+                    "--orders",
+                    "--orders-format",
+                    "csv",
+                ),
                 RUN_TABLES,
                 HASHED_TABLES,
             )
@@ -72,9 +80,18 @@ def cases() -> list[Case]:
             Case(
                 f"sweep-{stem}",
                 (
-                    "sweep", rel, "--set", "set.run.horizon_days=65", "--set",
-                    "set.run.warmup_days=30", "--set", "replications=1", "--workers", "1",
-                    "--no-report", "--quiet",
+                    "sweep",
+                    rel,
+                    "--set",
+                    "set.run.horizon_days=65",
+                    "--set",
+                    "set.run.warmup_days=30",
+                    "--set",
+                    "replications=1",
+                    "--workers",
+                    "1",
+                    "--no-report",
+                    "--quiet",
                 ),
                 SWEEP_TABLES,
             )

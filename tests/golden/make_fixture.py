@@ -1,6 +1,6 @@
 """Write the golden tables of the current code into `before/` (see `cases.py`).
 
-    python tests/golden/make_fixture.py
+python tests/golden/make_fixture.py
 """
 
 from __future__ import annotations

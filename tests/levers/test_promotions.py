@@ -20,8 +20,14 @@ from twin.records import COLUMNS, RunResult
 SMALL = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "small.yaml"
 
 #: 20 % off A on day 0 (Monday 2026-01-05) only, demand x 1.5
-JAN = {"name": "jan", "skus": ["A"], "start": "2026-01-05", "end": "2026-01-05",
-       "discount": 0.2, "lift": 1.5}
+JAN = {
+    "name": "jan",
+    "skus": ["A"],
+    "start": "2026-01-05",
+    "end": "2026-01-05",
+    "discount": 0.2,
+    "lift": 1.5,
+}
 
 
 def replay(*times: str) -> dict:
@@ -122,8 +128,9 @@ CATEGORY = {
         {"sku": "A", "unit_cost": 10.0, "price": 15.0, "supplier": "acme", "category": "tools"},
         {"sku": "B", "unit_cost": 4.0, "price": 7.0, "supplier": "acme", "category": "tools"},
     ],
-    "segments": {"shop": {"quantity": 4, "sku_mix": {"kind": "weights",
-                                                     "weights": {"A": 1.0, "B": 1.0}}}},
+    "segments": {
+        "shop": {"quantity": 4, "sku_mix": {"kind": "weights", "weights": {"A": 1.0, "B": 1.0}}}
+    },
     "inventory": {"default": {"policy": {"kind": "base_stock", "level": 500}}},
 }
 
@@ -158,8 +165,11 @@ def poisson(days: float = 120.0) -> dict:
             "shop": {
                 "customers": 50,
                 "arrivals": {"kind": "poisson", "rate_per_day": 30.0},
-                "lines_per_order": {"dist": "discrete", "values": [1, 2],
-                                    "probabilities": [0.6, 0.4]},
+                "lines_per_order": {
+                    "dist": "discrete",
+                    "values": [1, 2],
+                    "probabilities": [0.6, 0.4],
+                },
                 "quantity": {"dist": "lognormal", "mean": 3.0, "sd": 2.0},
                 "sku_mix": {"kind": "weights", "weights": {"A": 1.0, "B": 1.0}},
             }
@@ -169,17 +179,32 @@ def poisson(days: float = 120.0) -> dict:
 
 
 def spring(discount: float, **extra) -> dict:
-    return {"promotions": [{"name": "spring", "skus": ["A"], "start": "2026-02-02",
-                            "end": "2026-03-01", "discount": discount, "elasticity": -2.5,
-                            **extra}]}
+    return {
+        "promotions": [
+            {
+                "name": "spring",
+                "skus": ["A"],
+                "start": "2026-02-02",
+                "end": "2026-03-01",
+                "discount": discount,
+                "elasticity": -2.5,
+                **extra,
+            }
+        ]
+    }
 
 
 def test_without_an_effect_a_promotion_changes_no_order(tiny) -> None:
     # lift 1 and no discount: the same orders as without the section (the rounding stream is
     # drawn but changes nothing), so the lever's absence and a null lever agree
     plain = run_replication(tiny(poisson(40.0)), 0)
-    null = {"name": "null", "start": "2026-01-10", "end": "2026-01-20", "discount": 0.0,
-            "lift": 1.0}
+    null = {
+        "name": "null",
+        "start": "2026-01-10",
+        "end": "2026-01-20",
+        "discount": 0.0,
+        "lift": 1.0,
+    }
     nulled = run_replication(tiny(poisson(40.0), {"promotions": [null]}), 0)
 
     pd.testing.assert_frame_equal(plain.tables["orders"], nulled.tables["orders"])
@@ -202,8 +227,10 @@ def test_a_deeper_discount_sells_more_units_at_a_lower_unit_margin(tiny) -> None
     }
     assert margin[0.3] < margin[0.1]
     # common random numbers: the same base demand in both variants
-    base = {d: r.tables["promotion_lines"].query("promoted")["base_units"].sum()
-            for d, r in results.items()}
+    base = {
+        d: r.tables["promotion_lines"].query("promoted")["base_units"].sum()
+        for d, r in results.items()
+    }
     assert base[0.1] == base[0.3]
 
 
@@ -225,8 +252,10 @@ def test_units_are_conserved_with_promotions_on(tiny) -> None:
     result = run_replication(tiny(poisson(), patch, spring(0.25, **extra)), 0)
     orders = result.tables["orders"]
 
-    assert (orders["units"] == orders["units_filled"] + orders["units_backordered"]
-            + orders["units_lost"]).all()
+    assert (
+        orders["units"]
+        == orders["units_filled"] + orders["units_backordered"] + orders["units_lost"]
+    ).all()
     assert (orders["units"] > 0).all()
     lines = result.tables["promotion_lines"]
     assert lines["units_short"].sum() > 0  # the stock binds during the promotion
@@ -243,9 +272,17 @@ def test_units_are_conserved_with_promotions_on(tiny) -> None:
 def hand_result(lines: list[tuple], calendar: list[tuple], changes: list[tuple]) -> RunResult:
     names = [c for c, _ in COLUMNS["promotion_lines"]]
     return RunResult(
-        scenario="hand", replication=0, seed=0, horizon_days=20.0, warmup_days=0.0,
-        start_date="2026-01-05", skus=("A", "B"), unit_cost=np.array([10.0, 4.0]),
-        initial_on_hand=np.array([3, 5]), segments=("shop",), roles={},
+        scenario="hand",
+        replication=0,
+        seed=0,
+        horizon_days=20.0,
+        warmup_days=0.0,
+        start_date="2026-01-05",
+        skus=("A", "B"),
+        unit_cost=np.array([10.0, 4.0]),
+        initial_on_hand=np.array([3, 5]),
+        segments=("shop",),
+        roles={},
         tables={
             "promotion_lines": pd.DataFrame(lines, columns=names),
             "promotions": pd.DataFrame(calendar, columns=[c for c, _ in COLUMNS["promotions"]]),
@@ -303,8 +340,7 @@ def run_bad(tmp_path: Path, body: str):
 
 
 PROMO = (
-    "  - {{name: {name}, skus: [{sku}], start: {start}, end: {end}, discount: {d}, "
-    "lift: 1.5}}\n"
+    "  - {{name: {name}, skus: [{sku}], start: {start}, end: {end}, discount: {d}, lift: 1.5}}\n"
 )
 
 
@@ -370,8 +406,9 @@ def test_overlapping_promotions_with_one_discount_are_fine(tmp_path: Path) -> No
 
 def test_promotions_work_with_the_customer_loop(tiny) -> None:
     # the loop draws its own candidate book; the promoted lines still sell at 12 with lift 1.5
-    loop = {"customers": {"churn": {"base_per_year": 0.0},
-                          "repeat": {"sensitivity_per_point": 0.0}}}
+    loop = {
+        "customers": {"churn": {"base_per_year": 0.0}, "repeat": {"sensitivity_per_point": 0.0}}
+    }
     scenario = tiny(replay("2026-01-05T12:00"), loop, {"promotions": [JAN]})
     result = run_replication(scenario, 0)
 

@@ -96,4 +96,3 @@ def test_the_whole_loop_is_reproducible(whole_loop, load_scenario):
     for name, frame in result.tables.items():
         pd.testing.assert_frame_equal(again.tables[name], frame, check_exact=True, obj=name)
     assert again.final_state == result.final_state
-

@@ -63,9 +63,10 @@ def _rejected(orders: pd.DataFrame) -> pd.Series:
 
 def _allocated(orders: pd.DataFrame) -> pd.Series:
     """Orders whose lines were allocated from stock: not rejected, nor held at the horizon."""
-    return orders["units_filled"] + orders["units_backordered"] + orders["units_lost"] == orders[
-        "units"
-    ]
+    return (
+        orders["units_filled"] + orders["units_backordered"] + orders["units_lost"]
+        == orders["units"]
+    )
 
 
 def _between(values: pd.Series, start: float, end: float) -> pd.Series:

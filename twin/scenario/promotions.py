@@ -160,9 +160,7 @@ def _check_names(where: str, named: list[str], known: set, what: str) -> None:
 
 def _check_conflicts(promotions: list[Promotion], products: list, segments: dict) -> None:
     """Overlapping promotions with different discounts on one SKU for one segment are an error."""
-    cover = [
-        (covered_skus(p, products), covered_segments(p, segments)) for p in promotions
-    ]
+    cover = [(covered_skus(p, products), covered_segments(p, segments)) for p in promotions]
     for j, later in enumerate(promotions):
         for i in range(j):
             earlier = promotions[i]

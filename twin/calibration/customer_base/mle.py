@@ -109,7 +109,8 @@ def fit_model(
     x, t_x, T = summaries
 
     def negative(log_params: np.ndarray) -> float:
-        value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
+        with np.errstate(invalid="ignore", over="ignore"):  # far from the optimum: reject
+            value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
         return value if np.isfinite(value) else 1e300
 
     best = None
