@@ -6,10 +6,10 @@ heterogeneity (``MIN_REPEAT_CUSTOMERS`` customers with a repeat purchase, and at
 ``MIN_REPEAT_SHARE`` of all customers). Other segments keep their aggregate arrivals, with a
 row in the fit report saying why; this is not an error.
 
-The section follows the interface of ``docs/calibration.md`` (customer-level demand): the chosen
-model (:mod:`.select`), its parameters per day, the covariance of their logarithms, the name of the
-customers file (written beside ``model.yaml`` by :mod:`twin.calibration.output`) and the
-new-customer arrivals (:mod:`.new_customers`).
+The section follows the customer-level demand interface (``docs/calibration.md``, "Customer
+base"): the chosen model (:mod:`.select`), its parameters per day, the covariance of their
+logarithms, the name of the customers file (written beside ``model.yaml`` by
+:mod:`twin.calibration.output`) and the new-customer arrivals (:mod:`.new_customers`).
 """
 
 from __future__ import annotations
