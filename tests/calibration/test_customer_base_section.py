@@ -12,7 +12,7 @@ import pytest
 import twin.calibration.calibrate as calibrate_module
 from twin.calibration.calibrate import calibrate_history, history_until
 from twin.calibration.conform import conform
-from twin.calibration.customer_base.new_customers import burn_in_end
+from twin.calibration.customer_base.new_customers import burn_in_end, fit_new_customers
 from twin.calibration.customer_base.section import (
     FILE_COLUMNS,
     customer_base_enabled,
@@ -22,6 +22,7 @@ from twin.calibration.customer_base.section import (
 from twin.calibration.customer_base.summaries import customer_summaries
 from twin.calibration.fit_report import FitReport
 from twin.calibration.privacy import pseudonym, pseudonym_key
+from twin.scenario.segments import Segment
 
 
 def _orders(rows):
@@ -146,13 +147,14 @@ def test_the_section_follows_the_interface():
 def test_new_customers_are_counted_after_the_burn_in():
     # a third of the customers are there from day 0; the others join at 400/730 a day
     tables = _history(seed=8)
-    report = FitReport()
-    period = (START, START + dt.timedelta(days=DAYS - 1))
-    section, _ = fit_segment_customer_base(tables["orders"], period, report, [], "trade", tables)
+    last_day = START + dt.timedelta(days=DAYS - 1)
+    customers = customer_summaries(tables["orders"], pd.Timestamp(last_day) + pd.Timedelta(days=1))
+    new, n, counted_from = fit_new_customers(customers["first_order_at"], START, last_day, [], "t")
+    assert counted_from == dt.date(2023, 7, 2)  # 182 days, 25 % of 730
+    assert n == int((customers["first_order_at"] >= pd.Timestamp(counted_from)).sum())
     # Poisson count of ~300 joiners after the burn-in: sd ~6 %; trend and seasonality add
     # noise to the level at the end of the period, so 25 % is ~3 sd of the combined error
     expected = 400 / DAYS
-    new = section["new_customers"]
     assert new["rate_per_day"] == pytest.approx(expected, rel=0.25)
 
 
@@ -178,12 +180,18 @@ def test_anonymous_orders_form_a_segment_of_their_own():
     assert (split[orders["customer_id"].notna()] == "trade").all()
 
 
-def test_calibration_writes_the_customer_base_only_when_the_schema_has_it(monkeypatch):
+def test_without_the_schema_field_calibration_writes_no_customer_base(monkeypatch):
+    assert customer_base_enabled() == ("customer_base" in Segment.model_fields)
+    monkeypatch.setattr(calibrate_module, "customer_base_enabled", lambda: False)
     tables = history_until(_history(anonymous_per_day=1.0), pd.Timestamp("2024-12-01"))
-    if not customer_base_enabled():
-        plain = calibrate_history(tables, name="plain")
-        assert "customer_base" not in plain.model["segments"]["all"]
-        assert plain.customers == {}
+    plain = calibrate_history(tables, name="plain")
+    assert set(plain.model["segments"]) == {"all"}
+    assert "customer_base" not in plain.model["segments"]["all"]
+    assert plain.customers == {}
+
+
+def test_with_the_schema_field_calibration_writes_the_customer_base(monkeypatch):
+    tables = history_until(_history(anonymous_per_day=1.0), pd.Timestamp("2024-12-01"))
     monkeypatch.setattr(calibrate_module, "customer_base_enabled", lambda: True)
     calibration = calibrate_history(tables, name="with_customers")
     segments = calibration.model["segments"]
