@@ -25,6 +25,7 @@ from twin.calibration.privacy import pseudonym, pseudonym_key
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
+from twin.scenario.yaml_source import resolve_paths
 
 BEHAVIOUR_FILE = "behaviour.yaml"
 """The customer-behaviour fits beside ``model.yaml`` (see ``docs/calibration.md``)."""
@@ -77,11 +78,11 @@ def _relative_files(files: dict, source: str) -> dict:
 def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
-    """Validate the fitted base as a scenario and write the model folder."""
-    try:
-        Scenario.model_validate(calibration.model)
-    except ValueError as exc:
-        raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
+    """Validate the fitted base as a scenario and write the model folder.
+
+    The customers files are written first: a ``customer_base`` section reads its file when it
+    is validated, with the path taken relative to the model folder as ``model.yaml`` will be.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "model": out_dir / "model.yaml",
@@ -89,17 +90,21 @@ def write_model(
         "provenance": out_dir / "provenance.json",
         "behaviour": out_dir / BEHAVIOUR_FILE,
     }
-    model = plain_data(calibration.model)
-    paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
-    paths["behaviour"].write_text(
-        BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
-    )
     key = pseudonym_key(out_dir) if calibration.customers else b""  # the quality step's key
     for file_name, customers in calibration.customers.items():
         hashed = [pseudonym(v, key) for v in customers["customer"]]
         written = customers.assign(customer=hashed)
         paths[file_name] = out_dir / file_name
         written.to_parquet(paths[file_name], index=False)
+    try:
+        Scenario.model_validate(resolve_paths(calibration.model, out_dir))
+    except ValueError as exc:
+        raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
+    model = plain_data(calibration.model)
+    paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
+    paths["behaviour"].write_text(
+        BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"
+    )
     calibration.report.to_csv(paths["fit_report"], index=False, float_format=f"%.{DIGITS}g")
     provenance = {
         "twin_version": __version__,
