@@ -140,7 +140,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("satisfaction", F),
     ),
     # one row per change of a customer's status: event 0 initial (at t 0), 1 acquired (won
-    # through the pipeline), 2 churned; satisfaction (1-5) at that moment
+    # through the pipeline, or a customer base's new customer at its first order), 2 churned;
+    # satisfaction (1-5) at that moment
     "customer_events": (
         ("t", F),
         ("segment", INT),

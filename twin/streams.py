@@ -68,6 +68,16 @@ STREAM_IDS: dict[str, int] = {
     "sales_work": 28,
     "sales_cycle": 29,
     "win": 30,
+    # customer-level demand (segments' customer_base)
+    "customer_state": 31,
+    "customer_rates": 32,
+    "new_customers": 33,
+    "parameters": 34,
+    "customer_orders": 35,
+    # arrival rates: the day-to-day multiplier (the fitted parameters draw from "parameters")
+    "rate_noise": 36,
+    # each order line's price, drawn from its SKU's historical prices (prices_file)
+    "line_prices": 40,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "twin.records",
             "twin.levels",
             "twin.tables",
+            "twin.output_folder",
+            "twin.input_files",
         ),
     ),
     ("scenario", ("twin.scenario",)),

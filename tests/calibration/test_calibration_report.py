@@ -223,7 +223,8 @@ def test_a_calibration_without_payments_or_purchase_orders_skips_those_charts(tm
     names = {p.name for p in tmp_path.glob("*.png")}
     assert not any(name.startswith(("fit_payment", "fit_lead_time")) for name in names)
     assert "fit_transit_days_web.png" in names
-    assert _pages(path.read_bytes()) in (1 + len(names), 2 + len(names))
+    # front pages: the fit report's rows (two per segment for the arrivals' variation) and notes
+    assert 1 + len(names) <= _pages(path.read_bytes()) <= 3 + len(names)
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def test_stock_snapshots_give_the_safety_stock_and_the_order_quantity():
 
 @pytest.mark.slow
 def test_the_sample_company_stocking_rules_are_recovered():
-    # calibration/sample is the sample company's run (calibration/company/company.yaml):
+    # calibration/sample is the sample company's run (twin/calibration/data/company/company.yaml):
     # northwind min_max 9/24 days, continuous; far-east base stock 52 days, reviewed every 14.
     # The rule reads L90 for the reorder point (9 d), the PO quantity for S - s (~15 d) and the
     # 14-day re-order gaps of far-east; its level (L90 + 14 = 49) is below the company's 52,

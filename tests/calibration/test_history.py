@@ -100,10 +100,10 @@ def test_dates_and_booleans():
     assert out["disputed"].tolist() == [True, False, pd.NA]
     assert out["due_date"].iloc[0] == pd.Timestamp("2012-02-02")
     with pytest.raises(
-        InputError, match=r"invoices, column disputed: row 1 holds 'maybe'.*true or"
+        InputError, match=r"invoices, column disputed: row 2 holds 'maybe'.*true or"
     ):
         conform("invoices", frame.assign(disputed=["yes", "maybe", "no"]))
-    with pytest.raises(InputError, match=r"column due_date: row 0 .*without a time of day"):
+    with pytest.raises(InputError, match=r"column due_date: row 1 .*without a time of day"):
         conform("invoices", frame.assign(due_date=["2012-02-02 10:00", None, None]))
 
 
@@ -125,10 +125,10 @@ def test_column_not_in_schema():
 @pytest.mark.parametrize(
     ("column", "values", "message"),
     [
-        ("quantity", ["2", "x", "y"], r"column quantity: row 1 holds 'x', which is not a number"),
-        ("line_no", ["1", "2", "2.5"], r"column line_no: row 2 holds '2.5', which is not a whole"),
+        ("quantity", ["2", "x", "y"], r"column quantity: row 2 holds 'x', which is not a number"),
+        ("line_no", ["1", "2", "2.5"], r"column line_no: row 3 holds '2.5', which is not a whole"),
         ("status", ["ordered", "canceled", "ordered"],
-         r"column status: row 1 holds 'canceled'.*one of: ordered, cancelled"),
+         r"column status: row 2 holds 'canceled'.*one of: ordered, cancelled"),
     ],
 )  # fmt: skip
 def test_bad_values_name_table_column_and_first_row(column, values, message):
@@ -138,13 +138,13 @@ def test_bad_values_name_table_column_and_first_row(column, values, message):
 
 def test_bad_timestamp():
     with pytest.raises(
-        InputError, match=r"table orders, column ordered_at: row 1 holds '03/01/2011'"
+        InputError, match=r"table orders, column ordered_at: row 2 holds '03/01/2011'"
     ):
         conform("orders", orders(ordered_at=["2011-01-02", "03/01/2011"]))
 
 
 def test_missing_key_value():
-    with pytest.raises(InputError, match=r"order_lines, column order_id: row 2 is missing a value"):
+    with pytest.raises(InputError, match=r"order_lines, column order_id: row 3 is missing a value"):
         conform("order_lines", lines(order_id=["1", "1", " "]))
 
 

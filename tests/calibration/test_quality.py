@@ -128,7 +128,8 @@ def test_every_line_rule_with_exact_counts(result):
     }  # fmt: skip
     q = result.quarantine["order_lines"]
     assert q.index.tolist() == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]
-    assert q.loc[1, "detail"] == "same as row 0" and q.loc[2, "detail"] == "key of row 1"
+    assert q.loc[1, "detail"] == "same as row 1" and q.loc[2, "detail"] == "key of row 2"
+    assert q["row"].tolist() == [i + 1 for i in q.index] and set(q["file"]) == {""}
     assert q.loc[15, "detail"] == "unit_price 500 > 20 x SKU median 5"
     assert q.loc[11, "detail"] == "quantity 0"
 
@@ -173,7 +174,7 @@ def test_rows_in_equal_rows_used_plus_quarantined(result):
         assert len(frame) == len(used) + len(quarantined)
         assert result.counts.loc[result.counts["table"] == name, "rows"].sum() == len(frame)
         assert list(used.columns) == list(frame.columns)
-        assert list(quarantined.columns) == [*frame.columns, "reason", "detail"]
+        assert list(quarantined.columns) == ["file", "row", *frame.columns, "reason", "detail"]
     assert list(result.counts.columns) == list(COUNT_COLUMNS)
 
 
@@ -222,7 +223,13 @@ def test_write_quality(result, tmp_path):
     assert list(counts.columns) == list(COUNT_COLUMNS)
     assert counts["rows"].sum() == sum(len(frame) for frame in shop().values())
     lines = pd.read_csv(tmp_path / "out" / "quarantine" / "order_lines.csv")
-    assert list(lines.columns) == ["row", *shop()["order_lines"].columns, "reason", "detail"]
+    assert list(lines.columns) == [
+        "file",
+        "row",
+        *shop()["order_lines"].columns,
+        "reason",
+        "detail",
+    ]
     assert len(lines) == 14
     assert (tmp_path / "out" / "quality.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -2,7 +2,7 @@
 
 The sample (`calibration/sample/`) is the sample company's twin run for two years from
 2024-11-01 (seed 20250101), dirt added. The true values are those of
-`calibration/company/company.yaml`.
+`twin/calibration/data/company/company.yaml`.
 The fit expresses rates at its reference date, the day after the history (2027-01-01), and
 normalises weekday multipliers to mean 1; the expectations below convert the company's values
 the same way.
@@ -29,7 +29,7 @@ SIM_START = dt.date(2024, 11, 1)  # day 0 of the twin run that wrote the sample
 
 @pytest.fixture(scope="module")
 def company() -> Scenario:
-    return load(Scenario, ROOT / "calibration" / "company" / "company.yaml")
+    return load(Scenario, ROOT / "twin" / "calibration" / "data" / "company" / "company.yaml")
 
 
 @pytest.fixture(scope="module")

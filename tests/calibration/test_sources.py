@@ -14,9 +14,17 @@ from twin.errors import InputError
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_gbk_file_is_read_as_gb18030_with_ids_as_strings():
-    frame, prov = read_file(FIXTURES / "orders_gbk.csv")
+def test_short_gbk_file_asks_for_its_encoding_and_reads_when_given():
+    # Two names: GB18030, EUC-KR and Shift-JIS read them all as CJK text, nothing tells them apart
+    with pytest.raises(
+        InputError,
+        match=r"orders_gbk\.csv: cannot tell the text encoding.*"
+        r"gb18030 reads '001,C01,张伟.*encoding: ",
+    ):
+        read_file(FIXTURES / "orders_gbk.csv")
+    frame, prov = read_file(FIXTURES / "orders_gbk.csv", encoding="gb18030")
     assert prov.encoding == "gb18030" and prov.delimiter == ","
+    assert (prov.encoding_method, prov.encoding_confidence) == ("given", 1.0)
     assert frame["customer_name"].tolist() == ["张伟", "王芳"]
     assert frame["order_id"].tolist() == ["001", "002"]  # leading zeros kept
 
@@ -29,9 +37,12 @@ def test_bom_is_dropped_and_reported():
     assert frame["customer_id"].tolist() == ["0042", "0043"]
 
 
-def test_latin1_is_the_last_resort_and_pipes_are_sniffed():
-    frame, prov = read_file(FIXTURES / "latin1.csv")
-    assert (prov.encoding, prov.delimiter) == ("latin-1", "|")
+def test_short_latin1_file_with_an_e_grave_is_asked_about_and_pipes_are_sniffed():
+    # 'crème' reads as 'crčme' in cp1250, as plausible to a detector: the user must say
+    with pytest.raises(InputError, match=r"cp1252 reads 'A\|Café, crème'; cp1250 reads"):
+        read_file(FIXTURES / "latin1.csv")
+    frame, prov = read_file(FIXTURES / "latin1.csv", encoding="latin-1")
+    assert (prov.encoding, prov.delimiter, prov.encoding_method) == ("latin-1", "|", "given")
     assert frame["name"].tolist() == ["Café, crème", "Größe"]
 
 
@@ -58,9 +69,10 @@ def test_parts_are_concatenated_in_name_order():
     assert [p.rows for p in raw.provenance] == [2, 2]
 
 
-def test_latin1_that_gb18030_also_decodes_needs_an_explicit_encoding(tmp_path):
+def test_latin1_that_gb18030_also_decodes_is_read_as_cp1252(tmp_path):
     (tmp_path / "t.csv").write_bytes("sku,name\nB,Größe\n".encode("latin-1"))
-    assert read_file(tmp_path / "t.csv")[1].encoding == "gb18030"  # the documented trade-off
+    frame, prov = read_file(tmp_path / "t.csv")
+    assert prov.encoding == "cp1252" and frame["name"].tolist() == ["Größe"]
     frame, prov = read_file(tmp_path / "t.csv", encoding="latin-1")
     assert frame["name"].tolist() == ["Größe"] and prov.encoding == "latin-1"
 
@@ -138,13 +150,18 @@ def test_empty_file(tmp_path):
 
 
 def test_not_decodable_in_the_given_encoding():
-    with pytest.raises(InputError, match=r"orders_gbk\.csv: cannot be decoded as utf-8 \(bad byte"):
+    with pytest.raises(
+        InputError,
+        match=r"orders_gbk\.csv: cannot be decoded as utf-8, the encoding the mapping gives \(bad",
+    ):
         read_file(FIXTURES / "orders_gbk.csv", encoding="utf-8")
 
 
 def test_bom_but_not_utf8(tmp_path):
     (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbfa,b\n\xff,1\n")
-    with pytest.raises(InputError, match=r"b\.csv: starts with a UTF-8 BOM but is not valid"):
+    with pytest.raises(
+        InputError, match=r"b\.csv: starts with a UTF-8 BOM \(byte-order mark\) but is not valid"
+    ):
         read_file(tmp_path / "b.csv")
 
 

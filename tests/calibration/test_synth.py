@@ -30,7 +30,7 @@ from twin.scenario.schema import Scenario
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "calibration" / "sample"
 MAPPING = REPO / "calibration" / "mappings" / "sample.yaml"
-BASELINE = REPO / "calibration" / "company" / "company.yaml"
+BASELINE = REPO / "twin" / "calibration" / "data" / "company" / "company.yaml"
 
 
 def digests(folder: Path) -> dict[str, str]:

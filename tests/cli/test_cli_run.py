@@ -74,6 +74,7 @@ def test_run_writes_tables_figures_and_report(full_run: Path) -> None:
         "scenario.resolved.yaml",
         "manifest.json",
         "report.pdf",
+        "warmup.csv",
     }
     assert expected | FIGURES <= names
     assert not names & {"orders.parquet", "orders.csv"}  # only with --orders
@@ -229,6 +230,17 @@ def test_run_without_quiet_prints_the_summary_table(tmp_path: Path) -> None:
     assert "small: 1 replications, 30 days" in result.output
     assert "fill_rate" in result.output
     assert f"Results in {tmp_path / 'run'}" in result.output
+    assert "warm-up check (MSER-5):" in result.output
+
+
+def test_run_folder_holds_the_warmup_check(full_run: Path) -> None:
+    table = pd.read_csv(full_run / "warmup.csv")
+    daily = pd.read_csv(full_run / "daily.csv")
+    levels = [c for c in daily.columns if c not in ("replication", "seed", "day", "date")]
+    assert list(table.columns) == ["series", "truncation_days", "warmup_days", "verdict"]
+    assert list(table["series"]) == levels
+    assert set(table["verdict"]) <= {"enough", "too short", "no steady state"}
+    assert (table["truncation_days"] % 5 == 0).all()
 
 
 # --- schema and version -----------------------------------------------------------------------

@@ -219,6 +219,6 @@ def test_the_example_gate_is_valid_before_running():
 @pytest.mark.slow
 def test_the_example_gate_passes(tmp_path):
     result = CliRunner().invoke(
-        cli, ["check", str(GATE), "--out", str(tmp_path), "--workers", "2", "--quiet"]
+        cli, ["check", str(GATE), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet"]
     )
     assert result.exit_code == 0, result.output

@@ -308,7 +308,8 @@ def test_compare_resumes_from_the_store(base_file: Path, tmp_path: Path, monkeyp
         return real(task)
 
     monkeypatch.setattr(replicate, "simulate", counting)
-    args = ["compare", str(base_file), "more-stock", "--out", str(tmp_path), "--set", SHORT[0]]
+    args = ["compare", str(base_file), "more-stock", "--out", str(tmp_path / "out")]
+    args += ["--set", SHORT[0]]
     args += ["--no-report", "--quiet", "--workers", "1", "--replications"]
     assert invoke(*args, "2").exit_code == 0
     assert len(calls) == 4

@@ -55,9 +55,14 @@ there, exactly.
 
 A weekday, month, the holidays or an event with no orders at all get multiplier 0 (their days
 are left out of the fit, since their maximum-likelihood factor is 0, at the edge of the parameter
-space). Standard errors come from the inverse Fisher information and the delta method; they
-assume Poisson variation, so check ``dispersion`` (Pearson chi-square over residual degrees of
-freedom): well above 1, daily counts vary more than the twin's Poisson process will make them.
+space). Standard errors come from the inverse Fisher information and the delta method.
+
+What the calendar leaves unexplained is fitted by :mod:`twin.calibration.overdispersion`: when the
+Pearson ``dispersion`` is significantly above 1, the spec gets ``overdispersion`` (a mean-one
+lognormal AR(1) day multiplier, moment fit) and the standard errors become the sandwich under
+that model. The spec's ``uncertainty`` is the sampling distribution of log(rate_per_day) and of
+the slope in force at the reference date, which a replication draws from when
+``run.parameter_uncertainty`` is on.
 
 The count model and its likelihood are in :mod:`twin.calibration.count_model`, the changepoint
 search in :mod:`twin.calibration.changepoints`. :func:`fit_poisson_arrivals` is long because it is
@@ -76,7 +81,14 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.changepoints import select_changepoints
-from twin.calibration.count_model import daily_counts, hinges, normalised, scoring
+from twin.calibration.count_model import (
+    daily_counts,
+    hinges,
+    normalised,
+    score_design,
+    scoring,
+)
+from twin.calibration.overdispersion import fit_rate_noise, overdispersed_covariance
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 from twin.scenario.common import WEEKDAYS
@@ -84,9 +96,6 @@ from twin.scenario.common import WEEKDAYS
 __all__ = ["ArrivalsFit", "fit_poisson_arrivals"]
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-#: Dispersion above which the fit says the counts are overdispersed.
-OVERDISPERSION_WARNING = 1.5
 
 #: Fewest orders an event's days must see at the period's mean daily rate to be fitted.
 MIN_EVENT_ORDERS = 10.0
@@ -107,9 +116,12 @@ class ArrivalsFit:
         Columns ``term, value, se, n_days, orders, note``: one row for ``rate_per_day``, each
         ``weekday.<mon..sun>``, each ``month.<jan..dec>``, ``trend_per_year`` (the slope before
         the first change), one ``trend_change.<date>`` per changepoint (the slope from then on),
-        ``holiday_multiplier`` when holidays were given and one ``event.<name>`` per event
-        (NaN value when not fitted). ``se`` is the delta-method standard error (NaN for fixed
-        values).
+        ``holiday_multiplier`` when holidays were given, one ``event.<name>`` per event
+        (NaN value when not fitted), ``overdispersion.sd_log`` and
+        ``overdispersion.autocorrelation`` (0 when the counts are Poisson) and
+        ``uncertainty.log_rate_sd``, ``.trend_sd`` and ``.correlation`` (the spec's
+        ``uncertainty``). ``se`` is the delta-method standard error (NaN for fixed values),
+        under the day multiplier when there is one.
     daily : pandas.DataFrame
         Columns ``date, orders, fitted``: the observed daily counts and the fitted means.
     loglik : float
@@ -345,6 +357,14 @@ def fit_poisson_arrivals(
     U = hinges(u_all[keep], knots) if fit_trend else None
     theta, cov, loglik, iterations, mu = scoring(y, X, U, max_iter, tol)
     p = theta.size
+    whole = np.zeros(y_all.size)
+    whole[keep] = mu
+    noise = fit_rate_noise(y_all, whole, p)
+    if noise.present:
+        # Standard errors under the fitted multiplier: the sandwich, not the Poisson information.
+        cov = overdispersed_covariance(
+            score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
+        )
 
     # Months with no days at all are neither fitted nor zero: multiplier 1.
     no_data_months = [j for j in range(12) if not (month == j).any()]
@@ -379,7 +399,7 @@ def fit_poisson_arrivals(
     rate_se = rate * math.sqrt(max(float(g_rate @ cov @ g_rate), 0.0))
     # Slope of segment k (before knot 1, then after each knot) at the reference's scale:
     # s_k / f(ref) with s_k = t_0 + ... + t_k.
-    slopes, slope_se = [], []
+    slopes, slope_se, slope_gradients = [], [], []
     for k in range(len(t)):
         a = np.zeros(p)
         a[p_x : p_x + k + 1] = 1.0
@@ -388,6 +408,17 @@ def fit_poisson_arrivals(
         g[p_x:] -= s_k * h_ref / linear_at_ref**2
         slopes.append(s_k / linear_at_ref)
         slope_se.append(math.sqrt(max(float(g @ cov @ g), 0.0)))
+        slope_gradients.append(g)
+    # The sampling distribution a replication draws from: log(rate) and the slope in force at
+    # the reference date.
+    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": 0.0, "correlation": 0.0}
+    if fit_trend:
+        g_slope = slope_gradients[int(np.searchsorted(knots, u_ref, side="right"))]
+        trend_sd = math.sqrt(max(float(g_slope @ cov @ g_slope), 0.0))
+        uncertainty["trend_sd"] = trend_sd
+        if trend_sd > 0 and rate_se > 0:
+            correlation = float(g_rate @ cov @ g_slope) / (rate_se / rate * trend_sd)
+            uncertainty["correlation"] = min(max(correlation, -1.0), 1.0)
     knot_dates = [(dates.iloc[0] + pd.Timedelta(days=round(c * 365))).date() for c in knots]
     # With changepoints the trend starts on the history's first day and is flat before it, so
     # a run (or a validation) that starts earlier never backcasts a steep early slope below 0.
@@ -431,11 +462,11 @@ def fit_poisson_arrivals(
     daily = daily.assign(fitted=fitted)
     dof = max(y.size - p, 1)
     dispersion = float(np.sum((y - mu) ** 2 / mu) / dof)
-    if dispersion > OVERDISPERSION_WARNING:
+    if noise.present:
         notes.append(
-            f"daily counts are overdispersed (dispersion {dispersion:.2f}): the twin's Poisson "
-            "arrivals will vary less from day to day than the history, and the se column is "
-            f"too small by about a factor {math.sqrt(dispersion):.2f}"
+            f"daily counts are overdispersed (dispersion {dispersion:.2f}): the rate gets a "
+            f"mean-one day-to-day multiplier, sd of its log {noise.sd_log:.3f}, autocorrelation "
+            f"{noise.autocorrelation:.2f}; the se column allows for it"
         )
 
     rows = [("rate_per_day", rate, rate_se, y_all.size, y_all.sum(), "at the reference date")]
@@ -514,6 +545,20 @@ def fit_poisson_arrivals(
             spec_events.append({**event, "multiplier": float(value)})
     if spec_events:
         spec["events"] = spec_events
+    if noise.present:
+        spec["overdispersion"] = {
+            "sd_log": noise.sd_log,
+            "autocorrelation": noise.autocorrelation,
+        }
+    spec["uncertainty"] = uncertainty
+    noise_note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
+    rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), noise_note))
+    rows.append(
+        ("overdispersion.autocorrelation", noise.autocorrelation, math.nan, y.size, y.sum(), "")
+    )
+    source = "sandwich under the day multiplier" if noise.present else "Poisson information"
+    for key, value in uncertainty.items():
+        rows.append((f"uncertainty.{key}", value, math.nan, y.size, y.sum(), source))
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
         {"value": float, "se": float, "n_days": int, "orders": int}

@@ -10,6 +10,9 @@ What is fitted, and from what
 - products: every SKU with ordered lines; price = median ordered unit price (or the product's
   list price), unit cost from products or purchase orders, else ``DEFAULT_COST_RATIO`` x price;
   supplier from products (else one default supplier). Catalogue order = popularity (lines).
+- line prices: quantiles and mean of each SKU's (and segment's) net unit price, weighted by
+  units, when some SKU sold at more than one price (:mod:`~twin.calibration.line_prices`);
+  written as ``prices.parquet`` beside ``model.yaml``.
 - segments: the customers table's ``segment`` (orders of unknown customers form ``unassigned``).
   Segments with fewer than ``MIN_SEGMENT_ORDERS`` orders are pooled into ``other``. Per segment:
   the Poisson arrival model (rate, weekday and month multipliers, linear trend), lines per order
@@ -56,9 +59,15 @@ from twin.calibration.customer_base.section import (
 )
 from twin.calibration.dispatch import fit_handling, promised_lead_times, stock_waits
 from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
+from twin.calibration.line_prices import fit_line_prices
 from twin.calibration.payment import fit_payment
 from twin.calibration.products import fit_products, fit_supplier_lead_times
-from twin.calibration.segments import active_period, fit_segment_arrivals, segments_of_orders
+from twin.calibration.segments import (
+    active_period,
+    fit_segment_arrivals,
+    report_rate_noise,
+    segments_of_orders,
+)
 from twin.calibration.stocking import stocking_policies
 
 
@@ -68,9 +77,11 @@ class Calibration:
 
     ``behaviour`` holds the customer-behaviour fits (:mod:`twin.calibration.behaviour`) that the
     scenario base does not carry: price and promotion response, pipeline, after-sales,
-    satisfaction and the customer loop, written as ``behaviour.yaml``. ``customers`` maps
-    each customers file named by a ``customer_base`` section to its rows (raw ids; the writer
-    pseudonymises them).
+    satisfaction and the customer loop, written as ``behaviour.yaml``. ``prices`` holds the
+    prices file's rows (:mod:`twin.calibration.line_prices`; None when every SKU sold at one
+    price); the model folder writes them beside ``model.yaml`` and names them there.
+    ``customers`` maps each customers file named by a ``customer_base`` section to its rows
+    (raw ids; the writer pseudonymises them).
     """
 
     model: dict
@@ -78,6 +89,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     values: FittedValues = field(default_factory=FittedValues)
     behaviour: dict = field(default_factory=dict)
+    prices: pd.DataFrame | None = None
     customers: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -141,6 +153,8 @@ def calibrate_history(
     if with_customer_base:
         segment = split_anonymous(segment, orders, report)
     customer_files: dict[str, pd.DataFrame] = {}
+    segment_of_order = pd.Series(segment.to_numpy(), index=orders["order_id"].to_numpy())
+    prices = fit_line_prices(lines, lines["order_id"].map(segment_of_order), report)
 
     invoices = tables.get("invoices")
     payments = tables.get("payments")
@@ -169,6 +183,7 @@ def calibrate_history(
             f"{len(fit.spec.get('trend_changes', []))} trend change(s), "
             f"{len(fit.spec.get('events', []))} event(s), dispersion {fit.dispersion:.2f}",
         )
+        report_rate_noise(report, seg_name, fit, len(used))
         report.values.arrivals[seg_name] = used
         lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
         quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
@@ -268,5 +283,6 @@ def calibrate_history(
         notes=notes,
         values=report.values,
         behaviour=behaviour,
+        prices=prices,
         customers=customer_files,
     )

@@ -1,23 +1,34 @@
 """Cast a mapped frame to a canonical table's spec, never dropping a row.
 
 A value that cannot be cast is an :class:`~twin.errors.InputError` naming the table, the column
-and the first bad row; the conventions (dtypes, missing values, keys) are those of
+(and the source column it was mapped from), the first bad row as the user sees it (``orders.csv,
+row 12``: the 12th data row of that file, header excluded) and the count of bad values; the
+conventions (dtypes, missing values, keys) are those of
 :mod:`twin.calibration.history`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from twin.calibration.history import TABLES, Column, Dtype
+from twin.calibration.sources import ROWS_COUNT, Locate, in_order_read
 from twin.errors import InputError
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
-def conform(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+def conform(
+    table_name: str,
+    frame: pd.DataFrame,
+    *,
+    locate: Locate = in_order_read,
+    source_columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Cast `frame` to the spec of canonical table `table_name`.
 
     Parameters
@@ -26,6 +37,11 @@ def conform(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
         A key of :data:`TABLES`.
     frame : pandas.DataFrame
         Columns named after canonical columns, holding strings, numbers or timestamps.
+    locate : callable, optional
+        Where row i of `frame` came from, for messages (:func:`twin.calibration.sources.locator`);
+        default ``row i+1`` in the order read.
+    source_columns : mapping, optional
+        The source column each canonical column was mapped from, for messages.
 
     Returns
     -------
@@ -61,9 +77,12 @@ def conform(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
                 )
             out[column.name] = _empty(column.dtype, len(frame))
             continue
-        out[column.name] = _cast(table_name, column, frame[column.name])
+        source = (source_columns or {}).get(column.name)
+        shown = column.name if source is None else f"{column.name} (source column {source})"
+        report = _Reporter(table_name, shown, locate)
+        out[column.name] = _cast(column, frame[column.name], report)
         if column.name in table.key:
-            _check_no_missing(table_name, column.name, out[column.name])
+            report.missing_key(out[column.name])
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
@@ -90,7 +109,7 @@ def missing(series: pd.Series) -> np.ndarray:
     return found
 
 
-def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
+def _cast(column: Column, series: pd.Series, _report: _Reporter) -> pd.Series:
     absent = missing(series)
     series = series.reset_index(drop=True)
     if column.dtype == "string":
@@ -99,12 +118,12 @@ def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
         bad = ~absent
         if column.values:
             bad = bad & ~result.isin(column.values).to_numpy(dtype=bool)
-            _report(table_name, column, series, bad, f"one of: {', '.join(column.values)}")
+            _report(series, bad, f"one of: {', '.join(column.values)}")
         return result
     if column.dtype in ("int", "float"):
         numbers = pd.to_numeric(series.where(~absent, None), errors="coerce")
         numbers = numbers.astype("float64")
-        _report(table_name, column, series, ~absent & numbers.isna().to_numpy(), "a number")
+        _report(series, ~absent & numbers.isna().to_numpy(), "a number")
         if column.dtype == "float":
             return numbers
         values = numbers.to_numpy()
@@ -112,21 +131,21 @@ def _cast(table_name: str, column: Column, series: pd.Series) -> pd.Series:
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(values) & (values % 1 == 0) & (np.abs(values) < 2.0**63)
         fractional = ~absent & ~whole
-        _report(table_name, column, series, fractional, "a whole number within +-9.2e18")
+        _report(series, fractional, "a whole number within +-9.2e18")
         return numbers.astype("Int64")
     if column.dtype in ("datetime", "date"):
         stamps = _to_datetime(series.where(~absent, None))
-        _report(table_name, column, series, ~absent & stamps.isna().to_numpy(), "a date/time")
+        _report(series, ~absent & stamps.isna().to_numpy(), "a date/time")
         if column.dtype == "date":
             timed = ~absent & (stamps != stamps.dt.normalize()).to_numpy(dtype=bool)
-            _report(table_name, column, series, timed, "a date without a time of day")
+            _report(series, timed, "a date without a time of day")
         return stamps
     # bool
     text = series.astype("string").str.strip().str.lower()
     truth = pd.Series(pd.NA, index=series.index, dtype="boolean")
     truth[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
     truth[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
-    _report(table_name, column, series, ~absent & truth.isna().to_numpy(), "true or false")
+    _report(series, ~absent & truth.isna().to_numpy(), "true or false")
     return truth
 
 
@@ -158,26 +177,28 @@ def _to_datetime(series: pd.Series) -> pd.Series:
     return stamps.astype("datetime64[ns]")
 
 
-def _report(
-    table_name: str, column: Column, series: pd.Series, bad: np.ndarray, expected: str
-) -> None:
-    if not bad.any():
-        return
-    first = int(np.flatnonzero(bad)[0])
-    count = int(bad.sum())
-    raise InputError(
-        f"table {table_name}, column {column.name}: row {first} holds {series.iloc[first]!r}, "
-        f"which is not {expected} ({count} bad value{'' if count == 1 else 's'} in all; rows "
-        "count from 0 in the order read)"
-    )
+class _Reporter:
+    """Raise the error of one column's first bad value, naming its file and row."""
 
+    def __init__(self, table_name: str, shown: str, locate: Locate) -> None:
+        self.where = f"table {table_name}, column {shown}"
+        self.locate = locate
 
-def _check_no_missing(table_name: str, name: str, series: pd.Series) -> None:
-    missing = series.isna().to_numpy()
-    if missing.any():
-        first = int(np.flatnonzero(missing)[0])
+    def __call__(self, series: pd.Series, bad: np.ndarray, expected: str) -> None:
+        if not bad.any():
+            return
+        first = int(np.flatnonzero(bad)[0])
+        count = int(bad.sum())
         raise InputError(
-            f"table {table_name}, column {name}: row {first} is missing a value, but {name} is "
-            f"part of the key ({int(missing.sum())} missing in all; rows count from 0 in the "
-            "order read)"
+            f"{self.where}: {self.locate(first)} holds {series.iloc[first]!r}, which is not "
+            f"{expected} ({count} bad value{'' if count == 1 else 's'} in all; {ROWS_COUNT})"
         )
+
+    def missing_key(self, series: pd.Series) -> None:
+        missing = series.isna().to_numpy()
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            raise InputError(
+                f"{self.where}: {self.locate(first)} is missing a value, but the column is part "
+                f"of the table's key ({int(missing.sum())} missing in all; {ROWS_COUNT})"
+            )

@@ -102,6 +102,14 @@ def scoring(
     return theta, np.linalg.inv(_information(G, mu)), loglik, iterations, mu
 
 
+def score_design(X: np.ndarray, U: np.ndarray | None, theta: np.ndarray) -> np.ndarray:
+    """The derivative of log mu with respect to theta, one row per day: [X, U / (1 + U t)]."""
+    if U is None:
+        return X
+    linear = 1.0 + U @ theta[X.shape[1] :]
+    return np.column_stack([X, U / linear[:, None]])
+
+
 def normalised(
     levels: int,
     column_of: dict[int, int],

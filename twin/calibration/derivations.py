@@ -15,6 +15,7 @@ import pandas as pd
 
 from twin.calibration import sources
 from twin.calibration.mapping_schema import Condition, Derive, HistoryMapping, SourceSpec
+from twin.calibration.sources import ROWS_COUNT, Locate, in_order_read
 from twin.errors import InputError
 from twin.scenario.yaml_source import Origin
 
@@ -26,6 +27,7 @@ def sum_of(
     derive: Derive,
     source: SourceSpec,
     frame: pd.DataFrame,
+    locate: Locate = in_order_read,
 ) -> pd.Series:
     """The sum of source columns, divided by another when asked; a missing term or a zero
     divisor gives a missing value (the quality step then reports the row)."""
@@ -37,7 +39,7 @@ def sum_of(
             decimal=source.decimal,
             thousands=source.thousands,
         )
-        return numbers(where, name, f"{column} ({source_column})", text)
+        return numbers(where, name, f"{column} (source column {source_column})", text, locate)
 
     total = pd.Series(0.0, index=pd.RangeIndex(len(frame)))
     for term in derive.sum_of or []:
@@ -48,18 +50,33 @@ def sum_of(
     return total
 
 
+_MAX_WEEKS = 5200
+
+
 def from_week(
-    where: Origin, name: str, column: str, derive: Derive, frame: pd.DataFrame
+    where: Origin,
+    name: str,
+    column: str,
+    derive: Derive,
+    frame: pd.DataFrame,
+    locate: Locate = in_order_read,
 ) -> pd.Series:
     """The date of a week number: week 1 starts on ``week_one``, plus ``plus_days`` days."""
     assert derive.from_week is not None and derive.week_one is not None
-    weeks = numbers(where, name, column, frame[derive.from_week].reset_index(drop=True))
-    fractional = (weeks.notna() & (weeks % 1 != 0)).to_numpy(dtype=bool)
+    label = f"{column} (source column {derive.from_week})"
+    weeks = numbers(where, name, label, frame[derive.from_week].reset_index(drop=True), locate)
+    values = weeks.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        # beyond a century of weeks the date would overflow pandas' timestamps
+        fractional = ~np.isnan(values) & (
+            ~np.isfinite(values) | (values % 1 != 0) | (np.abs(values) > _MAX_WEEKS)
+        )
     if fractional.any():
         first = int(np.flatnonzero(fractional)[0])
         raise InputError(
-            f"{where}: table {name}, column {column}: row {first} holds week "
-            f"{weeks.iloc[first]!r}, which is not a whole week number"
+            f"{where}: table {name}, column {label}: {locate(first)} holds week "
+            f"{weeks.iloc[first]!r}, which is not a whole week number within +-{_MAX_WEEKS} "
+            f"({ROWS_COUNT})"
         )
     days = (weeks - 1) * 7 + derive.plus_days
     return pd.Timestamp(derive.week_one) + pd.to_timedelta(days, unit="D")
@@ -91,7 +108,13 @@ def map_values(series: pd.Series, codes: dict[Any, Any]) -> pd.Series:
 
 
 def parse_dates(
-    mapping: HistoryMapping, name: str, column: str, series: pd.Series, fmt: str
+    mapping: HistoryMapping,
+    name: str,
+    column: str,
+    series: pd.Series,
+    fmt: str,
+    locate: Locate = in_order_read,
+    source_column: str | None = None,
 ) -> pd.Series:
     text = series.astype("string").str.strip()
     present = text.notna() & text.ne("")
@@ -100,22 +123,29 @@ def parse_dates(
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         where = mapping.origin(name, "formats", column)
+        shown = column if source_column is None else f"{column} (source column {source_column})"
         raise InputError(
-            f"{where}: table {name}, column {column}: row {first} "
+            f"{where}: table {name}, column {shown}: {locate(first)} "
             f"holds {series.iloc[first]!r}, which does not match the format {fmt!r} "
-            f"({int(bad.sum())} such values)"
+            f"({int(bad.sum())} such values; {ROWS_COUNT})"
         )
     return stamps
 
 
-def numbers(where: Origin, name: str, column: str, series: pd.Series) -> pd.Series:
+def numbers(
+    where: Origin, name: str, column: str, series: pd.Series, locate: Locate = in_order_read
+) -> pd.Series:
+    """`series` as float64; text that is not a number (``12 pcs``, ``NaN``) is an error."""
     numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-    bad = (numbers.isna() & series.notna()).to_numpy(dtype=bool)
+    bad = (numbers.isna() & series.notna()).to_numpy(dtype=bool, copy=True)
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        bad &= ~series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{where}: table {name}, column {column}: row {first} holds {series.iloc[first]!r}, "
-            "which is not a number"
+            f"{where}: table {name}, column {column}: {locate(first)} holds "
+            f"{series.iloc[first]!r}, which is not a number ({int(bad.sum())} such values; "
+            f"{ROWS_COUNT})"
         )
     return numbers
 
@@ -164,6 +194,7 @@ def lookup(
     values: pd.Series,
     *,
     optional: bool = False,
+    locate: Locate = in_order_read,
 ) -> pd.Series:
     table = pd.DataFrame({"key": keys.astype("string"), "value": values.astype("string")})
     table = table.dropna(subset=["key"]).drop_duplicates()
@@ -178,15 +209,24 @@ def lookup(
     if unmatched.any() and not optional:
         first = int(np.flatnonzero(unmatched)[0])
         raise InputError(
-            f"{where}: table {name}, column {column}: row {first} holds {on.iloc[first]!r}, which "
-            f"the lookup does not find ({int(unmatched.sum())} such rows)"
+            f"{where}: table {name}, column {column}: {locate(first)} holds {on.iloc[first]!r}, "
+            f"which the lookup does not find ({int(unmatched.sum())} such rows; {ROWS_COUNT})"
         )
     return found.reset_index(drop=True)
 
 
 def count_rows(
-    mapping: HistoryMapping, name: str, column: str, derive: Derive, frame: pd.DataFrame
-) -> pd.DataFrame:
+    mapping: HistoryMapping,
+    name: str,
+    column: str,
+    derive: Derive,
+    frame: pd.DataFrame,
+    locate: Locate = in_order_read,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Collapse the rows equal on ``count_rows_by`` into one, counting them in `column`.
+
+    Returns the collapsed frame and, per collapsed row, the position in `frame` of the first row
+    of its group (where the row came from)."""
     where = mapping.origin(name, "derive", column)
     by = derive.count_rows_by or []
     for key in (*by, *derive.sum, *derive.first):
@@ -197,8 +237,11 @@ def count_rows(
             )
     frame = frame.copy()
     for key in derive.sum:
-        frame[key] = numbers(where, name, key, frame[key])
+        frame[key] = numbers(where, name, key, frame[key], locate)
     grouped = frame.groupby(by, sort=False, dropna=False)
+    # groups are numbered in order of first appearance (sort=False), as the collapsed rows are
+    codes = grouped.ngroup().to_numpy()
+    first_rows = pd.Series(np.arange(len(frame))).groupby(codes).min().to_numpy()
     rest = [c for c in frame.columns if c not in (*by, *derive.sum, *derive.first, column)]
     if rest:
         varying = grouped[rest].nunique(dropna=False).gt(1)
@@ -217,7 +260,7 @@ def count_rows(
         collapsed = grouped[firsts].first().join(collapsed)
     if derive.sum:
         collapsed = collapsed.join(grouped[derive.sum].sum(min_count=1))
-    return collapsed.reset_index()
+    return collapsed.reset_index(), first_rows
 
 
 def _group_text(by: list[str], group: Any) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from twin.calibration import derivations, history, matching, sources
@@ -53,6 +54,10 @@ class MappedHistory:
     rows_excluded: dict[str, int] = field(default_factory=dict)
     match: MatchResult | None = None
     notes: list[str] = field(default_factory=list)
+    origins: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per table, where each row came from: columns ``file`` (the file, with its sheet, or the
+    query) and ``row`` (its data row there, 1-based, header excluded), aligned with the rows of
+    ``tables[t]``. A row collapsed from several (``count_rows_by``) points at the first."""
 
 
 def apply_mapping(
@@ -91,8 +96,12 @@ def apply_mapping(
             continue
         spec = mapping.tables[name]
         raw = _read(mapping, name, spec.source, source, url, cache, ("source",))
-        frame, excluded = _build(mapping, name, spec, raw, source, url, cache)
-        result.tables[name] = conform(name, frame)
+        frame, positions, excluded = _build(mapping, name, spec, raw, source, url, cache)
+        origins = raw.origins(positions)
+        result.tables[name] = conform(
+            name, frame, locate=sources.locator(origins), source_columns=spec.fields
+        )
+        result.origins[name] = origins
         result.rows_read[name] = raw.rows
         result.rows_written[name] = len(result.tables[name])
         result.provenance[name] = raw.provenance
@@ -116,7 +125,9 @@ def apply_mapping(
             account_name=spec.account_name,
             customer_name=spec.customer_name,
         )
-        result.tables["accounts"] = conform("accounts", accounts)
+        result.tables["accounts"] = conform(
+            "accounts", accounts, locate=sources.locator(result.origins["accounts"])
+        )
         result.notes.append(result.match.note())
     return result
 
@@ -174,9 +185,12 @@ def _build(
     source: Path | str,
     url: str | None,
     cache: dict[tuple[Any, ...], RawTable],
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The mapped frame, the raw position (0-based, in the order read) each of its rows came
+    from, and the rows ``only`` left out."""
     table = history.TABLES[name]
     frame = raw.frame
+    positions = np.arange(len(frame))
     for position, condition in enumerate(spec.only_conditions):
         if condition.column not in frame.columns:
             at = ("only", position) if isinstance(spec.only, list) else ("only",)
@@ -189,6 +203,8 @@ def _build(
         keep = derivations.all_hold(spec.only_conditions, frame)
         excluded = int((~keep).sum())
         frame = frame[keep].reset_index(drop=True)
+        positions = positions[keep]
+    locate = sources.locator(raw.origins(positions))
 
     def need(column: str, *where: str | int, raw_table: RawTable | None = None) -> pd.Series:
         # the table's own source, after 'only', unless another source (a lookup's) is given
@@ -236,11 +252,15 @@ def _build(
             out[canonical] = derivations.map_values(out[canonical], codes)
     for canonical, fmt in spec.formats.items():
         if canonical in out:
-            out[canonical] = derivations.parse_dates(mapping, name, canonical, out[canonical], fmt)
+            out[canonical] = derivations.parse_dates(
+                mapping, name, canonical, out[canonical], fmt, locate, spec.fields.get(canonical)
+            )
     for canonical, factor in spec.scale.items():
         if canonical in out:
             where = mapping.origin(name, "scale", canonical)
-            out[canonical] = derivations.numbers(where, name, canonical, out[canonical]) * factor
+            label = _shown(canonical, spec.fields.get(canonical))
+            numbers = derivations.numbers(where, name, label, out[canonical], locate)
+            out[canonical] = numbers * factor
 
     for canonical, width in spec.zero_pad.items():
         if canonical in out:
@@ -265,10 +285,10 @@ def _build(
             out[canonical] = joined
         elif kind == "sum_of":
             out[canonical] = derivations.sum_of(
-                mapping, name, canonical, derive, spec.source, frame
+                mapping, name, canonical, derive, spec.source, frame, locate
             )
         elif kind == "from_week":
-            out[canonical] = derivations.from_week(where, name, canonical, derive, frame)
+            out[canonical] = derivations.from_week(where, name, canonical, derive, frame, locate)
         elif kind == "row_number_by":
             keys = [
                 derivations.mapped_column(out, where, name, c) for c in derive.row_number_by or []
@@ -287,17 +307,25 @@ def _build(
             values = need(derive.lookup.value, "derive", canonical, "lookup", raw_table=lookup_raw)
             on = derivations.mapped_column(out, where, name, derive.lookup.by or canonical)
             out[canonical] = derivations.lookup(
-                where, name, canonical, on, keys, values, optional=derive.lookup.optional
-            )
+                where, name, canonical, on, keys, values, optional=derive.lookup.optional,
+                locate=locate,
+            )  # fmt: skip
         else:
             collapse = (canonical, derive)
 
     result = pd.DataFrame(out, index=pd.RangeIndex(n))
     if collapse is not None:
-        result = derivations.count_rows(mapping, name, *collapse, result)
+        result, firsts = derivations.count_rows(mapping, name, *collapse, result, locate)
+        positions = positions[firsts]
     if spec.one_row_per:
         where = mapping.origin(name, "one_row_per")
         for column in spec.one_row_per:
             derivations.mapped_column(out, where, name, column)
-        result = result.drop_duplicates(subset=spec.one_row_per, keep="first")
-    return result.reset_index(drop=True), excluded
+        first = ~result.duplicated(subset=spec.one_row_per, keep="first").to_numpy(dtype=bool)
+        result = result[first]
+        positions = positions[first]
+    return result.reset_index(drop=True), positions, excluded
+
+
+def _shown(canonical: str, source_column: str | None) -> str:
+    return canonical if source_column is None else f"{canonical} (source column {source_column})"

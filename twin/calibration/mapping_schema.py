@@ -79,11 +79,12 @@ applies it to the source tables.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from twin.calibration import history
 from twin.errors import InputError
@@ -116,6 +117,19 @@ class SourceSpec(BaseModel):
                 + (f"; got {' and '.join(given)}" if given else "")
             )
         return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {value!r}; use a Python codec name such as utf-8, "
+                    "cp1252, latin-1, cp1250, gb18030, shift_jis or utf-16"
+                ) from None
+        return value
 
     def cache_key(self) -> tuple[Any, ...]:
         files = (self.files,) if isinstance(self.files, str) else tuple(self.files or ())
@@ -297,7 +311,10 @@ class HistoryMapping(BaseModel):
                 continue
             columns = history.TABLES[name].names
             for part in ("fields", "values", "formats", "scale", "zero_pad", "derive"):
-                for column in spec.get(part) or {}:
+                given = spec.get(part)
+                if not isinstance(given, dict):
+                    continue  # a wrong type: the field's own validation names it, with its line
+                for column in given:
                     if column not in columns:
                         raise ValueError(
                             f"tables.{name}.{part}.{column}: '{column}' is not a column of "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from twin import __version__
 from twin.calibration.calibrate import Calibration
+from twin.calibration.line_prices import PRICES_FILE
 from twin.calibration.mapping import MappedHistory
 from twin.calibration.privacy import pseudonym, pseudonym_key
 from twin.errors import InputError
@@ -75,13 +76,24 @@ def _relative_files(files: dict, source: str) -> dict:
     return files
 
 
+def with_prices_file(model: dict, name: str) -> dict:
+    """The model with ``prices_file: name`` after its products (where a reader looks for it)."""
+    out = {}
+    for key, value in model.items():
+        out[key] = value
+        if key == "products":
+            out["prices_file"] = name
+    return out
+
+
 def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
-    """Validate the fitted base as a scenario and write the model folder.
+    """Validate the fitted base as a scenario and write the model folder (with its prices file,
+    ``prices.parquet``, when calibration fitted one, and its customers files).
 
-    The customers files are written first: a ``customer_base`` section reads its file when it
-    is validated, with the path taken relative to the model folder as ``model.yaml`` will be.
+    The prices and customers files are written first: the scenario reads them when it is
+    validated, with paths taken relative to the model folder as ``model.yaml`` will be.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -96,11 +108,17 @@ def write_model(
         written = customers.assign(customer=hashed)
         paths[file_name] = out_dir / file_name
         written.to_parquet(paths[file_name], index=False)
+    model = plain_data(calibration.model)
+    checked = calibration.model
+    if calibration.prices is not None:
+        paths["prices"] = out_dir / PRICES_FILE
+        calibration.prices.to_parquet(paths["prices"], index=False)
+        model = with_prices_file(model, PRICES_FILE)
+        checked = with_prices_file(calibration.model, PRICES_FILE)
     try:
-        Scenario.model_validate(resolve_paths(calibration.model, out_dir))
+        Scenario.model_validate(resolve_paths(checked, out_dir))
     except ValueError as exc:
         raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
-    model = plain_data(calibration.model)
     paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")
     paths["behaviour"].write_text(
         BEHAVIOUR_HEADER + dump_yaml(plain_data(calibration.behaviour)), encoding="utf-8"

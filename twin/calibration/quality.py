@@ -153,8 +153,10 @@ class QualityResult:
         The used rows of each table, canonical columns unchanged (fresh ``0..n-1`` index); bad
         timestamps blanked on ``timestamp_order`` rows.
     quarantine : dict of str to pandas.DataFrame
-        The quarantined rows of each table: canonical columns plus ``reason`` and ``detail``, with
-        the input row number as index ``row``.
+        The quarantined rows of each table: ``file`` and ``row`` (where the row came from: its
+        file, sheet or query, and its data row there, 1-based, header excluded), the canonical
+        columns, ``reason`` and ``detail``; the index (``position``) is the row's 0-based
+        position in the input table.
     counts : pandas.DataFrame
         Columns ``table, outcome ('used' | 'quarantined'), reason, rows``; one row per non-empty
         class. Per table the rows sum to the input row count.
@@ -188,6 +190,7 @@ def check_history(
     non_product_categories: Iterable[str] = (),
     match: MatchResult | None = None,
     notes: Iterable[str] = (),
+    origins: dict[str, pd.DataFrame] | None = None,
 ) -> QualityResult:
     """Sort every row of canonical `tables` into used or quarantined, with one reason each.
 
@@ -217,6 +220,10 @@ def check_history(
         The ERP-CRM match made by the mapping (``MappedHistory.match``), to report.
     notes : iterable of str
         Notes of the mapping step (``MappedHistory.notes``), put first.
+    origins : dict of str to pandas.DataFrame, optional
+        Where each row of each table came from (``MappedHistory.origins``: columns ``file`` and
+        ``row``, the data row in that file, 1-based, header excluded). Default: no file, and the
+        row counted from 1 in the order of the table.
 
     Returns
     -------
@@ -260,8 +267,9 @@ def check_history(
         if name not in tables:
             continue
         frame = tables[name].reset_index(drop=True)
+        origin = _origin((origins or {}).get(name), len(frame))
         verdict = Verdict(len(frame))
-        generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers)
+        generic_rules(name, frame, verdict, as_of_ts, used, source_line_numbers, origin)
         if name == "order_lines":
             line_rules(frame, verdict, used, non_product, price_outlier_factor, categories)
         sign_rules(name, frame, verdict)
@@ -271,9 +279,11 @@ def check_history(
         labels[name] = np.where(used_mask, label, verdict.reason)
         used[name] = frame[used_mask].reset_index(drop=True)
         q = tables[name].reset_index(drop=True)[~used_mask].copy()
+        q.insert(0, "row", origin["row"].to_numpy()[~used_mask])
+        q.insert(0, "file", origin["file"].to_numpy()[~used_mask])
         q["reason"] = pd.Series(verdict.reason[~used_mask], index=q.index, dtype="string")
         q["detail"] = pd.Series(verdict.detail[~used_mask], index=q.index, dtype="string")
-        q.index.name = "row"
+        q.index.name = "position"
         quarantine[name] = q
         assert len(used[name]) + len(q) == len(frame), name
 
@@ -313,6 +323,12 @@ def check_history(
         if not any(note.startswith("ERP-CRM match") for note in notes):
             notes.append(match.note())
     return QualityResult(used, quarantine, counts, notes, match)
+
+
+def _origin(given: pd.DataFrame | None, n: int) -> pd.DataFrame:
+    if given is not None and len(given) == n:
+        return given.reset_index(drop=True)
+    return pd.DataFrame({"file": [""] * n, "row": np.arange(1, n + 1)})
 
 
 def _counts(tables: dict[str, pd.DataFrame], labels: dict[str, np.ndarray]) -> pd.DataFrame:

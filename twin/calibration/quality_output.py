@@ -26,7 +26,8 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     -------
     list of pathlib.Path
         ``quality.csv`` (the counts), ``quarantine/<table>.csv`` for every table (header only when
-        nothing was quarantined; the input row number in column ``row``; customer and account ids
+        nothing was quarantined; where each row came from in columns ``file`` and ``row``, the
+        data row in that file, 1-based, header excluded; customer and account ids
         pseudonymised and personal columns dropped, see :mod:`twin.calibration.privacy`),
         ``erp_crm_match.csv`` when there is a match (one row per CRM account, ids hashed, columns
         :data:`~twin.calibration.matching.LINK_COLUMNS`) and ``quality.png`` (rows per table and
@@ -44,7 +45,7 @@ def write_quality(result: QualityResult, out_dir: Path | str) -> list[Path]:
     for name, frame in result.quarantine.items():
         path = out / "quarantine" / f"{name}.csv"
         # quarantined rows are shown to people: ids hashed, names and contacts left out
-        pseudonymise(frame, key).to_csv(path, index=True, index_label="row")
+        pseudonymise(frame, key).to_csv(path, index=False)
         paths.append(path)
     if result.match is not None:
         path = out / "erp_crm_match.csv"

@@ -108,7 +108,11 @@ def generic_rules(
     as_of: pd.Timestamp,
     used: dict[str, pd.DataFrame],
     source_line_numbers: bool = False,
+    origin: pd.DataFrame | None = None,
 ) -> None:
+    """Keys, duplicates, future dates, orphans and magnitudes. `origin` (columns ``file`` and
+    ``row``) says where each row came from, for the duplicates' detail (``same as orders.csv,
+    row 12``); default ``row i+1``."""
     table = TABLES[name]
     for column in (*table.key, *_NEEDED.get(name, ())):
         verdict.mark(missing(_column(frame, column)), "missing_key", column)
@@ -118,10 +122,10 @@ def generic_rules(
     first_of = _first_position(frame, compare)
     positions = np.arange(len(frame))
     repeat = first_of != positions
-    verdict.mark(repeat, "duplicate_row", _texts(repeat, "same as row {}", first_of))
+    verdict.mark(repeat, "duplicate_row", _place_texts(repeat, "same as", first_of, origin))
     first_key = _first_position(frame, list(table.key))
     repeat = first_key != positions
-    verdict.mark(repeat, "duplicate_key", _texts(repeat, "key of row {}", first_key))
+    verdict.mark(repeat, "duplicate_key", _place_texts(repeat, "key of", first_key, origin))
 
     for column in _EVENTS.get(name, ()):
         if column in frame.columns:
@@ -191,6 +195,22 @@ def _texts(mask: np.ndarray, template: str, *values: np.ndarray) -> np.ndarray:
     texts = np.full(len(mask), "", dtype=object)
     hits = np.flatnonzero(mask)
     texts[hits] = [template.format(*args) for args in zip(*(v[hits] for v in values), strict=True)]
+    return texts
+
+
+def _place_texts(
+    mask: np.ndarray, words: str, positions: np.ndarray, origin: pd.DataFrame | None
+) -> np.ndarray:
+    """``<words> <file>, row <n>`` of the row at `positions` where `mask` holds, else ''."""
+    texts = np.full(len(mask), "", dtype=object)
+    hits = np.flatnonzero(mask)
+    for hit, position in zip(hits, positions[hits], strict=True):
+        if origin is None or not origin["file"].iat[position]:
+            texts[hit] = f"{words} row {position + 1}"
+        else:
+            texts[hit] = (
+                f"{words} {origin['file'].iat[position]}, row {origin['row'].iat[position]}"
+            )
     return texts
 
 

@@ -151,3 +151,30 @@ def fit_segment_arrivals(
     if country is not None:
         notes.append(f"segment {segment}: public holidays of {country} (most common {source})")
     return fit, inside
+
+
+def report_rate_noise(report: FitReport, segment: str, fit, n_orders: int) -> None:
+    """The fit report's rows for a segment's overdispersion and rate/trend uncertainty."""
+    noise = fit.spec.get("overdispersion")
+    report.add(
+        "arrivals.overdispersion",
+        segment,
+        noise if noise is not None else "none",
+        n_orders,
+        "orders.ordered_at",
+        False,
+        f"mean-one lognormal AR(1) day multiplier, moment fit; Pearson dispersion "
+        f"{fit.dispersion:.2f}" + ("" if noise else " (not significantly above 1: Poisson)"),
+        distribution="lognormal_ar1" if noise else "poisson",
+    )
+    report.add(
+        "arrivals.uncertainty",
+        segment,
+        fit.spec["uncertainty"],
+        n_orders,
+        "orders.ordered_at",
+        False,
+        "sampling sd of log(rate_per_day) and of the trend slope from the start date, and their "
+        "correlation (sandwich under the day multiplier); drawn with run.parameter_uncertainty",
+        distribution="normal",
+    )

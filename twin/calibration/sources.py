@@ -11,11 +11,11 @@ Two kinds of source:
 CSV files are read with every column as text, so identifiers keep their leading zeros and casting
 is left to :func:`twin.calibration.conform.conform`. Empty fields and ``NA`` are missing.
 
-The encoding, unless given, is the first that decodes the whole file strictly, in this order:
-UTF-8 (a BOM is dropped), GB18030 (a superset of GBK and GB2312), Latin-1 (which decodes
-anything). The order is a trade-off: GB18030 also decodes many Latin-1 byte pairs (``Größe``
-becomes CJK text), so a Latin-1 file whose accented letters are all followed by letters is read
-as GB18030; check the reported encoding and give ``encoding`` when it is wrong.
+The encoding, unless the mapping gives one, is detected by
+:func:`twin.calibration.encodings.detect`: a byte-order mark decides, else strict UTF-8, else
+charset-normalizer's best guess, which must be clearly better than any other reading (else an
+:class:`~twin.errors.InputError` asks for ``encoding:`` in the mapping). The encoding used and
+its confidence are recorded in the provenance.
 
 The delimiter, unless given, is whichever of ``,``, ``;``, tab and ``|`` occurs most often outside
 quotes in the header line. A decimal comma is not applied when reading (the columns are text);
@@ -27,19 +27,18 @@ Every result is a :class:`RawTable`: the frame plus one :class:`Provenance` per 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from twin.calibration.encodings import Detected, decode_given, detect
 from twin.errors import InputError
-
-ENCODINGS = ("utf-8", "gb18030", "latin-1")
-"""Encodings tried in turn when a CSV file's encoding is not given."""
+from twin.input_files import check_input_file
 
 DELIMITERS = (",", ";", "\t", "|")
 """Delimiters recognised when a CSV file's delimiter is not given."""
@@ -50,6 +49,24 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 _NA_VALUES = ["", "NA"]
+
+Locate = Callable[[int], str]
+"""Where row i of a table came from, as a message says it: ``orders.csv, row 12``."""
+
+ROWS_COUNT = "rows count from 1 in each file, header excluded"
+"""The row convention of every message and quarantine file, said once per message."""
+
+
+def in_order_read(i: int) -> str:
+    """Row i (0-based) of a table whose files are unknown: 1-based, in the order read."""
+    return f"row {i + 1}"
+
+
+def locator(origins: pd.DataFrame) -> Locate:
+    """A :data:`Locate` from the ``file`` and ``row`` columns of :meth:`RawTable.origins`."""
+    files = origins["file"].to_numpy(dtype=object)
+    rows = origins["row"].to_numpy()
+    return lambda i: f"{files[i]}, row {int(rows[i])}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,13 @@ class Provenance:
         Text encoding used (``utf-8-sig`` when the file had a BOM); None for binary formats.
     delimiter : str or None
         CSV delimiter used; None for other formats.
+    encoding_confidence : float or None
+        1 when the encoding was given, marked by a BOM or is strict UTF-8; else the detector's
+        confidence, 0..1 (see :mod:`twin.calibration.encodings`); None for binary formats.
+    encoding_method : str or None
+        How the encoding was found: ``given``, ``bom``, ``utf-8`` or ``detected``.
+    sheet : str or None
+        The Excel sheet read; None for other formats.
     """
 
     source: str
@@ -75,6 +99,14 @@ class Provenance:
     sha256: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    encoding_confidence: float | None = None
+    encoding_method: str | None = None
+    sheet: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The file (with its sheet) or query, as messages and quarantine files name it."""
+        return self.source if self.sheet is None else f"{self.source}, sheet {self.sheet}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +121,25 @@ class RawTable:
     def rows(self) -> int:
         """Number of rows read."""
         return len(self.frame)
+
+    def origins(self, positions: np.ndarray | Sequence[int]) -> pd.DataFrame:
+        """Where the rows at `positions` (0-based over all files, in the order read) came from.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``file`` (:attr:`Provenance.label`: the file, its sheet, or the query) and
+            ``row``, the row's place in that file: the N-th data row, 1-based, header excluded.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        if not self.provenance:
+            return pd.DataFrame({"file": [""] * len(positions), "row": positions + 1})
+        counts = np.array([p.rows for p in self.provenance], dtype=np.int64)
+        ends = np.cumsum(counts)
+        part = np.minimum(np.searchsorted(ends, positions, side="right"), len(counts) - 1)
+        rows = positions - (ends[part] - counts[part]) + 1
+        labels = np.array([p.label for p in self.provenance], dtype=object)
+        return pd.DataFrame({"file": labels[part], "row": rows})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +229,7 @@ def read_file(
 ) -> tuple[pd.DataFrame, Provenance]:
     """Read one file; see :func:`read_files`."""
     path = Path(path)
+    check_input_file(path, "")  # a regular file of a size twin can hold, before reading it
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -189,12 +241,16 @@ def read_file(
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        text, used = decode(data, path, encoding)
-        sep = delimiter or sniff_delimiter(text)
-        frame = _parse_csv(text, sep, path)
-        return frame, Provenance(str(path), len(frame), digest, used, sep)
+        found = decode(data, path, encoding)
+        sep = delimiter or sniff_delimiter(found.text)
+        frame = _parse_csv(found.text, sep, path)
+        prov = Provenance(
+            str(path), len(frame), digest, found.encoding, sep, found.confidence, found.method
+        )
+        return frame, prov
     if suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(data, path, sheet)
+        frame, name = _read_excel(data, path, sheet)
+        return frame, Provenance(str(path), len(frame), digest, sheet=name)
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(data, path)
     else:
@@ -205,38 +261,12 @@ def read_file(
     return frame, Provenance(str(path), len(frame), digest)
 
 
-def decode(data: bytes, path: Path | str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode a file's bytes, returning the text and the encoding used.
-
-    With `encoding` None, tries :data:`ENCODINGS` in turn, strictly; ``utf-8-sig`` is reported
-    when a UTF-8 file starts with a BOM, which is removed.
-    """
+def decode(data: bytes, path: Path | str, encoding: str | None = None) -> Detected:
+    """Decode a file's bytes with the given `encoding`, or detect it
+    (:func:`twin.calibration.encodings.detect`)."""
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise InputError(f"{path}: unknown encoding '{encoding}'") from exc
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}: cannot be decoded as {encoding} (bad byte at offset {exc.start}); "
-                "leave the encoding out to detect it"
-            ) from exc
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}: starts with a UTF-8 BOM but is not valid UTF-8 (bad byte at offset "
-                f"{exc.start})"
-            ) from exc
-    for candidate in ENCODINGS:
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+        return decode_given(data, path, encoding)
+    return detect(data, path)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -270,22 +300,33 @@ def _parse_csv(text: str, sep: str, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_excel(data: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_excel(data: bytes, path: Path, sheet: str | int) -> tuple[pd.DataFrame, str]:
+    """The sheet's rows and the sheet's name (an index is resolved to the name, for messages)."""
     try:
-        frame = pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=sheet,
-            dtype=str,
-            engine="openpyxl",
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-        )
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except ImportError as exc:
         raise InputError(f"{path}: reading Excel files needs the openpyxl package") from exc
     except Exception as exc:  # openpyxl raises many types for a damaged or non-Excel file
         raise InputError(f"{path}: not a readable Excel file ({_first_line(exc)})") from exc
-    _check_header(frame, path)
-    return frame
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise InputError(
+                f"{path}: there is no sheet {sheet} (0-based); its sheets are: {', '.join(names)}"
+            )
+        name = names[sheet] if isinstance(sheet, int) else sheet
+        if name not in names:
+            raise InputError(
+                f"{path}: there is no sheet '{name}'; its sheets are: {', '.join(names)}"
+            )
+        try:
+            frame = pd.read_excel(
+                book, sheet_name=name, dtype=str, keep_default_na=False, na_values=_NA_VALUES
+            )
+        except Exception as exc:  # a damaged sheet
+            raise InputError(f"{path}, sheet {name}: not readable ({_first_line(exc)})") from exc
+    _check_header(frame, Path(f"{path}, sheet {name}"))
+    return frame, name
 
 
 def _read_parquet(data: bytes, path: Path) -> pd.DataFrame:
@@ -301,7 +342,10 @@ def _check_header(frame: pd.DataFrame, path: Path) -> None:
     unnamed = [n for n in names if n.startswith("Unnamed: ")]
     if unnamed:
         position = names.index(unnamed[0]) + 1
-        raise InputError(f"{path}: column {position} of the header line has no name")
+        raise InputError(
+            f"{path}: column {position} of the header line has no name; the first line (row) "
+            "must be the header, one name per column, with no title or blank line above it"
+        )
     frame.columns = [n.strip() for n in names]
 
 

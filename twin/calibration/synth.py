@@ -1,7 +1,8 @@
 """A synthetic ERP/CRM history of a company whose parameters are known: the twin run as the company.
 
-:func:`write_sample` runs one replication of a scenario (by default
-``calibration/company/company.yaml``) over a warm-up and a history window, and exports what
+:func:`write_sample` runs one replication of a scenario (by default the sample company,
+:func:`company_file`, shipped in the package as ``twin/calibration/data/company/``) over a
+warm-up and a history window, and exports what
 the company's ERP would hold at the end of the window, in an ERP export's own layout and
 column names (``calibration/mappings/sample.yaml`` maps them onto the canonical tables of
 :mod:`twin.calibration.history`):
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,13 @@ WARMUP_DAYS = 61
 
 DEFAULT_SEED = 20250101
 """Seed of the run and of the dirt, unless given."""
+
+
+def company_file() -> Path:
+    """The sample company's scenario, package data (with its ``products.csv`` beside it), so
+    ``twin synth`` finds it from an installed wheel as well as from a checkout."""
+    return Path(str(resources.files("twin.calibration").joinpath("data/company/company.yaml")))
+
 
 # Public holidays of the history window; the company file lists only those of one year.
 HOLIDAYS = (

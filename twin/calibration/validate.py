@@ -14,8 +14,8 @@ whole number of weeks keeps simulated and actual weeks on the same weekdays.
 What is compared
 ----------------
 - ``weekly_orders`` and ``weekly_revenue``: per week of the period, the actual orders (not
-  cancelled, with ordered lines, by ``ordered_at``) and their ordered line value (quantity x
-  unit price) against the simulated orders (by ``t_arrival``) and their ``value``.
+  cancelled, with ordered lines, by ``ordered_at``) and their ordered line value paid (quantity x
+  unit price - discount) against the simulated orders (by ``t_arrival``) and their ``value``.
 - ``lead_time_p50_days``, ``lead_time_p95_days``: actual ``delivered_at - ordered_at`` of the
   period's orders, against the same quantiles of completed simulated orders.
 - ``dso_days``: mean open receivables / invoiced revenue per day over the period, when the history

@@ -56,8 +56,13 @@ def compared_period(ordered_at: pd.Series, holdout_from: dt.date | None = None) 
 
 
 def actual_weekly(orders: pd.DataFrame, lines: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """``week, orders, revenue`` of the actual history, one row per week of ``period``."""
-    value = (lines["quantity"] * lines["unit_price"]).groupby(lines["order_id"]).sum()
+    """``week, orders, revenue`` of the actual history, one row per week of ``period``; revenue
+    is what was paid for the ordered lines, ``quantity x unit_price - discount``, as the prices
+    file a calibrated model draws from is of net prices."""
+    paid = lines["quantity"] * lines["unit_price"]
+    if "discount" in lines:
+        paid = paid - lines["discount"].fillna(0.0)
+    value = paid.groupby(lines["order_id"]).sum()
     days = (orders["ordered_at"] - pd.Timestamp(period.start)) / DAY
     inside = (days >= 0) & (days < period.days)
     week = np.floor(days[inside].to_numpy(dtype=float) / WEEK_DAYS).astype(int)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import as_of_option, mapping_option, out_option
 from twin.errors import InputError
 
@@ -36,6 +37,7 @@ def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | Non
         source_line_numbers=mapping.line_numbers_from_source,
         match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
         notes=mapped.notes,
+        origins=mapped.origins,  # quarantined rows name their file and row
         **mapping.quality_options(),
     )
     return mapped, quality
@@ -68,10 +70,12 @@ def calibrate(
     from twin.calibration.quality_output import write_quality
     from twin.calibration.report import write_calibration_report
 
+    folder = claim_output(out_dir, "model folder", "calibrate")
     mapped, quality = mapped_and_checked(mapping_file, source, as_of)
     quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
     if strict and quarantined:
-        write_quality(quality, out_dir)
+        with folder.writing() as target:
+            write_quality(quality, target)
         raise InputError(
             f"--strict: {int(quarantined)} rows of {source} were quarantined; see "
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
@@ -79,7 +83,8 @@ def calibrate(
     fitted_tables = quality.tables if until is None else history_until(quality.tables, until)
     calibration = calibrate_history(fitted_tables, name=name or out_dir.name)
     calibration.notes.extend(quality.notes)
-    paths = write_model(out_dir, calibration, mapped, source, str(mapping_file))
-    write_quality(quality, out_dir)
-    write_calibration_report(out_dir, calibration, quality)
-    click.echo(f"{int(quarantined)} rows quarantined; model in {paths['model']}")
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_model(target, calibration, mapped, source, str(mapping_file))
+        write_quality(quality, target)
+        write_calibration_report(target, calibration, quality)
+    click.echo(f"{int(quarantined)} rows quarantined; model in {out_dir / 'model.yaml'}")

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import (
     executor_options,
-    make_out_dir,
     make_runner,
     out_option,
     replications_option,
@@ -113,8 +113,8 @@ def check(
     else:
         gate = scenario_gate(file, overrides, replications)
     out_dir = out_dir or Path("reports") / f"check-{gate.name}"
-    make_out_dir(out_dir)
-    with make_runner(out_dir, workers, scheduler, fresh, quiet, label="check") as runner:
+    folder = claim_output(out_dir, "output folder", "check")
+    with make_runner(folder.path, workers, scheduler, fresh, quiet, label="check") as runner:
         outcome = gate.run(runner)
     for note in outcome.notes:
         click.echo(f"note: {note}", err=True)
@@ -128,7 +128,8 @@ def check(
         source=str(file),
         units=outcome.units,
     )
-    write_outputs(results, kpis, gate.name, out_dir, junit_file, summary_file)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_outputs(results, kpis, gate.name, target, junit_file, summary_file)
     for _, row in results.iterrows():
         click.echo(describe(row))
     passed = verdict(results)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import (
     executor_options,
-    make_out_dir,
     make_runner,
     no_report_option,
     out_option,
@@ -114,12 +114,12 @@ def compare(
     targets = [parse_precision(text, lambda kpi: kpi in possible) for text in precision]
     n = replications or variants.scenarios[variants.base].run.replications
     out_dir = out_dir or Path("reports") / f"compare-{variants.base}"
-    make_out_dir(out_dir, "comparison folder")
+    folder = claim_output(out_dir, "comparison folder", "compare")
 
     start = time.perf_counter()
     reached: PrecisionResult | None = None
     # The one place the runner is built: executor, result store (resume) and progress bar.
-    with make_runner(out_dir, workers, scheduler, fresh, quiet, label="compare") as runner:
+    with make_runner(folder.path, workers, scheduler, fresh, quiet, label="compare") as runner:
         if targets:
             runs, reached = run_to_precision(
                 variants,
@@ -151,9 +151,10 @@ def compare(
             "reached": reached.reached,
             "half_widths": reached.table.to_dict(orient="records"),
         }
-    write_comparison(out_dir, runs, comparison, ranking, manifest(runs, confidence, wall, extra))
-    if not no_report:
-        write_compare_report(out_dir)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_comparison(target, runs, comparison, ranking, manifest(runs, confidence, wall, extra))
+        if not no_report:
+            write_compare_report(target)
 
     if not quiet:
         table_console().print(diff_table(comparison, variants.base, confidence))

@@ -1,8 +1,9 @@
 """The ``twin run`` command: simulate a scenario's replications and write its run folder.
 
 ``twin run SCENARIO_FILE`` loads the scenario with its ``--set`` overrides, runs its replications
-(``twin.experiments.replicate``), writes the run folder (``twin.experiments.output``), draws the
-charts and ``report.pdf`` (``twin.reports.document``) and prints the KPI summary.
+(``twin.experiments.replicate``), writes the run folder (``twin.experiments.output``) with the
+warm-up check ``warmup.csv`` (``twin.kpis.warmup``), draws the charts and ``report.pdf``
+(``twin.reports.document``) and prints the KPI summary.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import (
-    make_out_dir,
     no_report_option,
     out_option,
     quiet_option,
@@ -69,7 +70,7 @@ def run(
     scenario = load_scenario(scenario_file, tuple(extra))
     n = scenario.run.replications
     out_dir = out_dir or Path("reports") / scenario.name
-    make_out_dir(out_dir, "run folder")  # before simulating: a bad --out costs no run
+    folder = claim_output(out_dir, "run folder", "run")  # a bad or busy --out costs no run
     # imported once the input is known good: a bad scenario or --out answers at once
     from twin.commands.progress import ProgressBar
     from twin.experiments.output import write_run
@@ -82,9 +83,15 @@ def run(
     with ProgressBar(f"{scenario.name}: replications", quiet=quiet) as progress:
         outputs = run_scenario(scenario, n, workers or default_workers(n), keep_orders, progress)
     wall = time.perf_counter() - start
-    write_run(out_dir, outputs, wall, orders_format=orders_format)
-    if not no_report:
-        write_report(out_dir)
+    from twin.kpis.warmup import warmup_check, warmup_summary
+
+    run_control = scenario.run
+    warmup = warmup_check(outputs.daily(), run_control.warmup_days, run_control.horizon_days)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_run(target, outputs, wall, orders_format=orders_format)
+        warmup.to_csv(target / "warmup.csv", index=False)
+        if not no_report:
+            write_report(target)
     if not quiet:
         summary = summarise(outputs.kpis(), outputs.units())
         print_summary(
@@ -94,4 +101,5 @@ def run(
         )
         for note in outputs.notes():
             click.echo(f"note: {note}", err=True)
+        click.echo(warmup_summary(warmup), err=True)
     click.echo(f"Results in {out_dir} ({wall:.1f} s simulating)")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
+from twin.commands.folders import claim_output
 from twin.commands.options import (
     executor_options,
-    make_out_dir,
     make_runner,
     no_report_option,
     out_option,
@@ -55,18 +55,20 @@ def sweep(
 
     spec = load_sweep(sweep_file, overrides, kpi_units=kpi_units)
     out_dir = out_dir or Path("reports") / f"sweep-{spec.name}"
-    make_out_dir(out_dir, "sweep folder")  # before simulating: a bad --out costs no sweep
+    folder = claim_output(out_dir, "sweep folder", "sweep")  # a bad --out costs no sweep
     start = time.perf_counter()
     # The one place the runner is built: executor, result store (resume) and progress bar.
-    with make_runner(out_dir, workers, scheduler, fresh, quiet, label=f"sweep {spec.name}") as r:
+    label = f"sweep {spec.name}"
+    with make_runner(folder.path, workers, scheduler, fresh, quiet, label=label) as r:
         runs = run_sweep(spec, r)
     wall = time.perf_counter() - start
     sensitivity = analyse(spec, runs.results)
     kind = spec.design.kind
     manifest = sweep_manifest(runs, wall, HEADLINE[kind])
-    write_sweep(out_dir, runs, sensitivity, manifest)
-    if not no_report:
-        write_sweep_report(out_dir)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_sweep(target, runs, sensitivity, manifest)
+        if not no_report:
+            write_sweep_report(target)
     for note in runs.notes:
         click.echo(f"note: {note}", err=True)
     if not quiet:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from twin.commands.calibrate import mapped_and_checked
+from twin.commands.folders import claim_output
 from twin.commands.options import (
     as_of_option,
     mapping_option,
@@ -65,6 +66,8 @@ def validate(
     bounds = parse_tolerances(tolerances)
     if not (model_dir / "model.yaml").is_file():
         raise InputError(f"{model_dir}: no model.yaml; give a folder written by `twin calibrate`")
+    out_dir = out_dir or model_dir / "validation"
+    folder = claim_output(out_dir, "validation folder", "validate")
     # the same quality step as `twin calibrate`, so the history compared is the history fitted
     _, quality = mapped_and_checked(mapping_file, source, as_of)
     start = time.perf_counter()
@@ -76,12 +79,12 @@ def validate(
         tolerances=bounds,
         workers=workers,
     )
-    out_dir = out_dir or model_dir / "validation"
-    paths = write_validation(result, out_dir)
+    with folder.writing() as target:  # all files or none, renamed to out_dir at the end
+        write_validation(result, target)
     period = result.period
     click.echo(
         f"Compared {period.weeks} weeks from {period.start} with {replications} replications "
-        f"({time.perf_counter() - start:.1f} s); results in {paths['validation']}"
+        f"({time.perf_counter() - start:.1f} s); results in {out_dir / 'validation.csv'}"
     )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)

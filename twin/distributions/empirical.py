@@ -12,6 +12,8 @@ import numpy as np
 from pydantic import PrivateAttr, ValidationInfo, model_serializer, model_validator
 
 from twin.distributions.base import DistributionBase, Number, check_size
+from twin.errors import InputError
+from twin.input_files import check_input_file
 
 
 class _ReadOnlyValues:
@@ -34,6 +36,10 @@ def _read_empirical_column(path: Path, column: str) -> np.ndarray:
     """Read one column of finite numbers from a CSV file, or raise ValueError saying where not."""
     import pandas as pd  # here, not at import: loading a scenario without data files needs none
 
+    try:
+        check_input_file(path, "empirical data file")
+    except InputError as error:  # a validation error here, so the message names the key
+        raise ValueError(str(error)) from None
     try:
         # As text, so an error can quote the cell exactly as it is written in the file.
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -33,6 +33,7 @@ from twin.experiments.output import package_versions
 from twin.experiments.replicate import ReplicationOutput, replication_job
 from twin.experiments.runner import JobRunner
 from twin.kpis import kpi_units
+from twin.scenario.footprint import check_fits
 from twin.scenario.schema import Scenario
 from twin.scenario.variants import Variants
 from twin.stats import t_interval
@@ -163,6 +164,7 @@ def run_variants(
     wanted: list[tuple[str, int, str]] = []
     jobs = {}
     for name, scenario in variants.scenarios.items():
+        check_fits(scenario, getattr(runner.executor, "workers", 1), replications)
         for r in range(replications):
             if r in done[name] or (name, r) in failed:
                 continue

@@ -10,12 +10,24 @@ jobs go on. A crashed worker process is a bug, not a bad point, and is raised.
 Each executor adds up ``job_seconds``, the time spent inside the job functions (measured in the
 workers), so the cost of the machinery around them can be measured.
 
+No worker outlives its command. A :class:`ProcessExecutor` worker starts with
+:func:`die_with_parent`: on Linux it asks the kernel (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) to
+kill it the moment the process that started it ends, however that ends, even by ``SIGKILL``,
+which runs no clean-up in the parent; elsewhere a daemon thread checks every
+:data:`PARENT_CHECK_S` seconds whether the worker has been handed to another parent, and ends it
+if so. Either way a killed ``twin sweep`` leaves no worker running on (its finished jobs are in
+the result store, so the next run resumes).
+
 Dask is an optional extra (``pip install 'twin[dask]'``) and is imported only when asked for.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -32,6 +44,38 @@ CONNECT_TIMEOUT_S = 10.0
 #: Jobs in flight per worker: enough to keep every worker busy while results travel back, few
 #: enough that a long list of jobs is not all pickled and queued up front.
 IN_FLIGHT_PER_WORKER = 2
+
+
+#: Seconds between a worker's checks that its parent is alive, where the kernel cannot tell it.
+PARENT_CHECK_S = 0.5
+
+#: ``PR_SET_PDEATHSIG`` of ``<linux/prctl.h>``.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """End this worker process when the process that started it ends (a pool initializer)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux") and _kernel_kills_orphan():
+        if os.getppid() != parent:  # the parent died before the kernel was asked
+            os._exit(1)
+        return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _kernel_kills_orphan() -> bool:
+    """Ask Linux to send this process SIGKILL when its parent ends; False if it cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)  # orphaned: the command is gone, nobody will read this worker's results
 
 
 class Executor(Protocol):
@@ -116,7 +160,7 @@ class ProcessExecutor:
 
     def run(self, items: Iterable[tuple[int, Job]]) -> Iterator[tuple[int, Any]]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
         pool = self._pool
         todo = iter(items)
         running: dict[Future, tuple[int, Job]] = {}

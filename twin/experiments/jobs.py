@@ -67,8 +67,15 @@ def scenario_hash(scenario: Scenario) -> str:
 
     Leaves out the name, description, variants, checks and ``run.replications``: two variants that
     differ only in name share their stored results, and adding replications reuses the first ones.
+    A prices file counts by its contents, so rewriting it in place does not reuse stale results.
     """
     data = scenario.model_dump(mode="json", exclude=set(UNHASHED_KEYS))
     data["run"].pop("replications", None)
+    rows = scenario.line_prices
+    if rows is not None:  # the prices file's contents, not only its path
+        digest = hashlib.sha256(repr((rows.segments, rows.skus)).encode("utf-8"))
+        digest.update(rows.means.tobytes())
+        digest.update(rows.quantiles.tobytes())
+        data["prices_file"] = digest.hexdigest()
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

@@ -21,6 +21,7 @@ from twin.experiments.jobs import Failure, Job, raise_bad_input, scenario_hash
 from twin.experiments.runner import JobRunner
 from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
 from twin.model.network import run_replication
+from twin.scenario.footprint import check_fits
 from twin.scenario.schema import Scenario
 
 
@@ -96,6 +97,7 @@ def run_replications(
     replication builds (a replay file, say) raises :class:`InputError` with its message; any
     other exception is a bug in twin and is raised again with the worker's traceback.
     """
+    check_fits(scenario, min(workers, replications), replications)  # before anything runs
     jobs = [replication_job(scenario, r, keep_orders) for r in range(replications)]
     with make_executor(min(workers, replications), None) as executor:
         outcomes = JobRunner(executor, progress=progress).run(jobs)

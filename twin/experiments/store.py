@@ -142,11 +142,18 @@ class ResultStore:
         self, key: str, status: str, blob: bytes | None, error: str | None, tb: str | None
     ) -> None:
         created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._db:  # one transaction per job
-            self._db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                (key, status, blob, error, tb, created),
-            )
+        try:
+            with self._db:  # one transaction per job
+                self._db.execute(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, status, blob, error, tb, created),
+                )
+        except sqlite3.OperationalError as exc:  # a full disk, a folder made read-only
+            raise InputError(
+                f"{self.path}: cannot store the result of job {key} ({exc}); free some space, or "
+                "make the folder writable, and run the command again: the jobs stored so far "
+                "are kept"
+            ) from None
 
     def keys(self) -> list[str]:
         """The keys with an ``ok`` row, sorted."""

@@ -29,6 +29,7 @@ from twin.experiments.designs import design_points
 from twin.experiments.jobs import Failure, Job, raise_bad_input
 from twin.experiments.replicate import replication_job
 from twin.experiments.runner import JobRunner
+from twin.scenario.footprint import check_fits
 from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
 from twin.scenario.sweep import SweepSpec
@@ -124,6 +125,7 @@ def build_jobs(
         if evaluate is None:
             try:
                 scenario = point_scenario(spec, values)
+                check_fits(scenario, 1, spec.replications)  # a point too large fails alone
             except InputError as err:
                 scenario = str(err)
         point = int(record["point"])

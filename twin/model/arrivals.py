@@ -2,28 +2,118 @@
 
 Both are drawn (or read) up front for the whole horizon; they depend on nothing the model does,
 so every variant of a scenario sees the same arrival times (common random numbers).
+
+A Poisson segment may carry two refinements, each drawn from its own stream so that adding one
+changes no other draw: ``overdispersion`` multiplies each day's rate by a mean-one lognormal
+AR(1) multiplier (:func:`rate_multipliers`, stream ``("rate_noise", segment)``), and with
+``run.parameter_uncertainty`` on, ``uncertainty`` perturbs the fitted rate and trend once per
+replication (:func:`drawn_parameters`, stream ``("parameters", segment)``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
+import scipy.signal
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
+from twin.scenario.run_control import RunControl
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import Segment
+from twin.streams import Streams
+
+
+def rate_multipliers(
+    arrivals: PoissonArrivals, rng: np.random.Generator, n_days: int
+) -> np.ndarray | None:
+    """Each day's mean-one rate multiplier M_0..M_{n_days-1}, or None without overdispersion.
+
+    ``M_d = exp(X_d - s**2 / 2)`` with ``X`` a stationary Gaussian AR(1) series: ``X_0 = s Z_0``,
+    ``X_d = a X_{d-1} + s sqrt(1 - a**2) Z_d`` (s = ``sd_log``, a = ``autocorrelation``, Z
+    standard normal from ``rng``), so every ``X_d`` is N(0, s**2) and ``E[M_d] = 1``.
+    """
+    noise = arrivals.overdispersion
+    if noise is None:
+        return None
+    s, a = noise.sd_log, noise.autocorrelation
+    shocks = rng.standard_normal(n_days) * (s * math.sqrt(1.0 - a * a))
+    if n_days:
+        shocks[0] /= math.sqrt(1.0 - a * a)  # the first day from the stationary distribution
+    log_m = scipy.signal.lfilter([1.0], [1.0, -a], shocks)
+    return np.exp(log_m - 0.5 * s * s)
+
+
+def drawn_parameters(arrivals: PoissonArrivals, rng: np.random.Generator) -> PoissonArrivals:
+    """``arrivals`` with its rate and trend drawn from their sampling distribution.
+
+    ``(a, b)`` bivariate normal as stated by ``arrivals.uncertainty``: the rate is multiplied by
+    ``exp(a)`` (its median stays the fitted rate) and ``b`` is added to every slope, so the
+    trend factor gains ``b * d / 365`` on day d. Unchanged when no uncertainty is stated.
+    """
+    stated = arrivals.uncertainty
+    if stated is None:
+        return arrivals
+    z = rng.standard_normal(2)
+    r = stated.correlation
+    a = stated.log_rate_sd * z[0]
+    b = stated.trend_sd * (r * z[0] + math.sqrt(max(1.0 - r * r, 0.0)) * z[1])
+    changes = [
+        change.model_copy(update={"trend_per_year": change.trend_per_year + b})
+        for change in arrivals.trend_changes
+    ]
+    return arrivals.model_copy(
+        update={
+            "rate_per_day": arrivals.rate_per_day * math.exp(a),
+            "trend_per_year": arrivals.trend_per_year + b,
+            "trend_changes": changes,
+        }
+    )
+
+
+def segment_arrival_times(
+    arrivals: PoissonArrivals, streams: Streams, segment: str, run: RunControl
+) -> np.ndarray:
+    """A Poisson segment's arrival times for one replication, with its refinements drawn.
+
+    With ``run.parameter_uncertainty`` the rate and trend are drawn first (stream
+    ``parameters``), then the daily multipliers (stream ``rate_noise``), then the times (stream
+    ``arrivals``); without either refinement this is :func:`poisson_arrival_times` exactly.
+    """
+    if run.parameter_uncertainty:
+        arrivals = drawn_parameters(arrivals, streams.generator("parameters", segment))
+    n_days = int(np.ceil(run.horizon_days))
+    multipliers = rate_multipliers(arrivals, streams.generator("rate_noise", segment), n_days)
+    return poisson_arrival_times(
+        arrivals,
+        streams.generator("arrivals", segment),
+        run.start_date,
+        run.horizon_days,
+        multipliers,
+    )
 
 
 def poisson_arrival_times(
-    arrivals: PoissonArrivals, rng: np.random.Generator, start_date: dt.date, horizon_days: float
+    arrivals: PoissonArrivals,
+    rng: np.random.Generator,
+    start_date: dt.date,
+    horizon_days: float,
+    multipliers: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Arrival times (days) of a Poisson process with a rate constant within each day."""
+    """Arrival times (days) of a Poisson process with a rate constant within each day.
+
+    ``multipliers`` (one per day, see :func:`rate_multipliers`) scale the daily rates.
+    """
     n_days = int(np.ceil(horizon_days))
-    counts = rng.poisson(daily_rates(arrivals, start_date, n_days))
+    rates = daily_rates(arrivals, start_date, n_days)
+    if multipliers is not None:
+        rates = rates * multipliers
+    counts = rng.poisson(rates)
     days = np.repeat(np.arange(n_days, dtype=float), counts)
     times = np.sort(days + rng.random(days.size))
     return times[times < horizon_days]
@@ -35,6 +125,7 @@ def replay_arrival_times(
     """Historical order times as days since ``start_date``, and how many fall outside the run."""
     if arrivals.file is not None:
         where = f"Replay file {arrivals.file}, column {arrivals.column!r}"
+        check_input_file(arrivals.file, "Replay file")
         try:
             # As text, so an error can quote the cell exactly as it is written in the file.
             frame = pd.read_csv(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.scenario.prices import PriceRows
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import SkuMix
 
@@ -20,6 +21,8 @@ class Catalogue:
     price: tuple[float, ...]
     supplier: tuple[str, ...]
     category: tuple[str | None, ...]
+    # the prices file's rows: each line's price is drawn from them (None: list prices)
+    line_prices: PriceRows | None = None
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Catalogue:
@@ -30,6 +33,7 @@ class Catalogue:
             price=tuple(p.price for p in products),
             supplier=tuple(p.supplier for p in products),
             category=tuple(p.category for p in products),
+            line_prices=scenario.line_prices,
         )
 
     def __len__(self) -> int:

@@ -101,6 +101,8 @@ class CreditDesk(Wired):
         self.stock = stock
         self.customers = customers
         self.price = context.catalogue.price
+        # with a prices file every order carries its own drawn prices, also for lost units
+        self._drawn_prices = context.catalogue.line_prices is not None
         self.default_action = ACTIONS.index(policy.default_action)
         self.risk = risk = CustomerRisk(policy, list(scenario.segments), streams)
         # (rule number, checks, action) of each rule in order
@@ -198,7 +200,7 @@ class CreditDesk(Wired):
         if order.lines:
             value = order.value
         else:
-            price = self.price
+            price = self.price if order.prices is None else order.prices
             value = 0.0
             for sku, quantity in zip(skus, quantities, strict=True):
                 value += quantity * price[sku]
@@ -294,7 +296,7 @@ class CreditDesk(Wired):
         self, order: Order, skus: list[int], quantities: list[int], waited: bool
     ) -> None:
         now = self.env.now
-        lost_value = self._lost_value(skus, quantities) if self._any_lost_sale else 0.0
+        lost_value = self._lost_value(order, skus, quantities) if self._any_lost_sale else 0.0
         self.release(order, skus, quantities)
         order.t_credit_released = now
         remaining = order.value - lost_value
@@ -316,9 +318,11 @@ class CreditDesk(Wired):
         if customers is not None:
             customers.credit_held(order, days_held, rejected)
 
-    def _lost_value(self, skus: list[int], quantities: list[int]) -> float:
-        """List value of the units the allocation about to happen will lose (lost sales)."""
+    def _lost_value(self, order: Order, skus: list[int], quantities: list[int]) -> float:
+        """List value (drawn value, with a prices file) of the units the allocation about to
+        happen will lose (lost sales)."""
         stock = self.stock
+        price = order.prices if self._drawn_prices else self.price
         taken: dict[int, int] = {}
         lost = 0.0
         for sku, quantity in zip(skus, quantities, strict=True):
@@ -327,7 +331,7 @@ class CreditDesk(Wired):
             have = max(0, stock.on_hand[sku] - taken.get(sku, 0))
             got = min(quantity, have)
             taken[sku] = taken.get(sku, 0) + got
-            lost += (quantity - got) * self.price[sku]
+            lost += (quantity - got) * price[sku]
         return lost
 
     def _invoiced(self, order_id: int, amount: float) -> None:

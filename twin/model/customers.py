@@ -16,6 +16,11 @@ are fixed when the base is built, so every up-front draw has a fixed size.
 - **Churn.** Every ``review_days`` each active customer leaves with probability
   ``1 - exp(-h(s) review_days / 365)``, with the hazard ``h(s) = h_ref exp(gamma (s_ref - s))``
   per year, against one uniform per slot and review (stream ``churn``).
+- **Customer base.** In a segment with a ``customer_base`` the candidates are each customer's
+  own orders (``twin.model.customer_base``) at ``p(5)`` times its rate, thinned the same way;
+  slots ``customers ..`` are first the new customers (active from their first order), then the
+  pipeline's. Drop-out comes from the fitted model, so churn reviews there use only the hazard
+  above the reference one, ``max(h(s) - h(s_ref), 0)``.
 - **Pipeline.** Leads arrive as a Poisson stream per segment (``leads``); each opportunity asks
   a sales rep for its working time (``sales_work``; no delay without the role), then waits its
   sales cycle (``sales_cycle``), then is won if its uniform (``win``) is below the win
@@ -25,12 +30,13 @@ are fixed when the base is built, so every up-front draw has a fixed size.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from twin.model.context import Context
+from twin.model.customer_base import CandidateOrders, Cohort
 from twin.model.entities import NOT_YET, Order
 from twin.model.hooks import PlacementTest
 from twin.records import COLUMNS, ColumnTable
@@ -133,7 +139,9 @@ class CustomerBase:
     demand source asks its :meth:`placement_test` whether a candidate order is placed.
     """
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, cohorts: Mapping[str, Cohort] | None = None) -> None:
+        """``cohorts``: the drawn customer bases of the segments that have one (by name)."""
+        cohorts = cohorts or {}
         env, scenario = context.env, context.scenario
         streams, recorder = context.streams, context.recorder
         spec = scenario.customers
@@ -169,6 +177,11 @@ class CustomerBase:
         self.status: list[list[int]] = []
         self.score: list[list[float]] = []
         self.next_customer: list[int] = []
+        #: per segment with a customer base: each slot's end of life (days; inf: not yet known)
+        self.death: list[list[float] | None] = []
+        #: per segment with a customer base (Pareto/NBD): pipeline slots' lifetimes once won
+        self.pipeline_lifetime: list[list[float] | None] = [None] * len(scenario.segments)
+        self.first_pipeline_slot: list[int] = []
         leads: list[list[Opportunity]] = []
         next_id = 0
         for number, (name, segment) in enumerate(scenario.segments.items()):
@@ -179,18 +192,26 @@ class CustomerBase:
             leads.append(opportunities)
             start = satisfaction.initial_score_by_segment.get(name, satisfaction.initial_score)
             n0 = segment.customers
+            # a customer base's new customers take the slots after the known ones, each
+            # activated by its first order; the pipeline's slots follow them
+            cohort = cohorts.get(name)
+            n_new = cohort.n_new if cohort is not None else 0
+            slots = n0 + n_new + len(opportunities)
             self.initial.append(n0)
-            self.capacity.append(n0 + len(opportunities))
+            self.capacity.append(slots)
             wins = sum(o.won for o in opportunities)
             never = len(opportunities) - wins
-            self.status.append([ACTIVE] * n0 + [PROSPECT] * wins + [NEVER] * never)
-            self.score.append([start] * (n0 + len(opportunities)))
-            self.next_customer.append(n0)
+            self.status.append([ACTIVE] * n0 + [PROSPECT] * (n_new + wins) + [NEVER] * never)
+            self.score.append([start] * slots)
+            self.next_customer.append(n0 + n_new)
+            self.first_pipeline_slot.append(n0 + n_new)
+            self.death.append([math.inf] * slots if cohort is not None else None)
             for customer in range(n0):
                 self._events.add((0.0, number, customer, INITIAL, start))
         if spec.churn.base_per_year > 0.0:
             rngs = [streams.generator("churn", name) for name in scenario.segments]
-            env.process(self.review_churn(rngs, spec.churn))
+            excess = [name in cohorts for name in scenario.segments]
+            env.process(self.review_churn(rngs, spec.churn, excess))
         for opportunities in leads:
             if opportunities:
                 env.process(self.generate_leads(opportunities))
@@ -231,6 +252,41 @@ class CustomerBase:
             return status[customer] == ACTIVE and (
                 draws[k] < exp(beta * (scores[customer] - reference)) / scale
             )
+
+        return PlacementTest(status, CHURNED, places)
+
+    def cohort_placement_test(
+        self, segment: int, draws: list[float], scale: float, orders: CandidateOrders
+    ) -> PlacementTest:
+        """The thinning of a customer base's candidates (``twin.model.customer_base``).
+
+        A new customer's first order is always placed and makes it active. Any other candidate
+        ``k`` of customer ``c`` is placed if ``c`` is active, still alive (a pipeline slot lives
+        its drawn lifetime from the day it is won; a BG/NBD customer dies right after a placed
+        order whose drop-out draw says so) and ``draws[k] < p(s_c) / scale``.
+        """
+        status, scores = self.status[segment], self.score[segment]
+        death = self.death[segment]
+        assert death is not None
+        if orders.pipeline_lifetime is not None:
+            self.pipeline_lifetime[segment] = orders.pipeline_lifetime.tolist()
+        beta, reference, exp = self.repeat_beta, self.reference, math.exp
+        times = orders.times.tolist()
+        first = orders.acquisition.tolist()
+        drops = orders.drops.tolist() if orders.drops is not None else None
+        arrive = self.arrive
+
+        def places(k: int, customer: int) -> bool:
+            if first[k]:
+                arrive(segment, customer)
+                return True
+            if status[customer] != ACTIVE or times[k] >= death[customer]:
+                return False
+            if draws[k] >= exp(beta * (scores[customer] - reference)) / scale:
+                return False
+            if drops is not None and drops[k]:
+                death[customer] = times[k]  # drops out right after this order
+            return True
 
         return PlacementTest(status, CHURNED, places)
 
@@ -290,9 +346,15 @@ class CustomerBase:
 
     # ----------------------------------------------------------------- processes
 
-    def review_churn(self, rngs: list[np.random.Generator], churn: Churn) -> Generator:
+    def review_churn(
+        self, rngs: list[np.random.Generator], churn: Churn, excess: list[bool]
+    ) -> Generator:
         """Process: every ``review_days``, each active customer may leave (one uniform per slot
-        of every segment, so the stream stays aligned whatever the model did)."""
+        of every segment, so the stream stays aligned whatever the model did).
+
+        In a segment with a customer base (``excess``) the fitted model already makes customers
+        drop out at the reference satisfaction, so only the hazard above the reference one
+        counts here: ``max(h(s) - h(s_ref), 0)``."""
         env = self.env
         period = churn.review_days
         base = churn.base_per_year * period / DAYS_PER_YEAR
@@ -314,6 +376,8 @@ class CustomerBase:
                     if u >= bound or status[customer] != ACTIVE:
                         continue
                     hazard = base * math.exp(gamma * (reference - scores[customer]))
+                    if excess[segment]:
+                        hazard = max(hazard - base, 0.0)
                     if u < -math.expm1(-hazard):
                         status[customer] = CHURNED
                         self._events.add(
@@ -344,9 +408,17 @@ class CustomerBase:
         self._opportunities.add(opportunity.row(env.now, customer))
 
     def acquire(self, segment: int) -> int:
-        """Activate the segment's next customer slot; returns its customer number."""
+        """Activate the segment's next pipeline slot; returns its customer number."""
         customer = self.next_customer[segment]
         self.next_customer[segment] = customer + 1
+        self.arrive(segment, customer)
+        lifetimes = self.pipeline_lifetime[segment]
+        if lifetimes is not None:  # Pareto/NBD: its lifetime starts now
+            lifetime = lifetimes[customer - self.first_pipeline_slot[segment]]
+            self.death[segment][customer] = self.env.now + lifetime
+        return customer
+
+    def arrive(self, segment: int, customer: int) -> None:
+        """Customer ``customer`` of the segment becomes active now (won, or a first order)."""
         self.status[segment][customer] = ACTIVE
         self._events.add((self.env.now, segment, customer, ACQUIRED, self.score[segment][customer]))
-        return customer

@@ -4,7 +4,9 @@ The arrival times (``twin.model.arrivals``) and contents (``twin.model.order_boo
 replication are drawn when the source is built. With the customer loop the book holds
 *candidate* orders, drawn at the highest propensity over every customer slot, and the customer
 base's :class:`~twin.model.hooks.PlacementTest` decides at each candidate's arrival whether it
-is placed (Poisson thinning); without it every order of the book is placed.
+is placed (Poisson thinning); without it every order of the book is placed. A segment with a
+``customer_base`` takes its order times and customers from its cohort
+(``twin.model.customer_base``) instead of its arrivals; its contents are drawn as for any order.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import replace
 
-from twin.model.arrivals import poisson_arrival_times, replay_arrival_times
+from twin.model.arrivals import replay_arrival_times, segment_arrival_times
 from twin.model.context import Context
+from twin.model.customer_base import CandidateOrders, Cohort, candidate_orders
 from twin.model.customers import CustomerBase
 from twin.model.entities import Order
 from twin.model.hooks import PlacementTest
@@ -33,10 +36,12 @@ class DemandSource:
         promotions: list[Window],
         sized: bool,
         customers: CustomerBase | None = None,
+        cohort: Cohort | None = None,
     ) -> None:
         """``promotions``: the windows offered to the segment (empty: none); ``sized``: each
         order comes with its list value (a credit check decides on it before allocation);
-        ``customers``: the customer loop, which thins the book as it is placed."""
+        ``customers``: the customer loop, which thins the book as it is placed; ``cohort``: the
+        segment's drawn customer base, whose customers' purchases replace the arrivals."""
         scenario, streams, catalogue = context.scenario, context.streams, context.catalogue
         segment = scenario.segments[name]
         self.env = context.env
@@ -47,7 +52,21 @@ class DemandSource:
         run = scenario.run
         # with the customer loop, Poisson candidates arrive at a rate scaled to cover it
         scale = 1.0
-        if isinstance(arrivals, PoissonArrivals):
+        orders: CandidateOrders | None = None
+        if cohort is not None:
+            if customers is not None:
+                scale = customers.max_propensity
+            pipeline = (
+                customers.capacity[number] - cohort.n_known - cohort.n_new
+                if customers is not None
+                else 0
+            )
+            orders = candidate_orders(
+                cohort, streams, name, scale, pipeline, thinned=customers is not None
+            )
+            times = orders.times
+            self.skipped_rows = 0
+        elif isinstance(arrivals, PoissonArrivals):
             if customers is not None:
                 scale = customers.max_propensity
                 slots = customers.capacity[number]
@@ -56,9 +75,7 @@ class DemandSource:
                         "rate_per_day": arrivals.rate_per_day * scale * slots / segment.customers
                     }
                 )
-            times = poisson_arrival_times(
-                arrivals, streams.generator("arrivals", name), run.start_date, run.horizon_days
-            )
+            times = segment_arrival_times(arrivals, streams, name, run)
             self.skipped_rows = 0
         else:
             times, self.skipped_rows = replay_arrival_times(
@@ -66,7 +83,14 @@ class DemandSource:
             )
         book = draw_order_book(segment, times, catalogue, streams, name, promotions)
         self.placement: PlacementTest | None = None
-        if customers is not None:
+        if orders is not None:
+            book = replace(book, customers=orders.customers.tolist())
+            if customers is not None:
+                draws = context.streams.generator("repeat", name).random(len(book.times))
+                self.placement = customers.cohort_placement_test(
+                    number, draws.tolist(), scale, orders
+                )
+        elif customers is not None:
             book, self.placement = self._candidates(book, customers, scale, context)
         self.book: OrderBook = book
         # each order's list value, sized with the book (see list_values); None when not sized

@@ -75,8 +75,9 @@ class Order:
         self.parcel: list[tuple[int, int]] | None = None
         self.released = False
         self.ready: simpy.Event | None = None
-        # the promotions lever: per-SKU prices of an order with promoted lines (None: list
-        # prices) and what promotions changed in it (twin.model.promotions.OrderPromotion)
+        # per-SKU prices of an order with promoted lines or drawn line prices, a tuple or a
+        # {SKU number: price} mapping (None: list prices), and what promotions changed in it
+        # (twin.model.promotions.OrderPromotion)
         self.prices: tuple[float, ...] | None = None
         self.promotion = None
         self.n_shipments = 0

@@ -18,6 +18,7 @@ import simpy
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.credit import CreditDesk
+from twin.model.customer_base import draw_cohort
 from twin.model.customers import CustomerBase
 from twin.model.demand import DemandSource
 from twin.model.finance import Ledger
@@ -77,7 +78,13 @@ def build(
             roles[name] = staff_role(env, scenario, number, name, role, recorder)
     context = Context(env, scenario, streams, recorder, catalogue, roles)
     ledger = Ledger(context)
-    customers = CustomerBase(context) if scenario.customers is not None else None
+    # customer bases first: a segment's parameter draw comes before anything else of it
+    cohorts = {
+        name: draw_cohort(segment, name, scenario, streams)
+        for name, segment in scenario.segments.items()
+        if segment.customer_base is not None
+    }
+    customers = CustomerBase(context, cohorts) if scenario.customers is not None else None
     stock = Stock(
         context,
         rules,
@@ -99,6 +106,7 @@ def build(
             segment_windows(scenario, name, catalogue) if scenario.promotions else [],
             sized=credit is not None,  # the desk decides on an order's list value
             customers=customers,
+            cohort=cohorts.get(name),
         )
         for number, name in enumerate(scenario.segments)
     ]

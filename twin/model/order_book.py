@@ -1,8 +1,11 @@
 """What a segment's orders ask for: the order book of a replication, drawn up front.
 
 Order contents are drawn vectorised from the segment's own ``lines_per_order``, ``sku_choice``,
-``quantity`` and ``customer_choice`` streams, then (with promotions offered to the segment) the
-lines respond to the promotions. Nothing here depends on the state of the model, so two policy
+``quantity`` and ``customer_choice`` streams; with a prices file (``prices_file``) each line's
+unit price is drawn from its SKU's distribution with one uniform per line from the segment's
+``line_prices`` stream (lines of one SKU in one order share the first one's price); then (with
+promotions offered to the segment) the lines respond to the promotions, whose discounts apply
+to the drawn prices. Nothing here depends on the state of the model, so two policy
 variants of a scenario see exactly the same demand (common random numbers).
 """
 
@@ -15,7 +18,9 @@ import numpy as np
 
 from twin.model.arrivals import expected_orders_per_day
 from twin.model.catalogue import Catalogue, mix_probabilities
-from twin.model.promotions import OrderPromotion, Window, order_promotions, respond
+from twin.model.entities import Order
+from twin.model.promotions import UNPLACED, OrderPromotion, Window, order_promotions, respond
+from twin.scenario.prices import draw_prices, price_tables
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import Segment
 from twin.streams import Streams
@@ -55,13 +60,33 @@ class OrderBook:
     line_start: list[int]
     skus: list[int]
     quantities: list[int]
-    # per order, what the promotions changed (None: nothing; UNPLACED: the order lost every
-    # line and is not placed); None when no promotion is offered to the segment
-    promotion: list[OrderPromotion | None] | None = None
+    # per order, what the promotions changed and the drawn prices, applied to the order when
+    # it is placed (None: nothing; UNPLACED: the order lost every line and is not placed);
+    # None when no promotion is offered to the segment and there is no prices file
+    promotion: list[OrderPromotion | OrderPrices | None] | None = None
+    # each line's unit price (after promotions), drawn from the prices file; None: list prices
+    prices: list[float] | None = None
+
+
+class OrderPrices:
+    """An order's drawn prices, per SKU number, and what promotions changed in it (or None)."""
+
+    __slots__ = ("prices", "promotion")
+
+    def __init__(self, prices: dict[int, float], promotion: OrderPromotion | None) -> None:
+        self.prices = prices
+        self.promotion = promotion
+
+    def apply(self, order: Order) -> None:
+        """Give a new order its promotion records and its per-SKU prices."""
+        if self.promotion is not None:
+            self.promotion.apply(order)
+        order.prices = self.prices
 
 
 def list_values(book: OrderBook, price: Sequence[float]) -> list[float]:
-    """Each order's list value: quantity x list price summed over its lines in line order.
+    """Each order's list value: quantity x list price (the line's drawn price, when the book has
+    them) summed over its lines in line order.
 
     Vectorised over orders, one line position at a time, so each order's sum is the same
     sequence of float additions a loop over its lines makes (the same value, bit for bit).
@@ -69,7 +94,8 @@ def list_values(book: OrderBook, price: Sequence[float]) -> list[float]:
     starts = np.asarray(book.line_start, dtype=np.int64)
     counts = np.diff(starts)
     skus = np.asarray(book.skus, dtype=np.int64)
-    line_values = np.asarray(book.quantities, dtype=np.float64) * np.asarray(price)[skus]
+    line_price = np.asarray(price)[skus] if book.prices is None else np.asarray(book.prices)
+    line_values = np.asarray(book.quantities, dtype=np.float64) * line_price
     values = np.zeros(len(counts))
     first = starts[:-1]
     for position in range(int(counts.max(initial=0))):
@@ -104,12 +130,70 @@ def draw_order_book(
     quantities = whole_counts(segment.quantity.sample(streams.generator("quantity", name), total))
     customers = streams.generator("customer_choice", name).integers(0, segment.customers, n)
     line_start = np.concatenate(([0], np.cumsum(lines)))
+    prices = None
+    if catalogue.line_prices is not None:
+        prices = drawn_prices(catalogue, streams, name, skus, line_start)
     if promotions:
         return promoted_book(
-            promotions, times, customers, line_start, skus, quantities, catalogue, streams, name
+            promotions,
+            times,
+            customers,
+            line_start,
+            skus,
+            quantities,
+            catalogue,
+            streams,
+            name,
+            prices,
         )
-    return OrderBook(
+    book = OrderBook(
         times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(), quantities.tolist()
+    )
+    return book if prices is None else with_prices(book, prices, None)
+
+
+def drawn_prices(
+    catalogue: Catalogue, streams: Streams, name: str, skus: np.ndarray, line_start: np.ndarray
+) -> np.ndarray:
+    """Each line's unit price from the prices file (one ``line_prices`` uniform per line); the
+    lines of one SKU in one order take the first one's price, so an order has one price per
+    SKU (backordered units are invoiced at it)."""
+    table, factor = price_tables(
+        catalogue.line_prices, catalogue.skus, name, np.asarray(catalogue.price, dtype=float)
+    )
+    uniforms = streams.generator("line_prices", name).random(skus.size)
+    prices = draw_prices(table, factor, skus, uniforms)
+    if skus.size:
+        order_of_line = np.repeat(np.arange(line_start.size - 1), np.diff(line_start))
+        key = order_of_line * len(catalogue) + skus
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        prices = prices[first[inverse]]
+    return prices
+
+
+def with_prices(
+    book: OrderBook, prices: np.ndarray, promoted: list[OrderPromotion | None] | None
+) -> OrderBook:
+    """The book with its lines' prices, and per order its prices by SKU number (with what the
+    promotions changed, ``promoted``, when some are offered)."""
+    per_order: list[OrderPromotion | OrderPrices | None] = []
+    price_list = prices.tolist()
+    skus, start = book.skus, book.line_start
+    for k in range(len(book.times)):
+        promotion = promoted[k] if promoted is not None else None
+        if promotion is UNPLACED:
+            per_order.append(UNPLACED)
+            continue
+        a, b = start[k], start[k + 1]
+        per_order.append(OrderPrices(dict(zip(skus[a:b], price_list[a:b], strict=True)), promotion))
+    return OrderBook(
+        book.times,
+        book.customers,
+        book.line_start,
+        book.skus,
+        book.quantities,
+        per_order,
+        price_list,
     )
 
 
@@ -123,15 +207,18 @@ def promoted_book(
     catalogue: Catalogue,
     streams: Streams,
     name: str,
+    prices: np.ndarray | None = None,
 ) -> OrderBook:
     """The order book with the promotions' demand response: line units scaled and rounded with
-    one ``promotion_rounding`` uniform per line, lines left with 0 units dropped."""
+    one ``promotion_rounding`` uniform per line, lines left with 0 units dropped; ``prices``
+    (each line's drawn price; None: list prices) are the prices the discounts apply to."""
     uniforms = streams.generator("promotion_rounding", name).random(skus.size)
     list_price = np.asarray(catalogue.price, dtype=float)
+    line_price = list_price[skus] if prices is None else prices
     line_times = np.repeat(times, np.diff(line_start))
-    response = respond(windows, line_times, skus, quantities, uniforms, list_price)
+    response = respond(windows, line_times, skus, quantities, uniforms, line_price)
     _, per_order = order_promotions(
-        windows, response, quantities, skus, line_start, times, list_price
+        windows, response, quantities, skus, line_start, times, list_price, line_price
     )
     kept = response.units > 0
     # every order has at least one line, so reduceat sums each order's own lines
@@ -139,7 +226,7 @@ def promoted_book(
         np.add.reduceat(kept.astype(np.int64), line_start[:-1]) if skus.size else kept[:0]
     )
     new_start = np.concatenate(([0], np.cumsum(kept_per_order))).astype(np.int64)
-    return OrderBook(
+    book = OrderBook(
         times.tolist(),
         customers.tolist(),
         new_start.tolist(),
@@ -147,3 +234,4 @@ def promoted_book(
         response.units[kept].tolist(),
         per_order,
     )
+    return book if prices is None else with_prices(book, response.price[kept], per_order)

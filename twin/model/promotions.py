@@ -8,7 +8,8 @@ numbers). The multiplier ``m`` of a line ordered on day ``t`` for SKU ``s`` is:
 
 - the promotion's lift (stated, or ``(1 - discount) ** elasticity``, times display and mailer) if
   a promotion covers ``s`` for the segment on ``t`` (the first listed one, if several), and the
-  line sells at the discounted price;
+  line sells at the discounted price (its list price, or its drawn price with a prices file,
+  times ``1 - discount``);
 - otherwise the product of ``1 - dip`` of every promotion of ``s`` whose dip window holds ``t``
   and of the cannibalisation factor of every promotion of another SKU of ``s``'s category
   running on ``t``.
@@ -46,6 +47,7 @@ class Window:
     t_dip_end: float  # end of the post-promotion dip, exclusive
     covered: np.ndarray  # bool per SKU: on promotion
     multiplier: float
+    discount: float  # fraction off the line's price while the promotion covers it
     dip_factor: float  # demand multiplier in the dip
     cannibal_factor: np.ndarray  # demand multiplier per SKU during the promotion (1: none)
     price: np.ndarray  # price per SKU during the promotion (list price where not covered)
@@ -100,6 +102,7 @@ def segment_windows(scenario: Scenario, name: str, catalogue: Catalogue) -> list
                 t_dip_end=t_end + promotion.dip_days,
                 covered=covered,
                 multiplier=m,
+                discount=promotion.discount,
                 dip_factor=1.0 - promotion.dip,
                 cannibal_factor=_cannibal_factors(
                     covered, category, demand, m, promotion.cannibalisation
@@ -144,19 +147,20 @@ def respond(
     skus: np.ndarray,
     quantities: np.ndarray,
     uniforms: np.ndarray,
-    list_price: np.ndarray,
+    line_price: np.ndarray,
 ) -> Response:
-    """Apply the promotions to drawn lines (times in days, SKU numbers, base units)."""
+    """Apply the promotions to drawn lines (times in days, SKU numbers, base units, the price
+    each line sells at without a promotion)."""
     n = skus.size
     multiplier = np.ones(n)
     promotion = np.full(n, -1, dtype=np.int64)
     promoted = np.zeros(n, dtype=bool)
-    price = list_price[skus].astype(float)
+    price = line_price.astype(float)
     for w in windows:  # the first listed promotion covering a line sets its lift and price
         hit = (line_times >= w.t_start) & (line_times < w.t_end) & w.covered[skus] & ~promoted
         multiplier[hit] = w.multiplier
         promotion[hit] = w.number
-        price[hit] = w.price[skus[hit]]
+        price[hit] = line_price[hit] * (1.0 - w.discount)
         promoted |= hit
     for w in windows:  # the dips and cannibalisation of the lines not on promotion
         changes = [
@@ -180,8 +184,10 @@ def order_promotions(
     line_start: np.ndarray,
     times: np.ndarray,
     list_price: np.ndarray,
+    line_price: np.ndarray,
 ) -> tuple[np.ndarray, list[OrderPromotion | None]]:
-    """Per order: whether it is placed (some line left) and what the promotions changed in it.
+    """Per order: whether it is placed (some line left) and what the promotions changed in it;
+    ``line_price`` is each line's price without a promotion, recorded as its list price.
 
     The lines of an order that is not placed are carried by the next placed order of the segment
     (by the last one for those after it), which records them with order_id -1.
@@ -199,7 +205,7 @@ def order_promotions(
             bool(response.promoted[i]),
             int(base[i]),
             int(response.units[i]),
-            float(list_price[skus[i]]),
+            float(line_price[i]),
             float(response.price[i]),
         )
         per_order.setdefault(int(order_of_line[i]), []).append(line)

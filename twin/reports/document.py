@@ -35,6 +35,7 @@ from twin.reports.pages import (
     save_pdf,
 )
 from twin.reports.readers import read_manifest, read_run_csv
+from twin.reports.warmup_note import warmup_note
 from twin.tables import SUMMARY_COLUMNS
 
 REPORT_NAME = "report.pdf"
@@ -97,8 +98,15 @@ def _limited_wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def _title_block(figure: Figure, manifest: dict[str, Any], created: datetime, path: Path) -> float:
-    """Draw the provenance block of page 1; return where the KPI table may start (inches)."""
+def _title_block(
+    figure: Figure,
+    manifest: dict[str, Any],
+    created: datetime,
+    path: Path,
+    warmup_note: str | None = None,
+) -> float:
+    """Draw the provenance block of page 1, with the warm-up note when there is one; return where
+    the KPI table may start (inches)."""
     y = 0.85
     put(figure, LEFT, y, "twin simulation report", fontsize=10, color="0.4")
     y += 0.5
@@ -127,6 +135,11 @@ def _title_block(figure: Figure, manifest: dict[str, Any], created: datetime, pa
         put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
         put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
     y += 4 * 0.22 + 0.05
+    if warmup_note:
+        for line in _limited_wrap(warmup_note, width=150, max_lines=3):
+            put(figure, LEFT, y, line, fontsize=9.5, color="firebrick")
+            y += 0.19
+        y += 0.05
 
     packages = manifest.get("packages") or {}
     if isinstance(packages, dict) and packages:
@@ -192,7 +205,12 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
         put(figure, _UNIT_X, baseline, row.unit, color="0.35", **body)
 
 
-def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> list[Figure]:
+def table_pages(
+    summary: pd.DataFrame,
+    manifest: dict[str, Any],
+    path: Path,
+    warmup_note: str | None = None,
+) -> list[Figure]:
     """Draw the title page with the KPI table, plus continuation pages as needed.
 
     Parameters
@@ -203,6 +221,8 @@ def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> 
         The run manifest with every key in `MANIFEST_KEYS`.
     path : pathlib.Path
         The manifest's path, named in error messages.
+    warmup_note : str, optional
+        Printed under the provenance when the warm-up check found the warm-up too short.
 
     Returns
     -------
@@ -214,7 +234,7 @@ def table_pages(summary: pd.DataFrame, manifest: dict[str, Any], path: Path) -> 
     start = 0
     while start < len(summary) or not pages:
         page = Figure(figsize=PAGE_SIZE)
-        y = _title_block(page, manifest, created, path) if not pages else 0.85
+        y = _title_block(page, manifest, created, path, warmup_note) if not pages else 0.85
         y = _table_heading(page, y, continued=bool(pages), replications=manifest["replications"])
         # One row for the header, then as many KPI rows as fit above the bottom margin.
         capacity = max(1, int((_TABLE_BOTTOM - y) / _ROW) - 1)
@@ -249,7 +269,7 @@ def write_report(run_dir: Path) -> Path:
     manifest = read_manifest(run_dir, MANIFEST_KEYS)
     created = _creation_date(manifest, manifest_path)
     summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
-    front = table_pages(summary, manifest, manifest_path)
+    front = table_pages(summary, manifest, manifest_path, warmup_note(run_dir))
     charts = build_figures(run_dir)
 
     save_figures(charts, run_dir)

@@ -97,6 +97,38 @@ class ArrivalEvent(Section):
         return self
 
 
+class RateNoise(Section):
+    """Day-to-day variation of the arrival rate beyond the calendar: a mean-one multiplier.
+
+    The rate of day d is multiplied by ``M_d = exp(X_d - sd_log**2 / 2)``, where ``X`` is a
+    stationary Gaussian AR(1) series with standard deviation ``sd_log`` and lag-one
+    autocorrelation ``autocorrelation``, so ``E[M_d] = 1`` and the daily counts are
+    Poisson-lognormal: ``Var(N_d) = mu_d + mu_d**2 * (exp(sd_log**2) - 1)``.
+    """
+
+    sd_log: PositiveFloat = Field(le=3.0, description="Stationary sd of the log multiplier.")
+    autocorrelation: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Lag-one autocorrelation of the log multiplier."
+    )
+
+
+class RateUncertainty(Section):
+    """The sampling uncertainty of a fitted rate and trend, drawn per replication when
+    ``run.parameter_uncertainty`` is on.
+
+    A replication multiplies ``rate_per_day`` by ``exp(a)`` and adds ``b`` to every slope of the
+    trend (``trend_per_year`` and each change), so the trend factor gains ``b * d / 365`` on day
+    d; ``(a, b)`` is bivariate normal with mean 0, standard deviations ``log_rate_sd`` and
+    ``trend_sd`` and correlation ``correlation``.
+    """
+
+    log_rate_sd: NonNegativeFloat = Field(le=3.0, description="Sd of log(rate_per_day).")
+    trend_sd: NonNegativeFloat = Field(
+        0.0, description="Sd of the trend slope from day 0 on, per year."
+    )
+    correlation: float = Field(0.0, ge=-1.0, le=1.0, description="Correlation of the two.")
+
+
 class PoissonArrivals(Section):
     """Orders arrive as a Poisson process whose rate is constant within each day.
 
@@ -107,6 +139,11 @@ class PoissonArrivals(Section):
     ``trend_changes`` and that change's slope from its date on; with no changes it is
     ``1 + trend_per_year * d / 365``. It is continuous, extends the last slope beyond the last
     change, and is floored at 0. Arrivals are spread uniformly over the day.
+
+    ``overdispersion`` (:class:`RateNoise`) makes the rate vary from day to day around this
+    calendar, as real daily counts do; ``uncertainty`` (:class:`RateUncertainty`) states how well
+    the rate and trend are known, and is drawn from only when ``run.parameter_uncertainty`` is
+    on. Without them the counts are Poisson with exactly these rates.
     """
 
     kind: Literal["poisson"]
@@ -131,6 +168,12 @@ class PoissonArrivals(Section):
     holiday_multiplier: NonNegativeFloat = 1.0
     events: list[ArrivalEvent] = Field(
         default_factory=list, description="Named days with their own multipliers."
+    )
+    overdispersion: RateNoise | None = Field(
+        None, description="Mean-one day-to-day multiplier of the rate (absent: Poisson)."
+    )
+    uncertainty: RateUncertainty | None = Field(
+        None, description="Sampling uncertainty of rate and trend, for run.parameter_uncertainty."
     )
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, ValidationError, f
 
 from twin.distributions import DistributionSpec
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.common import Name, Section
 from twin.scenario.common import require_nonnegative as _require_nonnegative
 
@@ -49,6 +50,7 @@ def read_products_csv(path: Path) -> list[dict]:
     """
     import pandas as pd  # here, not at import: a scenario without a products file needs none
 
+    check_input_file(path, "products_file")
     try:
         frame = pd.read_csv(path, dtype={"sku": str, "supplier": str, "category": str})
     except FileNotFoundError:

@@ -14,10 +14,12 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    field_validator,
     model_validator,
 )
 
 from twin.scenario.common import Section
+from twin.scenario.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 
 
 class RunControl(Section):
@@ -35,6 +37,27 @@ class RunControl(Section):
         "distribution, through the stream 'parameters'. On in calibrated models; turn it off "
         "for a pure policy comparison.",
     )
+
+    @field_validator("horizon_days")
+    @classmethod
+    def _horizon_within_limit(cls, days: float) -> float:
+        if days > MAX_HORIZON_DAYS:
+            raise ValueError(
+                f"{days:g} days is longer than twin simulates (at most {MAX_HORIZON_DAYS:g} "
+                "days, a century); give a shorter horizon_days"
+            )
+        return days
+
+    @field_validator("replications")
+    @classmethod
+    def _replications_within_limit(cls, n: int) -> int:
+        if n > MAX_REPLICATIONS:
+            raise ValueError(
+                f"{n:,} replications are more than twin runs (at most {MAX_REPLICATIONS:,}); a "
+                "few dozen usually give a KPI to within a few percent, and `twin compare "
+                "--precision` adds replications until a target is met"
+            )
+        return n
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> RunControl:

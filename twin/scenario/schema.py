@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from twin.scenario.catalogue import Product, Supplier, read_products_csv
 from twin.scenario.checks import Check
@@ -28,6 +28,7 @@ from twin.scenario.credit import check_references as check_credit
 from twin.scenario.customers import CustomerLoop
 from twin.scenario.customers import check_references as check_customers
 from twin.scenario.inventory import Fulfilment, Inventory
+from twin.scenario.prices import PriceRows, read_prices
 from twin.scenario.promotions import Promotion
 from twin.scenario.promotions import check_references as check_promotions
 from twin.scenario.run_control import RunControl
@@ -46,6 +47,12 @@ class Scenario(Section):
     products: list[Product] = Field(default_factory=list)
     products_file: str | None = Field(
         None, description="CSV with columns sku, unit_cost, price, supplier[, category]."
+    )
+    prices_file: str | None = Field(
+        None,
+        description="Parquet (or CSV) of unit-price quantiles per SKU and segment: each order "
+        "line's price is drawn from them (see twin.scenario.prices); absent: every line sells "
+        "at the product's price.",
     )
     suppliers: dict[Name, Supplier] = Field(min_length=1)
     segments: dict[Name, Segment] = Field(min_length=1)
@@ -68,6 +75,9 @@ class Scenario(Section):
     checks: list[Check] = Field(
         default_factory=list, description="KPI targets that `twin check` turns into a gate."
     )
+
+    # the prices file's checked rows, read once at validation (None without a prices_file)
+    _line_prices: PriceRows | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
@@ -119,6 +129,19 @@ class Scenario(Section):
             if sku not in seen:
                 raise ValueError(f"inventory.skus.{sku}: unknown SKU {sku!r}")
         return self
+
+    @model_validator(mode="after")
+    def _read_prices_file(self) -> Scenario:
+        if self.prices_file is not None:
+            self._line_prices = read_prices(
+                Path(self.prices_file), {p.sku for p in self.products}, set(self.segments)
+            )
+        return self
+
+    @property
+    def line_prices(self) -> PriceRows | None:
+        """The prices file's rows (see ``twin.scenario.prices``); None: list prices."""
+        return self._line_prices
 
     @model_validator(mode="after")
     def _lever_references(self) -> Scenario:

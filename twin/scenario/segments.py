@@ -19,6 +19,7 @@ from twin.distributions import DistributionSpec
 from twin.scenario.arrivals import Arrivals
 from twin.scenario.common import Probability, Section
 from twin.scenario.common import require_nonnegative as _require_nonnegative
+from twin.scenario.customer_base import CustomerBase
 
 
 class SkuMix(Section):
@@ -94,9 +95,30 @@ class Segment(Section):
         "drawn per order, not a queue. Waiting for stock runs alongside it. 0: none.",
     )
 
+    customer_base: CustomerBase | None = Field(
+        None,
+        description="Demand from each known customer's fitted purchase process (and new "
+        "customers' arrivals) instead of the aggregate rate of 'arrivals'.",
+    )
+
     _transit_nonneg = field_validator("transit_days")(
         lambda v: _require_nonnegative(v, "a transit time")
     )
     _handling_nonneg = field_validator("handling_days")(
         lambda v: _require_nonnegative(v, "a handling time")
     )
+
+    @model_validator(mode="after")
+    def _customers_counted(self) -> Segment:
+        if self.customer_base is None:
+            return self
+        known = len(self.customer_base.history)
+        if "customers" not in self.model_fields_set:
+            return self.model_copy(update={"customers": known})
+        if self.customers != known:
+            raise ValueError(
+                f"customers: {self.customers}, but customer_base.customers_file has {known} "
+                "rows; with a customer base, customers is the number of known customers (give "
+                f"{known} or leave it out)"
+            )
+        return self

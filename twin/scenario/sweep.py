@@ -29,6 +29,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from twin.distributions import ParameterDistribution
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.checks import Check
 from twin.scenario.common import Name, Section
 from twin.scenario.overrides import apply_overrides
@@ -287,6 +288,7 @@ class SweepSpec(Section):
 
 def is_sweep_file(path: Path | str) -> bool:
     """Whether the YAML file's top level has both ``parameters`` and ``design``."""
+    check_input_file(path, "")  # not /dev/zero: the file is read whole
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from twin.errors import InputError
+from twin.input_files import check_input_file
 from twin.scenario.key_paths import KeyPath, dotted, short_repr
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -180,6 +181,7 @@ def _load_chain(
 
 def _read_mapping(path: Path, source: str) -> tuple[dict[str, Any], SourceMap]:
     """Parse one file into data and origins, without following ``extends``."""
+    check_input_file(path, "")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
