@@ -3,8 +3,11 @@
 Which segments get one: those whose orders carry customer ids (at least
 ``MIN_IDENTIFIED_SHARE`` of them) and that show enough repeat purchasing to fit its
 heterogeneity (``MIN_REPEAT_CUSTOMERS`` customers with a repeat purchase, and at least
-``MIN_REPEAT_SHARE`` of all customers). Other segments keep their aggregate arrivals, with a
-row in the fit report saying why; this is not an error.
+``MIN_REPEAT_SHARE`` of all customers), and whose chosen fit is identified: converged inside
+its box with a positive definite Hessian (so ``log_parameter_covariance`` can be written for
+the parameter draws). The sample's simulated customers all buy at one rate and never leave; the
+gamma prior then collapses (r and alpha grow without bound) and neither holds. Other segments
+keep their aggregate arrivals, with a row in the fit report saying why; this is not an error.
 
 The section follows the customer-level demand interface (``docs/calibration.md``, "Customer
 base"): the chosen model (:mod:`.select`), its parameters per day, the covariance of their
@@ -129,19 +132,22 @@ def fit_segment_customer_base(
             distribution=name,
         )
     best = fit.best
+    if not best.converged or not np.all(np.isfinite(best.log_covariance)):
+        _skip(
+            report,
+            segment,
+            len(customers),
+            f"the chosen {fit.chosen} fit is not identified ({best.message}); customers this "
+            "alike (one rate, no drop-out) are what aggregate arrivals describe",
+        )
+        return None, None
     other = next(m for n, m in fit.fits.items() if n != fit.chosen)
     section: dict = {
         "model": fit.chosen,
         "parameters": dict(best.parameters),
+        "log_parameter_covariance": best.log_covariance.tolist(),
         "customers_file": customers_file(segment),
     }
-    if np.all(np.isfinite(best.log_covariance)):
-        section["log_parameter_covariance"] = best.log_covariance.tolist()
-    else:
-        notes.append(
-            f"segment {segment}: the {fit.chosen} fit has no covariance ({best.message}); "
-            "parameter uncertainty cannot be drawn for it"
-        )
     report.add(
         "customer_base",
         segment,
