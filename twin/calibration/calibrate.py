@@ -19,6 +19,10 @@ What is fitted, and from what
   and units per line (counts), SKU mix (weights by lines), promised lead time (median of
   promised - ordered, by date for date-only promises), transit time (delivered - shipped)
   and payment delay (paid - issued).
+- customer base (when the scenario schema has it) per segment whose orders carry customer
+  ids: the Pareto/NBD or BG/NBD repeat-purchase model, the customers' frequency, recency and
+  age, and the arrival of new customers (:mod:`twin.calibration.customer_base`); orders without
+  an id are split into a segment of their own with aggregate arrivals.
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
 - handling time per segment (first shipment - order, waits for stock left out) and a stocking
   rule per supplier from purchase orders and stock snapshots: see
@@ -48,6 +52,11 @@ from twin.calibration.base_values import (
     scenario_key,
 )
 from twin.calibration.behaviour import fit_behaviour
+from twin.calibration.customer_base.section import (
+    customer_base_enabled,
+    fit_segment_customer_base,
+    split_anonymous,
+)
 from twin.calibration.dispatch import fit_handling, promised_lead_times, stock_waits
 from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
 from twin.calibration.line_prices import fit_line_prices
@@ -71,6 +80,8 @@ class Calibration:
     satisfaction and the customer loop, written as ``behaviour.yaml``. ``prices`` holds the
     prices file's rows (:mod:`twin.calibration.line_prices`; None when every SKU sold at one
     price); the model folder writes them beside ``model.yaml`` and names them there.
+    ``customers`` maps each customers file named by a ``customer_base`` section to its rows
+    (raw ids; the writer pseudonymises them).
     """
 
     model: dict
@@ -79,6 +90,7 @@ class Calibration:
     values: FittedValues = field(default_factory=FittedValues)
     behaviour: dict = field(default_factory=dict)
     prices: pd.DataFrame | None = None
+    customers: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 # the event that dates a row of each table, for cutting the history at a date
@@ -137,6 +149,10 @@ def calibrate_history(
         )
     report.values.period = (first_day, last_day)
     segment = segments_of_orders(tables, orders, report)
+    with_customer_base = customer_base_enabled()
+    if with_customer_base:
+        segment = split_anonymous(segment, orders, report)
+    customer_files: dict[str, pd.DataFrame] = {}
     segment_of_order = pd.Series(segment.to_numpy(), index=orders["order_id"].to_numpy())
     prices = fit_line_prices(lines, lines["order_id"].map(segment_of_order), report)
 
@@ -226,6 +242,14 @@ def calibrate_history(
         payment = fit_payment(report, seg_name, seg_orders, invoices, payments, last_day)
         if payment:
             spec["payment"] = payment
+        if with_customer_base:
+            base, customers_of = fit_segment_customer_base(
+                seg_orders, (first_day, last_day), report, notes, seg_name, tables
+            )
+            if base is not None:
+                spec["customer_base"] = base
+                spec["customers"] = len(customers_of)
+                customer_files[base["customers_file"]] = customers_of
         segments[seg_name] = spec
 
     suppliers = fit_supplier_lead_times(report, tables.get("purchase_orders"), supplier_of)
@@ -260,4 +284,5 @@ def calibrate_history(
         values=report.values,
         behaviour=behaviour,
         prices=prices,
+        customers=customer_files,
     )

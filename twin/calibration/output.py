@@ -1,7 +1,9 @@
 """Write a calibrated model folder: the scenario base, the fits and the provenance.
 
 ``model.yaml`` is a valid scenario base that planners' scenario files ``extends:``;
-``behaviour.yaml`` holds the customer-behaviour fits; ``fit_report.csv`` has one row per fitted
+``behaviour.yaml`` holds the customer-behaviour fits; ``customers-<segment>.parquet`` the
+known customers of each segment with a customer base (ids pseudonymised, see
+:mod:`twin.calibration.privacy`); ``fit_report.csv`` has one row per fitted
 quantity (columns in ``twin.calibration.fit_report.REPORT_COLUMNS``); ``provenance.json`` records
 where the history came from (files and their SHA-256 hashes, rows read and written per table, the
 period) and the twin version. Quality outputs (``quality.csv``, ``quarantine/``) are written by
@@ -21,9 +23,11 @@ from twin.calibration.calibrate import Calibration
 from twin.calibration.fit_report import DIGITS
 from twin.calibration.line_prices import PRICES_FILE
 from twin.calibration.mapping import MappedHistory
+from twin.calibration.privacy import pseudonym, pseudonym_key
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
+from twin.scenario.yaml_source import resolve_paths
 
 BEHAVIOUR_FILE = "behaviour.yaml"
 """The customer-behaviour fits beside ``model.yaml`` (see ``docs/calibration.md``)."""
@@ -83,7 +87,11 @@ def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
     """Validate the fitted base as a scenario and write the model folder (with its prices file,
-    ``prices.parquet``, when calibration fitted one)."""
+    ``prices.parquet``, when calibration fitted one, and its customers files).
+
+    The prices and customers files are written first: the scenario reads them when it is
+    validated, with paths taken relative to the model folder as ``model.yaml`` will be.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "model": out_dir / "model.yaml",
@@ -91,15 +99,21 @@ def write_model(
         "provenance": out_dir / "provenance.json",
         "behaviour": out_dir / BEHAVIOUR_FILE,
     }
+    key = pseudonym_key(out_dir) if calibration.customers else b""  # the quality step's key
+    for file_name, customers in calibration.customers.items():
+        hashed = [pseudonym(v, key) for v in customers["customer"]]
+        written = customers.assign(customer=hashed)
+        paths[file_name] = out_dir / file_name
+        written.to_parquet(paths[file_name], index=False)
     model = plain_data(calibration.model)
     checked = calibration.model
     if calibration.prices is not None:
         paths["prices"] = out_dir / PRICES_FILE
         calibration.prices.to_parquet(paths["prices"], index=False)
         model = with_prices_file(model, PRICES_FILE)
-        checked = with_prices_file(calibration.model, str(paths["prices"]))
+        checked = with_prices_file(calibration.model, PRICES_FILE)
     try:
-        Scenario.model_validate(checked)
+        Scenario.model_validate(resolve_paths(checked, out_dir))
     except ValueError as exc:
         raise InputError(f"The calibrated model does not validate as a scenario: {exc}") from None
     paths["model"].write_text(HEADER + dump_yaml(model), encoding="utf-8")

@@ -1,0 +1,11 @@
+"""Customer-level demand: fit who keeps buying, how often, and how many new customers arrive.
+
+- :mod:`.summaries`: frequency, recency and age per customer from orders;
+- :mod:`.pareto_nbd`, :mod:`.bg_nbd`: the two repeat-purchase models (log-likelihood,
+  P(alive), expected purchases);
+- :mod:`.mle`: maximum likelihood on log parameters with Hessian standard errors;
+- :mod:`.select`: fit both, choose by AIC;
+- :mod:`.new_customers`: first-purchase arrivals after a burn-in;
+- :mod:`.section`: a segment's ``customer_base`` section, its customers and fit-report rows;
+- :mod:`.synthetic`: customer bases with known parameters, for tests.
+"""

@@ -1,0 +1,212 @@
+"""A segment's ``customer_base`` section and customers file, with its fit-report rows.
+
+Which segments get one: those whose orders carry customer ids (at least
+``MIN_IDENTIFIED_SHARE`` of them) and that show enough repeat purchasing to fit its
+heterogeneity (``MIN_REPEAT_CUSTOMERS`` customers with a repeat purchase, and at least
+``MIN_REPEAT_SHARE`` of all customers), and whose chosen fit is identified: converged inside
+its box with a positive definite Hessian (so ``log_parameter_covariance`` can be written for
+the parameter draws). The sample's simulated customers all buy at one rate and never leave; the
+gamma prior then collapses (r and alpha grow without bound) and neither holds. Other segments
+keep their aggregate arrivals, with a row in the fit report saying why; this is not an error.
+
+The section follows the customer-level demand interface (``docs/calibration.md``, "Customer
+base"): the chosen model (:mod:`.select`), its parameters per day, the covariance of their
+logarithms, the name of the customers file (written beside ``model.yaml`` by
+:mod:`twin.calibration.output`) and the new-customer arrivals (:mod:`.new_customers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from twin.calibration.customer_base.new_customers import fit_new_customers
+from twin.calibration.customer_base.select import fit_customer_base
+from twin.calibration.customer_base.summaries import customer_summaries
+from twin.calibration.fit_report import FitReport
+
+MIN_IDENTIFIED_SHARE = 0.98
+"""Share of a segment's orders that must carry a customer id for a customer base."""
+MIN_REPEAT_CUSTOMERS = 100
+"""Fewest customers with a repeat purchase for the repeat-purchase models."""
+MIN_REPEAT_SHARE = 0.05
+"""Smallest share of customers with a repeat purchase: below it (e.g. a marketplace where
+nearly everyone buys once) the drop-out process is not identified, and aggregate arrivals of
+what are almost all first purchases describe the demand better."""
+
+FILE_COLUMNS = ("customer", "frequency", "recency_days", "age_days")
+"""Columns of a customers file (see the interface in ``docs/calibration.md``)."""
+
+
+def customer_base_enabled() -> bool:
+    """Whether the scenario schema has ``segments.<name>.customer_base`` (the model side may
+    not have it yet; until then calibration writes none, so its models still load)."""
+    from twin.scenario.segments import Segment
+
+    return "customer_base" in Segment.model_fields
+
+
+def customers_file(segment: str) -> str:
+    """The customers file's name for a segment, relative to the model folder."""
+    return f"customers-{segment}.parquet"
+
+
+def _skip(report: FitReport, segment: str, n: int, reason: str) -> None:
+    report.add(
+        "customer_base",
+        segment,
+        "none",
+        n,
+        "orders.customer_id",
+        True,
+        f"{reason}: aggregate arrivals kept",
+        distribution="none",
+    )
+
+
+def _text(values: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+
+
+def fit_segment_customer_base(
+    orders: pd.DataFrame,
+    period: tuple[dt.date, dt.date],
+    report: FitReport,
+    notes: list[str],
+    segment: str,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> tuple[dict | None, pd.DataFrame | None]:
+    """The ``customer_base`` section of a segment and its customers (columns
+    :data:`FILE_COLUMNS`, raw ids: the writer pseudonymises them), or ``(None, None)``.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        The segment's canonical orders.
+    period : (datetime.date, datetime.date)
+        The active period; ages are measured to the day after its last day (the model's
+        ``run.start_date``), and only orders before that day are summarised.
+    """
+    first_day, last_day = period
+    as_of = pd.Timestamp(last_day) + pd.Timedelta(days=1)
+    known = orders[orders["ordered_at"] < as_of]
+    identified = int(known["customer_id"].notna().sum())
+    if identified == 0:
+        _skip(report, segment, 0, "no customer ids in the segment's orders")
+        return None, None
+    share = identified / len(known)
+    if share < MIN_IDENTIFIED_SHARE:
+        _skip(
+            report,
+            segment,
+            identified,
+            f"only {share:.1%} of the segment's orders carry a customer id "
+            f"(< {MIN_IDENTIFIED_SHARE:.0%})",
+        )
+        return None, None
+    customers = customer_summaries(known, as_of)
+    repeat = int((customers["frequency"] > 0).sum())
+    if repeat < MIN_REPEAT_CUSTOMERS or repeat < MIN_REPEAT_SHARE * len(customers):
+        _skip(
+            report,
+            segment,
+            len(customers),
+            f"{repeat} of {len(customers)} customers made a repeat purchase (fewer than "
+            f"{MIN_REPEAT_CUSTOMERS} or {MIN_REPEAT_SHARE:.0%}): repeat purchasing not fitted",
+        )
+        return None, None
+    fit = fit_customer_base(customers)
+    for name, model in fit.fits.items():
+        report.add(
+            f"customer_base.{name}",
+            segment,
+            _text(model.parameters) + "; se " + _text(model.se),
+            model.n,
+            "orders.customer_id, orders.ordered_at",
+            False,
+            f"log-likelihood {model.log_likelihood:.6f}; "
+            f"{'chosen' if name == fit.chosen else 'not chosen'}; {model.message}",
+            aic=model.aic,
+            distribution=name,
+        )
+    best = fit.best
+    if not best.converged or not np.all(np.isfinite(best.log_covariance)):
+        _skip(
+            report,
+            segment,
+            len(customers),
+            f"the chosen {fit.chosen} fit is not identified ({best.message}); customers this "
+            "alike (one rate, no drop-out) are what aggregate arrivals describe",
+        )
+        return None, None
+    other = next(m for n, m in fit.fits.items() if n != fit.chosen)
+    section: dict = {
+        "model": fit.chosen,
+        "parameters": dict(best.parameters),
+        "log_parameter_covariance": best.log_covariance.tolist(),
+        "customers_file": customers_file(segment),
+    }
+    report.add(
+        "customer_base",
+        segment,
+        dict(best.parameters),
+        best.n,
+        "orders.customer_id, orders.ordered_at",
+        False,
+        f"{fit.chosen} chosen by AIC (equal parameter counts): log-likelihood "
+        f"{best.log_likelihood:.2f} against {other.log_likelihood:.2f} for {other.model}; "
+        f"{repeat} customers with repeat purchases; ages to {as_of.date()}",
+        aic=best.aic,
+        distribution=fit.chosen,
+    )
+    new, n_new, counted_from = fit_new_customers(
+        customers["first_order_at"], first_day, last_day, notes, segment, tables
+    )
+    if new is not None:
+        section["new_customers"] = new
+    report.add(
+        "customer_base.new_customers",
+        segment,
+        new if new is not None else "none",
+        n_new,
+        "first orders of customers",
+        new is None,
+        f"Poisson arrivals of first purchases from {counted_from} to {last_day} "
+        "(earlier first orders are mostly of old customers seen first: burn-in)",
+        distribution="poisson" if new is not None else "none",
+    )
+    return section, customers[list(FILE_COLUMNS)]
+
+
+ANONYMOUS_SUFFIX = "_anonymous"
+
+
+def split_anonymous(segment: pd.Series, orders: pd.DataFrame, report: FitReport) -> pd.Series:
+    """Segments with orders both with and without a customer id, split in two.
+
+    Orders without an id (counter sales, guest checkouts) cannot belong to a customer base;
+    left in, they would keep the segment from one (or be lost from its demand). Where there
+    are at least ``MIN_SEGMENT_ORDERS`` of them they form the segment ``<name>_anonymous``,
+    with aggregate arrivals; fewer stay where they are.
+    """
+    from twin.calibration.segments import MIN_SEGMENT_ORDERS
+
+    anonymous = orders["customer_id"].isna()
+    out = segment.copy()
+    for name in sorted(segment.unique()):
+        inside = segment == name
+        n_anonymous = int((inside & anonymous).sum())
+        if n_anonymous >= MIN_SEGMENT_ORDERS and n_anonymous < int(inside.sum()):
+            out[inside & anonymous] = f"{name}{ANONYMOUS_SUFFIX}"
+            report.add(
+                "segments",
+                f"{name}{ANONYMOUS_SUFFIX}",
+                1,
+                n_anonymous,
+                "orders.customer_id",
+                False,
+                f"orders of segment {name} without a customer id, split off: aggregate arrivals",
+            )
+    return out
