@@ -132,7 +132,16 @@ def test_manifest_records_the_seed_replications_and_version(full_run: Path) -> N
     assert manifest["warmup_days"] == 5
     assert manifest["start_date"] == "2026-01-05"
     assert manifest["twin_version"] == __version__
+    assert manifest["parameter_uncertainty"] is False
     assert {"simpy", "numpy", "pandas", "pydantic"} <= set(manifest["packages"])
+
+
+def test_the_reports_first_page_says_whether_parameters_were_drawn(full_run: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    first_page = pypdf.PdfReader(full_run / "report.pdf").pages[0].extract_text()
+
+    assert "Fitted parameters" in first_page
+    assert "point estimates in every replication" in first_page
 
 
 def test_resolved_scenario_reloads_equal_and_reruns_identically(

@@ -74,6 +74,7 @@ def write_run(
         "horizon_days": run.horizon_days,
         "warmup_days": run.warmup_days,
         "start_date": run.start_date.isoformat(),
+        "parameter_uncertainty": run.parameter_uncertainty,
         "wall_s": round(wall_s, 3),
         "packages": package_versions(),
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

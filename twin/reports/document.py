@@ -129,12 +129,22 @@ def _title_block(
         ("Replications", str(manifest["replications"])),
         ("Wall time", _duration(_number(manifest, "wall_s", path))),
     ]
+    if "parameter_uncertainty" in manifest:  # older run folders do not say
+        drawn = bool(manifest["parameter_uncertainty"])
+        facts.append(
+            (
+                "Fitted parameters",
+                "drawn per replication from their sampling distribution"
+                if drawn
+                else "point estimates in every replication (parameter_uncertainty off)",
+            )
+        )
     for index, (label, value) in enumerate(facts):
         column, row = index % 2, index // 2
         x = LEFT + column * 5.2
         put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
         put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
-    y += 4 * 0.22 + 0.05
+    y += ((len(facts) + 1) // 2) * 0.22 + 0.05
     if warmup_note:
         for line in _limited_wrap(warmup_note, width=150, max_lines=3):
             put(figure, LEFT, y, line, fontsize=9.5, color="firebrick")
