@@ -262,6 +262,9 @@ def calibrate_history(
             "warmup_days": 0,
             "replications": 10,
             "seed": 12345,
+            # a forecast's band includes what the fits do not know; a pure policy comparison
+            # may turn it off (run.parameter_uncertainty: false)
+            "parameter_uncertainty": True,
         },
         "products": products,
         "suppliers": suppliers,
