@@ -45,9 +45,10 @@ class DistributionBase(BaseModel):
     """Configuration shared by every distribution: strict keys, immutable, finite numbers."""
 
     # serialize_by_alias: Normal stores its `mean` parameter as `mu` (the `mean` property is the
-    # truncated mean), and a dump must give back the key a scenario file uses.
+    # truncated mean), and a dump must give back the key a scenario file uses. defer_build: built
+    # when first used, not at import, as the scenario sections are (twin.scenario.common).
     model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, serialize_by_alias=True
+        extra="forbid", frozen=True, allow_inf_nan=False, serialize_by_alias=True, defer_build=True
     )
 
 
