@@ -1,5 +1,6 @@
 """Starting ``twin`` imports nothing heavy: ``--version`` and ``--help`` load no command module's
-dependencies, and loading a scenario needs neither pandas, scipy, matplotlib nor SimPy.
+dependencies, loading a scenario needs neither pandas, scipy, matplotlib nor SimPy, and a scenario
+that fails validation is reported before numpy is loaded.
 
 These are deterministic checks of ``sys.modules`` in a fresh interpreter, not timings; the time
 is measured by ``benchmarks/bench_startup.py``.
@@ -21,6 +22,7 @@ from twin.cli import COMMANDS, cli, load_command
 
 HEAVY = ("pandas", "scipy", "matplotlib", "simpy")
 SMALL = Path(__file__).resolve().parent / "fixtures" / "small.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def heavy_modules_after(code: str) -> dict:
@@ -104,6 +106,29 @@ def test_scenario_error_without_heavy_imports(tmp_path: Path) -> None:
     )
     assert result["out"]["exit_code"] == 2, result["out"]["output"]
     assert "horizon_dayz" in result["out"]["output"]
+    assert result["heavy"] == []
+
+
+@pytest.mark.parametrize("base", [SMALL, BASELINE], ids=["small", "baseline"])
+def test_scenario_error_before_numpy(tmp_path: Path, base: Path) -> None:
+    """numpy alone costs about a third of the 0.3 s budget; a typo must not wait for it. The
+    baseline extends the sample model, so every section (empirical values, customer base, prices
+    file) is validated before the typo is reported."""
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(f"extends: {base}\nrun:\n  horizon_dayz: 3\n", encoding="utf-8")
+    result = heavy_modules_after(
+        f"""
+        from click.testing import CliRunner
+        from twin.cli import cli
+        result = CliRunner().invoke(cli, ["run", {str(bad)!r}], prog_name="twin")
+        out["exit_code"] = result.exit_code
+        out["output"] = result.output
+        out["numpy"] = "numpy" in sys.modules
+        """
+    )
+    assert result["out"]["exit_code"] == 2, result["out"]["output"]
+    assert "horizon_dayz" in result["out"]["output"]
+    assert result["out"]["numpy"] is False
     assert result["heavy"] == []
 
 

@@ -254,6 +254,19 @@ def test_empirical_instances_compare_by_data():
     assert Empirical(values=[1.0, 2.0]) != Empirical(values=[1.0, 3.0])
 
 
+def test_empirical_list_kept_apart_from_the_caller_and_read_only():
+    """The values of a list are made an array on first use (so validation needs no numpy);
+    the array is the list as given then, not as the caller changed it since."""
+    values = [4.0, -0.5, 2.0]
+    dist = Empirical(values=values)
+    assert dist.support_min == -0.5  # the list form, before any array
+    values[1] = 100.0
+    assert dist.data.tolist() == [4.0, -0.5, 2.0]
+    assert dist.support_min == -0.5  # the array form
+    with pytest.raises(ValueError, match="read-only"):
+        dist.data[0] = 9.0
+
+
 def test_sample_size_zero_and_bad_size():
     dist = parse_distribution(SPECS["gamma"])
     assert dist.sample(np.random.default_rng(0), 0).shape == (0,)

@@ -13,6 +13,7 @@ from twin.errors import InputError
 from twin.scenario.prices import (
     PRICE_COLUMNS,
     QUANTILE_COLUMNS,
+    QUANTILE_LEVELS,
     draw_prices,
     price_tables,
     read_prices,
@@ -25,6 +26,13 @@ def rows(**change) -> pd.DataFrame:
     row.update({c: 10.0 + i for i, c in enumerate(QUANTILE_COLUMNS)})
     row.update(change)
     return pd.DataFrame([row], columns=list(PRICE_COLUMNS))
+
+
+def test_quantile_levels_are_linspace_exactly():
+    """Written without numpy (a scenario error must not load it), but the same float64 values
+    the calibration used when it was numpy.linspace: 0.1 * 3 is 0.30000000000000004, not 0.3."""
+    expected = np.linspace(0.0, 1.0, len(QUANTILE_COLUMNS))
+    assert np.array_equal(np.asarray(QUANTILE_LEVELS), expected)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def weighted_quantiles(
     before = np.concatenate(([0.0], np.cumsum(weight)))[start]
     share = (np.cumsum(weight) - before[group]) / total[group]
     key = group + share  # increasing: within a group share rises to 1, then the next group starts
-    out = np.empty((n_groups, QUANTILE_LEVELS.size))
+    out = np.empty((n_groups, len(QUANTILE_LEVELS)))
     codes = np.arange(n_groups)
     for j, level in enumerate(QUANTILE_LEVELS):
         if level == 0.0:

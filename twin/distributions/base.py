@@ -5,10 +5,12 @@ the parameter and size checks, and formulas used by more than one family.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    pass
 
 #: A truncated normal with less mass than this above 0 is almost surely a typo in the scenario,
 #: and its inverse-CDF sampling would lose most of its precision.
@@ -32,6 +34,8 @@ def require_positive(value: float, info: ValidationInfo) -> float:
 
 
 def check_size(size: int) -> int:
+    import numpy as np
+
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ValueError(f"size must be an integer >= 0, got {size!r}")
     return int(size)
@@ -41,9 +45,10 @@ class DistributionBase(BaseModel):
     """Configuration shared by every distribution: strict keys, immutable, finite numbers."""
 
     # serialize_by_alias: Normal stores its `mean` parameter as `mu` (the `mean` property is the
-    # truncated mean), and a dump must give back the key a scenario file uses.
+    # truncated mean), and a dump must give back the key a scenario file uses. defer_build: built
+    # when first used, not at import, as the scenario sections are (twin.scenario.common).
     model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, serialize_by_alias=True
+        extra="forbid", frozen=True, allow_inf_nan=False, serialize_by_alias=True, defer_build=True
     )
 
 

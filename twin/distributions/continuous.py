@@ -7,9 +7,8 @@ Each validates its parameters when built, carries its analytic ``mean``, ``varia
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from twin.distributions.base import (
@@ -23,6 +22,9 @@ from twin.distributions.base import (
     require_positive,
 )
 
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
+
 
 class Constant(DistributionBase):
     """Always ``value``. Drawing does not touch the generator."""
@@ -31,6 +33,8 @@ class Constant(DistributionBase):
     value: Number
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(check_size(size), self.value, dtype=np.float64)
 
     @property
@@ -163,6 +167,7 @@ class Normal(DistributionBase):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # Inverse CDF of the lower tail of -Z, which keeps precision when P(X > 0) is small;
         # 1 - u lies in (0, 1], so v = 1 maps exactly to the truncation point 0 and no draw is inf.
+        import numpy as np
         from scipy.special import ndtr, ndtri
 
         v = 1.0 - rng.random(check_size(size))

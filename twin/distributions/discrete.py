@@ -5,12 +5,14 @@ discrete distribution of listed values with their probabilities.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from twin.distributions.base import DistributionBase, Number, check_size, require_positive
+
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
 
 #: Tolerance on the sum of discrete probabilities, loose enough for values typed with 10 digits.
 PROBABILITY_SUM_TOLERANCE = 1e-9
@@ -25,6 +27,8 @@ class Poisson(DistributionBase):
     _positive = field_validator("mean")(require_positive)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.poisson(self.mean, check_size(size)).astype(np.float64)
 
     @property
@@ -50,6 +54,8 @@ class NegativeBinomial(DistributionBase):
     _positive = field_validator("mean", "dispersion")(require_positive)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         k = self.dispersion
         p = k / (k + self.mean)
         return rng.negative_binomial(k, p, check_size(size)).astype(np.float64)
@@ -68,11 +74,15 @@ def _draw_indices(rng: np.random.Generator, cumulative: np.ndarray, size: int) -
 
     ``cumulative`` must end in exactly 1.0. ``side="right"`` never picks a zero-probability index.
     """
+    import numpy as np
+
     return np.searchsorted(cumulative, rng.random(size), side="right")
 
 
 def normalised_cumulative(probabilities: np.ndarray) -> np.ndarray:
     """Return the cumulative sums of ``probabilities`` scaled so the last one is exactly 1.0."""
+    import numpy as np
+
     cumulative = np.cumsum(probabilities, dtype=np.float64)
     # x / x == 1.0 exactly in IEEE arithmetic, so a uniform in [0, 1) always finds an index.
     return cumulative / cumulative[-1]
@@ -106,6 +116,8 @@ class Discrete(DistributionBase):
         return probabilities
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         cumulative = normalised_cumulative(np.asarray(self.probabilities))
         values = np.asarray(self.values, dtype=np.float64)
         return values[_draw_indices(rng, cumulative, check_size(size))]

@@ -6,27 +6,52 @@ The file is read when the model is validated, so a bad file is an input error be
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pydantic import PrivateAttr, ValidationInfo, model_serializer, model_validator
 
 from twin.distributions.base import DistributionBase, Number, check_size
 from twin.errors import InputError
 from twin.input_files import check_input_file
 
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
+
 
 class _ReadOnlyValues:
-    """An immutable float64 array that compares by content, so models holding one compare sanely."""
+    """An immutable float64 array that compares by content, so models holding one compare sanely.
 
-    __slots__ = ("array",)
+    A list of values is kept as given and made an array on first use, so validating a scenario
+    (and failing on another key) does not wait for numpy to load.
+    """
+
+    __slots__ = ("_array", "_values")
 
     def __init__(self, values: Any) -> None:
-        array = np.array(values, dtype=np.float64)
-        array.flags.writeable = False
-        self.array = array
+        self._values = tuple(values) if isinstance(values, list) else values  # a copy: immutable
+        self._array: np.ndarray | None = None
+
+    @property
+    def array(self) -> np.ndarray:
+        if self._array is None:
+            import numpy as np
+
+            array = np.array(self._values, dtype=np.float64)
+            array.flags.writeable = False
+            self._array, self._values = array, None
+        return self._array
+
+    def minimum(self) -> float:
+        """The smallest value; of a list without numpy, as validation asks only this."""
+        if self._array is None and isinstance(self._values, tuple):
+            return float(min(self._values))
+        import numpy as np
+
+        return float(np.min(self.array))
 
     def __eq__(self, other: object) -> bool:
+        import numpy as np
+
         return isinstance(other, _ReadOnlyValues) and np.array_equal(self.array, other.array)
 
     __hash__ = None  # type: ignore[assignment]
@@ -34,6 +59,7 @@ class _ReadOnlyValues:
 
 def _read_empirical_column(path: Path, column: str) -> np.ndarray:
     """Read one column of finite numbers from a CSV file, or raise ValueError saying where not."""
+    import numpy as np
     import pandas as pd  # here, not at import: loading a scenario without data files needs none
 
     try:
@@ -120,6 +146,8 @@ class Empirical(DistributionBase):
         return self._data.array
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         data = self._data.array
         n = data.size
         # floor(u * n) rather than rng.integers: exactly one uniform per draw whatever the size.
@@ -129,12 +157,16 @@ class Empirical(DistributionBase):
 
     @property
     def mean(self) -> float:
+        import numpy as np
+
         return float(np.mean(self._data.array))
 
     @property
     def variance(self) -> float:
+        import numpy as np
+
         return float(np.var(self._data.array))
 
     @property
     def support_min(self) -> float:
-        return float(np.min(self._data.array))
+        return self._data.minimum()

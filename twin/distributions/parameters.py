@@ -15,9 +15,8 @@ duration may not), and ``truncated_normal`` is truncated to [``low``, ``high``].
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from twin.distributions.base import (
@@ -28,6 +27,9 @@ from twin.distributions.base import (
     check_size,
     lognormal_log_parameters,
 )
+
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
 
 __all__ = [
     "LogNormalDist",
@@ -49,6 +51,8 @@ class _ByInverseCdf(DistributionBase):
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.asarray(self.ppf(rng.random(check_size(size))), dtype=np.float64)
 
 
@@ -72,6 +76,8 @@ class UniformDist(UniformMoments, _Range):
     high: float
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
+
         return self.low + np.asarray(u) * (self.high - self.low)
 
 
@@ -85,6 +91,8 @@ class LogUniformDist(_Range):
     high: float = Field(gt=0)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
+
         return self.low * np.exp(np.asarray(u) * math.log(self.high / self.low))
 
     @property
@@ -116,6 +124,8 @@ class TriangularDist(TriangularMoments, _Range):
         return self
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
+
         a, c, b = self.low, self.mode, self.high
         u = np.asarray(u, dtype=np.float64)
         left = a + np.sqrt(u * (b - a) * (c - a))
@@ -131,6 +141,7 @@ class NormalDist(_ByInverseCdf):
     sd: float = Field(gt=0)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
         from scipy.special import ndtri  # here, not at import: loading scipy costs startup
 
         return self.mean + self.sd * ndtri(np.asarray(u, dtype=np.float64))
@@ -184,6 +195,7 @@ class TruncatedNormalDist(_Range):
         return alpha, beta, float(ndtr(beta) - ndtr(alpha))
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
         from scipy.special import ndtr, ndtri
 
         alpha, _, mass = self._standard_bounds()
@@ -216,6 +228,7 @@ class LogNormalDist(_ByInverseCdf):
     sd: float = Field(gt=0)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        import numpy as np
         from scipy.special import ndtri
 
         m, s = lognormal_log_parameters(self.mean, self.sd)

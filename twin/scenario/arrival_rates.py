@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
+
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
 
 __all__ = ["daily_rates", "day_dates", "event_dates", "event_factors", "trend_factor"]
 
@@ -32,6 +35,8 @@ def trend_factor(
     of the day-0 level) is ``trend_per_year`` before the first change and each change's slope
     from its day on. The factor is continuous and 1 at day 0; it is not floored here.
     """
+    import numpy as np
+
     days = np.asarray(days, dtype=np.float64)
     if not changes:
         return 1.0 + trend_per_year * days / 365.0
@@ -88,6 +93,8 @@ def event_dates(event: ArrivalEvent, first: dt.date, last: dt.date) -> list[dt.d
 
 def event_factors(events: Sequence[ArrivalEvent], dates: pd.DatetimeIndex) -> np.ndarray:
     """Each day's event multiplier: that of the first listed event covering it, else 1."""
+    import numpy as np
+
     factors = np.ones(len(dates))
     covered = np.zeros(len(dates), dtype=bool)
     if not len(dates):
@@ -103,6 +110,8 @@ def event_factors(events: Sequence[ArrivalEvent], dates: pd.DatetimeIndex) -> np
 
 def daily_rates(arrivals: PoissonArrivals, start_date: dt.date, n_days: int) -> np.ndarray:
     """Expected orders on each day 0..n_days-1 (orders/day)."""
+    import numpy as np
+
     dates = day_dates(start_date, n_days)
     weekday = np.asarray(arrivals.weekday_multipliers)[dates.day_of_week]
     monthly = np.asarray(arrivals.monthly_multipliers)[dates.month - 1]

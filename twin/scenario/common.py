@@ -20,7 +20,9 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length
 class Section(BaseModel):
     """Base of every scenario section: unknown keys, NaN and infinity are rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # defer_build: a section's validator is built when first used, not at import, so `twin`
+    # starts without building the models a command never validates (bench_startup.py).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 def require_nonnegative(dist: object, what: str) -> object:

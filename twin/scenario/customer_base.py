@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field, PositiveFloat, PrivateAttr, field_validator, model_validator
 
 from twin.input_files import check_input_file
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.common import Section
+
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
 
 #: The parameters each model needs, in the order a covariance is usually written.
 MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,8 @@ class CustomerHistory:
 
 def _problem(where: str, column: str, rows: np.ndarray, values: object, expected: str) -> str:
     """The message for the first bad row of a column (rows are 0-based positions)."""
+    import numpy as np
+
     row = int(rows[0])
     value = np.asarray(values, dtype=object)[row]
     shown = (
@@ -73,6 +77,7 @@ def read_customers_file(path: Path) -> CustomerHistory:
     Rows count from 1, the header excluded. The message names the file, the column and the first
     bad row (and how many more share the problem), so the planner can fix the file.
     """
+    import numpy as np
     import pandas as pd  # here, not at import: a scenario without a customer base needs none
 
     where = f"file {path}"
@@ -171,6 +176,8 @@ class CustomerBase(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> CustomerBase:
+        import numpy as np
+
         needed = MODEL_PARAMETERS[self.model]
         given = tuple(self.parameters)
         if set(given) != set(needed):
@@ -216,10 +223,14 @@ class CustomerBase(Section):
 
     def parameter_vector(self) -> np.ndarray:
         """The parameters in the order of :data:`MODEL_PARAMETERS` for the model."""
+        import numpy as np
+
         return np.array([self.parameters[name] for name in MODEL_PARAMETERS[self.model]])
 
     def log_covariance(self) -> np.ndarray | None:
         """The covariance of the log parameters in the order of :data:`MODEL_PARAMETERS`."""
+        import numpy as np
+
         if self.log_parameter_covariance is None:
             return None
         given = list(self.parameters)

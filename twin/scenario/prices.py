@@ -24,14 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from twin.errors import InputError
 
+if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
+    import numpy as np
+
 #: The quantile columns, in order, and the probabilities they are at.
 QUANTILE_COLUMNS = tuple(f"q{p:02d}" for p in range(0, 101, 10))
-QUANTILE_LEVELS = np.linspace(0.0, 1.0, len(QUANTILE_COLUMNS))
+#: ``numpy.linspace(0, 1, 11)`` exactly (i * 0.1, the last 1.0), without importing numpy here.
+QUANTILE_LEVELS = (*(i * 0.1 for i in range(len(QUANTILE_COLUMNS) - 1)), 1.0)
 PRICE_COLUMNS = ("segment", "sku", "lines", "mean", *QUANTILE_COLUMNS)
 
 
@@ -69,6 +72,7 @@ def read_prices(path: Path, skus: set[str], segments: set[str]) -> PriceRows:
     of the first problem: a missing or unknown column, an empty or unknown SKU, an unknown
     segment, a row given twice, a missing, negative or non-finite number, decreasing quantiles.
     """
+    import numpy as np
     import pandas as pd
 
     frame = _read_frame(path)
@@ -141,6 +145,8 @@ def fitted_row(quantiles: np.ndarray, mean: float) -> tuple[np.ndarray, float]:
     the row's mean. When the mean is below what the lower nine deciles allow (possible only in
     a file written by hand), the stored function is scaled to it instead.
     """
+    import numpy as np
+
     q = np.asarray(quantiles, dtype=float).copy()
     if np.isclose(float(((q[:-1] + q[1:]) / 2.0).mean()), mean, rtol=1e-12, atol=0.0):
         return q, 1.0  # the stored function has the mean already (a constant price, say)
@@ -159,6 +165,8 @@ def price_tables(
     """One segment's draw tables, per SKU number: quantiles (n_skus x 11) and scale factors
     (see :func:`fitted_row`). A SKU without a row sells at its list price (all quantiles equal
     to it, factor 1)."""
+    import numpy as np
+
     table = np.repeat(np.asarray(list_price, dtype=float)[:, None], len(QUANTILE_COLUMNS), axis=1)
     factor = np.ones(len(skus))
     index = {sku: i for i, sku in enumerate(skus)}
@@ -175,6 +183,8 @@ def draw_prices(
 ) -> np.ndarray:
     """Unit prices of lines of SKU numbers ``skus``: each SKU's scaled quantile function at the
     line's uniform."""
+    import numpy as np
+
     position = uniforms * (table.shape[1] - 1)
     low = np.minimum(np.floor(position).astype(np.int64), table.shape[1] - 2)
     frac = position - low
