@@ -105,3 +105,13 @@ def test_the_draw_reproduces_each_skus_mean_units_per_line(tmp_path):
 def test_a_sku_without_a_row_keeps_the_segments_quantity(tmp_path):
     *_, has_row = unit_tables(read(rows(), tmp_path), ("A", "B"), "shop")
     assert has_row.tolist() == [True, False]
+
+
+def test_the_scenario_hash_follows_the_units_columns(tmp_path, tiny):
+    from twin.experiments.jobs import scenario_hash
+
+    path = tmp_path / "prices.parquet"
+    rows().to_parquet(path)
+    before = scenario_hash(tiny({"prices_file": str(path)}))
+    rows(units_mean=4.0).to_parquet(path)
+    assert scenario_hash(tiny({"prices_file": str(path)})) != before
