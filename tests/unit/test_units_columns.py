@@ -115,3 +115,26 @@ def test_the_scenario_hash_follows_the_units_columns(tmp_path, tiny):
     before = scenario_hash(tiny({"prices_file": str(path)}))
     rows(units_mean=4.0).to_parquet(path)
     assert scenario_hash(tiny({"prices_file": str(path)})) != before
+
+
+def test_twin_run_exits_2_on_a_bad_units_cell(tmp_path):
+    import re
+
+    from click.testing import CliRunner
+
+    from twin.cli import cli
+    from twin.scenario.loader import load
+    from twin.scenario.schema import Scenario
+
+    small = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "small.yaml"
+    sku = load(Scenario, small).products[0].sku
+    rows(sku, units_q30=0.0).to_csv(tmp_path / "prices.csv", index=False)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(f"extends: {small}\nprices_file: prices.csv\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert re.search(
+        r"prices_file .*prices\.csv, row 1, column units_q30: 0\.0 is not a finite number >= 1",
+        result.output,
+    )
