@@ -78,6 +78,8 @@ STREAM_IDS: dict[str, int] = {
     "rate_noise": 36,
     # each order line's price, drawn from its SKU's historical prices (prices_file)
     "line_prices": 40,
+    # each order line's units, drawn from its SKU's historical units per line (prices_file)
+    "line_units": 41,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -97,7 +97,8 @@ def test_negative_net_prices_are_left_out_and_counted():
 def skewed_history(seed: int = 11) -> dict[str, pd.DataFrame]:
     """A year of two segments' orders whose prices are right-skewed per SKU (log-normal around
     a log-normal base price), cheaper per unit for bigger lines (volume tiers), with a 10 %
-    discount on a third of the lines. Quantity does not depend on the SKU, as in the twin."""
+    discount on a third of the lines. Quantity does not depend on the SKU (units per line
+    that do: :mod:`tests.calibration.test_line_units`)."""
     from twin.calibration.conform import conform
 
     rng = np.random.default_rng(seed)

@@ -19,8 +19,14 @@ What is fitted, and why so
   weighted by units, over the SKUs with enough lines).
 - Quantiles are of the unit-weighted distribution: the smallest price whose cumulative share of
   units reaches the level (``q00`` the minimum, ``q100`` the maximum).
+- Units per line, per row: the mean and the quantiles of the quantity of the row's lines (each
+  line counts once; the same lines as the prices). The twin draws a line's units from its SKU's
+  distribution, so cheap SKUs bought by the dozen and dear ones bought one at a time make the
+  history's value and units per order, where one quantity distribution for every SKU of a
+  segment overstated them (big quantities landing on dear SKUs). A SKU with few lines keeps its
+  own quantiles: a quantity is a small whole number, and its mean is what matters.
 - No file is written when every SKU sold at one net price (to the cent): the products' ``price``
-  then says everything.
+  then says everything (and each line's units come from the segment's ``quantity``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,13 @@ import pandas as pd
 
 from twin.calibration.base_values import scenario_key
 from twin.calibration.fit_report import FitReport
-from twin.scenario.prices import PRICE_COLUMNS, QUANTILE_COLUMNS, QUANTILE_LEVELS
+from twin.scenario.prices import (
+    PRICE_COLUMNS,
+    QUANTILE_COLUMNS,
+    QUANTILE_LEVELS,
+    UNITS_COLUMNS,
+    UNITS_QUANTILE_COLUMNS,
+)
 
 #: Lines a SKU (or a segment's lines of it) needs for quantiles of its own.
 MIN_PRICE_LINES = 20
@@ -95,6 +107,10 @@ def _rows(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
         )[0]
         quantiles[few] = mean[few, None] * pooled[None, :]
     rows = pd.DataFrame(quantiles, columns=list(QUANTILE_COLUMNS))
+    # the twin sells whole units, at least one a line: a fraction of a unit counts as one
+    whole = np.maximum(units, 1.0)
+    rows[list(UNITS_QUANTILE_COLUMNS)] = weighted_quantiles(codes, whole, np.ones(units.size), n)
+    rows.insert(len(QUANTILE_COLUMNS), "units_mean", np.bincount(codes, weights=whole) / lines)
     rows.insert(0, "mean", mean)
     rows.insert(0, "lines", lines)
     rows.insert(0, "sku", [scenario_key(str(s)) for s in skus])
@@ -105,8 +121,9 @@ def _rows(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
 def fit_line_prices(
     lines: pd.DataFrame, segment_of_line: pd.Series, report: FitReport
 ) -> pd.DataFrame | None:
-    """The prices file's rows (columns ``PRICE_COLUMNS``) from the ordered lines and each
-    line's segment (aligned with ``lines``), or None when every SKU sold at one price."""
+    """The prices file's rows (columns ``PRICE_COLUMNS`` and ``UNITS_COLUMNS``) from the
+    ordered lines and each line's segment (aligned with ``lines``), or None when every SKU sold
+    at one price."""
     price = net_unit_prices(lines)
     negative = int((price < 0).sum())
     usable = np.isfinite(price) & (price >= 0)
@@ -136,7 +153,7 @@ def fit_line_prices(
         for name in segments:
             mine = _rows(frame[frame["segment"] == name], name)
             parts.append(mine[mine["lines"] >= MIN_PRICE_LINES])
-    rows = pd.concat(parts, ignore_index=True)[list(PRICE_COLUMNS)]
+    rows = pd.concat(parts, ignore_index=True)[list(PRICE_COLUMNS + UNITS_COLUMNS)]
     pooled = rows["segment"] == ""
     own = int((rows.loc[pooled, "lines"] >= MIN_PRICE_LINES).sum())
     report.add(
@@ -144,9 +161,10 @@ def fit_line_prices(
         "all",
         PRICES_FILE,
         len(frame),
-        "order_lines.unit_price, order_lines.discount",
+        "order_lines.unit_price, order_lines.discount, order_lines.quantity",
         False,
-        f"net unit price quantiles weighted by units: {int(pooled.sum())} SKUs ({own} with "
+        "net unit price quantiles weighted by units, and units per line: "
+        f"{int(pooled.sum())} SKUs ({own} with "
         f"{MIN_PRICE_LINES}+ lines, the rest pooled relative prices x own mean), "
         f"{int((~pooled).sum())} segment rows; {negative} lines with a negative net price "
         "left out",

@@ -89,6 +89,7 @@ def backtest(
         raise InputError("--origins and --n-origins: give one of them, not both")
     bounds = parse_tolerances(tolerances, tuple(SERIES))
     given = parse_origins(origins) if origins is not None else None
+    folder = claim_output(out_dir, "backtest folder", "backtest")  # a busy --out costs no work
     started = time.perf_counter()
     mapped, quality = mapped_and_checked(mapping_file, source, as_of)
     first, end = history_span(quality.tables)
@@ -96,7 +97,6 @@ def backtest(
         chosen = check_origins(given, first, end, horizon_weeks)
     else:
         chosen = spread_origins(first, end, horizon_weeks, n_origins or 4)
-    folder = claim_output(out_dir, "backtest folder", "backtest")
     loaded = time.perf_counter()
     click.echo(
         f"History {first}..{end - dt.timedelta(days=1)} mapped and checked in "

@@ -76,6 +76,9 @@ def scenario_hash(scenario: Scenario) -> str:
         digest = hashlib.sha256(repr((rows.segments, rows.skus)).encode("utf-8"))
         digest.update(rows.means.tobytes())
         digest.update(rows.quantiles.tobytes())
+        if rows.unit_means is not None and rows.unit_quantiles is not None:
+            digest.update(rows.unit_means.tobytes())
+            digest.update(rows.unit_quantiles.tobytes())
         data["prices_file"] = digest.hexdigest()
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

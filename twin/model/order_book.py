@@ -1,7 +1,9 @@
 """What a segment's orders ask for: the order book of a replication, drawn up front.
 
 Order contents are drawn vectorised from the segment's own ``lines_per_order``, ``sku_choice``,
-``quantity`` and ``customer_choice`` streams; with a prices file (``prices_file``) each line's
+``quantity`` and ``customer_choice`` streams; with a prices file that has units per line, a
+line of a SKU with a row takes its units from the SKU's distribution instead (two ``line_units``
+uniforms per line), so cheap SKUs come by the dozen as in history; with a prices file each line's
 unit price is drawn from its SKU's distribution with one uniform per line from the segment's
 ``line_prices`` stream (lines of one SKU in one order share the first one's price); then (with
 promotions offered to the segment) the lines respond to the promotions, whose discounts apply
@@ -20,7 +22,7 @@ from twin.model.arrivals import expected_orders_per_day
 from twin.model.catalogue import Catalogue, mix_probabilities
 from twin.model.entities import Order
 from twin.model.promotions import UNPLACED, OrderPromotion, Window, order_promotions, respond
-from twin.scenario.prices import draw_prices, price_tables
+from twin.scenario.prices import draw_prices, draw_units, price_tables, table_means, unit_tables
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import Segment
 from twin.streams import Streams
@@ -30,16 +32,33 @@ def expected_daily_units(scenario: Scenario, catalogue: Catalogue) -> np.ndarray
     """Approximate mean units demanded per day for each SKU.
 
     Used only to turn policy levels stated in days of demand into units; it uses the lines and
-    quantity distributions' means, ignoring the rounding of draws.
+    quantity distributions' means, ignoring the rounding of draws; with units per line in the
+    prices file, a SKU with a row has its own mean units per line.
     """
     demand = np.zeros(len(catalogue))
-    for segment in scenario.segments.values():
+    for name, segment in scenario.segments.items():
         skus, probabilities = mix_probabilities(segment.sku_mix, catalogue)
         lines_per_day = expected_orders_per_day(segment, scenario) * max(
             1.0, segment.lines_per_order.mean
         )
-        demand[skus] += lines_per_day * probabilities * max(1.0, segment.quantity.mean)
+        units = unit_means(catalogue, name, max(1.0, segment.quantity.mean))
+        if units is None:
+            demand[skus] += lines_per_day * probabilities * max(1.0, segment.quantity.mean)
+        else:
+            demand[skus] += lines_per_day * probabilities * units[skus]
     return demand
+
+
+def unit_means(catalogue: Catalogue, segment: str, default: float) -> np.ndarray | None:
+    """Mean units per line per SKU number in ``segment`` from the prices file's units (``default``
+    for a SKU without a row); None without them."""
+    if catalogue.line_prices is None:
+        return None
+    tables = unit_tables(catalogue.line_prices, catalogue.skus, segment)
+    if tables is None:
+        return None
+    table, factor, has_row = tables
+    return np.where(has_row, table_means(table, factor), default)
 
 
 def whole_counts(draws: np.ndarray) -> np.ndarray:
@@ -128,6 +147,8 @@ def draw_order_book(
     )
     skus = np.asarray(eligible, dtype=np.int64)[picks]
     quantities = whole_counts(segment.quantity.sample(streams.generator("quantity", name), total))
+    if catalogue.line_prices is not None:
+        quantities = sku_units(catalogue, streams, name, skus, quantities)
     customers = streams.generator("customer_choice", name).integers(0, segment.customers, n)
     line_start = np.concatenate(([0], np.cumsum(lines)))
     prices = None
@@ -150,6 +171,19 @@ def draw_order_book(
         times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(), quantities.tolist()
     )
     return book if prices is None else with_prices(book, prices, None)
+
+
+def sku_units(
+    catalogue: Catalogue, streams: Streams, name: str, skus: np.ndarray, quantities: np.ndarray
+) -> np.ndarray:
+    """The lines' units: drawn from the SKU's units per line (two ``line_units`` uniforms per
+    line) where the prices file has them for the SKU, else ``quantities`` (the segment's)."""
+    tables = unit_tables(catalogue.line_prices, catalogue.skus, name)
+    if tables is None:
+        return quantities
+    table, factor, has_row = tables
+    uniforms = streams.generator("line_units", name).random((skus.size, 2))
+    return np.where(has_row[skus], draw_units(table, factor, skus, uniforms), quantities)
 
 
 def drawn_prices(
