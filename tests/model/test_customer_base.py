@@ -457,3 +457,22 @@ def test_the_segments_overdispersion_moves_the_cohorts_daily_orders_together(
     index_quiet = (quiet.var(0, ddof=1) / quiet.mean(0)).mean()
     index_loud = (loud.var(0, ddof=1) / loud.mean(0)).mean()
     assert index_quiet < 1.3 < 1.6 < index_loud, (index_quiet, index_loud)
+
+
+def test_a_bg_nbd_drop_out_that_rounds_to_zero_means_the_customer_never_leaves(
+    tmp_path: Path,
+) -> None:
+    """With a tiny Beta ``a`` (as fitted on a wholesaler whose customers almost never leave),
+    some drawn drop-out probabilities are exactly 0.0; the cohort must still draw its orders,
+    and such customers keep buying to the end of the horizon."""
+    path = write_history(tmp_path, "bg_nbd")
+    scenario = cohort_scenario(
+        path, "bg_nbd", parameters={**PARAMETERS["bg_nbd"], "a": 1e-3, "b": 2.5}
+    )
+    segment = scenario.segments["shop"]
+    streams = Streams(scenario.run.seed, 0)
+    cohort = draw_cohort(segment, "shop", scenario, streams)
+    assert (cohort.known.dropout == 0.0).any()  # the case this test is about
+    orders = candidate_orders(cohort, streams, "shop")
+    assert orders.times.size > 0
+    assert np.all(np.diff(orders.times) >= 0)

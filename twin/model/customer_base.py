@@ -41,6 +41,8 @@ from twin.scenario.segments import Segment
 from twin.streams import Streams
 
 DAYS_PER_YEAR = 365
+#: the least BG/NBD drop-out probability drawn (one drop-out in 10^12 purchases: never, in effect)
+MIN_DROPOUT = 1e-12
 
 # ---------------------------------------------------------------------------- closed forms
 
@@ -381,7 +383,10 @@ def candidate_orders(
         if thinned:
             drops = rng.random(owner.size) < p[owner]
         else:
-            purchases = rng.geometric(p)  # purchases until (and with) the drop-out
+            # purchases until (and with) the drop-out; a Beta draw with a small `a` can round to
+            # p = 0 (never drops out), which the geometric draw refuses: floor it far below any
+            # horizon's purchase count
+            purchases = rng.geometric(np.clip(p, MIN_DROPOUT, 1.0))
             keep = first_k_per_owner(owner, times, purchases)
             owner, times = owner[keep], times[keep]
     # new customers' first orders
@@ -419,7 +424,7 @@ def synthetic_history(
         rate, np.zeros(n), window, Calendar(np.ones(int(np.ceil(age.max())) + 1)), rng
     )
     if model == "bg_nbd":
-        keep = first_k_per_owner(owner, times, rng.geometric(drop))
+        keep = first_k_per_owner(owner, times, rng.geometric(np.clip(drop, MIN_DROPOUT, 1.0)))
         owner, times = owner[keep], times[keep]
     frequency = np.bincount(owner, minlength=n)
     recency = np.zeros(n)
