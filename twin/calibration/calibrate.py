@@ -244,7 +244,7 @@ def calibrate_history(
             spec["payment"] = payment
         if with_customer_base:
             base, customers_of = fit_segment_customer_base(
-                seg_orders, (first_day, last_day), report, notes, seg_name, tables
+                seg_orders, (first_day, last_day), report, notes, seg_name, tables, fit.spec
             )
             if base is not None:
                 spec["customer_base"] = base

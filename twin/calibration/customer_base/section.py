@@ -22,6 +22,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from twin.calibration.customer_base.clock import calendar_clock
 from twin.calibration.customer_base.new_customers import fit_new_customers
 from twin.calibration.customer_base.select import fit_customer_base
 from twin.calibration.customer_base.summaries import customer_summaries
@@ -77,6 +78,7 @@ def fit_segment_customer_base(
     notes: list[str],
     segment: str,
     tables: dict[str, pd.DataFrame] | None = None,
+    arrivals: dict | None = None,
 ) -> tuple[dict | None, pd.DataFrame | None]:
     """The ``customer_base`` section of a segment and its customers (columns
     :data:`FILE_COLUMNS`, raw ids: the writer pseudonymises them), or ``(None, None)``.
@@ -88,6 +90,9 @@ def fit_segment_customer_base(
     period : (datetime.date, datetime.date)
         The active period; ages are measured to the day after its last day (the model's
         ``run.start_date``), and only orders before that day are summarised.
+    arrivals : dict, optional
+        The segment's fitted Poisson ``arrivals``: recency and age are then measured in its
+        calendar-weighted days (:mod:`.clock`), the clock the model simulates each customer on.
     """
     first_day, last_day = period
     as_of = pd.Timestamp(last_day) + pd.Timedelta(days=1)
@@ -106,7 +111,10 @@ def fit_segment_customer_base(
             f"(< {MIN_IDENTIFIED_SHARE:.0%})",
         )
         return None, None
-    customers = customer_summaries(known, as_of)
+    clock = None
+    if arrivals is not None and arrivals.get("kind") == "poisson":
+        clock = calendar_clock(arrivals, first_day, as_of)
+    customers = customer_summaries(known, as_of, clock)
     repeat = int((customers["frequency"] > 0).sum())
     if repeat < MIN_REPEAT_CUSTOMERS or repeat < MIN_REPEAT_SHARE * len(customers):
         _skip(
