@@ -42,7 +42,9 @@ class Twin:
     @property
     def arrivals(self) -> dict:
         segments = self.calibration.model["segments"]
-        assert list(segments) == ["all"], "neither source has customer segments"
+        # neither source has customer segments; orders without a customer id may be split off
+        # into "all_anonymous" when "all" gets a customer base
+        assert list(segments) in (["all"], ["all", "all_anonymous"]), list(segments)
         return segments["all"]["arrivals"]
 
 

@@ -23,6 +23,9 @@ from twin.distributions import parse_distribution
 from twin.scenario.loader import dump_yaml, load
 from twin.scenario.schema import Scenario
 
+# one calibration of the whole two-year sample (about 40 s) serves every test here: slow suite
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SIM_START = dt.date(2024, 11, 1)  # day 0 of the twin run that wrote the sample
 
