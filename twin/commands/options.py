@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from twin.errors import InputError
-
 if TYPE_CHECKING:
     from twin.experiments.runner import JobRunner
 
@@ -118,20 +116,6 @@ def executor_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def make_out_dir(out_dir: Path, what: str = "folder") -> None:
-    """Create ``--out`` before simulating, so a bad path does not cost a whole run.
-
-    ``what`` names the folder in the message (``run folder``, ``sweep folder``).
-    """
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"--out {out_dir}: cannot create the {what} ({exc.strerror or exc}); give a folder "
-            "path that is not an existing file"
-        ) from None
 
 
 @contextmanager

@@ -26,14 +26,13 @@ G. S. Hardie (2005), "A note on deriving the Pareto/NBD model and related expres
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import hyp2f1
 
 from twin.model.arrivals import poisson_arrival_times, rate_multipliers
-from twin.scenario.arrival_rates import daily_rates
+from twin.scenario.arrival_rates import calendar_shape
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.customer_base import MODEL_PARAMETERS, CustomerBase
 from twin.scenario.schema import Scenario
@@ -143,19 +142,6 @@ def draw_parameters(spec: CustomerBase, uncertain: bool, rng: np.random.Generato
 
 
 # ---------------------------------------------------------------------------- calendar
-
-
-def calendar_shape(arrivals: object, start_date: dt.date, n_days: int) -> np.ndarray:
-    """``c(d)`` for days ``0 .. n_days - 1``: the arrivals' weekday, month, holiday and event
-    multipliers at rate 1 without trend, divided by their mean over the year from
-    ``start_date``. Replayed arrivals carry no calendar: ``c = 1``."""
-    if not isinstance(arrivals, PoissonArrivals):
-        return np.ones(n_days)
-    flat = arrivals.model_copy(
-        update={"rate_per_day": 1.0, "trend_per_year": 0.0, "trend_changes": []}
-    )
-    rates = daily_rates(flat, start_date, max(n_days, DAYS_PER_YEAR))
-    return rates[:n_days] / rates[:DAYS_PER_YEAR].mean()
 
 
 class Calendar:

@@ -17,7 +17,14 @@ from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
     import numpy as np
 
-__all__ = ["daily_rates", "day_dates", "event_dates", "event_factors", "trend_factor"]
+__all__ = [
+    "calendar_shape",
+    "daily_rates",
+    "day_dates",
+    "event_dates",
+    "event_factors",
+    "trend_factor",
+]
 
 
 def day_dates(start_date: dt.date, n_days: int) -> pd.DatetimeIndex:
@@ -130,3 +137,20 @@ def daily_rates(arrivals: PoissonArrivals, start_date: dt.date, n_days: int) -> 
     if arrivals.events:
         rates = rates * event_factors(arrivals.events, dates)
     return rates
+
+
+def calendar_shape(arrivals: object, start_date: dt.date, n_days: int) -> np.ndarray:
+    """``c(d)`` for days ``0 .. n_days - 1``: the arrivals' weekday, month, holiday and event
+    multipliers at rate 1 without trend, divided by their mean over the year from
+    ``start_date``. Replayed arrivals carry no calendar: ``c = 1``. The clock a customer base's
+    purchases run on, in the model and in the fit."""
+    import numpy as np
+
+    if not isinstance(arrivals, PoissonArrivals):
+        return np.ones(n_days)
+    flat = arrivals.model_copy(
+        update={"rate_per_day": 1.0, "trend_per_year": 0.0, "trend_changes": []}
+    )
+    year = 365
+    rates = daily_rates(flat, start_date, max(n_days, year))
+    return rates[:n_days] / rates[:year].mean()

@@ -18,10 +18,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from twin.scenario.arrival_rates import daily_rates
+from twin.scenario.arrival_rates import calendar_shape
 from twin.scenario.arrivals import PoissonArrivals
 
-DAYS_PER_YEAR = 365
 DAY = pd.Timedelta(days=1)
 
 Clock = Callable[[pd.Series], np.ndarray]
@@ -34,18 +33,9 @@ def calendar_clock(arrivals: dict, first_day: dt.date, end: pd.Timestamp) -> Clo
     its level and trend are left out, as in the model. Times before ``first_day`` count from it
     (C = 0 there); times after ``end`` continue at the last day's shape.
     """
-    spec = PoissonArrivals.model_validate(
-        {
-            key: value
-            for key, value in arrivals.items()
-            if key not in ("trend_per_year", "trend_changes", "uncertainty", "overdispersion")
-        }
-        | {"rate_per_day": 1.0}
-    )
     start = pd.Timestamp(first_day)
     n_days = max(int(np.ceil((pd.Timestamp(end) - start) / DAY)) + 1, 1)
-    rates = daily_rates(spec, first_day, max(n_days, DAYS_PER_YEAR))
-    shape = rates[:n_days] / rates[:DAYS_PER_YEAR].mean()
+    shape = calendar_shape(PoissonArrivals.model_validate(arrivals), first_day, n_days)
     cumulative = np.concatenate(([0.0], np.cumsum(shape)))
 
     def clock(stamps: pd.Series) -> np.ndarray:
