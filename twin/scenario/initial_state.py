@@ -434,7 +434,11 @@ def _check_rows(frame: Any, name: str, as_of: dt.date, folder: Path, file: str) 
     if key and len(frame):
         rows = np.flatnonzero(frame.duplicated(list(key)).to_numpy())
         if rows.size:
-            shown = ", ".join(f"{c}={frame[c].iloc[int(rows[0])]!r}" for c in key)
+            values = (frame[c].iloc[int(rows[0])] for c in key)
+            shown = ", ".join(
+                f"{c}={getattr(v, 'item', lambda v=v: v)()!r}"
+                for c, v in zip(key, values, strict=True)
+            )
             more = f" ({len(rows) - 1} more row(s) like it)" if len(rows) > 1 else ""
             raise _state_error(
                 folder,
