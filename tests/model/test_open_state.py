@@ -279,3 +279,28 @@ def test_open_invoices_pay_conditional_on_their_age(tmp_path: Path) -> None:
     assert abs(paid.mean() - mean) <= 2.576 * sd / np.sqrt(paid.size)
     conditional_cdf = lambda x: (dist.cdf(x) - dist.cdf(age)) / tail  # noqa: E731
     assert stats.kstest(paid, conditional_cdf).pvalue > 0.01
+
+
+def test_an_overdue_account_is_frozen_from_day_one(tmp_path: Path) -> None:
+    """Customer C1 owes an invoice 35 days past due at the as-of date; a rule holds orders of
+    customers more than 30 days overdue, so its order at day 0.5 waits until the invoice is paid
+    (delay 60 days given unpaid at age 46: day 14)."""
+    overdue = {**invoice("I1", "C1", 500.0, "2025-11-20"), "due_date": "2025-12-01"}
+    folder = write_state(tmp_path / "state", receivables=[overdue])
+    scenario = Scenario.model_validate(
+        deep_merge(
+            TINY,
+            {
+                "initial_state": str(folder),
+                "segments": {"shop": {"payment": {"delay_days": 60.0}}},
+                "credit": {"rules": [{"when": {"days_overdue_over": 30}, "action": "hold"}]},
+            },
+        )
+    )
+    result = run_replication(scenario, 0)
+    decisions = result.tables["credit_decisions"]
+    held = decisions[decisions["order_id"] == 0]
+    assert held["action"].iloc[0] == 2  # hold
+    assert held["t_released"].iloc[0] == pytest.approx(14.0, abs=TOL)
+    orders = result.tables["orders"]
+    assert orders.loc[0, "t_credit_released"] == pytest.approx(14.0, abs=TOL)
