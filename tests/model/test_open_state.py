@@ -304,3 +304,20 @@ def test_an_overdue_account_is_frozen_from_day_one(tmp_path: Path) -> None:
     assert held["t_released"].iloc[0] == pytest.approx(14.0, abs=TOL)
     orders = result.tables["orders"]
     assert orders.loc[0, "t_credit_released"] == pytest.approx(14.0, abs=TOL)
+
+
+def test_stock_and_money_are_conserved_from_a_state(started) -> None:
+    """The shared conservation checks hold for a run from a state: its open purchases and
+    backlog orders are records like any other; the money check pairs invoices with shipments,
+    so it takes the run's own invoices (the state's all settle before the horizon here)."""
+    import dataclasses
+
+    from conservation import check_money, check_orders, check_stock
+
+    scenario, result = started
+    check_stock(result)
+    check_orders(result, backorder=True, ship_complete=False)
+    invoices = result.tables["invoices"]
+    assert (invoices.loc[invoices["order_id"] == -1, "t_settled"] < result.horizon_days).all()
+    own = {**result.tables, "invoices": invoices[invoices["order_id"] >= 0]}
+    check_money(dataclasses.replace(result, tables=own), scenario, backorder=True)
