@@ -76,33 +76,41 @@ def _finite(dist: Distribution) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Beyond:
-    """Survival and conditional draws of one distribution (built once, asked many times)."""
+    """Survival and conditional draws of one distribution (built once, asked many times);
+    ``c`` and ``u`` may be numbers or arrays (vectorised, the result is an array)."""
 
     def __init__(self, dist: Distribution) -> None:
         self.dist = dist
         self._scipy = frozen(dist)
         self._discrete = isinstance(dist, (Poisson, NegativeBinomial))
         if self._scipy is None:
-            self._values, self._probabilities = _finite(dist)
+            self._values, probabilities = _finite(dist)
+            self._cumulative = np.cumsum(probabilities)
+            # P(X >= values[i]), with a 0 past the end
+            self._tail = np.append(np.cumsum(probabilities[::-1])[::-1], 0.0)
 
-    def survival(self, c: float) -> float:
+    def survival(self, c: float | np.ndarray) -> np.ndarray:
         """P(X > c)."""
+        c = np.asarray(c, dtype=float)
         if self._scipy is not None:
-            return float(self._scipy.sf(c))
-        return float(self._probabilities[self._values > c].sum())
+            return np.asarray(self._scipy.sf(c), dtype=float)
+        return self._tail[np.searchsorted(self._values, c, side="right")]
 
-    def draw(self, c: float, u: float) -> float:
-        """X | X > c from the uniform ``u`` in [0, 1); ``c`` itself when P(X > c) = 0 (the
+    def draw(self, c: float | np.ndarray, u: float | np.ndarray) -> np.ndarray:
+        """X | X > c from the uniform ``u`` in [0, 1); ``c`` itself where P(X > c) = 0 (the
         item is overdue beyond anything the distribution draws: it completes at once)."""
+        c = np.asarray(c, dtype=float)
+        u = np.asarray(u, dtype=float)
         tail = self.survival(c)
-        if not tail > 0.0:
-            return float(c)
+        some = tail > 0.0
         if self._scipy is not None:
             if self._discrete:  # smallest k > c with P(c < X <= k) > u P(X > c)
-                return float(self._scipy.ppf(self._scipy.cdf(c) + u * tail))
-            return max(float(self._scipy.isf((1.0 - u) * tail)), float(c))
-        above = self._values > c
-        values, probabilities = self._values[above], self._probabilities[above]
-        cumulative = np.cumsum(probabilities) / tail
-        k = int(np.searchsorted(cumulative, u, side="right"))
-        return float(values[min(k, values.size - 1)])
+                x = self._scipy.ppf(np.minimum(self._scipy.cdf(c) + u * tail, 1.0))
+            else:
+                x = self._scipy.isf((1.0 - u) * tail)
+            return np.where(some, np.maximum(x, c), c)
+        first = np.searchsorted(self._values, c, side="right")  # first value above c
+        before = 1.0 - self._tail[first]  # P(X <= c)
+        k = np.searchsorted(self._cumulative, before + u * tail, side="right")
+        k = np.minimum(np.maximum(k, first), self._values.size - 1)  # rounding: stay above c
+        return np.where(some, self._values[k], c)

@@ -114,33 +114,38 @@ def open_purchases(context: Context, state: OpenState, stock: Stock) -> None:
     """Each open PO line arrives at t = o + L with L drawn from the supplier's lead time
     conditional on L > -o: o is the order time for a fitted expected date, and the ERP's
     expected date minus the mean lead time for an ERP date (the lead time's spread is the
-    lateness around the ERP's date); one ``open_po_arrival`` uniform per line, per SKU."""
+    lateness around the ERP's date); one ``open_po_arrival`` uniform per line, per SKU, in order
+    of order date and PO id."""
     scenario, catalogue, streams = context.scenario, context.catalogue, context.streams
     table = state.tables["purchase_orders"]
     if table.empty:
         return
-    table = table.assign(t_order=state.days(table["ordered_at"]))
-    table = table.assign(t_expected=state.days(table["expected_at"]))
-    table = table.sort_values(["ordered_at", "po_id", "sku"], kind="stable")
-    number = {sku: k for k, sku in enumerate(catalogue.skus)}
+    table = table.assign(
+        t_order=state.days(table["ordered_at"]), t_expected=state.days(table["expected_at"])
+    ).sort_values(["ordered_at", "po_id", "sku"], kind="stable")
+    number = catalogue.index()
     beyond: dict[str, Beyond] = {}
     uniforms: dict[str, UniformSampler] = {}
-    for row in table.itertuples(index=False):
-        sku = number[row.sku]
-        supplier = row.supplier_id
+    for sku_name, supplier, t_order, t_expected, source, quantity in zip(
+        table["sku"].tolist(),
+        table["supplier_id"].tolist(),
+        table["t_order"].tolist(),
+        table["t_expected"].tolist(),
+        table["expected_source"].tolist(),
+        table["quantity_open"].tolist(),
+        strict=True,
+    ):
+        sku = number[sku_name]
         if not isinstance(supplier, str) or supplier not in scenario.suppliers:
             supplier = catalogue.supplier[sku]  # the SKU's own supplier
         if supplier not in beyond:
             beyond[supplier] = Beyond(scenario.suppliers[supplier].lead_time_days)
-        if row.sku not in uniforms:
-            uniforms[row.sku] = UniformSampler(streams.generator("open_po_arrival", row.sku))
+        if sku_name not in uniforms:
+            uniforms[sku_name] = UniformSampler(streams.generator("open_po_arrival", sku_name))
         lead_time = beyond[supplier]
-        if row.expected_source == "fitted_lead_time":
-            origin = float(row.t_order)
-        else:
-            origin = float(row.t_expected) - lead_time.dist.mean
-        arrival = origin + lead_time.draw(-origin, uniforms[row.sku].next())
-        stock.expect(sku, float(row.t_order), int(row.quantity_open), max(arrival, 0.0))
+        origin = t_order if source == "fitted_lead_time" else t_expected - lead_time.dist.mean
+        arrival = origin + float(lead_time.draw(-origin, uniforms[sku_name].next()))
+        stock.expect(sku, t_order, int(quantity), max(arrival, 0.0))
 
 
 def open_receivables(context: Context, state: OpenState, ledger: Ledger, numbers: dict) -> None:
@@ -148,7 +153,8 @@ def open_receivables(context: Context, state: OpenState, ledger: Ledger, numbers
     S(a)) (written off at ``write_off_after_days`` of age, at once if already past), else is
     paid after delay | delay > a; p and the delay are its segment's (shifted by the customer's
     risk class under a credit policy). Two uniforms per invoice, from the segment's
-    ``open_payment_default`` and ``open_payment_delay`` streams, in due-date order."""
+    ``open_payment_default`` and ``open_payment_delay`` streams, in due-date order (then issue
+    date and id)."""
     scenario, streams = context.scenario, context.streams
     table = state.tables["receivables"]
     if table.empty:
@@ -158,49 +164,54 @@ def open_receivables(context: Context, state: OpenState, ledger: Ledger, numbers
         key=customer_keys(table, fallback),
         t_invoice=state.days(table["issued_at"]),
         t_due=state.days(table["due_date"]),
-    )
-    table = table.sort_values(["due_date", "issued_at", "invoice_id"], kind="stable")
+    ).sort_values(["due_date", "issued_at", "invoice_id"], kind="stable")
     segments = list(scenario.segments)
-    draws: dict[str, tuple[Beyond, UniformSampler, UniformSampler]] = {}
-    for row in table.itertuples(index=False):
-        name = row.segment
+    segment = np.array([segments.index(name) for name in table["segment"]], dtype=np.int64)
+    customer = np.array(
+        [numbers[key] for key in zip(table["segment"], table["key"], strict=True)], dtype=np.int64
+    )
+    age = -table["t_invoice"].to_numpy(dtype=float)
+    settle = np.zeros(age.size)
+    defaults = np.zeros(age.size, dtype=bool)
+    for number, name in enumerate(segments):
+        rows = np.flatnonzero(segment == number)
+        if not rows.size:
+            continue
         payment = scenario.segments[name].payment
-        if name not in draws:
-            draws[name] = (
-                Beyond(payment.delay_days),
-                UniformSampler(streams.generator("open_payment_default", name)),
-                UniformSampler(streams.generator("open_payment_delay", name)),
-            )
-        delay, default_draw, delay_draw = draws[name]
-        segment, customer = segments.index(name), numbers[(name, row.key)]
-        age = -float(row.t_invoice)
-        p, shift = payment.default_probability, 0.0
-        if ledger.accounts is not None:
-            risk = ledger.account(segment, customer).risk
-            if risk is not None:
-                p, shift = min(1.0, p * risk[0]), risk[1]
-        u_default, u_delay = default_draw.next(), delay_draw.next()
-        defaults = u_default < default_given_unpaid(p, delay.survival(age - shift))
-        if defaults:
-            t_settle = max(payment.write_off_after_days - age, 0.0)
-        else:
-            t_settle = max(delay.draw(age - shift, u_delay) + shift - age, 0.0)
+        p = np.full(rows.size, payment.default_probability)
+        shift = np.zeros(rows.size)
+        if ledger.accounts is not None:  # a credit policy: the customers' risk classes
+            for k, row in enumerate(rows):
+                risk = ledger.account(number, int(customer[row])).risk
+                if risk is not None:
+                    p[k], shift[k] = min(1.0, p[k] * risk[0]), risk[1]
+        u_default = streams.generator("open_payment_default", name).random(rows.size)
+        u_delay = streams.generator("open_payment_delay", name).random(rows.size)
+        delay = Beyond(payment.delay_days)
+        a = age[rows]
+        written_off = u_default < default_given_unpaid(p, delay.survival(a - shift))
+        paid_at = delay.draw(a - shift, u_delay) + shift - a
+        write_off_at = payment.write_off_after_days - a
+        defaults[rows] = written_off
+        settle[rows] = np.maximum(np.where(written_off, write_off_at, paid_at), 0.0)
+    for row in range(age.size):
         ledger.enter_open(
-            segment,
-            customer,
-            float(row.t_invoice),
-            float(row.t_due),
-            float(row.amount_open),
-            t_settle,
-            bool(defaults),
+            int(segment[row]),
+            int(customer[row]),
+            -float(age[row]),
+            float(table["t_due"].iat[row]),
+            float(table["amount_open"].iat[row]),
+            float(settle[row]),
+            bool(defaults[row]),
         )
 
 
-def default_given_unpaid(p: float, survival: float) -> float:
+def default_given_unpaid(p: float | np.ndarray, survival: float | np.ndarray) -> np.ndarray:
     """P(default | unpaid at age a) = p / (p + (1 - p) S(a)), S the delay's survival at a
     (Bayes: an invoice unpaid at a either defaults, or pays later than a); 0 when both are 0."""
-    total = p + (1.0 - p) * survival
-    return p / total if total > 0.0 else 0.0
+    p = np.asarray(p, dtype=float)
+    total = p + (1.0 - p) * np.asarray(survival, dtype=float)
+    return np.divide(p, total, out=np.zeros(np.broadcast(p, total).shape), where=total > 0.0)
 
 
 def open_backlog(
@@ -220,37 +231,44 @@ def open_backlog(
         key=customer_keys(table, table["order_id"]),
         t_arrival=state.days(table["ordered_at"]),
         t_promised=state.days(table["promised_at"]),
-        value=table["quantity_open"] * table["unit_price"],
-    )
-    table = table.sort_values(["ordered_at", "order_id", "line_no"], kind="stable")
-    number = {sku: k for k, sku in enumerate(catalogue.skus)}
+    ).sort_values(["ordered_at", "order_id", "line_no"], kind="stable")
+    number = catalogue.index()
     segments = list(scenario.segments)
+    # per order id, in order of its first line: (first line's facts, {SKU: [units, value]})
+    orders: dict[str, tuple[tuple, dict[int, list[float]]]] = {}
+    for order_id, name, key, t_arrival, t_promised, sku, units, price in zip(
+        table["order_id"].tolist(),
+        table["segment"].tolist(),
+        table["key"].tolist(),
+        table["t_arrival"].tolist(),
+        table["t_promised"].tolist(),
+        table["sku"].tolist(),
+        table["quantity_open"].tolist(),
+        table["unit_price"].tolist(),
+        strict=True,
+    ):
+        entry = orders.get(order_id)
+        if entry is None:
+            entry = orders[order_id] = ((name, key, t_arrival, t_promised), {})
+        line = entry[1].setdefault(number[sku], [0.0, 0.0])
+        line[0] += units
+        line[1] += units * price
     saved = stock.backorder
     stock.backorder = [True] * len(saved)  # accepted orders wait, whatever the shortage rule
     try:
-        for _, lines in table.groupby("order_id", sort=False):
-            first = lines.iloc[0]
-            name = first["segment"]
-            t_arrival = float(first["t_arrival"])
-            t_promised = float(first["t_promised"])
+        for (name, key, t_arrival, t_promised), lines in orders.values():
             if math.isnan(t_promised):  # no promise recorded: the segment's usual one
                 t_promised = t_arrival + scenario.segments[name].promised_lead_time_days
             order = Order(
                 fulfilment.next_id(),
                 segments.index(name),
-                numbers[(name, first["key"])],
+                numbers[(name, key)],
                 t_arrival,
                 t_promised,
             )
-            per_sku = lines.groupby("sku", sort=False)[["quantity_open", "value"]].sum()
-            skus = [number[sku] for sku in per_sku.index]
-            quantities = per_sku["quantity_open"].to_numpy(dtype=np.int64).tolist()
-            order.prices = {
-                k: float(value / units)
-                for k, value, units in zip(
-                    skus, per_sku["value"].to_numpy(), quantities, strict=True
-                )
-            }
+            skus = list(lines)
+            quantities = [int(units) for units, _ in lines.values()]
+            order.prices = {sku: value / units for sku, (units, value) in lines.items()}
             fulfilment.resume(order, skus, quantities)
     finally:
         stock.backorder = saved
