@@ -194,16 +194,17 @@ def open_receivables(context: Context, state: OpenState, ledger: Ledger, numbers
         write_off_at = payment.write_off_after_days - a
         defaults[rows] = written_off
         settle[rows] = np.maximum(np.where(written_off, write_off_at, paid_at), 0.0)
-    for row in range(age.size):
-        ledger.enter_open(
-            int(segment[row]),
-            int(customer[row]),
-            -float(age[row]),
-            float(table["t_due"].iat[row]),
-            float(table["amount_open"].iat[row]),
-            float(settle[row]),
-            bool(defaults[row]),
-        )
+    for row in zip(
+        segment.tolist(),
+        customer.tolist(),
+        table["t_invoice"].tolist(),
+        table["t_due"].tolist(),
+        table["amount_open"].tolist(),
+        settle.tolist(),
+        defaults.tolist(),
+        strict=True,
+    ):
+        ledger.enter_open(*row)
 
 
 def default_given_unpaid(p: float | np.ndarray, survival: float | np.ndarray) -> np.ndarray:
