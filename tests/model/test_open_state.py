@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY, deep_merge
 from scipy import stats
@@ -321,3 +322,65 @@ def test_stock_and_money_are_conserved_from_a_state(started) -> None:
     assert (invoices.loc[invoices["order_id"] == -1, "t_settled"] < result.horizon_days).all()
     own = {**result.tables, "invoices": invoices[invoices["order_id"] >= 0]}
     check_money(dataclasses.replace(result, tables=own), scenario, backorder=True)
+
+
+def test_variants_share_the_open_state_draws(tmp_path: Path) -> None:
+    """Two stocking policies see the same open-invoice settlements and open-PO arrivals (common
+    random numbers): those draws depend on the state and the seed only."""
+    rows = [invoice(f"I{k}", f"C{k % 4}", 10.0 + k, "2025-12-10") for k in range(50)]
+    po = {
+        "po_id": "P1", "sku": "A", "supplier_id": "acme", "ordered_at": "2026-01-01",
+        "quantity_ordered": 10, "quantity_received": 0, "quantity_open": 10,
+        "expected_at": "2026-01-07", "expected_source": "erp",
+    }  # fmt: skip
+    folder = write_state(tmp_path / "state", receivables=rows, purchase_orders=[po])
+    results = []
+    for level in (5, 40):
+        patch = {
+            "initial_state": str(folder),
+            "suppliers": {"acme": {"lead_time_days": {"dist": "gamma", "shape": 4, "scale": 1}}},
+            "segments": {"shop": {"payment": {"delay_days": {"dist": "gamma", "shape": 3,
+                                                             "scale": 12}}}},
+            "inventory": {"default": {"policy": {"kind": "base_stock", "level": level}}},
+        }  # fmt: skip
+        results.append(run_replication(Scenario.model_validate(deep_merge(SCENARIO, patch)), 0))
+    first, second = (r.tables for r in results)
+    state_rows = [t["invoices"][t["invoices"]["order_id"] == -1] for t in (first, second)]
+    assert state_rows[0].reset_index(drop=True).equals(state_rows[1].reset_index(drop=True))
+    open_po = [t["purchases"][t["purchases"]["t_order"] < 0] for t in (first, second)]
+    assert open_po[0]["t_receipt"].tolist() == open_po[1]["t_receipt"].tolist()
+    # and the policies do differ: the larger base stock orders more at once
+    assert len(second["purchases"]) > len(first["purchases"]) or (
+        second["purchases"]["quantity"].sum() > first["purchases"]["quantity"].sum()
+    )
+
+
+def test_state_customers_map_onto_the_model_customers(tmp_path: Path) -> None:
+    """A plain pool numbers the state's customers by rank modulo its size; a customer base
+    gives a known id its row in the customers file; an anonymous line is its own customer."""
+    from test_customer_base import cohort_scenario, write_history
+
+    from twin.model.open_state import customer_numbers
+    from twin.scenario.initial_state import read_state
+
+    lines = [
+        backlog_line(f"O{k}", 1, f"C{k}", "A", 1, 1.0, "2026-01-02") for k in (3, 1, 2, 4, 5, 6)
+    ]
+    lines.append(backlog_line("O9", 1, None, "A", 1, 1.0, "2026-01-02"))
+    state = read_state(write_state(tmp_path / "state", backlog=lines))
+    plain = Scenario.model_validate(deep_merge(SCENARIO, {"segments": {"shop": {"customers": 3}}}))
+    numbers, notes = customer_numbers(plain, state)
+    # sorted keys: C1 C2 C3 C4 C5 C6 anonymous:O9 -> 0 1 2 0 1 2 0
+    assert [numbers[("shop", f"C{k}")] for k in range(1, 7)] == [0, 1, 2, 0, 1, 2]
+    assert numbers[("shop", "anonymous:O9")] == 0
+    assert any("share a customer number" in note for note in notes)
+
+    history = write_history(tmp_path, "pareto_nbd", n=20)
+    known = pd.read_csv(history)["customer"].astype(str).tolist()
+    lines = [backlog_line("O1", 1, known[7], "A", 1, 1.0, "2026-01-02")]
+    lines.append(backlog_line("O2", 1, "stranger", "A", 1, 1.0, "2026-01-02"))
+    state = read_state(write_state(tmp_path / "state2", backlog=lines))
+    numbers, notes = customer_numbers(cohort_scenario(history, "pareto_nbd"), state)
+    assert numbers[("shop", known[7])] == 7
+    assert numbers[("shop", "stranger")] == 0
+    assert any("not in its customers file" in note for note in notes)

@@ -83,7 +83,7 @@ def customer_numbers(scenario: Scenario, state: OpenState) -> tuple[dict, list[s
                 f"open state: {len(others)} customer(s) of segment {name} are not in its "
                 "customers file and were numbered by rank"
             )
-        if len(others) + len(known) > segment.customers and len(others) > segment.customers:
+        if len(others) > segment.customers:
             notes.append(
                 f"open state: segment {name} has {len(others)} customers in the state for a pool "
                 f"of {segment.customers}; some share a customer number"
