@@ -110,6 +110,34 @@ class Ledger:
     def _settle(self, event: simpy.Event) -> None:
         self.open_amount -= event.value
 
+    def enter_open(
+        self,
+        segment: int,
+        customer: int,
+        t_invoice: float,
+        t_due: float,
+        amount: float,
+        t_settle: float,
+        written_off: bool,
+    ) -> None:
+        """An invoice issued before the run (an open state's, ``t_invoice`` < 0), settled at
+        ``t_settle`` (>= now) as drawn by ``twin.model.open_state``; order id -1 in
+        ``invoices``. Under accounts it enters the customer's account, so an overdue one counts
+        from day 0; give them in due-date order."""
+        env = self.env
+        self._invoices.add((-1, segment, customer, t_invoice, t_due, amount, t_settle, written_off))
+        self.open_amount += amount
+        delay = t_settle - env.now
+        if self.accounts is None:
+            env.timeout(delay, value=amount).callbacks.append(self._settle)
+            return
+        account = self.account(segment, customer)
+        account.open_amount += amount
+        value = (amount, account, segment, customer, written_off)
+        settlement = env.timeout(delay, value=value)
+        settlement.callbacks.append(self._settle_account)
+        account.due.append((t_due, settlement))
+
     def _invoice_account(self, order_id: int, segment: int, customer: int, amount: float) -> None:
         """``invoice`` under a credit policy: the same two draws, adjusted by the risk class,
         and the invoice entered in the customer's account."""

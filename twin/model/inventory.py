@@ -276,6 +276,14 @@ class Stock(Wired):
         self._purchases.add((sku, env.now, quantity, env.now + lead_time))
         env.timeout(lead_time, value=(sku, quantity)).callbacks.append(self._receive)
 
+    def expect(self, sku: int, t_order: float, quantity: int, t_receipt: float) -> None:
+        """A purchase order placed before the run (an open state's): on order from now, received
+        at ``t_receipt`` (>= now); ``t_order`` is negative, in the past."""
+        self.on_order[sku] += quantity
+        self._purchases.add((sku, t_order, quantity, t_receipt))
+        delay = t_receipt - self.env.now
+        self.env.timeout(delay, value=(sku, quantity)).callbacks.append(self._receive)
+
     def _receive(self, event: simpy.Event) -> None:
         sku, quantity = event.value
         self.on_order[sku] -= quantity

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -24,6 +24,7 @@ from twin.model.demand import DemandSource
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import Stock, resolve_rules
+from twin.model.open_state import start_from_state, state_rules
 from twin.model.order_book import expected_daily_units
 from twin.model.promotions import PromotionRecords, segment_windows
 from twin.model.service import AfterSales, failing_skus
@@ -57,6 +58,8 @@ class Network:
     credit: CreditDesk | None = None
     service: AfterSales | None = None
     customers: CustomerBase | None = None
+    #: what starting from the open state had to report (empty without ``initial_state``)
+    notes: list[str] = field(default_factory=list)
 
 
 def build(
@@ -72,6 +75,9 @@ def build(
     """
     catalogue = Catalogue.from_scenario(scenario)
     rules = resolve_rules(scenario, catalogue, expected_daily_units(scenario, catalogue))
+    state = scenario.open_state
+    if state is not None:  # the state's on-hand stock instead of initial_on_hand
+        rules = state_rules(rules, catalogue.skus, state)
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
         for number, (name, role) in enumerate(scenario.staffing.roles().items()):
@@ -116,6 +122,9 @@ def build(
         credit.connect("release", fulfilment.release)
         wired.append(credit)
     check_connections(wired)
+    # the open state's items go in before any process runs: open purchases count as on order
+    # when the first review below (and any allocation) asks the policy
+    notes = [] if state is None else start_from_state(context, state, stock, ledger, fulfilment)
     # roles whose headcount changes by date follow their plan
     for staff in roles.values():
         if len(staff.schedule) > 1:
@@ -145,6 +154,7 @@ def build(
         credit,
         service,
         customers,
+        notes,
     )
 
 
@@ -246,7 +256,7 @@ def collect(network: Network, replication: int) -> RunResult:
         levers["credit"] = credit.facts()
     if network.service is not None:
         levers["after_sales"] = network.service.facts()
-    notes = [
+    notes = network.notes + [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"
         for s in network.sources
