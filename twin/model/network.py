@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from twin.model.cash import CashBook
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.credit import CreditDesk
@@ -57,6 +58,7 @@ class Network:
     credit: CreditDesk | None = None
     service: AfterSales | None = None
     customers: CustomerBase | None = None
+    cash: CashBook | None = None
 
 
 def build(
@@ -78,6 +80,7 @@ def build(
             roles[name] = staff_role(env, scenario, number, name, role, recorder)
     context = Context(env, scenario, streams, recorder, catalogue, roles)
     ledger = Ledger(context)
+    cash = CashBook(context, ledger) if scenario.cash is not None else None
     # customer bases first: a segment's parameter draw comes before anything else of it
     cohorts = {
         name: draw_cohort(segment, name, scenario, streams)
@@ -94,6 +97,7 @@ def build(
             if scenario.after_sales is not None
             else None
         ),
+        bills=cash,
     )
     service = AfterSales(context, stock, customers) if scenario.after_sales is not None else None
     credit = CreditDesk(context, ledger, stock, customers) if scenario.credit is not None else None
@@ -145,6 +149,7 @@ def build(
         credit,
         service,
         customers,
+        cash,
     )
 
 
@@ -246,6 +251,8 @@ def collect(network: Network, replication: int) -> RunResult:
         levers["credit"] = credit.facts()
     if network.service is not None:
         levers["after_sales"] = network.service.facts()
+    if network.cash is not None:  # books what remains and names the cash tables
+        levers["cash"] = network.cash.close(tables)
     notes = [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"
