@@ -139,7 +139,7 @@ class CashBook:
         freight = costs.freight.per_shipment + costs.freight.per_unit * shipments["units"].to_numpy(
             dtype=float
         )
-        booked = [tables["cash_movements"]]
+        booked = [self._movements.frame()]  # with the payments just settled
         if costs.ordering.per_order or costs.ordering.per_unit:
             booked.append(
                 _rows(
