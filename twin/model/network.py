@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from twin.model.cash import CashBook
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.credit import CreditDesk
@@ -60,6 +61,7 @@ class Network:
     customers: CustomerBase | None = None
     #: what starting from the open state had to report (empty without ``initial_state``)
     notes: list[str] = field(default_factory=list)
+    cash: CashBook | None = None
 
 
 def build(
@@ -84,6 +86,7 @@ def build(
             roles[name] = staff_role(env, scenario, number, name, role, recorder)
     context = Context(env, scenario, streams, recorder, catalogue, roles)
     ledger = Ledger(context)
+    cash = CashBook(context, ledger) if scenario.cash is not None else None
     # customer bases first: a segment's parameter draw comes before anything else of it
     cohorts = {
         name: draw_cohort(segment, name, scenario, streams)
@@ -100,6 +103,7 @@ def build(
             if scenario.after_sales is not None
             else None
         ),
+        bills=cash,
     )
     service = AfterSales(context, stock, customers) if scenario.after_sales is not None else None
     credit = CreditDesk(context, ledger, stock, customers) if scenario.credit is not None else None
@@ -155,6 +159,7 @@ def build(
         service,
         customers,
         notes,
+        cash,
     )
 
 
@@ -256,6 +261,8 @@ def collect(network: Network, replication: int) -> RunResult:
         levers["credit"] = credit.facts()
     if network.service is not None:
         levers["after_sales"] = network.service.facts()
+    if network.cash is not None:  # books what remains and names the cash tables
+        levers["cash"] = network.cash.close(tables)
     notes = network.notes + [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"

@@ -7,9 +7,9 @@ Money is in one currency, the scenario's own.
 
 Each section lives in a module named after it (``run_control``, ``catalogue``, ``arrivals``,
 ``segments``, ``inventory``, ``staffing``, ``costs`` and the levers ``promotions``, ``credit``,
-``service``, ``customers``); this module assembles them and checks the references between them.
-The models hold no behaviour beyond validation; ``twin.model`` turns a validated scenario into a
-running SimPy network.
+``service``, ``customers``, ``cash``); this module assembles them and checks the references
+between them. The models hold no behaviour beyond validation; ``twin.model`` turns a validated
+scenario into a running SimPy network.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from twin.scenario.cash import CashPolicy
+from twin.scenario.cash import check_references as check_cash
 from twin.scenario.catalogue import Product, Supplier, read_products_csv
 from twin.scenario.checks import Check
 from twin.scenario.common import Name, Section
@@ -74,6 +76,9 @@ class Scenario(Section):
         description="Folder of the company's open state at an as-of date (`twin calibrate "
         "--as-of` writes it): the run starts there, at run.start_date = the as-of date "
         "(docs/open_state.md).",
+    )
+    cash: CashPolicy | None = Field(
+        None, description="Opening cash and payment terms: the cash book, payables and DPO."
     )
     variants: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,
@@ -180,6 +185,7 @@ class Scenario(Section):
         check_credit(self)
         check_after_sales(self)
         check_customers(self)
+        check_cash(self)
         if self.staffing is not None:
             self.staffing.check_run(self.run)
         return self
