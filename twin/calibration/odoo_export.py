@@ -656,7 +656,9 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                 "close_date": utc(tickets["closed_at"]),
             }
         )
-    return {name: out[name].reset_index(drop=True) for name in SCHEMA}
+    return {
+        name: out[name][list(columns)].reset_index(drop=True) for name, columns in SCHEMA.items()
+    }
 
 
 def export_history(tables: dict[str, pd.DataFrame], url: str, timezone: str) -> dict[str, int]:
@@ -681,7 +683,7 @@ def export_history(tables: dict[str, pd.DataFrame], url: str, timezone: str) -> 
                 f'"{c}" {t} PRIMARY KEY' if c == "id" else f'"{c}" {t}' for c, t in columns.items()
             )
             cursor.execute(f'CREATE TABLE "{name}" ({body})')
-            frame = frames[name][list(columns)]
+            frame = frames[name]
             buffer = io.StringIO()
             frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
             names = ", ".join(f'"{c}"' for c in columns)
