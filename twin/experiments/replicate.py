@@ -23,6 +23,7 @@ from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
 from twin.kpis.lookahead import lookahead_summary, weekly_lookahead
 from twin.model.network import run_replication
 from twin.scenario.footprint import check_fits
+from twin.scenario.report import lookahead_weeks
 from twin.scenario.schema import Scenario
 
 
@@ -49,10 +50,8 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
         orders = result.tables["orders"].copy()
         orders.insert(0, "replication", replication)
         orders["segment"] = orders["segment"].map(dict(enumerate(result.segments)))
-    report = scenario.report
-    weekly = None
-    if report is not None and report.lookahead_weeks is not None:
-        weekly = weekly_lookahead(result, report.lookahead_weeks)
+    weeks, note = lookahead_weeks(scenario)
+    weekly = weekly_lookahead(result, weeks) if weeks else None
     return ReplicationOutput(
         replication=replication,
         seed=result.seed,
@@ -60,7 +59,7 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
         daily=daily_levels(result),
         lead_times=lead_time_quantiles(result),
         orders=orders,
-        notes=result.notes,
+        notes=[*result.notes, note] if note else result.notes,
         weekly=weekly,
     )
 

@@ -23,19 +23,22 @@ class Report(Section):
     lookahead_weeks: PositiveInt | None = Field(
         None,
         description="Weeks of the weekly look-ahead from the run's start (e.g. 13: a 13-week "
-        "stock and cash forecast); needs run.horizon_days >= 7 x weeks (docs/lookahead.md).",
+        "stock and cash forecast); a run shorter than that gets its whole weeks, with a note "
+        "(docs/lookahead.md).",
     )
 
 
-def check_run(scenario: object) -> None:
-    """The look-ahead's weeks must lie inside the run: ``ValueError`` naming both keys."""
+def lookahead_weeks(scenario: object) -> tuple[int, str | None]:
+    """The whole weeks of the look-ahead that fit in the run, and a note when fewer than asked
+    (a run shortened with ``--set run.horizon_days=...``); (0, None) when none is asked for."""
     section: Report | None = getattr(scenario, "report", None)
     if section is None or section.lookahead_weeks is None:
-        return
+        return 0, None
     horizon = scenario.run.horizon_days  # type: ignore[attr-defined]
-    days = section.lookahead_weeks * DAYS_PER_WEEK
-    if days > horizon:
-        raise ValueError(
-            f"report.lookahead_weeks: {section.lookahead_weeks} weeks need {days} days, but "
-            f"run.horizon_days is {horizon:g}; give run.horizon_days >= {days} or fewer weeks"
-        )
+    weeks = min(section.lookahead_weeks, int(horizon // DAYS_PER_WEEK))
+    if weeks == section.lookahead_weeks:
+        return weeks, None
+    return weeks, (
+        f"report.lookahead_weeks asks for {section.lookahead_weeks} weeks but the run's "
+        f"{horizon:g} days hold {weeks} whole weeks: the look-ahead has {weeks}"
+    )

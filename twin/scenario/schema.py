@@ -35,7 +35,6 @@ from twin.scenario.prices import PriceRows, read_prices
 from twin.scenario.promotions import Promotion
 from twin.scenario.promotions import check_references as check_promotions
 from twin.scenario.report import Report
-from twin.scenario.report import check_run as check_report
 from twin.scenario.run_control import RunControl
 from twin.scenario.segments import Segment
 from twin.scenario.service import AfterSales
@@ -191,7 +190,6 @@ class Scenario(Section):
         check_after_sales(self)
         check_customers(self)
         check_cash(self)
-        check_report(self)
         if self.staffing is not None:
             self.staffing.check_run(self.run)
         return self
