@@ -30,6 +30,9 @@ BLOCK_TITLES = {"stock": "Stock", "service": "Service", "cash": "Receivables and
 #: Lines whose 5-95 % band is printed under their mean.
 BANDED = ("on_hand_closing_units", "backlog_closing_units", "fill_rate", "cash_closing")
 
+#: How a unit reads in the table's row labels (money in thousands, ratios in per cent).
+SHOWN_UNITS = {"currency": "k", "ratio": "%"}
+
 # Table geometry in inches from the page's top-left corner.
 _LABEL_WIDTH = 2.25
 _ROW = 0.18
@@ -133,7 +136,7 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
         put(page, LEFT, y, title, fontsize=_FONT + 0.8, weight="bold", color=MEAN_COLOUR)
         for name, _block, unit, label in rows:
             y += _ROW
-            shown = f"{label} ({'k' if unit == 'currency' else unit})"
+            shown = f"{label} ({SHOWN_UNITS.get(unit, unit)})"
             put(page, LEFT + 0.1, y, shown, fontsize=_FONT)
             for x, week in zip(right_edges, weeks["week"], strict=True):
                 put(page, x, y, cell(means.at[name, week], unit), fontsize=_FONT, ha="right")
