@@ -84,6 +84,10 @@ STREAM_IDS: dict[str, int] = {
     "open_po_arrival": 50,
     "open_payment_delay": 51,
     "open_payment_default": 52,
+    # fitted calendars: the factor of each month the history did not show (parameter uncertainty)
+    "season": 60,
+    # a customer base's new-customer rate, drawn per replication (parameter uncertainty)
+    "new_customer_parameters": 61,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -449,3 +449,31 @@ def test_rereferencing_keeps_the_calendar_rates():
         black_friday = (days.month == 11) & (days.day_of_week == 4) & (days.day >= 23)
         truth = np.where(black_friday & (days.day <= 29), truth * 4.0, truth)
         assert rates == pytest.approx(truth, rel=1e-9), new_start
+
+
+def test_months_the_history_did_not_show_get_the_fitted_months_spread():
+    """Seven months (Jan-Jul) of a strongly seasonal history and no trend: the five unseen months
+    are stated with sd of log their factor = the sample sd of the seven fitted months' logs (the
+    true months' sd is 0.13; each fitted log has se ~1/sqrt(3000) = 0.02, so the estimate is
+    within 0.03 of the true months' sample sd)."""
+    month = np.array([0.7, 0.8, 1.0, 1.1, 1.2, 1.3, 0.9, 1, 1, 1, 1, 1])
+    times = simulate(start="2024-01-01", end="2024-07-31", month=month, trend=0.0, seed=12)
+    fit = fit_poisson_arrivals(
+        times, start=dt.date(2024, 1, 1), end=dt.date(2024, 7, 31), fit_trend=False
+    )
+    stated = fit.spec["uncertainty"]
+    assert stated["unseen_months"] == [8, 9, 10, 11, 12]
+    assert stated["month_sd"] == pytest.approx(np.std(np.log(month[:7]), ddof=1), abs=0.03)
+    row = fit.table.set_index("term").loc["uncertainty.month_sd"]
+    assert row["value"] == stated["month_sd"]
+    assert "unseen months: aug, sep, oct, nov, dec" in row["note"]
+    PoissonArrivals.model_validate(fit.spec)
+
+
+def test_a_whole_year_or_too_few_months_state_no_unseen_months():
+    full = fit_poisson_arrivals(simulate(seed=13))
+    assert "unseen_months" not in full.spec["uncertainty"]
+    assert full.table.set_index("term").loc["uncertainty.month_sd", "value"] == 0.0
+    short = simulate(start="2024-03-04", end="2024-04-30", trend=0.0, seed=14)
+    fit = fit_poisson_arrivals(short, start=dt.date(2024, 3, 4), end=dt.date(2024, 4, 30))
+    assert "unseen_months" not in fit.spec["uncertainty"]  # two fitted months: no spread

@@ -476,3 +476,42 @@ def test_a_bg_nbd_drop_out_that_rounds_to_zero_means_the_customer_never_leaves(
     orders = candidate_orders(cohort, streams, "shop")
     assert orders.times.size > 0
     assert np.all(np.diff(orders.times) >= 0)
+
+
+def test_uncertain_new_customer_rate_and_unseen_months_are_drawn_per_replication(
+    tmp_path: Path,
+) -> None:
+    """With parameter uncertainty on, the new customers' rate (log sd 0.3) and an unseen month
+    (sd 0.5, covering the whole horizon) vary from replication to replication: the sd of the
+    log of first orders over 200 replications is about sqrt(0.3^2 + 0.5^2) = 0.58 (Poisson adds
+    ~0.03); the tolerance, 0.1, is 3.4 times the estimate's standard error 0.58 / sqrt(400).
+    Off, the spread is Poisson's only."""
+    path = write_history(tmp_path, "bg_nbd", n=5)
+    run = {"run": {"start_date": "2027-03-01", "horizon_days": 30.0}}
+    section = {
+        "new_customers": {
+            "kind": "poisson",
+            "rate_per_day": 40.0,
+            "uncertainty": {"log_rate_sd": 0.3},
+        }
+    }
+    uncertain = {"log_rate_sd": 0.0, "unseen_months": [3], "month_sd": 0.5}
+    patch = {"segments": {"shop": {"arrivals": {"uncertainty": uncertain}}}}
+
+    def firsts(on: bool) -> np.ndarray:
+        scenario = cohort_scenario(
+            path,
+            "bg_nbd",
+            patch=deep_merge(deep_merge(patch, run), {"run": {"parameter_uncertainty": on}}),
+            **section,
+        )
+        return np.array(
+            [
+                draw_cohort(scenario.segments["shop"], "shop", scenario, Streams(2, r)).n_new
+                for r in range(200)
+            ],
+            dtype=float,
+        )
+
+    assert np.log(firsts(True)).std() == pytest.approx(np.hypot(0.3, 0.5), abs=0.1)
+    assert np.log(firsts(False)).std() < 0.06

@@ -13,6 +13,7 @@ from twin.model.arrivals import (
     drawn_parameters,
     poisson_arrival_times,
     rate_multipliers,
+    season_factors,
     segment_arrival_times,
 )
 from twin.scenario.arrivals import PoissonArrivals
@@ -126,6 +127,43 @@ def test_parameter_uncertainty_on_changes_the_times_between_replications_only_by
     assert 1300 < np.std(counts) < 1900
 
 
+def test_unseen_months_get_one_mean_one_lognormal_factor_per_replication():
+    """4000 replications' factors for two unseen months, s = 0.4: every day of a month shares its
+    factor (in each year it recurs), seen months keep 1, and the draws have mean 1 and sd of log
+    0.4; standard errors sqrt(exp(0.16) - 1)/sqrt(4000) = 0.0065 and 0.4/sqrt(8000) = 0.0045,
+    tolerances about four of them."""
+    spec = arrivals(uncertainty={"log_rate_sd": 0.0, "unseen_months": [11, 2], "month_sd": 0.4})
+    start, n = dt.date(2026, 10, 30), 500
+    dates = [start + dt.timedelta(days=d) for d in range(n)]
+    month = np.array([d.month for d in dates])
+    draws = []
+    for r in range(4000):
+        factors = season_factors(spec, Streams(3, r).generator("season", "retail"), start, n)
+        assert np.all(factors[(month != 11) & (month != 2)] == 1.0)
+        for m in (11, 2):
+            assert np.unique(factors[month == m]).size == 1  # two Novembers, one factor
+        draws.append([factors[month == 11][0], factors[month == 2][0]])
+    draws = np.array(draws)
+    assert draws.mean() == pytest.approx(1.0, abs=0.026)
+    assert np.log(draws).std() == pytest.approx(0.4, abs=0.018)
+    assert abs(np.corrcoef(np.log(draws.T))[0, 1]) < 0.06  # independent months
+    assert season_factors(arrivals(), np.random.default_rng(1), start, n) is None
+
+
+def test_unseen_months_move_the_times_only_with_parameter_uncertainty_on():
+    spec = arrivals(uncertainty={"log_rate_sd": 0.0, "unseen_months": [3], "month_sd": 1.0})
+    run = RunControl(start_date=START, horizon_days=120, parameter_uncertainty=True)
+    off = RunControl(start_date=START, horizon_days=120)
+    plain = poisson_arrival_times(arrivals(), Streams(7, 2).generator("arrivals", "r"), START, 120)
+    np.testing.assert_array_equal(segment_arrival_times(spec, Streams(7, 2), "r", off), plain)
+    march = [
+        np.sum((t >= 59) & (t < 90))
+        for t in (segment_arrival_times(spec, Streams(7, r), "r", run) for r in range(60))
+    ]
+    # March's ~1240 orders times a factor with sd of log 1: far beyond Poisson's ~35
+    assert np.std(march) > 400
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -134,6 +172,8 @@ def test_parameter_uncertainty_on_changes_the_times_between_replications_only_by
         ({"overdispersion": {"sd_log": 0.3, "lag": 2}}, "Extra inputs"),
         ({"uncertainty": {"log_rate_sd": 0.1, "correlation": 1.5}}, "less than or equal to 1"),
         ({"uncertainty": {"log_rate_sd": -0.1}}, "greater than or equal to 0"),
+        ({"uncertainty": {"log_rate_sd": 0.1, "unseen_months": [13]}}, "less than or equal"),
+        ({"uncertainty": {"log_rate_sd": 0.1, "month_sd": -1}}, "greater than or equal to 0"),
     ],
 )
 def test_bad_refinements_are_rejected(extra, message):

@@ -144,6 +144,31 @@ class ArrivalsFit:
     notes: tuple[str, ...]
 
 
+#: the fewest months with a factor of their own from which their spread is estimated
+MIN_MONTHS_FOR_SPREAD = 3
+
+
+def unseen_month_spread(
+    month_values: np.ndarray,
+    no_data_months: list[int],
+    base_months: list[int],
+    zero_months: set[int],
+) -> tuple[list[int], float]:
+    """The months (0-11) with no factor of their own, and the sd of log a month's factor.
+
+    A month the history did not reach, or saw too rarely to tell from the trend, sits at the base
+    level; its true factor is unknown. The spread of the fitted months' log factors (sample sd)
+    says how far a month's factor typically lies from the base: the sampling distribution a
+    replication draws the unseen ones from. With fewer than ``MIN_MONTHS_FOR_SPREAD`` fitted
+    months there is no estimate (0).
+    """
+    unseen = sorted(set(no_data_months) | set(base_months))
+    own = [j for j in range(12) if j not in unseen and j not in zero_months]
+    if not unseen or len(own) < MIN_MONTHS_FOR_SPREAD:
+        return unseen, 0.0
+    return unseen, float(np.std(np.log(month_values[own]), ddof=1))
+
+
 def fit_poisson_arrivals(
     timestamps: pd.Series | Iterable[dt.datetime],
     *,
@@ -321,6 +346,7 @@ def fit_poisson_arrivals(
         if weak:
             X, weekday_col, month_col, holiday_column, event_col = design([])
     knots: list[float] = []
+    base_months: list[int] = []  # months seen but given no factor of their own
     if fit_trend and changepoints:
         month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
         candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
@@ -348,6 +374,7 @@ def fit_poisson_arrivals(
             if shared_knots:
                 X, weekday_col, month_col, holiday_column, event_col = shared_design
                 knots = shared_knots
+                base_months = shared_months
                 notes.append(
                     f"seen in fewer than {min_month_years} years, "
                     + ", ".join(MONTHS[j] for j in shared_months)
@@ -412,6 +439,7 @@ def fit_poisson_arrivals(
     # The sampling distribution a replication draws from: log(rate) and the slope in force at
     # the reference date.
     uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": 0.0, "correlation": 0.0}
+    unseen, month_sd = unseen_month_spread(month_values, no_data_months, base_months, zero_months)
     if fit_trend:
         g_slope = slope_gradients[int(np.searchsorted(knots, u_ref, side="right"))]
         trend_sd = math.sqrt(max(float(g_slope @ cov @ g_slope), 0.0))
@@ -551,6 +579,18 @@ def fit_poisson_arrivals(
             "autocorrelation": noise.autocorrelation,
         }
     spec["uncertainty"] = uncertainty
+    if unseen and month_sd > 0:
+        spec["uncertainty"] = {
+            **uncertainty,
+            "unseen_months": [j + 1 for j in unseen],
+            "month_sd": month_sd,
+        }
+        notes.append(
+            "no factor of their own for "
+            + ", ".join(MONTHS[j] for j in unseen)
+            + f": each replication draws one, sd of its log {month_sd:.3f} (the spread of the "
+            "fitted months)"
+        )
     noise_note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
     rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), noise_note))
     rows.append(
@@ -559,6 +599,14 @@ def fit_poisson_arrivals(
     source = "sandwich under the day multiplier" if noise.present else "Poisson information"
     for key, value in uncertainty.items():
         rows.append((f"uncertainty.{key}", value, math.nan, y.size, y.sum(), source))
+    month_note = (
+        "unseen months: " + ", ".join(MONTHS[j] for j in unseen)
+        if unseen and month_sd > 0
+        else "every month fitted"
+        if not unseen
+        else "fewer than 3 months fitted: not stated"
+    )
+    rows.append(("uncertainty.month_sd", month_sd, math.nan, y.size, y.sum(), month_note))
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
         {"value": float, "se": float, "n_days": int, "orders": int}

@@ -7,7 +7,8 @@ A Poisson segment may carry two refinements, each drawn from its own stream so t
 changes no other draw: ``overdispersion`` multiplies each day's rate by a mean-one lognormal
 AR(1) multiplier (:func:`rate_multipliers`, stream ``("rate_noise", segment)``), and with
 ``run.parameter_uncertainty`` on, ``uncertainty`` perturbs the fitted rate and trend once per
-replication (:func:`drawn_parameters`, stream ``("parameters", segment)``).
+replication (:func:`drawn_parameters`, stream ``("parameters", segment)``) and draws a factor
+for each month the history did not show (:func:`season_factors`, stream ``("season", segment)``).
 """
 
 from __future__ import annotations
@@ -76,19 +77,47 @@ def drawn_parameters(arrivals: PoissonArrivals, rng: np.random.Generator) -> Poi
     )
 
 
+def season_factors(
+    arrivals: PoissonArrivals, rng: np.random.Generator, start_date: dt.date, n_days: int
+) -> np.ndarray | None:
+    """Each day's factor for the months the history did not show, or None when there are none.
+
+    One mean-one lognormal factor ``exp(s z - s**2 / 2)`` per month of
+    ``uncertainty.unseen_months`` (in that order, z standard normal from ``rng``, s =
+    ``month_sd``), applied to every day of that month in the horizon: a replication's guess of
+    the unseen season, the same in every year it recurs.
+    """
+    stated = arrivals.uncertainty
+    if stated is None or not stated.unseen_months or stated.month_sd == 0:
+        return None
+    s = stated.month_sd
+    by_month = np.ones(12)
+    z = rng.standard_normal(len(stated.unseen_months))
+    by_month[np.asarray(stated.unseen_months) - 1] = np.exp(s * z - 0.5 * s * s)
+    months = pd.date_range(start_date, periods=n_days, freq="D").month.to_numpy()
+    return by_month[months - 1]
+
+
 def segment_arrival_times(
     arrivals: PoissonArrivals, streams: Streams, segment: str, run: RunControl
 ) -> np.ndarray:
     """A Poisson segment's arrival times for one replication, with its refinements drawn.
 
     With ``run.parameter_uncertainty`` the rate and trend are drawn first (stream
-    ``parameters``), then the daily multipliers (stream ``rate_noise``), then the times (stream
-    ``arrivals``); without either refinement this is :func:`poisson_arrival_times` exactly.
+    ``parameters``) and the unseen months' factors (stream ``season``), then the daily
+    multipliers (stream ``rate_noise``), then the times (stream ``arrivals``); without any
+    refinement this is :func:`poisson_arrival_times` exactly.
     """
+    n_days = int(np.ceil(run.horizon_days))
+    season = None
     if run.parameter_uncertainty:
         arrivals = drawn_parameters(arrivals, streams.generator("parameters", segment))
-    n_days = int(np.ceil(run.horizon_days))
+        season = season_factors(
+            arrivals, streams.generator("season", segment), run.start_date, n_days
+        )
     multipliers = rate_multipliers(arrivals, streams.generator("rate_noise", segment), n_days)
+    if season is not None:
+        multipliers = season if multipliers is None else multipliers * season
     return poisson_arrival_times(
         arrivals,
         streams.generator("arrivals", segment),

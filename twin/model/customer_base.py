@@ -16,8 +16,10 @@ demand process per segment: per customer the count of orders in its window is Po
 at uniform points. Streams (named by segment): ``parameters`` (the replication's parameter draw,
 first), ``customer_state`` (alive), ``customer_rates`` (known customers' rates and lifetimes),
 ``new_customers`` (arrivals, rates and lifetimes of new and pipeline customers) and
-``customer_orders`` (order times and BG drop-out draws). A variant that changes only a policy
-lever consumes them identically (common random numbers).
+``customer_orders`` (order times and BG drop-out draws); with parameter uncertainty also
+``season`` (a factor for each month the history did not show, on the calendar and the new
+customers' arrivals alike) and ``new_customer_parameters`` (the new-customer rate). A variant
+that changes only a policy lever consumes them identically (common random numbers).
 
 References: P. S. Fader, B. G. S. Hardie and K. L. Lee (2005), "Counting your customers the
 easy way: an alternative to the Pareto/NBD model", Marketing Science 24(2); P. S. Fader and B.
@@ -31,7 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import hyp2f1
 
-from twin.model.arrivals import poisson_arrival_times, rate_multipliers
+from twin.model.arrivals import (
+    drawn_parameters,
+    poisson_arrival_times,
+    rate_multipliers,
+    season_factors,
+)
 from twin.scenario.arrival_rates import calendar_shape
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.customer_base import MODEL_PARAMETERS, CustomerBase
@@ -280,9 +287,19 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
             end = np.minimum(rates.exponential(1.0, x.size) / mu, horizon)
     end = np.where(alive, end, 0.0)
     known = Customers(rate, np.zeros(x.size), end, dropout)
+    season = None
+    if run.parameter_uncertainty and isinstance(segment.arrivals, PoissonArrivals):
+        season = season_factors(
+            segment.arrivals, streams.generator("season", name), run.start_date, max(n_days, 1)
+        )
     newcomers = streams.generator("new_customers", name)
     if spec.new_customers is not None:
-        arrivals = poisson_arrival_times(spec.new_customers, newcomers, run.start_date, horizon)
+        new_customers = spec.new_customers
+        if run.parameter_uncertainty:
+            new_customers = drawn_parameters(
+                new_customers, streams.generator("new_customer_parameters", name)
+            )
+        arrivals = poisson_arrival_times(new_customers, newcomers, run.start_date, horizon, season)
     else:
         arrivals = np.zeros(0)
     new_rate, drop = _prior_draws(model, params, arrivals.size, newcomers)
@@ -298,6 +315,8 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         )
         if noise is not None:
             shape = shape * noise
+    if season is not None:  # the unseen months' guess, shared with the new customers' arrivals
+        shape = shape * season[: shape.size]
     calendar = Calendar(shape)
     return Cohort(model, params, alive, known, arrivals, new, calendar, horizon)
 

@@ -119,7 +119,9 @@ class RateUncertainty(Section):
     A replication multiplies ``rate_per_day`` by ``exp(a)`` and adds ``b`` to every slope of the
     trend (``trend_per_year`` and each change), so the trend factor gains ``b * d / 365`` on day
     d; ``(a, b)`` is bivariate normal with mean 0, standard deviations ``log_rate_sd`` and
-    ``trend_sd`` and correlation ``correlation``.
+    ``trend_sd`` and correlation ``correlation``. A month the history did not show
+    (``unseen_months``) has a factor that is a guess: a replication multiplies its rate by
+    ``exp(month_sd * z - month_sd**2 / 2)``, z standard normal, one per month and replication.
     """
 
     log_rate_sd: NonNegativeFloat = Field(le=3.0, description="Sd of log(rate_per_day).")
@@ -127,6 +129,14 @@ class RateUncertainty(Section):
         0.0, description="Sd of the trend slope from day 0 on, per year."
     )
     correlation: float = Field(0.0, ge=-1.0, le=1.0, description="Correlation of the two.")
+    unseen_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=list,
+        description="Months (1-12) the history gave no factor of their own: each replication "
+        "multiplies each of them by its own mean-one lognormal factor.",
+    )
+    month_sd: NonNegativeFloat = Field(
+        0.0, le=3.0, description="Sd of the log of an unseen month's factor."
+    )
 
 
 class PoissonArrivals(Section):

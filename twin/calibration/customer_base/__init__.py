@@ -5,7 +5,8 @@
   P(alive), expected purchases);
 - :mod:`.mle`: maximum likelihood on log parameters with Hessian standard errors;
 - :mod:`.select`: fit both, choose by AIC;
-- :mod:`.new_customers`: first-purchase arrivals after a burn-in;
+- :mod:`.first_purchases`: first orders split into new arrivals and old customers not yet seen;
+- :mod:`.new_customers`: the new-customer arrival spec from that split;
 - :mod:`.section`: a segment's ``customer_base`` section, its customers and fit-report rows;
 - :mod:`.synthetic`: customer bases with known parameters, for tests.
 """
