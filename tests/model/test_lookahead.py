@@ -122,3 +122,11 @@ def test_a_shorter_run_gets_its_whole_weeks_and_a_note(state: Path) -> None:
     assert weeks == 2
     assert note is not None and "13 weeks" in note and "20 days hold 2 whole weeks" in note
     assert lookahead_weeks(Scenario.model_validate(TINY)) == (0, None)
+
+
+def test_same_seed_same_lookahead_other_replication_another(state: Path) -> None:
+    scenario = Scenario.model_validate(lookahead_scenario(state))
+    first = weekly_lookahead(run_replication(scenario, 1), 3)
+    pd.testing.assert_frame_equal(first, weekly_lookahead(run_replication(scenario, 1), 3))
+    other = weekly_lookahead(run_replication(scenario, 2), 3)
+    assert not first["shipped_units"].equals(other["shipped_units"])
