@@ -56,6 +56,12 @@ def write_run(
     outputs.daily().to_csv(paths["daily"], index=False, float_format="%.6g")
     outputs.lead_times().to_csv(paths["lead_times"], index=False, float_format="%.6g")
     paths["scenario"].write_text(dump_yaml(resolved_scenario(scenario)), encoding="utf-8")
+    weekly = outputs.weekly()
+    if weekly is not None:  # report.lookahead_weeks: the weekly look-ahead (docs/lookahead.md)
+        paths["lookahead_replications"] = out_dir / "lookahead_replications.csv"
+        paths["lookahead"] = out_dir / "lookahead.csv"
+        weekly.to_csv(paths["lookahead_replications"], index=False, float_format="%.12g")
+        outputs.lookahead().to_csv(paths["lookahead"], index=False, float_format="%.12g")
     orders = outputs.orders()
     if orders is not None:
         if orders_format == "parquet":

@@ -20,8 +20,10 @@ from twin.experiments.executors import make_executor
 from twin.experiments.jobs import Failure, Job, raise_bad_input, scenario_hash
 from twin.experiments.runner import JobRunner
 from twin.kpis import compute_kpis, daily_levels, kpi_units, lead_time_quantiles
+from twin.kpis.lookahead import lookahead_summary, weekly_lookahead
 from twin.model.network import run_replication
 from twin.scenario.footprint import check_fits
+from twin.scenario.report import lookahead_weeks
 from twin.scenario.schema import Scenario
 
 
@@ -36,6 +38,8 @@ class ReplicationOutput:
     lead_times: pd.DataFrame
     orders: pd.DataFrame | None
     notes: list[str] = field(default_factory=list)
+    # the weekly look-ahead (``report.lookahead_weeks``), one row per week; None: not asked for
+    weekly: pd.DataFrame | None = None
 
 
 def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> ReplicationOutput:
@@ -46,6 +50,8 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
         orders = result.tables["orders"].copy()
         orders.insert(0, "replication", replication)
         orders["segment"] = orders["segment"].map(dict(enumerate(result.segments)))
+    weeks, note = lookahead_weeks(scenario)
+    weekly = weekly_lookahead(result, weeks) if weeks else None
     return ReplicationOutput(
         replication=replication,
         seed=result.seed,
@@ -53,7 +59,8 @@ def run_one(scenario: Scenario, replication: int, keep_orders: bool = False) -> 
         daily=daily_levels(result),
         lead_times=lead_time_quantiles(result),
         orders=orders,
-        notes=result.notes,
+        notes=[*result.notes, note] if note else result.notes,
+        weekly=weekly,
     )
 
 
@@ -133,6 +140,17 @@ class RunOutputs:
     def orders(self) -> pd.DataFrame | None:
         frames = [r.orders for r in self.replications if r.orders is not None]
         return pd.concat(frames, ignore_index=True) if frames else None
+
+    def weekly(self) -> pd.DataFrame | None:
+        """The look-ahead of every replication (``lookahead_replications.csv``); None when the
+        scenario does not ask for one."""
+        frames = [r.weekly for r in self.replications if r.weekly is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def lookahead(self) -> pd.DataFrame | None:
+        """The look-ahead's mean and band over replications (``lookahead.csv``), or None."""
+        weekly = self.weekly()
+        return None if weekly is None else lookahead_summary(weekly)
 
     def units(self) -> dict[str, str]:
         names = [name for r in self.replications for name in r.kpis]

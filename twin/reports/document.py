@@ -24,6 +24,7 @@ from matplotlib.patches import Rectangle
 from twin.formatting import format_interval, format_value
 from twin.reports.charts import save_figures
 from twin.reports.figures import build_figures
+from twin.reports.lookahead_report import CHART_NAME, lookahead_figure, read_lookahead, table_page
 from twin.reports.pages import (
     LEFT,
     PAGE_SIZE,
@@ -281,6 +282,10 @@ def write_report(run_dir: Path) -> Path:
     summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
     front = table_pages(summary, manifest, manifest_path, warmup_note(run_dir))
     charts = build_figures(run_dir)
+    lookahead = read_lookahead(run_dir)  # report.lookahead_weeks: the forecast page and chart
+    if lookahead is not None:
+        front.append(table_page(lookahead, str(manifest["scenario"]), manifest["replications"]))
+        charts = {CHART_NAME: lookahead_figure(lookahead), **charts}
 
     save_figures(charts, run_dir)
     pages = [*front, *(chart_page(figure, keep_short=True) for figure in charts.values())]

@@ -34,6 +34,7 @@ from twin.scenario.inventory import Fulfilment, Inventory
 from twin.scenario.prices import PriceRows, read_prices
 from twin.scenario.promotions import Promotion
 from twin.scenario.promotions import check_references as check_promotions
+from twin.scenario.report import Report
 from twin.scenario.run_control import RunControl
 from twin.scenario.segments import Segment
 from twin.scenario.service import AfterSales
@@ -79,6 +80,9 @@ class Scenario(Section):
     )
     cash: CashPolicy | None = Field(
         None, description="Opening cash and payment terms: the cash book, payables and DPO."
+    )
+    report: Report | None = Field(
+        None, description="Extra result tables, e.g. the weekly look-ahead (lookahead_weeks)."
     )
     variants: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,
