@@ -261,7 +261,7 @@ def open_states(draw, data: dict) -> dict[str, list[dict]]:
     }
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=20)  # each example writes and reads a state folder
 @given(data=st.data(), replication=st.integers(0, 3))
 def test_money_is_conserved_from_an_open_state(data: st.DataObject, replication: int) -> None:
     plain = data.draw(cash_data())
