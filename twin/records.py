@@ -170,7 +170,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "cash_movements": (("t", F), ("kind", S), ("counterparty", S), ("amount", F)),
     # one row per supplier bill, issued when a purchase order is received: quantity x unit cost
     # (currency), due t_due = t_received + the supplier's terms, paid then (t_paid NaN: not
-    # paid by the horizon, still a payable)
+    # paid by the horizon, still a payable); an open state's unpaid bill has sku -1, its bill
+    # date as t_received (< 0) and is paid at max(t_due, 0)
     "supplier_bills": (
         ("supplier", S),
         ("sku", INT),

@@ -1,5 +1,6 @@
 """Money is conserved in the cash books: opening + in - out = closing, in every replication of
-random small scenarios (a hypothesis property test), and each kind of movement agrees with the
+random small scenarios, from day 0 or from a random small open state (hypothesis property
+tests), and each kind of movement agrees with the
 independent record it comes from (invoices, purchase orders, shipments, the staff cost).
 
 Float sums of the same amounts in another order may differ in the last bits: money is compared
@@ -8,12 +9,17 @@ to 1e-9 relative (1e-6 absolute), which lets rounding through and no lost paymen
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from state_folder import write_state
 
 from twin.kpis import compute_kpis, daily_levels
+from twin.kpis.cash import payables_steps
 from twin.model.network import run_replication
 from twin.scenario.schema import Scenario
 
@@ -22,10 +28,10 @@ HORIZON_DAYS = 45.0
 
 
 @st.composite
-def cash_scenarios(draw) -> Scenario:
-    """A random small scenario with a cash section: 1-3 SKUs from one or two suppliers with
-    their own terms, one or two segments paying late or defaulting, freight and ordering costs,
-    and maybe staff, a promotion, a credit policy and a warm-up."""
+def cash_data(draw) -> dict:
+    """A random small scenario (plain data) with a cash section: 1-3 SKUs from one or two
+    suppliers with their own terms, one or two segments paying late or defaulting, freight and
+    ordering costs, and maybe staff, a promotion, a credit policy and a warm-up."""
     suppliers = {"s0": {"lead_time_days": draw(st.sampled_from([0.0, 2.0, 5.0]))}}
     if draw(st.booleans()):
         suppliers["s1"] = {"lead_time_days": {"dist": "exponential", "mean": 4.0}}
@@ -110,7 +116,12 @@ def cash_scenarios(draw) -> Scenario:
         ]
     if draw(st.booleans()):
         data["credit"] = {"default_action": "approve"}
-    return Scenario.model_validate(data)
+    return data
+
+
+def cash_scenarios() -> st.SearchStrategy[Scenario]:
+    """:func:`cash_data`, validated."""
+    return cash_data().map(Scenario.model_validate)
 
 
 # derandomize: the same examples on every run, so the test is deterministic
@@ -187,3 +198,109 @@ def test_payroll_over_whole_periods_is_the_staff_cost(load_scenario) -> None:
     assert staff["t"].max() == 56.0
     kpis = compute_kpis(run_replication(eight_weeks, 0), eight_weeks.costs)
     assert -staff["amount"].sum() == pytest.approx(kpis["staff_cost"], **MONEY)
+
+
+DATES = st.sampled_from(["2025-11-20", "2025-12-15", "2026-01-04"])  # before the as-of date
+DUE = st.sampled_from(["2025-12-31", "2026-01-05", "2026-01-20", "2026-03-30"])  # past to beyond
+
+
+@st.composite
+def open_states(draw, data: dict) -> dict[str, list[dict]]:
+    """A random small open state of the scenario ``data``: stock of its SKUs, 0-3 unpaid
+    supplier bills (of its suppliers, an unknown one or none; overdue, due within the run or
+    after it), 0-3 open invoices of its segments and maybe an open purchase order."""
+    skus = [p["sku"] for p in data["products"]]
+    suppliers = [*data["suppliers"], "elsewhere", None]
+    bills = [
+        {
+            "bill_id": f"B{k}",
+            "supplier_id": draw(st.sampled_from(suppliers)),
+            "po_id": None,
+            "amount_open": draw(st.floats(0.01, 5e3)),
+            "issued_at": draw(DATES),
+            "due_date": draw(DUE),
+        }
+        for k in range(draw(st.integers(0, 3)))
+    ]
+    invoices = [
+        {
+            "invoice_id": f"I{k}",
+            "order_id": None,
+            "customer_id": f"C{k}",
+            "segment": draw(st.sampled_from(sorted(data["segments"]))),
+            "amount_open": draw(st.floats(0.01, 5e3)),
+            "issued_at": draw(DATES),
+            "due_date": draw(DUE),
+        }
+        for k in range(draw(st.integers(0, 3)))
+    ]
+    purchases = []
+    if draw(st.booleans()):
+        purchases.append(
+            {
+                "po_id": "P1",
+                "sku": skus[0],
+                "supplier_id": data["products"][0]["supplier"],
+                "ordered_at": "2026-01-02",
+                "quantity_ordered": 6,
+                "quantity_received": 0,
+                "quantity_open": 6,
+                "expected_at": "2026-01-09",
+                "expected_source": "erp",
+            }
+        )
+    stock = [
+        {"sku": sku, "location": "", "on_hand": draw(st.integers(0, 10)), "method": "snapshot"}
+        for sku in skus
+    ]
+    return {
+        "stock": stock,
+        "payables": bills,
+        "receivables": invoices,
+        "purchase_orders": purchases,
+    }
+
+
+@settings(PROPERTY, max_examples=20)  # each example writes and reads a state folder
+@given(data=st.data(), replication=st.integers(0, 3))
+def test_money_is_conserved_from_an_open_state(data: st.DataObject, replication: int) -> None:
+    plain = data.draw(cash_data())
+    tables = data.draw(open_states(plain))
+    plain["run"]["warmup_days"] = 0.0  # a run from a state has none
+    plain["cash"]["open_bills_paid"] = data.draw(st.sampled_from(["due_date", "terms"]))
+    with tempfile.TemporaryDirectory() as folder:  # read when the scenario is validated
+        plain["initial_state"] = str(write_state(Path(folder) / "state", **tables))
+        scenario = Scenario.model_validate(plain)
+    result = run_replication(scenario, replication)
+    horizon = result.horizon_days
+    movements = result.tables["cash_movements"]
+    facts = result.levers["cash"]
+    kpis = compute_kpis(result, scenario.costs)
+
+    closing = facts["opening_balance"] + movements["amount"].sum()
+    assert facts["closing_balance"] == pytest.approx(closing, **MONEY)
+    assert kpis["cash_opening"] == facts["opening_balance"] == scenario.cash.opening_balance
+    assert kpis["cash_opening"] + kpis["cash_in"] - kpis["cash_out"] == pytest.approx(
+        kpis["cash_closing"], **MONEY
+    )
+    assert (movements["t"] < horizon).all() and (movements["t"] >= 0).all()
+
+    # customer payments: the run's and the state's open invoices, as the ledger settled them
+    kind = movements.groupby("kind")["amount"].sum()
+    invoices = result.tables["invoices"]
+    paid = invoices[~invoices["written_off"] & (invoices["t_settled"] < horizon)]
+    assert kind.get("customer", 0.0) == pytest.approx(paid["amount"].sum(), **MONEY)
+    # supplier bills: the state's (sku -1) as it lists them, the run's one per receipt
+    bills = result.tables["supplier_bills"]
+    state_bills = bills[bills["sku"] == -1]
+    owed = sum(b["amount_open"] for b in tables["payables"])
+    assert state_bills["amount"].sum() == pytest.approx(owed, **MONEY)
+    assert (state_bills["t_received"] < 0).all()
+    purchases = result.tables["purchases"]
+    assert (bills["sku"] >= 0).sum() == (purchases["t_receipt"] < horizon).sum()
+    assert -kind.get("supplier", 0.0) == pytest.approx(
+        bills.loc[bills["t_paid"].notna(), "amount"].sum(), **MONEY
+    )
+    # payables before any event of the run are the state's
+    times, deltas = payables_steps(result)
+    assert float(deltas[times < 0].sum()) == pytest.approx(owed, **MONEY)

@@ -101,6 +101,16 @@ def test_a_bad_row_is_named(tmp_path: Path, change: dict, pattern: str) -> None:
         read_state(folder)
 
 
+def test_a_missing_id_in_a_string_column_is_named(tmp_path: Path) -> None:
+    # calibration writes id columns as pandas strings, whose missing value is pd.NA
+    folder = bad(tmp_path / "s", backlog=[LINE])
+    frame = pd.read_parquet(folder / "backlog.parquet").astype({"segment": "string"})
+    frame.loc[0, "segment"] = pd.NA
+    frame.to_parquet(folder / "backlog.parquet", index=False)
+    with pytest.raises(InputError, match=r"column 'segment', row 1: empty, expected a non-empty"):
+        read_state(folder)
+
+
 def test_missing_folder_table_column_and_count(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"initial_state .*nowhere: no such folder"):
         read_state(tmp_path / "nowhere")

@@ -24,6 +24,8 @@ What is fitted, and from what
   age, and the arrival of new customers (:mod:`twin.calibration.customer_base`); orders without
   an id are split into a segment of their own with aggregate arrivals.
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
+- cash (only when the history has supplier invoices): each supplier's payment terms, the median
+  days from bill to payment (:mod:`~twin.calibration.supplier_terms`).
 - handling time per segment (first shipment - order, waits for stock left out) and a stocking
   rule per supplier from purchase orders and stock snapshots: see
   :func:`twin.calibration.dispatch.fit_handling` and
@@ -69,6 +71,7 @@ from twin.calibration.segments import (
     segments_of_orders,
 )
 from twin.calibration.stocking import stocking_policies
+from twin.calibration.supplier_terms import fit_cash_section
 
 
 @dataclass
@@ -99,6 +102,7 @@ _DATED_BY = {
     "invoices": "issued_at",
     "payments": "paid_at",
     "purchase_orders": "ordered_at",
+    "supplier_invoices": "issued_at",
 }
 
 
@@ -253,6 +257,7 @@ def calibrate_history(
         segments[seg_name] = spec
 
     suppliers = fit_supplier_lead_times(report, tables.get("purchase_orders"), supplier_of)
+    cash = fit_cash_section(report, notes, tables.get("supplier_invoices"), suppliers)
     model = {
         "name": scenario_key(name),
         "description": description or f"Calibrated from history {first_day} to {last_day}.",
@@ -273,6 +278,8 @@ def calibrate_history(
             report, tables, lines, orders, supplier_of, (first_day, last_day)
         ),
     }
+    if cash is not None:  # supplier invoices in the history: their payment terms
+        model["cash"] = cash
     customers = orders["customer_id"].notna()
     segment_of_customer = (
         pd.Series(segment[customers].to_numpy(), index=orders.loc[customers, "customer_id"])

@@ -5,8 +5,11 @@ due_date, amount, paid_at``; ``paid_at`` empty while a bill is open) and fits, p
 median days from issue to payment: the terms the company actually keeps, which is what the
 scenario's ``cash.supplier_terms`` needs (the due date is what was agreed, and is reported beside
 it). The median, not the mean, so a few bills held back in a dispute do not move a supplier's
-terms. Every row is used or quarantined with a reason; none is dropped silently. Not yet wired
-into ``twin calibrate``.
+terms. Every row is used or quarantined with a reason; none is dropped silently.
+
+``twin calibrate`` calls :func:`fit_cash_section` when the history has supplier invoices: the
+model's ``cash`` section then carries the fitted terms of the model's suppliers, and the fit
+report a row per supplier, one for the default and one for the rows quarantined.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from twin.calibration.base_values import scenario_key
+from twin.calibration.fit_report import FitReport
 from twin.errors import InputError
 
 #: the canonical table's columns
@@ -121,3 +126,100 @@ def fit_supplier_terms(bills: pd.DataFrame, table: str = "supplier_invoices") ->
         default_days=float(np.nanmedian(frame["paid_days"].to_numpy(dtype=float))),
         quarantined=quarantined,
     )
+
+
+def fit_cash_section(
+    report: FitReport, notes: list[str], bills: pd.DataFrame | None, suppliers: dict[str, dict]
+) -> dict | None:
+    """The calibrated model's ``cash`` section from the history's supplier invoices, or None
+    when it has none (then no section is written and the model has no cash book).
+
+    The section holds ``opening_balance: 0`` (the history has no bank balance: a planner sets
+    it, flagged ``defaulted`` in the report) and ``supplier_terms``: the median over every paid
+    bill as the default and each model supplier (``suppliers``, keyed as the model names them)
+    with paid bills at its own median. Adds to ``report`` one ``supplier_terms_days`` row per
+    model supplier (``defaulted`` when it has no paid bill), a row for the default (group
+    ``all``) and one for the quarantined rows, with their reasons, when there are any; a
+    supplier billed in the history but not in the model (it supplies no product ordered) only
+    counts towards the default, as ``notes`` says. No paid bill at all: a note, no section.
+    """
+    if bills is None or not len(bills):
+        return None
+    try:
+        fit = fit_supplier_terms(bills)
+    except InputError as exc:
+        notes.append(f"supplier payment terms not fitted: {exc}")
+        return None
+    section = fit.cash_section()
+    fitted = {scenario_key(str(s)): d for s, d in section["suppliers"].items()}
+    terms = fit.terms.assign(key=[scenario_key(str(s)) for s in fit.terms["supplier_id"]])
+    by_key = terms.set_index("key")
+    default = section["default_days"]
+    n_paid = int(terms["bills_paid"].sum())
+    for supplier in suppliers:
+        if supplier in fitted:
+            row = by_key.loc[supplier]
+            stated = float(row["stated_terms_days"])
+            report.add(
+                "supplier_terms_days",
+                supplier,
+                fitted[supplier],
+                int(row["bills_paid"]),
+                "supplier_invoices",
+                False,
+                f"median days from bill to payment; {int(row['bills_open'])} bill(s) open; "
+                + (f"stated terms {stated:g} days" if np.isfinite(stated) else "no due dates"),
+            )
+        else:
+            report.add(
+                "supplier_terms_days",
+                supplier,
+                default,
+                0,
+                "supplier_invoices",
+                True,
+                "no paid bill of this supplier: the default (median over every paid bill)",
+            )
+    report.add(
+        "supplier_terms_days",
+        "all",
+        default,
+        n_paid,
+        "supplier_invoices",
+        False,
+        "default terms: median days from bill to payment over every paid bill",
+    )
+    if len(fit.quarantined):
+        reasons = fit.quarantined["reason"].value_counts(sort=False).sort_index()
+        report.add(
+            "supplier_invoices_quarantined",
+            "all",
+            len(fit.quarantined),
+            len(bills),
+            "supplier_invoices",
+            False,
+            "; ".join(f"{reason}: {n}" for reason, n in reasons.items()),
+        )
+    elsewhere = sorted(set(by_key.index) - set(suppliers))
+    if elsewhere:
+        shown = ", ".join(elsewhere[:5]) + (", ..." if len(elsewhere) > 5 else "")
+        notes.append(
+            f"supplier terms: {len(elsewhere)} supplier(s) billed in the history supply no "
+            f"product of the model ({shown}); their bills count towards the default terms only"
+        )
+    report.add(
+        "cash_opening_balance",
+        "all",
+        0.0,
+        0,
+        "",
+        True,
+        "the history holds no bank balance: set cash.opening_balance in the scenario",
+    )
+    return {
+        "opening_balance": 0.0,
+        "supplier_terms": {
+            "default_days": default,
+            "suppliers": {s: fitted[s] for s in suppliers if s in fitted},
+        },
+    }

@@ -11,6 +11,11 @@ Built only when the scenario has a ``cash`` section; then it books, from ``openi
 - **promotion** fixed costs (-), paid on the promotion's first day;
 - **freight** (-) per shipment dispatched and **ordering** costs (-) per purchase order placed,
   as the ``costs`` section defines them, on the day they occur.
+- an open state's **unpaid supplier bills** (-), when the run starts from ``initial_state``:
+  each is a bill dated before day 0 (its ``t_received``, sku -1 in ``supplier_bills``) and paid
+  on its due date, or after the supplier's terms from its bill date (``open_bills_paid``); one
+  already due is paid on day 0. The state's open invoices come in as the ledger settles them,
+  like any other customer payment; its open purchase orders are billed when they arrive.
 
 Payments known ahead (bills, payroll, promotions) wait in one due-date queue and are booked
 when time passes them: at the next movement or when the run is collected. So the cash book
@@ -32,11 +37,15 @@ import pandas as pd
 from twin.model.context import Context
 from twin.model.finance import Ledger
 from twin.model.staff import StaffRole, window_facts
+from twin.scenario.cash import CashPolicy
+from twin.scenario.initial_state import OpenState
 
 #: the ``kind`` of a cash movement, in code order
 KINDS = ("customer", "supplier", "staff", "freight", "ordering", "promotion")
 CUSTOMER, SUPPLIER, STAFF, FREIGHT, ORDERING, PROMOTION = range(len(KINDS))
 HOURS_PER_DAY = 24.0
+#: the counterparty of an open state's bill that names no supplier
+UNNAMED_SUPPLIER = "unnamed_supplier"
 
 
 class CashBook:
@@ -55,6 +64,10 @@ class CashBook:
         self._movements = recorder.cash_movements
         self._bills = recorder.supplier_bills
         suppliers = list(scenario.suppliers)
+        state = scenario.open_state
+        open_bills = [] if state is None else state_bills(state, section)
+        # a state's bill may name a supplier the scenario does not know: a counterparty still
+        suppliers += sorted({bill[0] for bill in open_bills} - set(suppliers))
         roles = list(context.roles)
         promotions = [p.name for p in scenario.promotions]
         # counterparties by number: segments, suppliers, roles, promotions, the carrier
@@ -83,6 +96,10 @@ class CashBook:
             # a promotion that began before the run was paid before the opening balance
             if 0.0 <= t_start < self.horizon_days and promotion.fixed_cost > 0:
                 self._schedule(t_start, PROMOTION, promotion_base + k, promotion.fixed_cost)
+        for name, t_bill, t_due, t_pay, amount in open_bills:
+            supplier = number[name]
+            self._bills.add((supplier, -1, t_bill, t_due, amount, t_pay))
+            self._schedule(t_pay, SUPPLIER, self._supplier_base + supplier, amount)
         ledger.report_payments(self.paid)
 
     # ----------------------------------------------------------------- during the run
@@ -122,8 +139,9 @@ class CashBook:
         """Book what remains of the run and name the cash tables in ``tables`` (in place).
 
         Pays the queued payments due before the horizon, books the freight of every shipment
-        and the ordering cost of every purchase order, sorts the movements by time and names
-        their kinds and counterparties. Returns the facts the cash KPIs need.
+        and the ordering cost of every purchase order placed in the run (not an open state's,
+        ordered before day 0), sorts the movements by time and names their kinds and
+        counterparties. Returns the facts the cash KPIs need.
         """
         horizon = self.horizon_days
         due = self._due
@@ -131,6 +149,8 @@ class CashBook:
             self.settle(due[0][0])
         costs = self.costs
         purchases = tables["purchases"]
+        # an open state's purchases were ordered (and their ordering cost paid) before day 0
+        purchases = purchases[purchases["t_order"] >= 0.0]
         shipments = tables["shipments"]
         supplier_of = np.asarray(self._sku_supplier, dtype=np.int64)
         ordering = costs.ordering.per_order + costs.ordering.per_unit * purchases[
@@ -163,8 +183,38 @@ class CashBook:
         tables["cash_movements"] = movements
         bills = tables["supplier_bills"]
         bills["supplier"] = np.asarray(self.suppliers, dtype=object)[bills["supplier"].to_numpy()]
-        bills["t_paid"] = np.where(bills["t_due"] < horizon, bills["t_due"], np.nan)
+        bills["t_paid"] = np.where(bills["t_paid"] < horizon, bills["t_paid"], np.nan)
         return {"opening_balance": self.opening_balance, "closing_balance": self.balance}
+
+
+def state_bills(
+    state: OpenState, section: CashPolicy
+) -> list[tuple[str, float, float, float, float]]:
+    """The open state's unpaid supplier bills as ``(supplier, bill time, due time, pay time,
+    amount)``, in order of pay time, then bill id (times in days from day 0: a bill time is
+    negative, a due time may be; pay time = max(due time, 0)).
+
+    The due time is the ERP's due date under ``open_bills_paid: due_date`` (the supplier's
+    terms from the bill date where the state has none), else the bill date + the supplier's
+    terms. A bill without a supplier is paid on the default terms, to :data:`UNNAMED_SUPPLIER`.
+    """
+    table = state.tables["payables"]
+    if table.empty:
+        return []
+    names = [s if isinstance(s, str) and s else UNNAMED_SUPPLIER for s in table["supplier_id"]]
+    t_bill = np.asarray(state.days(table["issued_at"]), dtype=float)
+    terms = np.array([section.supplier_terms.days(name) for name in names], dtype=float)
+    t_due = t_bill + terms
+    if section.open_bills_paid == "due_date":
+        erp = np.asarray(state.days(table["due_date"]), dtype=float)
+        t_due = np.where(np.isnan(erp), t_due, erp)
+    t_pay = np.maximum(t_due, 0.0)
+    amount = table["amount_open"].to_numpy(dtype=float)
+    order = np.lexsort((table["bill_id"].to_numpy(dtype=str), t_pay))
+    return [
+        (names[i], float(t_bill[i]), float(t_due[i]), float(t_pay[i]), float(amount[i]))
+        for i in order.tolist()
+    ]
 
 
 def payroll(

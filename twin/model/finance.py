@@ -141,7 +141,11 @@ class Ledger:
         self.open_amount += amount
         delay = t_settle - env.now
         if self.accounts is None:
-            env.timeout(delay, value=amount).callbacks.append(self._settle)
+            settlement = env.timeout(delay, value=amount)
+            settlement.callbacks.append(self._settle)
+            if self._on_payment is not None and not written_off:
+                on_payment = self._on_payment
+                settlement.callbacks.append(lambda event: on_payment(segment, event.value))
             return
         account = self.account(segment, customer)
         account.open_amount += amount

@@ -4,11 +4,15 @@ With the section the run keeps a cash book from ``opening_balance``: customer pa
 as the ledger settles invoices; supplier bills (one per purchase-order receipt, quantity x unit
 cost) are paid ``supplier_terms.default_days`` after receipt, or the supplier's own days; staff
 are paid in arrears every ``payroll_period_days``; freight, ordering and promotion costs are
-paid as the ``costs`` and ``promotions`` sections define them, on the day they occur. Without the
-section none of it exists and a run gives exactly the numbers it gives without it.
+paid as the ``costs`` and ``promotions`` sections define them, on the day they occur. A run from
+an open state (``initial_state``) also pays the state's open supplier bills, on their due dates
+or after the supplier's terms from their bill dates (``open_bills_paid``). Without the section
+none of it exists and a run gives exactly the numbers it gives without it.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat
 
@@ -41,6 +45,13 @@ class CashPolicy(Section):
         30.0,
         description="Staff are paid the cost of each period at its end (days; 30: monthly, "
         "7: weekly). A period that ends at or after the horizon is not paid within the run.",
+    )
+    open_bills_paid: Literal["due_date", "terms"] = Field(
+        "due_date",
+        description="When the open state's unpaid supplier bills are paid: 'due_date' on the "
+        "due date the ERP gives (the supplier's terms from the bill date where it gives none), "
+        "'terms' the supplier's terms from the bill date, as the company pays its new bills. "
+        "A bill already due by the as-of date is paid on day 0. Read only with initial_state.",
     )
 
 

@@ -315,13 +315,13 @@ def read_state(folder: Path | str) -> OpenState:
 
 def _rows_message(column: str, rows: Any, values: Any, expected: str) -> str:
     """The problem of the first bad row (0-based positions ``rows``) of a column."""
+    import pandas as pd
+
     row = int(rows[0])
     value = values[row]
-    shown = (
-        "empty"
-        if value is None or value != value
-        else repr(getattr(value, "item", lambda: value)())
-    )
+    # pd.isna, not value != value: a string column's missing value pd.NA has no truth value
+    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+    shown = "empty" if missing else repr(getattr(value, "item", lambda: value)())
     more = f" ({len(rows) - 1} more row(s) like it)" if len(rows) > 1 else ""
     return f"column {column!r}, row {row + 1}: {shown}, expected {expected}{more}"
 
