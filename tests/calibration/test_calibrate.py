@@ -172,11 +172,12 @@ def test_history_until_keeps_only_what_was_known_then():
 
 
 def test_a_segment_shrinking_too_fast_for_a_linear_trend_is_fitted_without_one():
-    # the rate falls from 60 to 2 orders a day within the year: a linear trend fitted at the
-    # day after the history would be below -100 % a year, which no scenario accepts
+    # the rate falls from 60 to 2 orders a day within 420 days (January and February seen in two
+    # years, so a trend is tried): a linear trend fitted at the day after the history would be below
+    # -100 % a year, which no scenario accepts
     rng = np.random.default_rng(5)
-    days = np.arange(365)
-    day_of_order = np.repeat(days, rng.poisson(60 * (1 - days / 380)))
+    days = np.arange(420)
+    day_of_order = np.repeat(days, rng.poisson(60 * (1 - days / 435)))
     n = day_of_order.size
     at = pd.Timestamp("2024-01-01") + pd.to_timedelta(day_of_order + rng.random(n), unit="D")
     ids = [f"O{k}" for k in range(n)]
@@ -205,3 +206,41 @@ def test_a_segment_shrinking_too_fast_for_a_linear_trend_is_fitted_without_one()
     arrivals = calibration.model["segments"]["all"]["arrivals"]
     assert arrivals["trend_per_year"] == 0.0
     assert any("trend could not be fitted" in note for note in calibration.notes)
+
+
+def test_a_history_with_no_month_seen_twice_gets_the_season_and_no_trend():
+    """Eleven months rising 40 % from a flat start: with no month in two years the rise cannot
+    be told from the season; the months carry it and the trend is flat, with a note."""
+    rng = np.random.default_rng(6)
+    days = np.arange(334)
+    day_of_order = np.repeat(days, rng.poisson(30 * (1 + 0.4 * days / 334)))
+    n = day_of_order.size
+    at = pd.Timestamp("2024-01-01") + pd.to_timedelta(day_of_order + rng.random(n), unit="D")
+    ids = [f"O{k}" for k in range(n)]
+    orders = conform(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_id": ids,
+                "customer_id": [f"c{k % 50}" for k in range(n)],
+                "ordered_at": at,
+                "promised_at": at + pd.Timedelta(days=3),
+                "shipped_at": at + pd.Timedelta(hours=5),
+                "status": "shipped",
+            }
+        ),
+    )
+    lines = conform(
+        "order_lines",
+        pd.DataFrame(
+            {"order_id": ids, "line_no": 1, "sku": "A", "quantity": 1.0, "unit_price": 5.0}
+            | {"status": "ordered"}
+        ),
+    )
+    calibration = calibrate_history({"orders": orders, "order_lines": lines})
+    arrivals = calibration.model["segments"]["all"]["arrivals"]
+    assert arrivals["trend_per_year"] == 0.0 and "trend_changes" not in arrivals
+    months = arrivals["monthly_multipliers"]
+    assert months[10] / months[0] == pytest.approx(1.4 * 1.0 / 1.0, rel=0.1)  # Nov / Jan
+    assert arrivals["uncertainty"]["unseen_months"] == [12]
+    assert any("a trend cannot be told from the season" in note for note in calibration.notes)

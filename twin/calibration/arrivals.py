@@ -293,6 +293,19 @@ def fit_poisson_arrivals(
         notes.append(f"no orders on any day of event {event_specs[j]['name']}: multiplier 0")
 
     y = y_all[keep]
+    if fit_trend and min_month_years > 1:
+        # A trend is told from the season by the months seen in several years; with none, only
+        # the slope within each month would carry it, which any within-month pattern (month
+        # ends, paydays) mimics. The season is then fitted and the trend is not.
+        years_seen = [
+            np.unique(dates.dt.year.to_numpy()[keep & (month == j)]).size for j in range(12)
+        ]
+        if max(years_seen) < min_month_years:
+            fit_trend = False
+            notes.append(
+                f"no month seen in {min_month_years} years: a trend cannot be told from the "
+                "season, so the trend is not fitted (flat)"
+            )
     if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
 

@@ -229,7 +229,7 @@ def _prior_draws(
     if model == "bg_nbd":
         return rate, rng.beta(params["a"], params["b"], n)
     mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
-    with np.errstate(divide="ignore"):  # a rate that underflows to 0 lives for ever
+    with np.errstate(divide="ignore", over="ignore"):  # a tiny rate: lives for ever
         return rate, rng.exponential(1.0, n) / mu
 
 
@@ -283,7 +283,7 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         dropout = rates.beta(params["a"], params["b"] + x)
     else:
         mu = rates.gamma(params["s"], 1.0 / (params["beta"] + T))
-        with np.errstate(divide="ignore"):  # a rate that underflows to 0 lives for ever
+        with np.errstate(divide="ignore", over="ignore"):  # a tiny rate: lives for ever
             end = np.minimum(rates.exponential(1.0, x.size) / mu, horizon)
     end = np.where(alive, end, 0.0)
     known = Customers(rate, np.zeros(x.size), end, dropout)
