@@ -62,8 +62,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import simpy
 
-from twin.calibration.synth_export import DIRT, FILES, export
+from twin.calibration.open_state.write import write_tables
+from twin.calibration.synth_export import DIRT, FILES, customer_ids, export
+from twin.calibration.synth_moves import shipped_pieces
 from twin.calibration.synth_names import MATCH_PLANTS
+from twin.calibration.synth_truth import stock_ledger, true_state
+from twin.distributions import Constant
 from twin.model.network import Network, build, collect
 from twin.records import Recorder, RunResult
 from twin.scenario.loader import load
@@ -79,6 +83,9 @@ WARMUP_DAYS = 61
 
 DEFAULT_SEED = 20250101
 """Seed of the run and of the dirt, unless given."""
+
+TRUE_STATE = "true_state"
+"""The folder of the company's true open state at the end of the history, beside the files."""
 
 
 def company_file() -> Path:
@@ -173,6 +180,8 @@ def write_sample(
     tables, dirt, match = export(
         network.scenario, catalogue.skus, catalogue.price, lines, result, seed
     )
+    ledger, truth = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
+    tables["stock_moves.parquet"] = ledger
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -190,11 +199,76 @@ def write_sample(
             frame.to_csv(path, index=False, lineterminator="\n")
         sizes[name] = path.stat().st_size
     rows = {name: len(frame) for name, frame in tables.items()}
+    as_of = pd.Timestamp(end)
+    written = write_tables(out / TRUE_STATE, truth, as_of, None, "synth")
+    sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
     readme = out / "README.md"
     text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match)
     readme.write_text(text, encoding="utf-8")
     sizes["README.md"] = readme.stat().st_size
     return Sample(out, sizes, dirt, rows, HISTORY_START, end - dt.timedelta(days=1), seed, match)
+
+
+def _ledger_and_truth(
+    network: Network, result: RunResult, lines: pd.DataFrame, sales_orders: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The stock ledger the export adds and the true open state at the end of the run."""
+    scenario = network.scenario
+    steady = all(
+        isinstance(s.handling_days, Constant) and s.handling_days.value == 0
+        for s in scenario.segments.values()
+    )
+    levers = network.credit is not None or network.service is not None
+    if scenario.fulfilment.mode != "ship_partial" or not steady or levers:
+        raise ValueError(
+            "twin synth writes the stock ledger and the true state of ship-partial companies "
+            "without handling delays, credit desk or after-sales only"
+        )
+    stock = network.stock
+    lines = lines.assign(line_no=lines.groupby("order_id").cumcount().to_numpy() + 1)
+    horizon = float(result.horizon_days)
+    pieces = shipped_pieces(
+        result.tables["orders"],
+        lines,
+        result.tables["purchases"],
+        result.tables["shipments"],
+        stock.initial_on_hand,
+        stock.on_hand,
+        stock.backlog_units,
+        horizon,
+    )
+    start = pd.Timestamp(result.start_date)
+    catalogue = network.catalogue
+    ledger = stock_ledger(
+        catalogue.skus,
+        result.tables["purchases"],
+        pieces,
+        lines,
+        stock.initial_on_hand,
+        start,
+        float(result.warmup_days),
+        horizon,
+    )
+    cancelled = sales_orders.loc[sales_orders["Status"] == "CANC", "SalesOrder"] - 4_000_000
+    context = {
+        "start": start,
+        "warmup": float(result.warmup_days),
+        "horizon": horizon,
+        "skus": catalogue.skus,
+        "prices": catalogue.price,
+        "suppliers": catalogue.supplier,
+        "segments": list(scenario.segments),
+        "customer_ids": customer_ids,
+        "tables": result.tables,
+    }
+    truth = true_state(context, pieces, lines, stock.on_hand, cancelled.to_numpy())
+    # the ledger up to the end is the true stock: the export and the truth agree on physics
+    end = pd.Timestamp(result.start_date) + pd.Timedelta(days=horizon)
+    booked = ledger[ledger["MoveDate"] < end].groupby("Material")["Qty"].sum()
+    counted = truth["stock"].set_index("sku")["on_hand"]
+    if not np.array_equal(booked.reindex(counted.index).fillna(0).to_numpy(), counted.to_numpy()):
+        raise RuntimeError("the stock ledger does not add up to the true stock on hand")
+    return ledger, truth
 
 
 def _calendar_names(scenario_path: Path | str) -> list[str]:
