@@ -2,7 +2,8 @@
 
 Per canonical table, in the order the mapping file's keys are documented
 (:mod:`twin.calibration.mapping_schema`): read the source (cached, so a lookup source read twice
-is read once), keep the rows ``only`` allows, take ``fields``, then ``values``, ``formats``,
+is read once), keep the rows ``only`` allows, take ``fields`` (timestamps turned from UTC into
+the mapping's ``timezone``, when it gives one), then ``values``, ``formats``,
 ``scale``, ``zero_pad``, then each ``derive`` in the order written
 (:mod:`twin.calibration.derivations`), then ``one_row_per``; then cast to the schema
 (:func:`twin.calibration.conform.conform`) and, when asked, match CRM accounts to ERP customers.
@@ -157,7 +158,8 @@ def _read(
         if spec.files is not None:
             if url is not None:
                 raise InputError(
-                    f"the source is the database {url}, but this table is read from files"
+                    f"the source is the database {sources.shown_source(url)}, but this table is "
+                    "read from files"
                 )
             paths = sources.find_files(source, spec.files, name=name)
             raw = sources.read_files(
@@ -228,6 +230,8 @@ def _build(
     out: dict[str, pd.Series] = {}
     for canonical, column in spec.fields.items():
         out[canonical] = need(column, "fields", canonical).reset_index(drop=True)
+        if mapping.timezone is not None and table.column(canonical).dtype == "datetime":
+            out[canonical] = utc_to_local(out[canonical], mapping.timezone)
     for canonical, derive in spec.derive.items():
         for position, case in enumerate(derive.cases or []):
             for condition in case.conditions:
@@ -325,6 +329,21 @@ def _build(
         result = result[first]
         positions = positions[first]
     return result.reset_index(drop=True), positions, excluded
+
+
+def utc_to_local(series: pd.Series, zone: str) -> pd.Series:
+    """Naive UTC timestamps as naive wall-clock times in `zone` (an IANA name).
+
+    Only a timestamp column changes: a naive one is read as UTC, an aware one is converted from
+    its own zone. Anything else (SQL dates, read as ``datetime.date`` objects; text) is returned
+    as it is, since a date has no time of day to shift. UTC to local time is one-to-one, so no
+    daylight-saving gap or overlap can make it ambiguous.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert(zone).dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        return series.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    return series
 
 
 def _shown(canonical: str, source_column: str | None) -> str:

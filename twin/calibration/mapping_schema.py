@@ -72,6 +72,13 @@ Besides ``tables``, a file may hold:
     Options of the quality step for this source: ``non_product_skus`` (replacing the default
     list), ``non_product_categories`` (product categories whose lines are no products, e.g.
     fuel) and ``price_outlier_factor``.
+``timezone``
+    An IANA time zone (``Europe/Berlin``) for a source that stores its timestamps as naive UTC,
+    as Odoo does: every canonical ``datetime`` column taken (``fields``) from a source column of
+    timestamp type (a SQL ``TIMESTAMP``, a Parquet timestamp) is turned into the company's local
+    wall-clock time, daylight saving included, before anything else reads it, so weekday and
+    hour-of-day fits see the company's days. Dates (a SQL ``DATE``, a ``date`` column) and text
+    columns stay as they are: a date has no time of day to shift.
 
 The file is only described and checked here; :func:`twin.calibration.mapping.apply_mapping`
 applies it to the source tables.
@@ -81,6 +88,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -291,6 +299,7 @@ class HistoryMapping(BaseModel):
     tables: dict[str, TableMapping]
     match: MatchSpec | None = None
     quality: QualitySpec | None = None
+    timezone: str | None = None
 
     _path: str = PrivateAttr(default="<mapping>")
     _sources: SourceMap = PrivateAttr(default_factory=SourceMap)
@@ -321,6 +330,19 @@ class HistoryMapping(BaseModel):
                             f"{name}; its columns are: {', '.join(columns)}"
                         )
         return data
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r}; give an IANA time zone name such as "
+                    "Europe/Berlin, America/New_York or UTC"
+                ) from None
+        return value
 
     @property
     def line_numbers_from_source(self) -> bool:

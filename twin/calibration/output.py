@@ -24,6 +24,7 @@ from twin.calibration.fit_report import DIGITS
 from twin.calibration.line_prices import PRICES_FILE
 from twin.calibration.mapping import MappedHistory
 from twin.calibration.privacy import pseudonym, pseudonym_key
+from twin.calibration.sources import shown_source
 from twin.errors import InputError
 from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
@@ -123,7 +124,7 @@ def write_model(
     calibration.report.to_csv(paths["fit_report"], index=False, float_format=f"%.{DIGITS}g")
     provenance = {
         "twin_version": __version__,
-        "source": source,
+        "source": shown_source(source),  # a database URL without its password
         "mapping": mapping,
         "rows_read": mapped.rows_read,
         "rows_written": mapped.rows_written,

@@ -381,6 +381,14 @@ def to_number_text(series: pd.Series, *, decimal: str = ".", thousands: str | No
 # ---------------------------------------------------------------------------------------------
 
 
+CONNECT_TIMEOUT_S = 10
+"""Seconds to wait for a database server to answer before the source counts as unreachable."""
+
+
+def _is_postgres(url) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
 def database_url(source: Path | str) -> str | None:
     """The SQLAlchemy URL `source` stands for, or None when it is a folder of files.
 
@@ -395,6 +403,23 @@ def database_url(source: Path | str) -> str | None:
     return None
 
 
+def shown_source(source: Path | str) -> str:
+    """`source` as messages and output files may show it: a database URL without its password.
+
+    Anything that does not parse as a URL (a folder, a file) is returned as given.
+    """
+    text = str(source)
+    if "://" not in text:
+        return text
+    import sqlalchemy as sa
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return sa.engine.make_url(text).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<a database URL that does not parse>"
+
+
 def read_sql(
     url: str, *, name: str, table: str | None = None, query: str | None = None
 ) -> RawTable:
@@ -403,7 +428,8 @@ def read_sql(
     Parameters
     ----------
     url : str
-        SQLAlchemy URL, e.g. ``sqlite:///history.db`` or ``postgresql://user@host/erp``.
+        SQLAlchemy URL, e.g. ``sqlite:///history.db`` or ``postgresql://user@host/erp``
+        (PostgreSQL is read through psycopg 3 unless the URL names another driver).
     name : str
         The canonical table it is read for, for messages.
     table, query : str
@@ -412,8 +438,9 @@ def read_sql(
     Raises
     ------
     InputError
-        The URL is invalid, its driver is not installed, the database cannot be reached (a SQLite
-        file must exist), the table does not exist, or the query fails.
+        The URL is invalid, its driver is not installed, the database cannot be reached (refused,
+        unknown host, wrong password, no such database: the message names the URL without its
+        password; a SQLite file must exist), the table does not exist, or the query fails.
     """
     try:
         import sqlalchemy as sa
@@ -426,14 +453,18 @@ def read_sql(
         parsed = sa.engine.make_url(url)
     except ArgumentError as exc:
         raise InputError(f"table {name}: not a database URL: {url!r}") from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
     shown = parsed.render_as_string(hide_password=True)
     database = parsed.database
     # SQLite would silently create a missing file; a missing history file is an error.
     in_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
     if in_file and not Path(database).is_file():
         raise InputError(f"table {name}: database file not found: {database}")
+    # a server that never answers (a firewalled host) fails after a bounded wait, not never
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if _is_postgres(parsed) else {}
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, connect_args=connect_args)
     except (NoSuchModuleError, ImportError) as exc:
         raise InputError(
             f"table {name}: no driver for {shown} ({_first_line(exc)}); install the database's "
@@ -441,7 +472,19 @@ def read_sql(
         ) from exc
     origin = f"{shown} table {table}" if table is not None else f"{shown} query"
     try:
-        with engine.connect() as connection:
+        connection = engine.connect()
+    except (SQLAlchemyError, OSError) as exc:
+        engine.dispose()
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        raise InputError(
+            f"table {name}: cannot connect to the database {shown} ({reason}); check that the "
+            "server is running and reachable at that host and port, and that the user, password "
+            "and database name are right"
+        ) from None  # the chained error could print the URL with its password
+    try:
+        with connection:
             if table is not None:
                 inspector = sa.inspect(connection)
                 names = inspector.get_table_names() + inspector.get_view_names()

@@ -84,6 +84,7 @@ def backtest(
     from twin.calibration.backtest_checks import judge, parse_tolerances
     from twin.calibration.backtest_output import write_backtest
     from twin.calibration.backtest_windows import check_origins, parse_origins, spread_origins
+    from twin.calibration.sources import shown_source
 
     if origins is not None and n_origins is not None:
         raise InputError("--origins and --n-origins: give one of them, not both")
@@ -120,7 +121,7 @@ def backtest(
         )
         checks = judge(result.summary, bounds)
         facts = [
-            ("Source", f"{source} (mapping {mapping_file})"),
+            ("Source", f"{shown_source(source)} (mapping {mapping_file})"),
             ("Active period", f"{first} .. {end - dt.timedelta(days=1)}"),
             ("Origins", ", ".join(map(str, chosen))),
             ("Window", f"{horizon_weeks} weeks after each origin, weeks aligned to the origin"),

@@ -73,6 +73,7 @@ def calibrate(
     from twin.calibration.output import write_model
     from twin.calibration.quality_output import write_quality
     from twin.calibration.report import write_calibration_report
+    from twin.calibration.sources import shown_source
 
     folder = claim_output(out_dir, "model folder", "calibrate")
     mapped, quality = mapped_and_checked(mapping_file, source, as_of)
@@ -81,7 +82,7 @@ def calibrate(
         with folder.writing() as target:
             write_quality(quality, target)
         raise InputError(
-            f"--strict: {int(quarantined)} rows of {source} were quarantined; see "
+            f"--strict: {int(quarantined)} rows of {shown_source(source)} were quarantined; see "
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
         )
     fitted_tables = quality.tables if until is None else history_until(quality.tables, until)

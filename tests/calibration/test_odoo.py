@@ -1,0 +1,237 @@
+"""The Odoo mapping against a real PostgreSQL server, filled with the sample company's history.
+
+The server's URL comes from ``TWIN_TEST_DATABASE_URL`` (``.ci/run`` starts one with
+``.ci/postgres``; locally: ``eval "$(.ci/postgres start)"``); the tests that need it skip only
+when that variable is unset. The sample's files are mapped by ``sample.yaml``, written into
+Odoo's tables by :mod:`twin.calibration.odoo_export` and read back by ``odoo.yaml``; the
+canonical tables must then be equal, apart from the differences :func:`expected_from_files`
+states: what Odoo cannot hold, and what Odoo knows that the sample's files do not say.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from twin.calibration.mapping import apply_mapping, utc_to_local
+from twin.calibration.mapping_schema import load_mapping
+from twin.calibration.odoo_export import SCHEMA, export_history, odoo_frames, to_utc
+from twin.calibration.sources import shown_source
+from twin.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "calibration" / "sample"
+SAMPLE_MAPPING = ROOT / "calibration" / "mappings" / "sample.yaml"
+ODOO_MAPPING = ROOT / "calibration" / "mappings" / "odoo.yaml"
+ZONE = load_mapping(ODOO_MAPPING).timezone  # the sample company's zone: Europe/Berlin
+SECRET = "pw-9f3c1e77"  # a password no message may show
+
+# the sample's local times are read as this zone's wall-clock time
+TIMESTAMPS = {
+    "orders": ("ordered_at", "promised_at", "shipped_at"),
+    "purchase_orders": ("ordered_at", "expected_at", "received_at"),
+}
+# tables Odoo keeps in other tables than the sample's files: not compared, stated here
+NOT_COMPARED = {
+    "accounts": "Odoo's CRM and ERP share res_partner: there are no separate CRM accounts to map",
+}
+
+
+@pytest.fixture(scope="module")
+def database_url() -> str:
+    url = os.environ.get("TWIN_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TWIN_TEST_DATABASE_URL is not set (see .ci/postgres)")
+    return url
+
+
+def expected_from_files(files: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The canonical tables the Odoo mapping should give for the files' `files`.
+
+    Inherent differences, each handled here:
+
+    - Odoo records when a delivery order is validated, not when the customer receives it:
+      ``orders.delivered_at`` is missing, and a delivered order's status is ``shipped``;
+    - Odoo stores timestamps in UTC: a local time in the hour skipped when clocks go forward
+      (none exists) is stored as the first time after it and read back one hour later;
+    - Odoo's line discount is a percentage, 0 when none: the files' missing discount is 0;
+    - Odoo knows what the files do not say: the order and customer of a payment (through its
+      reconciled invoice) and the quantity received on a purchase-order line (0 when none).
+    """
+    out = {name: frame.copy() for name, frame in files.items() if name not in NOT_COMPARED}
+    orders = out["orders"]
+    orders["delivered_at"] = pd.Series(pd.NaT, index=orders.index, dtype="datetime64[ns]")
+    orders["status"] = orders["status"].replace({"delivered": "shipped"})
+    for table, columns in TIMESTAMPS.items():
+        for column in columns:
+            stored = utc_to_local(to_utc(out[table][column], ZONE), ZONE)
+            out[table][column] = stored.astype("datetime64[ns]")
+    lines = out["order_lines"]
+    lines["discount"] = lines["discount"].fillna(0.0)
+    invoices = files["invoices"].set_index("invoice_id")
+    payments = out["payments"]
+    payments["order_id"] = payments["invoice_id"].map(invoices["order_id"])
+    payments["customer_id"] = payments["invoice_id"].map(invoices["customer_id"])
+    purchases = out["purchase_orders"]
+    purchases["received_quantity"] = purchases["quantity"].where(
+        purchases["received_at"].notna(), 0.0
+    )
+    return out
+
+
+def in_spring_gap(stamps: pd.Series) -> np.ndarray:
+    """Local times in Berlin's skipped hour (02:00-02:59 on the last Sunday of March)."""
+    march_sunday = (stamps.dt.month == 3) & (stamps.dt.day_of_week == 6) & (stamps.dt.day > 24)
+    return (march_sunday & (stamps.dt.hour == 2)).to_numpy(dtype=bool)
+
+
+def assert_same_history(files: dict[str, pd.DataFrame], odoo: dict[str, pd.DataFrame]) -> None:
+    expected = expected_from_files(files)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(odoo[name], frame, obj=f"table {name}")
+    # the Odoo tables the sample has nothing for are read, empty
+    for name in set(odoo) - set(expected):
+        assert name not in files and odoo[name].empty, name
+
+
+def sample_slice(folder: Path) -> Path:
+    """The sample's files for orders placed around the spring clock change of 2025 and in the
+    last days of the history (where the open orders are), with their lines, invoices, payments,
+    and the purchase orders of those days; customers and products whole."""
+    for name in ("customers.csv", "products.csv", "crm_accounts.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    orders = pd.read_parquet(SAMPLE / "sales_orders.parquet")
+    day = orders["OrderDate"].dt.normalize()
+    keep = day.between("2025-03-28", "2025-04-01") | (day >= "2026-12-30")
+    orders = orders[keep]
+    orders.to_parquet(folder / "sales_orders.parquet", index=False)
+    lines = pd.read_parquet(SAMPLE / "order_lines.parquet")
+    lines[lines["SalesOrder"].isin(orders["SalesOrder"])].to_parquet(
+        folder / "order_lines.parquet", index=False
+    )
+    invoices = pd.read_parquet(SAMPLE / "invoices.parquet")
+    invoices = invoices[invoices["SalesOrder"].isin(orders["SalesOrder"])]
+    invoices.to_parquet(folder / "invoices.parquet", index=False)
+    payments = pd.read_parquet(SAMPLE / "payments.parquet")
+    payments[payments["InvoiceNo"].isin(invoices["InvoiceNo"])].to_parquet(
+        folder / "payments.parquet", index=False
+    )
+    purchases = pd.read_csv(SAMPLE / "purchase_orders.csv", dtype=str)
+    placed = purchases["PODate"]
+    purchases[placed.between("20250328", "20250401") | (placed >= "20261230")].to_csv(
+        folder / "purchase_orders.csv", index=False
+    )
+    return folder
+
+
+def test_the_slice_holds_the_dirt_and_the_clock_change(tmp_path):
+    tables = apply_mapping(SAMPLE_MAPPING, sample_slice(tmp_path)).tables
+    orders = tables["orders"]
+    statuses = set(orders["status"])
+    assert {"placed", "approved", "cancelled", "returned", "delivered"} <= statuses
+    assert in_spring_gap(orders["ordered_at"]).sum() > 0
+    assert (~orders["customer_id"].isin(tables["customers"]["customer_id"])).any()  # orphans
+    assert tables["order_lines"].duplicated(["order_id", "line_no"]).any()  # repeated rows
+
+
+def test_the_odoo_mapping_reads_back_the_slice(tmp_path, database_url):
+    files = apply_mapping(SAMPLE_MAPPING, sample_slice(tmp_path)).tables
+    written = export_history(files, database_url, ZONE)
+    assert written["sale_order"] == len(files["orders"])
+    odoo = apply_mapping(ODOO_MAPPING, database_url)
+    assert_same_history(files, odoo.tables)
+    # the clock change is the only time difference: the orders placed in its skipped hour
+    shifted = odoo.tables["orders"]["ordered_at"] != files["orders"]["ordered_at"]
+    assert shifted.any()
+    assert np.array_equal(shifted.to_numpy(), in_spring_gap(files["orders"]["ordered_at"]))
+    # provenance names the database without its password
+    sources = [p.source for entries in odoo.provenance.values() for p in entries]
+    assert sources and not any(sa.engine.make_url(database_url).password in s for s in sources)
+
+
+@pytest.mark.slow
+def test_the_odoo_mapping_reads_back_the_whole_sample(database_url):
+    """About 40 s: 1.2 million rows written and read back."""
+    files = apply_mapping(SAMPLE_MAPPING, SAMPLE).tables
+    export_history(files, database_url, ZONE)
+    odoo = apply_mapping(ODOO_MAPPING, database_url)
+    assert_same_history(files, odoo.tables)
+    for name, frame in files.items():
+        if name not in NOT_COMPARED:
+            assert len(odoo.tables[name]) == len(frame), name
+
+
+def test_the_export_writes_every_odoo_table_with_its_columns(tmp_path):
+    files = apply_mapping(SAMPLE_MAPPING, sample_slice(tmp_path)).tables
+    frames = odoo_frames(files, ZONE)
+    assert set(frames) == set(SCHEMA)
+    for name, columns in SCHEMA.items():
+        assert list(frames[name].columns) == list(columns), name
+    # Odoo's conventions: a translated name is jsonb, the discount a percentage, states Odoo's
+    assert frames["crm_team"]["name"].str.startswith('{"en_US": ').all()
+    assert set(frames["sale_order"]["state"]) <= {"draft", "sent", "sale", "cancel"}
+    assert frames["sale_order_line"]["discount"].eq(0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# A database that cannot be reached: exit 2, one paragraph, the URL without its password
+# ---------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _calibrate(url: str, tmp_path: Path):
+    return CliRunner().invoke(
+        cli,
+        ["calibrate", url, "--mapping", str(ODOO_MAPPING), "--out", str(tmp_path / "model")],
+    )
+
+
+def _assert_unreachable(result, url: str) -> None:
+    assert result.exit_code == 2, result.output
+    shown = shown_source(url).replace("postgresql://", "postgresql+psycopg://")
+    assert f"cannot connect to the database {shown}" in result.output
+    assert SECRET not in result.output
+    assert "Traceback" not in result.output
+    assert not (Path(result.output).parent / "model").exists()
+
+
+def test_a_refused_connection_exits_2_naming_the_url_without_its_password(tmp_path):
+    url = f"postgresql://erp:{SECRET}@127.0.0.1:{_free_port()}/odoo"
+    result = _calibrate(url, tmp_path)
+    _assert_unreachable(result, url)
+    assert "erp:***@127.0.0.1" in result.output
+
+
+def test_an_unknown_host_exits_2(tmp_path):
+    url = f"postgresql://erp:{SECRET}@no-such-host.invalid:5432/odoo"
+    _assert_unreachable(_calibrate(url, tmp_path), url)
+
+
+def test_a_wrong_password_exits_2(tmp_path, database_url):
+    url = sa.engine.make_url(database_url).set(password=SECRET)
+    text = url.render_as_string(hide_password=False)
+    result = _calibrate(text, tmp_path)
+    _assert_unreachable(result, text)
+    assert "password authentication failed" in result.output
+
+
+def test_a_missing_database_exits_2(tmp_path, database_url):
+    url = sa.engine.make_url(database_url).set(database="no_such_erp")
+    text = url.render_as_string(hide_password=False)
+    result = _calibrate(text, tmp_path)
+    _assert_unreachable(result, text)
+    assert 'database "no_such_erp" does not exist' in result.output
+    assert url.password not in result.output

@@ -1,0 +1,692 @@
+"""Write a canonical history into an Odoo-shaped PostgreSQL database: the fixture of the Odoo tests.
+
+:func:`export_history` takes the canonical tables (:mod:`twin.calibration.history`, e.g. the
+sample company's, mapped by ``calibration/mappings/sample.yaml``) and writes them in the shape an
+Odoo 18 database holds them, so ``calibration/mappings/odoo.yaml`` can be tested against a real
+PostgreSQL server. Tables, column names and column types follow Odoo's models (``sale.order`` is
+``sale_order``; many2one fields are integer ``..._id`` columns; ``Datetime`` fields are
+``timestamp without time zone`` in naive UTC, ``Date`` fields ``date``; ``Monetary`` and
+quantity fields ``numeric``; translated names ``jsonb`` such as ``{"en_US": "Trade"}``;
+company-dependent fields such as ``standard_price`` ``jsonb`` keyed by company id). Only the
+columns the mapping reads, and the ids that join them, are created.
+
+How the canonical rows become Odoo records, where Odoo has its own way:
+
+- customers and suppliers are ``res_partner`` rows keyed by ``ref`` (the customer or supplier
+  number); a customer that orders or invoices name but the customers table lacks (deleted from
+  the export) is an archived partner (``active`` false), since Odoo archives, never deletes, a
+  partner with documents; a SKU only lines or purchase orders name is an archived product
+  likewise; segments and sales channels are sales teams (``crm_team``);
+- an order's ``status`` is Odoo's ``state`` (``sent`` for placed, ``sale``, ``cancel``); the
+  shipment is one validated delivery (``stock_picking`` of an ``outgoing`` type) at
+  ``shipped_at``; ``delivered_at`` has no place: Odoo records when goods leave, not when the
+  customer receives them; a returned line is a sale-order line of negative quantity;
+- an invoice is a posted ``account_move`` (``out_invoice``) with its receivable line; a payment
+  is a posted journal entry whose receivable line is reconciled with the invoice's through an
+  ``account_partial_reconcile`` of the amount paid; the invoice's ``amount_residual`` and
+  ``payment_state`` follow;
+- a purchase-order line is a ``purchase_order_line``; its receipt one done ``stock_move`` (in an
+  ``incoming`` picking) at ``received_at`` and ``qty_received``;
+- stock counts are ``stock_quant`` rows (the latest count per SKU and location), opportunities
+  ``crm_lead`` rows of type ``opportunity``, tickets ``helpdesk_ticket`` rows.
+
+Timestamps are local wall-clock times in the canonical tables and naive UTC in Odoo: each is
+converted from `timezone`. A local time in the hour skipped when clocks go forward does not
+exist; it is moved forward by that hour (pandas ``nonexistent="shift_forward"``), so it reads
+back one hour later. A value a column of Odoo's cannot hold (a time of day on a ``Date`` field)
+is cut to what it holds. Nothing is dropped: every canonical row is written, or the function
+raises :class:`~twin.errors.InputError` naming the row Odoo cannot hold.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import InputError
+
+COMPANY_ID = 1
+"""The one company the export writes (company-dependent values are keyed by its id)."""
+
+SCHEMA: dict[str, dict[str, str]] = {
+    "crm_team": {"id": "integer", "name": "jsonb"},
+    "res_partner": {
+        "id": "integer",
+        "name": "varchar",
+        "ref": "varchar",
+        "active": "boolean",
+        "is_company": "boolean",
+        "customer_rank": "integer",
+        "supplier_rank": "integer",
+        "team_id": "integer",
+        "create_date": "timestamp",
+    },
+    "product_category": {"id": "integer", "name": "varchar", "complete_name": "varchar"},
+    "product_template": {
+        "id": "integer",
+        "name": "jsonb",
+        "categ_id": "integer",
+        "list_price": "numeric",
+        "active": "boolean",
+    },
+    "product_product": {
+        "id": "integer",
+        "product_tmpl_id": "integer",
+        "default_code": "varchar",
+        "standard_price": "jsonb",
+        "active": "boolean",
+    },
+    "product_supplierinfo": {
+        "id": "integer",
+        "partner_id": "integer",
+        "product_tmpl_id": "integer",
+        "sequence": "integer",
+    },
+    "sale_order": {
+        "id": "integer",
+        "name": "varchar",
+        "partner_id": "integer",
+        "team_id": "integer",
+        "date_order": "timestamp",
+        "commitment_date": "timestamp",
+        "state": "varchar",
+    },
+    "sale_order_line": {
+        "id": "integer",
+        "order_id": "integer",
+        "sequence": "integer",
+        "display_type": "varchar",
+        "product_id": "integer",
+        "product_uom_qty": "numeric",
+        "price_unit": "numeric",
+        "discount": "numeric",
+    },
+    "stock_location": {"id": "integer", "complete_name": "varchar", "usage": "varchar"},
+    "stock_picking_type": {"id": "integer", "name": "jsonb", "code": "varchar"},
+    "stock_picking": {
+        "id": "integer",
+        "name": "varchar",
+        "picking_type_id": "integer",
+        "state": "varchar",
+        "date_done": "timestamp",
+        "sale_id": "integer",
+    },
+    "stock_move": {
+        "id": "integer",
+        "picking_id": "integer",
+        "product_id": "integer",
+        "quantity": "numeric",
+        "state": "varchar",
+        "date": "timestamp",
+        "purchase_line_id": "integer",
+    },
+    "stock_quant": {
+        "id": "integer",
+        "product_id": "integer",
+        "location_id": "integer",
+        "quantity": "numeric",
+        "in_date": "timestamp",
+    },
+    "purchase_order": {
+        "id": "integer",
+        "name": "varchar",
+        "partner_id": "integer",
+        "date_order": "timestamp",
+        "state": "varchar",
+    },
+    "purchase_order_line": {
+        "id": "integer",
+        "order_id": "integer",
+        "product_id": "integer",
+        "product_qty": "numeric",
+        "qty_received": "numeric",
+        "price_unit": "numeric",
+        "date_planned": "timestamp",
+        "display_type": "varchar",
+    },
+    "account_move": {
+        "id": "integer",
+        "name": "varchar",
+        "move_type": "varchar",
+        "state": "varchar",
+        "partner_id": "integer",
+        "date": "date",
+        "invoice_date": "date",
+        "invoice_date_due": "date",
+        "invoice_origin": "varchar",
+        "amount_total": "numeric",
+        "amount_residual": "numeric",
+        "payment_state": "varchar",
+    },
+    "account_move_line": {
+        "id": "integer",
+        "move_id": "integer",
+        "display_type": "varchar",
+        "balance": "numeric",
+    },
+    "account_partial_reconcile": {
+        "id": "integer",
+        "debit_move_id": "integer",
+        "credit_move_id": "integer",
+        "amount": "numeric",
+        "max_date": "date",
+    },
+    "crm_stage": {"id": "integer", "name": "jsonb", "is_won": "boolean"},
+    "crm_lead": {
+        "id": "integer",
+        "name": "varchar",
+        "type": "varchar",
+        "partner_id": "integer",
+        "stage_id": "integer",
+        "create_date": "timestamp",
+        "date_closed": "timestamp",
+        "expected_revenue": "numeric",
+        "active": "boolean",
+    },
+    "helpdesk_ticket": {
+        "id": "integer",
+        "name": "varchar",
+        "partner_id": "integer",
+        "sale_order_id": "integer",
+        "create_date": "timestamp",
+        "close_date": "timestamp",
+    },
+}
+"""The Odoo tables written: column name -> PostgreSQL type, as Odoo's ORM creates them."""
+
+STATES = {
+    "placed": "sent",
+    "approved": "sale",
+    "invoiced": "sale",
+    "processing": "sale",
+    "shipped": "sale",
+    "delivered": "sale",
+    "returned": "sale",
+    "cancelled": "cancel",
+    "unavailable": "cancel",
+}
+"""Canonical order status -> ``sale_order.state`` (Odoo 17+: draft, sent, sale, cancel)."""
+
+WAREHOUSE_STOCK = "WH/Stock"
+
+
+def team_name(segment: str) -> str:
+    """The sales team a canonical segment or channel becomes: ``key_accounts`` -> ``Key
+    Accounts``."""
+    return segment.replace("_", " ").title()
+
+
+def translated(text: object) -> object:
+    """A translated Odoo name (``jsonb``) holding `text` in ``en_US``; missing stays missing."""
+    return None if pd.isna(text) else json.dumps({"en_US": str(text)})
+
+
+def to_utc(local: pd.Series, timezone: str) -> pd.Series:
+    """Naive local wall-clock times in `timezone` as naive UTC, Odoo's ``Datetime`` storage.
+
+    A time in the spring-forward gap is moved forward by the gap; in the autumn overlap the
+    first (summer-time) reading is taken.
+    """
+    stamps = pd.to_datetime(local)
+    aware = stamps.dt.tz_localize(
+        timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
+    )
+    return aware.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values).dt.date.astype(object).where(values.notna(), None)
+
+
+def _ids(keys: pd.Series) -> dict[object, int]:
+    """1, 2, ... for the distinct non-missing `keys`, in the order first seen."""
+    return {key: i for i, key in enumerate(pd.unique(keys.dropna()), start=1)}
+
+
+def _ref(ids: dict[object, int], keys: pd.Series, what: str, table: str) -> pd.Series:
+    """The Odoo ids of `keys`; a key not in `ids` is an error naming the first such row."""
+    found = keys.map(ids)
+    unknown = keys.notna() & found.isna()
+    if unknown.any():
+        first = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(
+            f"canonical table {table}, row {first + 1}: {what} {keys.iloc[first]!r} is not in the "
+            f"history, and an Odoo database cannot hold a reference to a record it lacks "
+            f"({int(unknown.sum())} such rows)"
+        )
+    return found.astype("Int64")
+
+
+def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.DataFrame]:
+    """The Odoo tables (:data:`SCHEMA`) holding the canonical `tables`.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Conformed canonical tables; ``orders`` and ``order_lines`` at least, the others when
+        present (products, customers, invoices, payments, purchase_orders, inventory_snapshots,
+        opportunities, tickets).
+    timezone : str
+        IANA zone of the canonical local times; Odoo's timestamps are written in naive UTC.
+
+    Raises
+    ------
+    InputError
+        A row refers to an order, invoice or product the history does not hold.
+    """
+    empty = {name: pd.DataFrame(columns=list(cols)) for name, cols in SCHEMA.items()}
+    out: dict[str, pd.DataFrame] = dict(empty)
+    orders = tables["orders"]
+    lines = tables["order_lines"]
+    customers = tables.get("customers", pd.DataFrame(columns=["customer_id", "name", "segment"]))
+    products = tables.get("products", pd.DataFrame(columns=["sku"]))
+    invoices = tables.get("invoices")
+    payments = tables.get("payments")
+    purchases = tables.get("purchase_orders")
+
+    def utc(values: pd.Series) -> pd.Series:
+        return to_utc(values, timezone)
+
+    # sales teams: every segment and channel
+    labels = pd.concat([customers.get("segment", pd.Series(dtype="string")), orders["channel"]])
+    teams = _ids(labels)
+    out["crm_team"] = pd.DataFrame(
+        {"id": list(teams.values()), "name": [translated(team_name(t)) for t in teams]}
+    )
+
+    # partners: customers (those only documents name are archived), then suppliers
+    referenced = pd.concat(
+        [orders["customer_id"]] + ([invoices["customer_id"]] if invoices is not None else [])
+    )
+    orphans = pd.Series(pd.unique(referenced.dropna()), dtype="string")
+    orphans = orphans[~orphans.isin(customers["customer_id"])]
+    suppliers = pd.concat(
+        [products.get("supplier_id", pd.Series(dtype="string"))]
+        + ([purchases["supplier_id"]] if purchases is not None else [])
+    )
+    suppliers = pd.Series(pd.unique(suppliers.dropna()), dtype="string")
+    partner = pd.DataFrame(
+        {
+            "ref": pd.concat([customers["customer_id"], orphans, suppliers], ignore_index=True),
+            "name": pd.concat(
+                [customers.get("name", customers["customer_id"]), orphans, suppliers],
+                ignore_index=True,
+            ),
+            "active": [True] * len(customers) + [False] * len(orphans) + [True] * len(suppliers),
+            "customer_rank": [1] * (len(customers) + len(orphans)) + [0] * len(suppliers),
+            "supplier_rank": [0] * (len(customers) + len(orphans)) + [1] * len(suppliers),
+            "team_id": pd.concat(
+                [
+                    customers.get("segment", pd.Series([None] * len(customers))).map(teams),
+                    pd.Series([None] * (len(orphans) + len(suppliers)), dtype=object),
+                ],
+                ignore_index=True,
+            ).astype("Int64"),
+        }
+    )
+    partner.insert(0, "id", np.arange(1, len(partner) + 1))
+    partner["is_company"] = True
+    partner["create_date"] = pd.NaT  # the history does not say when a customer was created
+    out["res_partner"] = partner
+    buyers = len(customers) + len(orphans)
+    customer_ids = dict(zip(partner["ref"].iloc[:buyers], partner["id"].iloc[:buyers], strict=True))
+    supplier_ids = {
+        ref: int(i)
+        for ref, i in zip(
+            partner["ref"].iloc[buyers:],
+            partner["id"].iloc[buyers:],
+            strict=True,
+        )
+    }
+
+    # products: a template and one variant per SKU, known or only named by lines and POs
+    skus = pd.concat(
+        [products["sku"], lines["sku"]] + ([purchases["sku"]] if purchases is not None else [])
+    )
+    product_ids = _ids(skus)
+    catalogue = pd.DataFrame({"sku": list(product_ids), "id": list(product_ids.values())})
+    catalogue = catalogue.merge(products, on="sku", how="left")
+    # a SKU only lines or purchase orders name (deleted from the product list) is archived
+    listed = catalogue["sku"].isin(products["sku"]).to_numpy()
+    categories = _ids(catalogue.get("category", pd.Series(dtype="string")))
+    out["product_category"] = pd.DataFrame(
+        {
+            "id": list(categories.values()),
+            "name": list(categories),
+            "complete_name": list(categories),
+        }
+    )
+    out["product_template"] = pd.DataFrame(
+        {
+            "id": catalogue["id"],
+            "name": [translated(n) for n in catalogue.get("name", catalogue["sku"])],
+            "categ_id": catalogue.get("category", pd.Series(dtype=object)).map(categories),
+            "list_price": catalogue.get("list_price"),
+            "active": listed,
+        }
+    )
+    cost = catalogue.get("unit_cost", pd.Series([np.nan] * len(catalogue)))
+    out["product_product"] = pd.DataFrame(
+        {
+            "id": catalogue["id"],
+            "product_tmpl_id": catalogue["id"],
+            "default_code": catalogue["sku"],
+            "standard_price": [
+                None if pd.isna(c) else json.dumps({str(COMPANY_ID): float(c)}) for c in cost
+            ],
+            "active": listed,
+        }
+    )
+    vendor = catalogue.get("supplier_id", pd.Series([None] * len(catalogue)))
+    known = vendor.notna().to_numpy()
+    out["product_supplierinfo"] = pd.DataFrame(
+        {
+            "id": np.arange(1, int(known.sum()) + 1),
+            "partner_id": vendor[known].map(supplier_ids).to_numpy(),
+            "product_tmpl_id": catalogue["id"][known].to_numpy(),
+            "sequence": 1,
+        }
+    )
+
+    # sale orders, their lines and their deliveries
+    order_ids = {key: i for i, key in enumerate(orders["order_id"], start=1)}
+    out["sale_order"] = pd.DataFrame(
+        {
+            "id": np.arange(1, len(orders) + 1),
+            "name": orders["order_id"],
+            "partner_id": orders["customer_id"].map(customer_ids).astype("Int64"),
+            "team_id": orders["channel"].map(teams).astype("Int64"),
+            "date_order": utc(orders["ordered_at"]),
+            "commitment_date": utc(orders["promised_at"]),
+            "state": orders["status"].map(STATES),
+        }
+    )
+    out["sale_order_line"] = pd.DataFrame(
+        {
+            "id": np.arange(1, len(lines) + 1),
+            "order_id": _ref(order_ids, lines["order_id"], "order", "order_lines"),
+            "sequence": lines["line_no"],
+            "display_type": None,
+            "product_id": lines["sku"].map(product_ids).astype("Int64"),
+            "product_uom_qty": lines["quantity"],
+            "price_unit": lines["unit_price"],
+            # Odoo's discount is a percentage of the line's price times quantity
+            "discount": (
+                100
+                * lines["discount"]
+                / (lines["unit_price"] * lines["quantity"]).replace(0, np.nan)
+            ).fillna(0.0),
+        }
+    )
+    locations = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "complete_name": [WAREHOUSE_STOCK, "Partners/Customers", "Partners/Vendors"],
+            "usage": ["internal", "customer", "supplier"],
+        }
+    )
+    out["stock_picking_type"] = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "name": [translated("Receipts"), translated("Delivery Orders")],
+            "code": ["incoming", "outgoing"],
+        }
+    )
+    shipped = orders["shipped_at"].notna().to_numpy()
+    deliveries = pd.DataFrame(
+        {
+            "id": np.arange(1, int(shipped.sum()) + 1),
+            "name": [f"WH/OUT/{i:06d}" for i in range(1, int(shipped.sum()) + 1)],
+            "picking_type_id": 2,
+            "state": "done",
+            "date_done": utc(orders["shipped_at"][shipped]).to_numpy(),
+            "sale_id": np.flatnonzero(shipped) + 1,
+        }
+    )
+
+    # customer invoices, payments and their reconciliation
+    if invoices is not None:
+        n = len(invoices)
+        invoice_ids = {key: i for i, key in enumerate(invoices["invoice_id"], start=1)}
+        paid = pd.Series(0.0, index=invoices.index)
+        if payments is not None and len(payments):
+            where = _ref(invoice_ids, payments["invoice_id"], "invoice", "payments")
+            if where.isna().any():
+                first = int(np.flatnonzero(where.isna().to_numpy())[0])
+                raise InputError(
+                    f"canonical table payments, row {first + 1}: the payment names no invoice; "
+                    "an Odoo payment is reconciled with an invoice's receivable line"
+                )
+            sums = payments["amount"].groupby(where.to_numpy() - 1).sum()
+            paid.iloc[sums.index] = sums.to_numpy()
+        residual = (invoices["amount"] - paid).round(2)
+        state = np.where(residual <= 0, "paid", np.where(paid > 0, "partial", "not_paid"))
+        moves = pd.DataFrame(
+            {
+                "id": np.arange(1, n + 1),
+                "name": invoices["invoice_id"],
+                "move_type": "out_invoice",
+                "state": "posted",
+                "partner_id": invoices["customer_id"].map(customer_ids).astype("Int64"),
+                "date": _dates(invoices["issued_at"]),
+                "invoice_date": _dates(invoices["issued_at"]),
+                "invoice_date_due": _dates(invoices["due_date"]),
+                "invoice_origin": invoices["order_id"],
+                "amount_total": invoices["amount"],
+                "amount_residual": residual,
+                "payment_state": state,
+            }
+        )
+        move_lines = pd.DataFrame(
+            {
+                "id": moves["id"],
+                "move_id": moves["id"],
+                "display_type": "payment_term",
+                "balance": invoices["amount"],
+            }
+        )
+        if payments is not None and len(payments):
+            m = len(payments)
+            entry = np.arange(n + 1, n + m + 1)
+            payment_moves = pd.DataFrame(
+                {
+                    "id": entry,
+                    "name": payments["payment_id"],
+                    "move_type": "entry",
+                    "state": "posted",
+                    "partner_id": payments["invoice_id"]
+                    .map(dict(zip(invoices["invoice_id"], moves["partner_id"], strict=True)))
+                    .astype("Int64"),
+                    "date": _dates(payments["paid_at"]),
+                }
+            )
+            moves = pd.concat([moves, payment_moves], ignore_index=True)
+            move_lines = pd.concat(
+                [
+                    move_lines,
+                    pd.DataFrame(
+                        {
+                            "id": entry,
+                            "move_id": entry,
+                            "display_type": "payment_term",
+                            "balance": -payments["amount"],
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            out["account_partial_reconcile"] = pd.DataFrame(
+                {
+                    "id": np.arange(1, m + 1),
+                    "debit_move_id": where.to_numpy(),
+                    "credit_move_id": entry,
+                    "amount": payments["amount"],
+                    "max_date": _dates(payments["paid_at"]),
+                }
+            )
+        out["account_move"] = moves
+        out["account_move_line"] = move_lines
+
+    # purchase orders, their lines and receipts
+    receipts = pd.DataFrame(columns=list(SCHEMA["stock_picking"]))
+    if purchases is not None and len(purchases):
+        po_ids = _ids(purchases["po_id"])
+        heads = purchases.drop_duplicates("po_id")
+        out["purchase_order"] = pd.DataFrame(
+            {
+                "id": heads["po_id"].map(po_ids).to_numpy(),
+                "name": heads["po_id"].to_numpy(),
+                "partner_id": heads["supplier_id"].map(supplier_ids).astype("Int64").to_numpy(),
+                "date_order": utc(heads["ordered_at"]).to_numpy(),
+                "state": "purchase",
+            }
+        )
+        received = purchases["received_at"].notna()
+        quantity_received = purchases["received_quantity"].where(
+            purchases["received_quantity"].notna(), purchases["quantity"].where(received, 0.0)
+        )
+        line_ids = np.arange(1, len(purchases) + 1)
+        out["purchase_order_line"] = pd.DataFrame(
+            {
+                "id": line_ids,
+                "order_id": purchases["po_id"].map(po_ids).to_numpy(),
+                "product_id": purchases["sku"].map(product_ids).astype("Int64").to_numpy(),
+                "product_qty": purchases["quantity"].to_numpy(),
+                "qty_received": quantity_received.to_numpy(),
+                "price_unit": purchases["unit_cost"].to_numpy(),
+                "date_planned": utc(purchases["expected_at"]).to_numpy(),
+                "display_type": None,
+            }
+        )
+        got = received.to_numpy()
+        first = len(deliveries) + 1
+        picking = np.arange(first, first + int(got.sum()))
+        receipts = pd.DataFrame(
+            {
+                "id": picking,
+                "name": [f"WH/IN/{i:06d}" for i in range(1, len(picking) + 1)],
+                "picking_type_id": 1,
+                "state": "done",
+                "date_done": utc(purchases["received_at"][got]).to_numpy(),
+                "sale_id": None,
+            }
+        )
+        out["stock_move"] = pd.DataFrame(
+            {
+                "id": np.arange(1, len(picking) + 1),
+                "picking_id": picking,
+                "product_id": purchases["sku"][got].map(product_ids).to_numpy(),
+                "quantity": quantity_received[got].to_numpy(),
+                "state": "done",
+                "date": receipts["date_done"].to_numpy(),
+                "purchase_line_id": line_ids[got],
+            }
+        )
+    out["stock_picking"] = pd.concat(
+        [df for df in (deliveries, receipts) if len(df)] or [deliveries], ignore_index=True
+    )
+
+    # stock counts: the latest one per SKU and location is what stock_quant holds
+    snapshots = tables.get("inventory_snapshots")
+    if snapshots is not None and len(snapshots):
+        latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
+        names = pd.unique(latest["location"].fillna(WAREHOUSE_STOCK))
+        extra = [n for n in names if n not in set(locations["complete_name"])]
+        locations = pd.concat(
+            [
+                locations,
+                pd.DataFrame(
+                    {
+                        "id": np.arange(len(locations) + 1, len(locations) + len(extra) + 1),
+                        "complete_name": extra,
+                        "usage": "internal",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        where = dict(zip(locations["complete_name"], locations["id"], strict=True))
+        out["stock_quant"] = pd.DataFrame(
+            {
+                "id": np.arange(1, len(latest) + 1),
+                "product_id": _ref(product_ids, latest["sku"], "SKU", "inventory_snapshots"),
+                "location_id": latest["location"].fillna(WAREHOUSE_STOCK).map(where).to_numpy(),
+                "quantity": latest["on_hand"].to_numpy(),
+                "in_date": utc(latest["snapshot_date"]).to_numpy(),
+            }
+        )
+    out["stock_location"] = locations
+
+    # CRM: opportunities and their stages; helpdesk tickets
+    leads = tables.get("opportunities")
+    if leads is not None and len(leads):
+        stages = _ids(leads["stage"])
+        out["crm_stage"] = pd.DataFrame(
+            {
+                "id": list(stages.values()),
+                "name": [translated(s) for s in stages],
+                "is_won": [str(s).lower() == "won" for s in stages],
+            }
+        )
+        out["crm_lead"] = pd.DataFrame(
+            {
+                "id": np.arange(1, len(leads) + 1),
+                "name": leads["opportunity_id"],
+                "type": "opportunity",
+                "partner_id": leads["account_id"].map(customer_ids).astype("Int64"),
+                "stage_id": leads["stage"].map(stages),
+                "create_date": utc(leads["created_at"]),
+                "date_closed": utc(leads["closed_at"]),
+                "expected_revenue": leads["amount"],
+                "active": True,
+            }
+        )
+    tickets = tables.get("tickets")
+    if tickets is not None and len(tickets):
+        out["helpdesk_ticket"] = pd.DataFrame(
+            {
+                "id": np.arange(1, len(tickets) + 1),
+                "name": tickets["ticket_id"],
+                "partner_id": tickets["customer_id"].map(customer_ids).astype("Int64"),
+                "sale_order_id": tickets["order_id"].map(order_ids).astype("Int64"),
+                "create_date": utc(tickets["opened_at"]),
+                "close_date": utc(tickets["closed_at"]),
+            }
+        )
+    return {
+        name: out[name][list(columns)].reset_index(drop=True) for name, columns in SCHEMA.items()
+    }
+
+
+def export_history(tables: dict[str, pd.DataFrame], url: str, timezone: str) -> dict[str, int]:
+    """Create the Odoo tables of :data:`SCHEMA` in the PostgreSQL database at `url` (replacing
+    any of the same name) and fill them with the canonical `tables` (see :func:`odoo_frames`).
+
+    Returns
+    -------
+    dict of str to int
+        Rows written per Odoo table.
+    """
+    import psycopg
+    import sqlalchemy as sa
+
+    frames = odoo_frames(tables, timezone)
+    conninfo = sa.engine.make_url(url).set(drivername="postgresql")
+    text = conninfo.render_as_string(hide_password=False)
+    with psycopg.connect(text) as connection, connection.cursor() as cursor:
+        for name, columns in SCHEMA.items():
+            cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+            body = ", ".join(
+                f'"{c}" {t} PRIMARY KEY' if c == "id" else f'"{c}" {t}' for c, t in columns.items()
+            )
+            cursor.execute(f'CREATE TABLE "{name}" ({body})')
+            frame = frames[name]
+            buffer = io.StringIO()
+            frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cursor.copy(f'COPY "{name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+                copy.write(buffer.getvalue())
+    return {name: len(frame) for name, frame in frames.items()}
