@@ -16,6 +16,11 @@ column names (``calibration/mappings/sample.yaml`` maps them onto the canonical 
 - ``purchase_orders.csv``: one row per purchase-order line;
 - ``crm_accounts.csv`` (UTF-8, the CRM's own export): one row per business account (key-account
   and trade customers), see *CRM accounts* below.
+- ``stock_moves.parquet``: the stock ledger, an opening balance per SKU then one row per goods
+  receipt and per goods issue of an order line (:mod:`twin.calibration.synth_truth`);
+- ``true_state/``: the company's TRUE open state at the end of the window, in the format
+  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`), so a reconstruction
+  from the history can be checked against it.
 
 Invoices and payments are Parquet too: with one invoice per shipment they are about as many as
 the orders, and as CSV they alone would take about 8 MB.
@@ -357,6 +362,20 @@ def _readme(
         "",
         "Invoices carry no credit notes for returns; cancelled orders have no invoice, although",
         "the twin shipped them (their stock movements and purchase orders remain).",
+        "",
+        "## Stock ledger and true open state",
+        "",
+        "`stock_moves.parquet` is the ERP's stock ledger: an opening balance of every SKU at the",
+        "start of the history (physical stock, units allocated to unshipped orders included),",
+        "then every goods receipt and every goods issue per order line. The goods issues of",
+        "cancelled orders stay (the twin shipped them); returns were never restocked, so none",
+        "appear. Opening balance plus movements is the physical stock at any instant.",
+        "",
+        f"`{TRUE_STATE}/` is the company's true open state at the start of {end.isoformat()}, in",
+        "the format of `twin calibrate --as-of` (docs/open_state.md), from the twin's own",
+        "records. Reconstructed from this history it is the same, except an open purchase",
+        "order's `expected_at`: the truth holds the day it actually arrives, the history no",
+        "expected date, so the reconstruction estimates it from the fitted lead time.",
         "",
         "## CRM accounts",
         "",

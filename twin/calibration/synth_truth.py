@@ -10,7 +10,8 @@ issues and stay in the ledger; returns were never restocked by the twin, so none
 
 :func:`true_state` is the open state at the end of the history (the start of the day after its
 last day) in the folder format of :mod:`twin.scenario.initial_state`, from the run's own
-tables: stock on hand is the run's free stock plus the units allocated but not yet shipped;
+tables: stock on hand is the run's free stock plus the units allocated but not yet shipped
+(``method: reconstructed``, as the company's records give it: from the ledger's opening balance);
 open purchase orders, the backlog and open invoices come from the run's purchases, lines and
 invoices. The company's records decide what the ERP would call open: an order its staff
 cancelled is nobody's backlog and has no invoice, as in the export. Times are the ERP's,
@@ -165,7 +166,7 @@ def true_state(
             "sku": ids(skus),
             "location": ids([""] * len(skus)),
             "on_hand": floats(np.asarray(final_on_hand, dtype=float) + waiting),
-            "method": ids(["snapshot"] * len(skus)),
+            "method": ids(["reconstructed"] * len(skus)),
         },
     )
 
