@@ -185,8 +185,9 @@ def write_sample(
     tables, dirt, match = export(
         network.scenario, catalogue.skus, catalogue.price, lines, result, seed
     )
-    ledger, truth = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
-    tables["stock_moves.parquet"] = ledger
+    known = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
+    if known is not None:
+        tables["stock_moves.parquet"] = known[0]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -204,9 +205,9 @@ def write_sample(
             frame.to_csv(path, index=False, lineterminator="\n")
         sizes[name] = path.stat().st_size
     rows = {name: len(frame) for name, frame in tables.items()}
-    as_of = pd.Timestamp(end)
-    written = write_tables(out / TRUE_STATE, truth, as_of, None, "synth")
-    sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
+    if known is not None:
+        written = write_tables(out / TRUE_STATE, known[1], pd.Timestamp(end), None, "synth")
+        sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
     readme = out / "README.md"
     text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match)
     readme.write_text(text, encoding="utf-8")
@@ -216,8 +217,10 @@ def write_sample(
 
 def _ledger_and_truth(
     network: Network, result: RunResult, lines: pd.DataFrame, sales_orders: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The stock ledger the export adds and the true open state at the end of the run."""
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]] | None:
+    """The stock ledger the export adds and the true open state at the end of the run; None
+    (neither is written) for a company whose shipments the line-level replay cannot follow:
+    other than ship-partial, with handling delays, a credit desk or after-sales."""
     scenario = network.scenario
     steady = all(
         isinstance(s.handling_days, Constant) and s.handling_days.value == 0
@@ -225,10 +228,7 @@ def _ledger_and_truth(
     )
     levers = network.credit is not None or network.service is not None
     if scenario.fulfilment.mode != "ship_partial" or not steady or levers:
-        raise ValueError(
-            "twin synth writes the stock ledger and the true state of ship-partial companies "
-            "without handling delays, credit desk or after-sales only"
-        )
+        return None
     stock = network.stock
     lines = lines.assign(line_no=lines.groupby("order_id").cumcount().to_numpy() + 1)
     horizon = float(result.horizon_days)
@@ -352,7 +352,7 @@ def _readme(
         "",
         "| file | rows | bytes |",
         "| --- | ---: | ---: |",
-        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES),
+        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES if name in rows),
         "",
         "## Dirt",
         "",
@@ -363,6 +363,23 @@ def _readme(
         "Invoices carry no credit notes for returns; cancelled orders have no invoice, although",
         "the twin shipped them (their stock movements and purchase orders remain).",
         "",
+        *(_ledger_readme(end) if TRUE_STATE in sizes else _no_ledger_readme()),
+        "## CRM accounts",
+        "",
+        "`crm_accounts.csv` is the CRM's export of the key-account and trade customers: short",
+        "names where customers.csv has the full legal name, the ERP customer number on some",
+        "accounts only. An ERP-CRM match by key, then by name, should reach these outcomes:",
+        "",
+        "| outcome | accounts | what |",
+        "| --- | ---: | --- |",
+        *(f"| match: {key} | {match[key]} | {what} |" for key, what in MATCH_PLANTS.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ledger_readme(end: dt.date) -> list[str]:
+    return [
         "## Stock ledger and true open state",
         "",
         "`stock_moves.parquet` is the ERP's stock ledger: an opening balance of every SKU at the",
@@ -377,15 +394,14 @@ def _readme(
         "order's `expected_at`: the truth holds the day it actually arrives, the history no",
         "expected date, so the reconstruction estimates it from the fitted lead time.",
         "",
-        "## CRM accounts",
+    ]
+
+
+def _no_ledger_readme() -> list[str]:
+    return [
+        "## Stock ledger and true open state",
         "",
-        "`crm_accounts.csv` is the CRM's export of the key-account and trade customers: short",
-        "names where customers.csv has the full legal name, the ERP customer number on some",
-        "accounts only. An ERP-CRM match by key, then by name, should reach these outcomes:",
-        "",
-        "| outcome | accounts | what |",
-        "| --- | ---: | --- |",
-        *(f"| match: {key} | {match[key]} | {what} |" for key, what in MATCH_PLANTS.items()),
+        "Not written: the scenario's company is not ship-partial without handling delays, credit",
+        "desk or after-sales, so its goods issues per order line cannot be replayed exactly.",
         "",
     ]
-    return "\n".join(lines)
