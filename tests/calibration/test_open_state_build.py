@@ -305,3 +305,23 @@ def test_every_reason_is_exercised_above():
 def test_as_of_must_be_a_date():
     with pytest.raises(InputError, match="as_of"):
         build_open_state(history(), {}, "2026-01-01 12:00")
+
+
+def test_reported_rows_are_written_pseudonymised(tmp_path):
+    from twin.calibration.open_state import write_state
+
+    ledger = moves()
+    ledger.loc[4, "quantity"] = -6.0
+    result = build_open_state(
+        history(
+            stock_moves=ledger, invoices=invoices(), payments=payments(**second_payment("I1", 50.0))
+        ),
+        {},
+        AS_OF,
+    )
+    paths = write_state(tmp_path, result)
+    written = pd.read_csv(paths["issues_invoices"])
+    assert list(written["reason"]) == ["paid_twice"]
+    assert written["customer_id"].iloc[0] != "C1"  # hashed
+    assert list(pd.read_csv(paths["issues_order_lines"])["reason"]) == ["over_shipped"]
+    assert (tmp_path / "state" / "stock.parquet").exists()
