@@ -105,6 +105,11 @@ def plant_sample(folder: Path) -> set[str]:
     planted.add(_phone(7777))
     payments.to_parquet(folder / "payments.parquet", index=False)
 
+    moves = pd.read_parquet(SAMPLE / "stock_moves.parquet")  # receipts, the kept orders' issues
+    moves = moves[moves["SalesOrder"].isna() | moves["SalesOrder"].isin(order_id)].copy()
+    moves["SalesOrder"] = moves["SalesOrder"].astype(object).map(order_id)
+    moves.to_parquet(folder / "stock_moves.parquet", index=False)
+
     accounts = pd.read_csv(SAMPLE / "crm_accounts.csv", dtype=str)
     accounts["ErpCustomerNo"] = accounts["ErpCustomerNo"].map(lambda c: new_id.get(c, c))
     accounts["Owner"] = [_person(n % 9, "Owner") for n in range(len(accounts))]

@@ -52,11 +52,14 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     invoices = invoices[invoices["SalesOrder"].isin(orders["SalesOrder"])]
     payments = pd.read_parquet(SAMPLE / "payments.parquet")
     payments = payments[payments["InvoiceNo"].isin(invoices["InvoiceNo"])]
+    moves = pd.read_parquet(SAMPLE / "stock_moves.parquet")  # receipts, the kept orders' issues
+    moves = moves[moves["SalesOrder"].isna() | moves["SalesOrder"].isin(orders["SalesOrder"])]
     for name, frame in (
         ("sales_orders", orders),
         ("order_lines", lines),
         ("invoices", invoices),
         ("payments", payments),
+        ("stock_moves", moves),
     ):
         frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
     purchases = (SAMPLE / "purchase_orders.csv").read_text(encoding="utf-8").splitlines(True)

@@ -21,7 +21,7 @@ import pytest
 
 from twin.calibration import sources
 from twin.calibration.mapping import apply_mapping
-from twin.calibration.synth import write_sample
+from twin.calibration.synth import TRUE_STATE, write_sample
 from twin.calibration.synth_export import DIRT, FILES
 from twin.calibration.synth_names import MATCH_PLANTS, has_cjk
 from twin.scenario.loader import load
@@ -35,8 +35,9 @@ BASELINE = REPO / "twin" / "calibration" / "data" / "company" / "company.yaml"
 
 def digests(folder: Path) -> dict[str, str]:
     return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.iterdir())
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
     }
 
 
@@ -54,7 +55,7 @@ def test_same_seed_gives_identical_files_and_another_seed_other_files(tmp_path):
     first = write_sample(tmp_path / "a", BASELINE, seed=11, days=14)
     write_sample(tmp_path / "b", BASELINE, seed=11, days=14)
     write_sample(tmp_path / "c", BASELINE, seed=12, days=14)
-    assert sorted(first.sizes) == sorted([*FILES, "README.md"])
+    assert sorted(first.sizes) == sorted([*FILES, "README.md", TRUE_STATE])
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
     other = digests(tmp_path / "c")
     assert other["order_lines.parquet"] != digests(tmp_path / "a")["order_lines.parquet"]
@@ -90,12 +91,14 @@ def test_committed_sample_maps_every_table_and_row(mapped):
         "invoices",
         "payments",
         "purchase_orders",
+        "stock_moves",
         "accounts",
     }
     assert mapped.rows_read == mapped.rows_written
     assert mapped.rows_written["order_lines"] > 500_000
-    total = sum(path.stat().st_size for path in SAMPLE.iterdir())
-    assert total < 8_000_000
+    # 7.5 MB of history, 1.8 MB of stock ledger (a goods issue per order line) and the truth
+    total = sum(path.stat().st_size for path in SAMPLE.rglob("*") if path.is_file())
+    assert total < 10_000_000
 
 
 def test_customers_file_is_gb18030_and_detected_as_such():

@@ -61,6 +61,10 @@ def _trimmed_sample(folder: Path, fraction: float = 0.05) -> Path:
     payments[payments["InvoiceNo"].isin(invoices["InvoiceNo"])].to_parquet(
         folder / "payments.parquet"
     )
+    moves = pd.read_parquet(SAMPLE / "stock_moves.parquet")  # receipts, and the kept orders' issues
+    moves[moves["SalesOrder"].isna() | moves["SalesOrder"].isin(kept)].to_parquet(
+        folder / "stock_moves.parquet"
+    )
     return folder
 
 

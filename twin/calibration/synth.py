@@ -16,6 +16,11 @@ column names (``calibration/mappings/sample.yaml`` maps them onto the canonical 
 - ``purchase_orders.csv``: one row per purchase-order line;
 - ``crm_accounts.csv`` (UTF-8, the CRM's own export): one row per business account (key-account
   and trade customers), see *CRM accounts* below.
+- ``stock_moves.parquet``: the stock ledger, an opening balance per SKU then one row per goods
+  receipt and per goods issue of an order line (:mod:`twin.calibration.synth_truth`);
+- ``true_state/``: the company's TRUE open state at the end of the window, in the format
+  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`), so a reconstruction
+  from the history can be checked against it.
 
 Invoices and payments are Parquet too: with one invoice per shipment they are about as many as
 the orders, and as CSV they alone would take about 8 MB.
@@ -62,8 +67,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import simpy
 
-from twin.calibration.synth_export import DIRT, FILES, export
+from twin.calibration.open_state.write import write_tables
+from twin.calibration.synth_export import DIRT, FILES, customer_ids, export
+from twin.calibration.synth_moves import shipped_pieces
 from twin.calibration.synth_names import MATCH_PLANTS
+from twin.calibration.synth_truth import stock_ledger, true_state
+from twin.distributions import Constant
 from twin.model.network import Network, build, collect
 from twin.records import Recorder, RunResult
 from twin.scenario.loader import load
@@ -79,6 +88,9 @@ WARMUP_DAYS = 61
 
 DEFAULT_SEED = 20250101
 """Seed of the run and of the dirt, unless given."""
+
+TRUE_STATE = "true_state"
+"""The folder of the company's true open state at the end of the history, beside the files."""
 
 
 def company_file() -> Path:
@@ -173,6 +185,9 @@ def write_sample(
     tables, dirt, match = export(
         network.scenario, catalogue.skus, catalogue.price, lines, result, seed
     )
+    known = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
+    if known is not None:
+        tables["stock_moves.parquet"] = known[0]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -190,11 +205,75 @@ def write_sample(
             frame.to_csv(path, index=False, lineterminator="\n")
         sizes[name] = path.stat().st_size
     rows = {name: len(frame) for name, frame in tables.items()}
+    if known is not None:
+        written = write_tables(out / TRUE_STATE, known[1], pd.Timestamp(end), None, "synth")
+        sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
     readme = out / "README.md"
     text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match)
     readme.write_text(text, encoding="utf-8")
     sizes["README.md"] = readme.stat().st_size
     return Sample(out, sizes, dirt, rows, HISTORY_START, end - dt.timedelta(days=1), seed, match)
+
+
+def _ledger_and_truth(
+    network: Network, result: RunResult, lines: pd.DataFrame, sales_orders: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]] | None:
+    """The stock ledger the export adds and the true open state at the end of the run; None
+    (neither is written) for a company whose shipments the line-level replay cannot follow:
+    other than ship-partial, with handling delays, a credit desk or after-sales."""
+    scenario = network.scenario
+    steady = all(
+        isinstance(s.handling_days, Constant) and s.handling_days.value == 0
+        for s in scenario.segments.values()
+    )
+    levers = network.credit is not None or network.service is not None
+    if scenario.fulfilment.mode != "ship_partial" or not steady or levers:
+        return None
+    stock = network.stock
+    lines = lines.assign(line_no=lines.groupby("order_id").cumcount().to_numpy() + 1)
+    horizon = float(result.horizon_days)
+    pieces = shipped_pieces(
+        result.tables["orders"],
+        lines,
+        result.tables["purchases"],
+        result.tables["shipments"],
+        stock.initial_on_hand,
+        stock.on_hand,
+        stock.backlog_units,
+        horizon,
+    )
+    start = pd.Timestamp(result.start_date)
+    catalogue = network.catalogue
+    ledger = stock_ledger(
+        catalogue.skus,
+        result.tables["purchases"],
+        pieces,
+        lines,
+        stock.initial_on_hand,
+        start,
+        float(result.warmup_days),
+        horizon,
+    )
+    cancelled = sales_orders.loc[sales_orders["Status"] == "CANC", "SalesOrder"] - 4_000_000
+    context = {
+        "start": start,
+        "warmup": float(result.warmup_days),
+        "horizon": horizon,
+        "skus": catalogue.skus,
+        "prices": catalogue.price,
+        "suppliers": catalogue.supplier,
+        "segments": list(scenario.segments),
+        "customer_ids": customer_ids,
+        "tables": result.tables,
+    }
+    truth = true_state(context, pieces, lines, stock.on_hand, cancelled.to_numpy())
+    # the ledger up to the end is the true stock: the export and the truth agree on physics
+    end = pd.Timestamp(result.start_date) + pd.Timedelta(days=horizon)
+    booked = ledger[ledger["MoveDate"] < end].groupby("Material")["Qty"].sum()
+    counted = truth["stock"].set_index("sku")["on_hand"]
+    if not np.array_equal(booked.reindex(counted.index).fillna(0).to_numpy(), counted.to_numpy()):
+        raise RuntimeError("the stock ledger does not add up to the true stock on hand")
+    return ledger, truth
 
 
 def _calendar_names(scenario_path: Path | str) -> list[str]:
@@ -273,7 +352,7 @@ def _readme(
         "",
         "| file | rows | bytes |",
         "| --- | ---: | ---: |",
-        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES),
+        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES if name in rows),
         "",
         "## Dirt",
         "",
@@ -284,6 +363,7 @@ def _readme(
         "Invoices carry no credit notes for returns; cancelled orders have no invoice, although",
         "the twin shipped them (their stock movements and purchase orders remain).",
         "",
+        *(_ledger_readme(end) if TRUE_STATE in sizes else _no_ledger_readme()),
         "## CRM accounts",
         "",
         "`crm_accounts.csv` is the CRM's export of the key-account and trade customers: short",
@@ -296,3 +376,32 @@ def _readme(
         "",
     ]
     return "\n".join(lines)
+
+
+def _ledger_readme(end: dt.date) -> list[str]:
+    return [
+        "## Stock ledger and true open state",
+        "",
+        "`stock_moves.parquet` is the ERP's stock ledger: an opening balance of every SKU at the",
+        "start of the history (physical stock, units allocated to unshipped orders included),",
+        "then every goods receipt and every goods issue per order line. The goods issues of",
+        "cancelled orders stay (the twin shipped them); returns were never restocked, so none",
+        "appear. Opening balance plus movements is the physical stock at any instant.",
+        "",
+        f"`{TRUE_STATE}/` is the company's true open state at the start of {end.isoformat()}, in",
+        "the format of `twin calibrate --as-of` (docs/open_state.md), from the twin's own",
+        "records. Reconstructed from this history it is the same, except an open purchase",
+        "order's `expected_at`: the truth holds the day it actually arrives, the history no",
+        "expected date, so the reconstruction estimates it from the fitted lead time.",
+        "",
+    ]
+
+
+def _no_ledger_readme() -> list[str]:
+    return [
+        "## Stock ledger and true open state",
+        "",
+        "Not written: the scenario's company is not ship-partial without handling delays, credit",
+        "desk or after-sales, so its goods issues per order line cannot be replayed exactly.",
+        "",
+    ]

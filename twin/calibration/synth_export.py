@@ -49,8 +49,10 @@ FILES = (
     "payments.parquet",
     "purchase_orders.csv",
     "crm_accounts.csv",
+    "stock_moves.parquet",
 )
-"""The files :func:`write_sample` writes, besides ``README.md``."""
+"""The files :func:`write_sample` writes, besides ``README.md`` and ``true_state/``; the stock
+ledger, ``stock_moves.parquet``, is written by :mod:`twin.calibration.synth_truth`."""
 
 
 DIRT = {
@@ -163,12 +165,12 @@ def export(
     copies = np.where(dirt_rng.random(len(lines)) < DUPLICATE_LINE_RATE, 2, 1)
     lines = lines.loc[np.repeat(lines.index.to_numpy(), copies)].reset_index(drop=True)
 
-    customer_ids = _customer_ids(orders["segment"].to_numpy(), orders["customer"].to_numpy())
+    sold_to = customer_ids(orders["segment"].to_numpy(), orders["customer"].to_numpy())
     price = np.asarray(prices)
     sales_orders = pd.DataFrame(
         {
             "SalesOrder": order_ids.to_numpy() + 4_000_000,
-            "SoldTo": customer_ids,
+            "SoldTo": sold_to,
             "Channel": np.asarray(codes, dtype=object)[orders["segment"].to_numpy()],
             "OrderDate": _stamps(start, orders["t_arrival"].to_numpy(), horizon),
             "PromisedDate": _stamps(start, orders["t_promised"].to_numpy(), np.inf).dt.floor("D"),
@@ -191,7 +193,7 @@ def export(
     # --- customers, with some deleted (orphans) -----------------------------------------------
     customers, name_parts = customers_table(scenario, codes, names_rng)
     everyone = customers
-    active = pd.unique(customer_ids)
+    active = pd.unique(sold_to)
     candidates = np.sort(active[~pd.Series(active).str.startswith("C1").to_numpy()])
     orphans = dirt_rng.choice(
         candidates, size=min(ORPHAN_CUSTOMERS, len(candidates)), replace=False
@@ -213,7 +215,7 @@ def export(
         {
             "InvoiceNo": invoice_no,
             "SalesOrder": invoices["order_id"].to_numpy() + 4_000_000,
-            "Payer": _customer_ids(invoices["segment"].to_numpy(), invoices["customer"].to_numpy()),
+            "Payer": customer_ids(invoices["segment"].to_numpy(), invoices["customer"].to_numpy()),
             "InvoiceDate": _stamps(start, invoices["t_invoice"].to_numpy(), horizon).dt.floor("D"),
             "DueDate": _stamps(start, invoices["t_due"].to_numpy(), np.inf).dt.floor("D"),
             "Amount": invoices["amount"].round(2).to_numpy(),
@@ -285,7 +287,7 @@ def export(
     return tables, dirt, match
 
 
-def _customer_ids(segment: np.ndarray, customer: np.ndarray) -> np.ndarray:
+def customer_ids(segment: np.ndarray, customer: np.ndarray) -> np.ndarray:
     """ERP customer numbers: ``C`` and the segment's block of 10,000 (C10001 is the first key
     account, C20001 the first trade customer)."""
     return np.char.add("C", ((segment + 1) * 10_000 + customer + 1).astype(str)).astype(object)

@@ -8,6 +8,7 @@ passed it); it is left out of the state only.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 REASONS: dict[str, str] = {
@@ -29,7 +30,9 @@ class Issues:
         self.origins = origins or {}
         self.parts: dict[str, list[pd.DataFrame]] = {}
 
-    def report(self, table: str, rows: pd.DataFrame, reason: str, detail: pd.Series | str) -> None:
+    def report(
+        self, table: str, rows: pd.DataFrame, reason: str, detail: pd.Series | np.ndarray | str
+    ) -> None:
         """Report `rows` (indexed by input position, or a computed table's own rows) of `table`."""
         if not len(rows):
             return
@@ -45,7 +48,9 @@ class Issues:
         part.insert(0, "row", lines)
         part.insert(0, "file", files)
         part["reason"] = reason
-        part["detail"] = detail if isinstance(detail, str) else detail.astype(str).to_numpy()
+        part["detail"] = (
+            detail if isinstance(detail, str) else pd.Series(detail).astype(str).to_numpy()
+        )
         self.parts.setdefault(table, []).append(part)
 
     def frames(self) -> dict[str, pd.DataFrame]:

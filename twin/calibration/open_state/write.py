@@ -9,6 +9,7 @@ import yaml
 
 from twin.calibration.fit_report import FitReport
 from twin.calibration.open_state.build import OpenState
+from twin.calibration.privacy import pseudonym_key, pseudonymise
 from twin.scenario.initial_state import STATE_SUMMARY, STATE_TABLES
 
 STATE_FOLDER = "state"
@@ -45,15 +46,17 @@ def write_tables(
 
 def write_state(model_dir: Path, state: OpenState) -> dict[str, Path]:
     """Write ``state/`` into the model folder and the reported rows as
-    ``quarantine/state_<table>.csv``."""
+    ``quarantine/state_<table>.csv``, pseudonymised as the quality step's quarantine is (they
+    are shown to people: customer ids hashed with the folder's key, person columns dropped)."""
     paths = write_tables(
         model_dir / STATE_FOLDER, state.tables, state.as_of, state.currency, state.source
     )
     if state.issues:
         (model_dir / "quarantine").mkdir(parents=True, exist_ok=True)
+        key = pseudonym_key(model_dir)
     for table, rows in state.issues.items():
         paths[f"issues_{table}"] = model_dir / "quarantine" / f"state_{table}.csv"
-        rows.to_csv(paths[f"issues_{table}"], index=False)
+        pseudonymise(rows, key).to_csv(paths[f"issues_{table}"], index=False)
     return paths
 
 
