@@ -103,3 +103,12 @@ def test_enough_warmup_gives_no_report_note(tmp_path):
     table.to_csv(tmp_path / "warmup.csv", index=False)
     assert warmup_note(tmp_path) is None
     assert warmup_note(tmp_path / "missing") is None
+
+
+def test_a_run_from_the_open_state_needs_no_warmup(tmp_path):
+    table = warmup_check(daily_table(60), warmup_days=0, horizon_days=365, from_state=True)
+    assert (table["verdict"] == "from the open state").all()
+    assert table.set_index("series").loc["on_hand_units", "truncation_days"] == 60
+    assert "none needed, the run starts from the company's open state" in warmup_summary(table)
+    table.to_csv(tmp_path / "warmup.csv", index=False)
+    assert warmup_note(tmp_path) is None

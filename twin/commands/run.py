@@ -92,7 +92,12 @@ def run(
     from twin.kpis.warmup import warmup_check, warmup_summary
 
     run_control = scenario.run
-    warmup = warmup_check(outputs.daily(), run_control.warmup_days, run_control.horizon_days)
+    warmup = warmup_check(
+        outputs.daily(),
+        run_control.warmup_days,
+        run_control.horizon_days,
+        from_state=scenario.initial_state is not None,
+    )
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_run(target, outputs, wall, orders_format=orders_format)
         warmup.to_csv(target / "warmup.csv", index=False)

@@ -23,7 +23,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["BATCH_DAYS", "WARMUP_COLUMNS", "mser_truncation", "warmup_check", "warmup_summary"]
+__all__ = [
+    "BATCH_DAYS",
+    "FROM_STATE",
+    "WARMUP_COLUMNS",
+    "mser_truncation",
+    "warmup_check",
+    "warmup_summary",
+]
 
 #: Days per batch of MSER-5.
 BATCH_DAYS = 5
@@ -63,11 +70,19 @@ def mser_truncation(values: np.ndarray, batch: int = BATCH_DAYS) -> tuple[int, b
     return d * batch, d == limit
 
 
-def warmup_check(daily: pd.DataFrame, warmup_days: float, horizon_days: float) -> pd.DataFrame:
+#: The verdict of every level of a run that starts from an open state.
+FROM_STATE = "from the open state"
+
+
+def warmup_check(
+    daily: pd.DataFrame, warmup_days: float, horizon_days: float, from_state: bool = False
+) -> pd.DataFrame:
     """MSER-5 on the across-replication mean of each daily level; columns :data:`WARMUP_COLUMNS`.
 
     ``daily`` is a run's ``daily.csv`` table; a part day at the end (``horizon_days`` not whole)
-    is left out.
+    is left out. A run ``from_state`` (``initial_state``) starts where the company is: its first
+    days are the forecast, not a transient to cut, so each level's verdict is
+    :data:`FROM_STATE` (the truncation point is still given, for reading).
     """
     levels = [c for c in daily.columns if c not in _NOT_LEVELS]
     whole = daily[daily["day"] + 1 <= horizon_days]
@@ -75,7 +90,9 @@ def warmup_check(daily: pd.DataFrame, warmup_days: float, horizon_days: float) -
     rows = []
     for column in levels:
         truncation, at_limit = mser_truncation(mean[column].to_numpy())
-        if at_limit:
+        if from_state:
+            verdict = FROM_STATE
+        elif at_limit:
             verdict = "no steady state"
         elif truncation <= warmup_days:
             verdict = "enough"
@@ -91,6 +108,11 @@ def warmup_summary(table: pd.DataFrame) -> str:
         return "warm-up check: no daily levels"
     given = table["warmup_days"].iloc[0]
     worst = table.sort_values("truncation_days").iloc[-1]
+    if (table["verdict"] == FROM_STATE).all():
+        return (
+            "warm-up check: none needed, the run starts from the company's open state (its first "
+            "days are the forecast, not a transient); MSER-5 truncation points in warmup.csv"
+        )
     if (table["verdict"] == "enough").all():
         return (
             f"warm-up check (MSER-5): {given:g} days is enough for every daily level "
