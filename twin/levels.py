@@ -15,9 +15,10 @@ def step_integral(
     """Integral from 0 to each ``at`` of the level that starts at ``initial`` and jumps by
     ``deltas[i]`` at ``times[i]`` (sorted ascending; several jumps may share a time).
 
-    Units: level units x days.
+    Units: level units x days. A jump before 0 (an item a run from an open state starts with,
+    dated in the past) counts as at 0: the level at 0 includes it.
     """
-    times = np.asarray(times, dtype=float)
+    times = np.maximum(np.asarray(times, dtype=float), 0.0)
     at = np.asarray(at, dtype=float)
     if times.size == 0:
         return initial * at

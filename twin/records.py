@@ -162,6 +162,23 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("won", B),
         ("customer", INT),
     ),
+    # cash (see twin.model.cash)
+    # one row per movement of money through the bank: kind customer (a customer's payment, +),
+    # supplier (a supplier bill paid, -), staff (payroll, -), freight, ordering, promotion (-);
+    # counterparty: the segment, supplier, staff role, promotion, or "freight"/"ordering"
+    # (strings once collected); amount: + in, - out (currency); rows in time order
+    "cash_movements": (("t", F), ("kind", S), ("counterparty", S), ("amount", F)),
+    # one row per supplier bill, issued when a purchase order is received: quantity x unit cost
+    # (currency), due t_due = t_received + the supplier's terms, paid then (t_paid NaN: not
+    # paid by the horizon, still a payable)
+    "supplier_bills": (
+        ("supplier", S),
+        ("sku", INT),
+        ("t_received", F),
+        ("t_due", F),
+        ("amount", F),
+        ("t_paid", F),
+    ),
 }
 
 ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -271,6 +288,12 @@ class Recorder:
     )
     opportunities: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["opportunities"])
+    )
+    cash_movements: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["cash_movements"])
+    )
+    supplier_bills: ColumnTable = field(
+        default_factory=lambda: ColumnTable(COLUMNS["supplier_bills"])
     )
 
     def frames(self, role_names: list[str]) -> dict[str, pd.DataFrame]:

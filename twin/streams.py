@@ -80,6 +80,10 @@ STREAM_IDS: dict[str, int] = {
     "line_prices": 40,
     # each order line's units, drawn from its SKU's historical units per line (prices_file)
     "line_units": 41,
+    # runs from an open state (initial_state): remaining time of the items open at day 0
+    "open_po_arrival": 50,
+    "open_payment_delay": 51,
+    "open_payment_default": 52,
     # spare ids for the levers (assign a name here before use)
 }
 

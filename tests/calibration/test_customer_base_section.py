@@ -7,12 +7,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import twin.calibration.calibrate as calibrate_module
 from twin.calibration.calibrate import calibrate_history, history_until
 from twin.calibration.conform import conform
-from twin.calibration.customer_base.new_customers import burn_in_end, fit_new_customers
+from twin.calibration.customer_base.first_purchases import UNSEEN_PREFIX
 from twin.calibration.customer_base.section import (
     FILE_COLUMNS,
     customer_base_enabled,
@@ -49,11 +48,6 @@ def test_summaries_count_orders_after_the_first_up_to_the_as_of_date():
     assert list(summary["recency_days"]) == [10.0, 0.0]
     assert list(summary["age_days"]) == [30.5, 11.0]
     assert (summary["recency_days"] <= summary["age_days"]).all()
-
-
-def test_the_burn_in_is_a_quarter_of_the_period_or_90_days():
-    assert burn_in_end(dt.date(2024, 1, 1), dt.date(2025, 12, 31)) == dt.date(2024, 7, 2)
-    assert burn_in_end(dt.date(2024, 1, 1), dt.date(2024, 6, 30)) == dt.date(2024, 3, 31)
 
 
 START = dt.date(2023, 1, 1)
@@ -141,21 +135,8 @@ def test_the_section_follows_the_interface():
         "customer_base.new_customers",
     }
     chosen = rows[rows["quantity"] == "customer_base"].iloc[0]
-    assert chosen["distribution"] == section["model"] and chosen["n"] == len(customers)
-
-
-def test_new_customers_are_counted_after_the_burn_in():
-    # a third of the customers are there from day 0; the others join at 400/730 a day
-    tables = _history(seed=8)
-    last_day = START + dt.timedelta(days=DAYS - 1)
-    customers = customer_summaries(tables["orders"], pd.Timestamp(last_day) + pd.Timedelta(days=1))
-    new, n, counted_from = fit_new_customers(customers["first_order_at"], START, last_day, [], "t")
-    assert counted_from == dt.date(2023, 7, 2)  # 182 days, 25 % of 730
-    assert n == int((customers["first_order_at"] >= pd.Timestamp(counted_from)).sum())
-    # Poisson count of ~300 joiners after the burn-in: sd ~6 %; trend and seasonality add
-    # noise to the level at the end of the period, so 25 % is ~3 sd of the combined error
-    expected = 400 / DAYS
-    assert new["rate_per_day"] == pytest.approx(expected, rel=0.25)
+    seen = ~customers["customer"].str.startswith("unseen-")
+    assert chosen["distribution"] == section["model"] and chosen["n"] == seen.sum()
 
 
 def test_segments_without_ids_or_repeat_buyers_keep_aggregate_arrivals():
@@ -205,7 +186,13 @@ def test_with_the_schema_field_calibration_writes_the_customer_base(monkeypatch)
     start = pd.Timestamp(calibration.model["run"]["start_date"])
     assert start == pd.Timestamp("2024-12-01")
     first = tables["orders"].groupby("customer_id")["ordered_at"].min()
-    ages = customers.set_index("customer")["age_days"]
+    unseen = customers["customer"].str.startswith(UNSEEN_PREFIX)
+    # customers not yet seen by the as-of date: the fitted first-purchase split's estimate,
+    # each with no purchase and the whole history's age
+    assert (customers.loc[unseen, "frequency"] == 0).all()
+    seen_ages = customers.loc[~unseen, "age_days"]
+    assert np.allclose(customers.loc[unseen, "age_days"], seen_ages.max(), rtol=0.05)
+    ages = customers[~unseen].set_index("customer")["age_days"]
     plain = ((start - first) / pd.Timedelta(days=1))[ages.index]
     order = np.argsort(plain.to_numpy(), kind="stable")
     assert np.all(np.diff(ages.to_numpy()[order]) >= -1e-9)

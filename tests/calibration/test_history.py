@@ -43,7 +43,8 @@ def test_only_orders_and_lines_are_required_tables():
     assert [name for name, table in TABLES.items() if table.required] == ["orders", "order_lines"]
     assert set(TABLES) == {
         "products", "customers", "orders", "order_lines", "invoices", "payments",
-        "purchase_orders", "inventory_snapshots", "accounts", "opportunities", "tickets",
+        "purchase_orders", "inventory_snapshots", "stock_moves", "supplier_invoices", "accounts",
+        "opportunities", "tickets",
         "promotions",
     }  # fmt: skip
 

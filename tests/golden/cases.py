@@ -21,6 +21,11 @@ RUN_TABLES = ("kpis.csv", "summary.csv", "daily.csv", "lead_times.csv")
 # Tables too large to keep whole: the fixture keeps their SHA-256.
 HASHED_TABLES = ("orders.csv",)
 COMPARE_TABLES = ("comparison.csv", "ranking.csv", "kpis.csv")
+# Levers a scenario took up after the fixture was made, switched off so the run compares the
+# numbers of the levers the fixture ran (a new lever adds tables and KPI columns, not changes).
+# Scenarios written after the fixture was made: nothing of theirs to hold unchanged.
+NEWER_SCENARIOS = frozenset({"lookahead"})
+LATER_LEVERS: dict[str, tuple[str, ...]] = {"whole-loop": ("--set", "cash=null")}
 SWEEP_TABLES = ("results.csv", "sensitivity.csv")
 
 
@@ -45,9 +50,19 @@ def cases() -> list[Case]:
     out: list[Case] = []
     for path in _scenario_files():
         rel = path.relative_to(ROOT).as_posix()
+        if path.stem in NEWER_SCENARIOS:
+            continue
         horizon = f"run.horizon_days={HORIZON_DAYS}"
-        common = ("--set", horizon, "--replications", "2", "--workers", "1")
         stem = rel.removeprefix("scenarios/").removesuffix(".yaml").replace("/", "-")
+        common = (
+            "--set",
+            horizon,
+            *LATER_LEVERS.get(stem, ()),
+            "--replications",
+            "2",
+            "--workers",
+            "1",
+        )
         out.append(
             Case(
                 f"run-{stem}",

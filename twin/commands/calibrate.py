@@ -3,8 +3,10 @@
 ``twin calibrate SOURCE --mapping FILE --out DIR`` maps the source's tables onto the canonical
 history (``twin.calibration.mapping``), sends every row through the quality step
 (``twin.calibration.quality``), fits the model (``twin.calibration.calibrate``) and writes the
-model folder with ``quality.csv`` and ``calibration.pdf``. :func:`mapped_and_checked` is shared
-with ``twin validate``, so the history compared is the history fitted.
+model folder with ``quality.csv`` and ``calibration.pdf``; with ``--as-of DATE`` also the
+company's open state at the start of DATE (``state/``, :mod:`twin.calibration.open_state`).
+:func:`mapped_and_checked` is shared with ``twin validate``, so the history compared is the
+history fitted.
 
 The calibration modules are imported when a command runs, not when ``twin`` starts: they pull in
 scipy and the data readers, which every other command would otherwise pay for.
@@ -65,6 +67,8 @@ def calibrate(
     until: dt.datetime | None,
 ) -> None:
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
+    import pandas as pd
+
     from twin.calibration.calibrate import calibrate_history, history_until
     from twin.calibration.output import write_model
     from twin.calibration.quality_output import write_quality
@@ -84,8 +88,27 @@ def calibrate(
     fitted_tables = quality.tables if until is None else history_until(quality.tables, until)
     calibration = calibrate_history(fitted_tables, name=name or out_dir.name)
     calibration.notes.extend(quality.notes)
+    state = None
+    if as_of is not None:  # the company's open state at the extract date, beside the model
+        from twin.calibration.open_state import build_open_state, state_report_rows
+
+        state = build_open_state(
+            mapped.tables,
+            quality.quarantine,
+            as_of,
+            origins=mapped.origins,
+            source=Path(source).name or source,
+        )
+        calibration.report = pd.concat(
+            [calibration.report, state_report_rows(state)], ignore_index=True
+        )
+        calibration.notes.extend(state.notes)
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_model(target, calibration, mapped, source, str(mapping_file))
+        if state is not None:
+            from twin.calibration.open_state import write_state
+
+            write_state(target, state)
         write_quality(quality, target)
         write_calibration_report(target, calibration, quality)
     click.echo(f"{int(quarantined)} rows quarantined; model in {out_dir / 'model.yaml'}")

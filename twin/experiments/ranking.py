@@ -43,6 +43,9 @@ HIGHER_IS_BETTER = (
     "promo_incremental_revenue",
     "promo_incremental_gross_profit",
     "promo_roi",
+    "cash_closing",
+    "cash_min",
+    "dpo_days",
 )
 
 #: KPIs for which less is better: costs, losses, waiting, lead times, money and stock tied up.
@@ -93,6 +96,9 @@ LOWER_IS_BETTER = (
     "promo_cost",
     "promo_units_short",
     "promo_stockout_sku_days",
+    "dio_days",
+    "cash_conversion_cycle_days",
+    "working_capital_mean",
 )
 
 #: Columns of :func:`rank_variants`, in order.

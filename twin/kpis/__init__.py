@@ -3,18 +3,19 @@
 ``core`` holds the order-to-cash and inventory KPIs every run has; each lever (promotions,
 credit, staffing, after-sales, the customer loop) adds its own in a module of its own, with a
 ``UNITS`` table and a ``kpis(result, costs)`` function that returns nothing when its section is
-absent. Definitions are in ``docs/kpis.md``.
+absent; the cash lever also adds daily levels. Definitions are in ``docs/kpis.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from twin.kpis import core, credit, customers, promotions, service, staff
+import pandas as pd
+
+from twin.kpis import cash, core, credit, customers, promotions, service, staff
 from twin.kpis.core import (
     KPI_UNITS,
     completed_lead_times,
-    daily_levels,
     lead_time_quantiles,
     physical_stock_steps,
     receivables_steps,
@@ -33,7 +34,12 @@ __all__ = [
     "receivables_steps",
 ]
 
-LEVERS = (staff, promotions, credit, service, customers)
+LEVERS = (staff, promotions, credit, service, customers, cash)
+
+
+def daily_levels(result: RunResult) -> pd.DataFrame:
+    """One row per day of the replication: the core levels, then the cash lever's (when on)."""
+    return cash.add_daily_levels(result, core.daily_levels(result))
 
 
 def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:

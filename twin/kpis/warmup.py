@@ -34,8 +34,9 @@ point in days, the warm-up given (days), and ``enough`` (truncation within the w
 ``too short`` (the level settles later than the warm-up ends) or ``no steady state`` (it does not
 settle within the first half of the run)."""
 
-#: daily.csv columns that are not levels.
-_NOT_LEVELS = ("replication", "seed", "day", "date")
+#: daily.csv columns that are not levels, or not ones that settle: the cash balance accumulates
+#: every day's profit, so it has no steady state to reach whatever the warm-up.
+_NOT_LEVELS = ("replication", "seed", "day", "date", "cash_balance")
 
 
 def mser_truncation(values: np.ndarray, batch: int = BATCH_DAYS) -> tuple[int, bool]:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import simpy
 
 from twin.model.context import Context
+from twin.model.hooks import PaymentHook
 from twin.records import ColumnTable
 from twin.streams import Sampler, UniformSampler
 
@@ -56,6 +57,8 @@ class Ledger:
         self._on_invoice: Callable[[int, float], None] | None = None
         self._on_settle: Callable[[int, int], None] | None = None
         self._track_payments = False
+        # the cash book's ``on_payment(segment, amount)``, told of each payment (not write-off)
+        self._on_payment: PaymentHook | None = None
         #: ``invoice(order_id, segment, customer, amount)``: issue an invoice now and schedule
         #: its payment or write-off; with accounts (``track_accounts``) it also enters it in the
         #: customer's account. An attribute, so the fulfilment makes one call either way.
@@ -83,6 +86,11 @@ class Ledger:
         self._on_invoice = on_invoice
         self._on_settle = on_settle
 
+    def report_payments(self, on_payment: PaymentHook) -> None:
+        """Call ``on_payment(segment, amount)`` at every payment from now on (the cash book
+        calls this when built); a write-off is no payment and is not reported."""
+        self._on_payment = on_payment
+
     def account(self, segment: int, customer: int) -> Account:
         """The customer's account (empty if it has no invoice yet); only under track_accounts."""
         key = (segment, customer)
@@ -105,10 +113,42 @@ class Ledger:
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
         self.open_amount += amount
-        env.timeout(settle_after, value=amount).callbacks.append(self._settle)
+        settlement = env.timeout(settle_after, value=amount)
+        settlement.callbacks.append(self._settle)
+        if self._on_payment is not None and not defaults:
+            on_payment = self._on_payment
+            settlement.callbacks.append(lambda event: on_payment(segment, event.value))
 
     def _settle(self, event: simpy.Event) -> None:
         self.open_amount -= event.value
+
+    def enter_open(
+        self,
+        segment: int,
+        customer: int,
+        t_invoice: float,
+        t_due: float,
+        amount: float,
+        t_settle: float,
+        written_off: bool,
+    ) -> None:
+        """An invoice issued before the run (an open state's, ``t_invoice`` < 0), settled at
+        ``t_settle`` (>= now) as drawn by ``twin.model.open_state``; order id -1 in
+        ``invoices``. Under accounts it enters the customer's account, so an overdue one counts
+        from day 0; give them in due-date order."""
+        env = self.env
+        self._invoices.add((-1, segment, customer, t_invoice, t_due, amount, t_settle, written_off))
+        self.open_amount += amount
+        delay = t_settle - env.now
+        if self.accounts is None:
+            env.timeout(delay, value=amount).callbacks.append(self._settle)
+            return
+        account = self.account(segment, customer)
+        account.open_amount += amount
+        value = (amount, account, segment, customer, written_off)
+        settlement = env.timeout(delay, value=value)
+        settlement.callbacks.append(self._settle_account)
+        account.due.append((t_due, settlement))
 
     def _invoice_account(self, order_id: int, segment: int, customer: int, amount: float) -> None:
         """``invoice`` under a credit policy: the same two draws, adjusted by the risk class,
@@ -154,6 +194,8 @@ class Ledger:
         account.open_amount -= amount
         if self._track_payments and not written_off:
             account.paid.append((self.env.now, amount))
+        if self._on_payment is not None and not written_off:
+            self._on_payment(segment, amount)
         self._on_settle(segment, customer)
 
 

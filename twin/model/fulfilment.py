@@ -151,9 +151,22 @@ class Fulfilment:
             if delay > 0.0:
                 # not yet released: units filled meanwhile join the first shipment
                 yield env.timeout(delay)
+        yield from self.dispatch(order)
+
+    def resume(self, order: Order, skus: list[int], quantities: list[int]) -> None:
+        """Take an order accepted before the run (an open state's backlog): allocated now, in
+        the order such orders are given (FIFO by order date), and released at once, since its
+        order-desk work and handling were done before day 0."""
+        self.orders.append(order)
+        self.stock.allocate_order(order, skus, quantities)
+        self.env.process(self.dispatch(order))
+
+    def dispatch(self, order: Order) -> Generator:
+        """Process fragment: release the order and ship what is filled (under ship-complete,
+        once every backordered unit has arrived); later fills ship through ``fill``."""
         order.released = True
         if self.ship_complete and order.units_waiting:
-            order.ready = env.event()
+            order.ready = self.env.event()
             yield order.ready
         if order.pending_units:
             parcel = order.parcel  # after-sales: the parcel's SKUs go with it

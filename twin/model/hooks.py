@@ -14,6 +14,8 @@ promotions         the order book (``DemandSource``), and      ``Window`` lists;
 after-sales        each delivered shipment                     :class:`AfterSalesHook`
 customers          placement of candidate orders, and every    :class:`PlacementTest`;
                    experience (delivery, credit wait, ticket)  :class:`CustomerExperiences`
+cash               each purchase-order receipt (``Stock``),    :class:`SupplierBills`;
+                   each customer payment (``Ledger``)          :data:`PaymentHook`
 =================  ==========================================  ================================
 """
 
@@ -29,6 +31,8 @@ from twin.model.entities import Order
 ReleaseOrder = Callable[[Order, list[int], list[int]], None]
 #: ``fill(order, sku, units, new_line)``: backlogged units of an order arrived
 FillOrder = Callable[[Order, int, int, bool], None]
+#: ``on_payment(segment, amount)``: a customer of the segment paid an invoice of ``amount``
+PaymentHook = Callable[[int, float], None]
 
 
 class CreditCheck(Protocol):
@@ -50,6 +54,13 @@ class AfterSalesHook(Protocol):
 
     def delivered(self, order: Order, batch: int, parcel: list[tuple[int, int]]) -> None:
         """A shipment (row ``batch`` of ``shipments``) of ``parcel`` [(SKU, units)] arrived."""
+
+
+class SupplierBills(Protocol):
+    """Turns each purchase-order receipt into a supplier bill (``twin.model.cash``)."""
+
+    def received(self, sku: int, quantity: int) -> None:
+        """``quantity`` units of ``sku`` were received now: the supplier bills them."""
 
 
 class CustomerExperiences(Protocol):

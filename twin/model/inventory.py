@@ -19,7 +19,7 @@ import simpy
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.entities import Order
-from twin.model.hooks import FillOrder, PromotionLines
+from twin.model.hooks import FillOrder, PromotionLines, SupplierBills
 from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
 from twin.model.wiring import Wired
 from twin.scenario import inventory as stocking
@@ -144,10 +144,12 @@ class Stock(Wired):
         rules: list[SkuRule],
         promotions: PromotionLines | None = None,
         parcel_skus: Sequence[bool] | None = None,
+        bills: SupplierBills | None = None,
     ) -> None:
         """``promotions``: records each order's changed lines at allocation (None: no
         promotions); ``parcel_skus``: after-sales is on, and per SKU whether its units can fail
-        (see :meth:`enable_spares`)."""
+        (see :meth:`enable_spares`); ``bills``: the cash book, billed at each receipt (None: no
+        cash section)."""
         env, scenario, catalogue = context.env, context.scenario, context.catalogue
         recorder, streams = context.recorder, context.streams
         self.env = env
@@ -181,6 +183,7 @@ class Stock(Wired):
         self._stock_changes = recorder.stock_changes
         self.units_received = 0
         self.promotions = promotions
+        self.bills = bills
         # after-sales: the SKUs of each parcel that can fail are tracked on the order
         # (``parcel_skus``: per SKU, whether it is tracked), and each SKU has a FIFO queue of
         # spare-part requests [units still short, on_issued, ticket], served ahead of its
@@ -276,10 +279,20 @@ class Stock(Wired):
         self._purchases.add((sku, env.now, quantity, env.now + lead_time))
         env.timeout(lead_time, value=(sku, quantity)).callbacks.append(self._receive)
 
+    def expect(self, sku: int, t_order: float, quantity: int, t_receipt: float) -> None:
+        """A purchase order placed before the run (an open state's): on order from now, received
+        at ``t_receipt`` (>= now); ``t_order`` is negative, in the past."""
+        self.on_order[sku] += quantity
+        self._purchases.add((sku, t_order, quantity, t_receipt))
+        delay = t_receipt - self.env.now
+        self.env.timeout(delay, value=(sku, quantity)).callbacks.append(self._receive)
+
     def _receive(self, event: simpy.Event) -> None:
         sku, quantity = event.value
         self.on_order[sku] -= quantity
         self.units_received += quantity
+        if self.bills is not None:
+            self.bills.received(sku, quantity)
         on_hand = self.on_hand[sku] + quantity
         served = 0
         if self.spare_backlogs is not None and self.spare_backlogs[sku]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
+from twin.model.cash import CashBook
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.credit import CreditDesk
@@ -24,6 +25,7 @@ from twin.model.demand import DemandSource
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import Stock, resolve_rules
+from twin.model.open_state import start_from_state, state_rules
 from twin.model.order_book import expected_daily_units
 from twin.model.promotions import PromotionRecords, segment_windows
 from twin.model.service import AfterSales, failing_skus
@@ -57,6 +59,9 @@ class Network:
     credit: CreditDesk | None = None
     service: AfterSales | None = None
     customers: CustomerBase | None = None
+    #: what starting from the open state had to report (empty without ``initial_state``)
+    notes: list[str] = field(default_factory=list)
+    cash: CashBook | None = None
 
 
 def build(
@@ -72,12 +77,16 @@ def build(
     """
     catalogue = Catalogue.from_scenario(scenario)
     rules = resolve_rules(scenario, catalogue, expected_daily_units(scenario, catalogue))
+    state = scenario.open_state
+    if state is not None:  # the state's on-hand stock instead of initial_on_hand
+        rules = state_rules(rules, catalogue.skus, state)
     roles: dict[str, StaffRole] = {}
     if scenario.staffing is not None:
         for number, (name, role) in enumerate(scenario.staffing.roles().items()):
             roles[name] = staff_role(env, scenario, number, name, role, recorder)
     context = Context(env, scenario, streams, recorder, catalogue, roles)
     ledger = Ledger(context)
+    cash = CashBook(context, ledger) if scenario.cash is not None else None
     # customer bases first: a segment's parameter draw comes before anything else of it
     cohorts = {
         name: draw_cohort(segment, name, scenario, streams)
@@ -94,6 +103,7 @@ def build(
             if scenario.after_sales is not None
             else None
         ),
+        bills=cash,
     )
     service = AfterSales(context, stock, customers) if scenario.after_sales is not None else None
     credit = CreditDesk(context, ledger, stock, customers) if scenario.credit is not None else None
@@ -116,6 +126,9 @@ def build(
         credit.connect("release", fulfilment.release)
         wired.append(credit)
     check_connections(wired)
+    # the open state's items go in before any process runs: open purchases count as on order
+    # when the first review below (and any allocation) asks the policy
+    notes = [] if state is None else start_from_state(context, state, stock, ledger, fulfilment)
     # roles whose headcount changes by date follow their plan
     for staff in roles.values():
         if len(staff.schedule) > 1:
@@ -145,6 +158,8 @@ def build(
         credit,
         service,
         customers,
+        notes,
+        cash,
     )
 
 
@@ -246,7 +261,9 @@ def collect(network: Network, replication: int) -> RunResult:
         levers["credit"] = credit.facts()
     if network.service is not None:
         levers["after_sales"] = network.service.facts()
-    notes = [
+    if network.cash is not None:  # books what remains and names the cash tables
+        levers["cash"] = network.cash.close(tables)
+    notes = network.notes + [
         f"segment {s.name}: {s.skipped_rows} replayed order times fall outside the run and were "
         f"not simulated"
         for s in network.sources

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from twin.formatting import format_value
+from twin.reports.cash_figures import cash_figure
 from twin.reports.charts import (
     BAND_COLOUR,
     CONFIDENCE,
@@ -258,7 +259,8 @@ def build_figures(run_dir: Path) -> dict[str, Figure]:
     Returns
     -------
     dict of str to matplotlib.figure.Figure
-        PNG file name -> figure, in report order; ``utilisation.png`` only if there are roles.
+        PNG file name -> figure, in report order; ``utilisation.png`` only if there are roles,
+        ``cash.png`` only if the run has a cash book.
 
     Raises
     ------
@@ -282,6 +284,7 @@ def build_figures(run_dir: Path) -> dict[str, Figure]:
         "profit.png": profit,
         "utilisation.png": utilisation_figure(summary),
         "receivables.png": receivables_figure(daily, warmup_days),
+        "cash.png": cash_figure(daily, warmup_days),
     }
     return {name: figure for name, figure in drawn.items() if figure is not None}
 
@@ -298,7 +301,7 @@ def write_figures(run_dir: Path) -> list[Path]:
     -------
     list of pathlib.Path
         ``inventory_backlog.png``, ``lead_time.png``, ``profit.png``, ``utilisation.png`` (only
-        with staff roles) and ``receivables.png``.
+        with staff roles), ``receivables.png`` and ``cash.png`` (only with a cash book).
 
     Raises
     ------

@@ -20,7 +20,16 @@ from twin.tables import LEAD_TIME_COLUMNS
 #: Numeric columns of each file; text columns (``kpi``, ``unit``, ``date``) are checked apart.
 _NUMERIC = {
     "summary.csv": ("mean", "std", "ci_low", "ci_high"),
-    "daily.csv": ("replication", "day", "on_hand_units", "backlog_units", "receivables"),
+    "daily.csv": (
+        "replication",
+        "day",
+        "on_hand_units",
+        "backlog_units",
+        "receivables",
+        "cash_balance",
+        "payables",
+        "working_capital",
+    ),
     "lead_times.csv": LEAD_TIME_COLUMNS,
 }
 

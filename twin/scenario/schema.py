@@ -7,9 +7,9 @@ Money is in one currency, the scenario's own.
 
 Each section lives in a module named after it (``run_control``, ``catalogue``, ``arrivals``,
 ``segments``, ``inventory``, ``staffing``, ``costs`` and the levers ``promotions``, ``credit``,
-``service``, ``customers``); this module assembles them and checks the references between them.
-The models hold no behaviour beyond validation; ``twin.model`` turns a validated scenario into a
-running SimPy network.
+``service``, ``customers``, ``cash``); this module assembles them and checks the references
+between them. The models hold no behaviour beyond validation; ``twin.model`` turns a validated
+scenario into a running SimPy network.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from twin.scenario.cash import CashPolicy
+from twin.scenario.cash import check_references as check_cash
 from twin.scenario.catalogue import Product, Supplier, read_products_csv
 from twin.scenario.checks import Check
 from twin.scenario.common import Name, Section
@@ -27,6 +29,7 @@ from twin.scenario.credit import CreditPolicy
 from twin.scenario.credit import check_references as check_credit
 from twin.scenario.customers import CustomerLoop
 from twin.scenario.customers import check_references as check_customers
+from twin.scenario.initial_state import OpenState, check_state, read_state, state_start_date
 from twin.scenario.inventory import Fulfilment, Inventory
 from twin.scenario.prices import PriceRows, read_prices
 from twin.scenario.promotions import Promotion
@@ -68,6 +71,15 @@ class Scenario(Section):
     customers: CustomerLoop | None = Field(
         None, description="Satisfaction, repeat purchase and churn, and the CRM pipeline."
     )
+    initial_state: str | None = Field(
+        None,
+        description="Folder of the company's open state at an as-of date (`twin calibrate "
+        "--as-of` writes it): the run starts there, at run.start_date = the as-of date "
+        "(docs/open_state.md).",
+    )
+    cash: CashPolicy | None = Field(
+        None, description="Opening cash and payment terms: the cash book, payables and DPO."
+    )
     variants: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,
         description="Named policy variants: overrides of this scenario, for `twin compare`.",
@@ -78,6 +90,16 @@ class Scenario(Section):
 
     # the prices file's checked rows, read once at validation (None without a prices_file)
     _line_prices: PriceRows | None = PrivateAttr(None)
+    # the open state's checked tables, read once at validation (None without initial_state)
+    _open_state: OpenState | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_at_state(cls, data: object) -> object:
+        # a run from a state starts on its as-of date: run.start_date defaults to it
+        if isinstance(data, dict) and isinstance(data.get("initial_state"), str):
+            return state_start_date(data)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -138,6 +160,19 @@ class Scenario(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _read_initial_state(self) -> Scenario:
+        if self.initial_state is not None:
+            self._open_state = read_state(Path(self.initial_state))
+            check_state(self, self._open_state)
+        return self
+
+    @property
+    def open_state(self) -> OpenState | None:
+        """The open state the run starts from (``twin.scenario.initial_state``); None: the
+        idealised start (stock at its initial level, nothing open)."""
+        return self._open_state
+
     @property
     def line_prices(self) -> PriceRows | None:
         """The prices file's rows (see ``twin.scenario.prices``); None: list prices."""
@@ -150,6 +185,7 @@ class Scenario(Section):
         check_credit(self)
         check_after_sales(self)
         check_customers(self)
+        check_cash(self)
         if self.staffing is not None:
             self.staffing.check_run(self.run)
         return self

@@ -308,15 +308,20 @@ def merge(
     return merged
 
 
+#: Keys that hold a folder's path, resolved like file paths.
+FOLDER_KEYS = frozenset({"initial_state"})
+
+
 def is_path_key(key: object) -> bool:
-    """Tell whether a mapping key holds a file path: it is ``file`` or ends in ``_file``.
+    """Tell whether a mapping key holds a file path: it is ``file`` or ends in ``_file`` (or
+    names a folder, :data:`FOLDER_KEYS`).
 
     Such a value, when it is a non-empty relative path, is rewritten to an absolute path against the
     folder of the YAML file that set it (the current folder for ``--set``); ``~`` is expanded.
     Absolute paths, empty strings and non-strings are kept as they are, for validation to judge.
     Keys such as ``profile`` or ``history_files`` are not path keys.
     """
-    return isinstance(key, str) and (key == "file" or key.endswith("_file"))
+    return isinstance(key, str) and (key in FOLDER_KEYS or key == "file" or key.endswith("_file"))
 
 
 def resolve_paths(value: Any, folder: Path, key: object = None) -> Any:

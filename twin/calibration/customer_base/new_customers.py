@@ -1,74 +1,51 @@
-"""The arrival of new customers: a Poisson arrival fit to first-purchase dates after a burn-in.
+"""The arrival of new customers: the segment's calendar at the rate the first-order split gives.
 
-A customer's first order in the history is its first purchase only if the customer is new; at the
-start of an extract, most first orders are of old customers seen for the first time (left
-censoring), so early first orders would inflate the new-customer rate and fake a falling trend.
-Rule: first orders in the burn-in, the first ``BURN_IN_SHARE`` of the active period or
-``BURN_IN_DAYS`` days, whichever is longer, are not counted as new customers; the arrival model
-(rate, weekday and month multipliers, trend, events: :func:`twin.calibration.segments.
-fit_segment_arrivals`) is fitted to the first orders in the rest of the period.
+:mod:`.first_purchases` splits the extract's first orders into new customers (``nu`` per clock
+day) and old customers seen for the first time. New customers then arrive as a Poisson process
+on the segment's own calendar (its weekday, month and event multipliers, the clock the split was
+fitted on) at rate ``nu``, without a trend (the split has none to fit), and with the standard
+error of ``log nu`` as the rate's ``uncertainty``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from twin.calibration.customer_base.first_purchases import FirstPurchaseFit
 
-import pandas as pd
-
-from twin.calibration.segments import fit_segment_arrivals
-from twin.errors import InputError
-
-BURN_IN_SHARE = 0.25
-"""Share of the active period whose first orders are not counted as new customers."""
-BURN_IN_DAYS = 90
-"""Shortest burn-in, days."""
 MIN_NEW_CUSTOMERS = 30
-"""Fewest first purchases after the burn-in for a fit; with fewer, no new customers are written."""
+"""Fewest first orders in the extract for a split; with fewer, no new customers are written."""
+CALENDAR_KEYS = (
+    "weekday_multipliers",
+    "monthly_multipliers",
+    "events",
+    "holidays",
+    "holiday_multiplier",
+)
+"""The keys of the segment's arrivals that new-customer arrivals share."""
 
 
-def burn_in_end(first_day: dt.date, last_day: dt.date) -> dt.date:
-    """The first day whose first orders count as new customers."""
-    period_days = (last_day - first_day).days + 1
-    burn_in = max(BURN_IN_DAYS, round(BURN_IN_SHARE * period_days))
-    return first_day + dt.timedelta(days=burn_in)
+def new_customers_spec(
+    split: FirstPurchaseFit, arrivals: dict | None, notes: list[str], segment: str
+) -> dict | None:
+    """The ``new_customers`` arrivals spec of a segment, or None (with a note) when the split
+    found none or had too few first orders to go on.
 
-
-def fit_new_customers(
-    first_orders: pd.Series,
-    first_day: dt.date,
-    last_day: dt.date,
-    notes: list[str],
-    segment: str,
-    tables: dict[str, pd.DataFrame] | None = None,
-) -> tuple[dict | None, int, dt.date]:
-    """The ``new_customers`` spec of a segment (None when too few), the first purchases it was
-    fitted to and the first day counted.
-
-    Parameters
-    ----------
-    first_orders : pandas.Series
-        Timestamp of each known customer's first order.
-    first_day, last_day : datetime.date
-        The active period (the arrival fits' period); the spec's reference date is the day after
-        ``last_day``, the model's start date.
+    ``arrivals`` is the segment's fitted Poisson arrivals mapping (None on a flat calendar).
     """
-    start = burn_in_end(first_day, last_day)
-    counted = first_orders[
-        (first_orders >= pd.Timestamp(start))
-        & (first_orders < pd.Timestamp(last_day) + pd.Timedelta(days=1))
-    ]
-    if start > last_day or len(counted) < MIN_NEW_CUSTOMERS:
+    if split.first_orders < MIN_NEW_CUSTOMERS:
         notes.append(
-            f"segment {segment}: {len(counted)} first purchases from {start} to {last_day} are "
-            f"too few (< {MIN_NEW_CUSTOMERS}) to fit new-customer arrivals; none are written"
+            f"segment {segment}: {split.first_orders} first orders are too few "
+            f"(< {MIN_NEW_CUSTOMERS}) to fit new-customer arrivals; none are written"
         )
-        return None, len(counted), start
-    try:
-        fit, used = fit_segment_arrivals(
-            counted, start, last_day, last_day + dt.timedelta(days=1), notes, segment, tables
+        return None
+    if split.new_per_day <= 0.0:
+        notes.append(
+            f"segment {segment}: the first orders are all explained by old customers seen for "
+            "the first time; no new-customer arrivals are written"
         )
-    except InputError as exc:
-        notes.append(f"segment {segment}: new-customer arrivals not fitted: {exc}")
-        return None, len(counted), start
-    notes.extend(f"segment {segment} new customers: {note}" for note in fit.notes)
-    return fit.spec, len(used), start
+        return None
+    spec: dict = {"kind": "poisson", "rate_per_day": split.new_per_day}
+    if arrivals is not None:
+        spec.update({key: arrivals[key] for key in CALENDAR_KEYS if key in arrivals})
+    spec["trend_per_year"] = 0.0
+    spec["uncertainty"] = {"log_rate_sd": split.log_rate_sd, "trend_sd": 0.0, "correlation": 0.0}
+    return spec

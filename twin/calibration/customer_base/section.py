@@ -23,7 +23,11 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.customer_base.clock import calendar_clock
-from twin.calibration.customer_base.new_customers import fit_new_customers
+from twin.calibration.customer_base.first_purchases import (
+    fit_first_purchases,
+    with_unseen_customers,
+)
+from twin.calibration.customer_base.new_customers import new_customers_spec
 from twin.calibration.customer_base.select import fit_customer_base
 from twin.calibration.customer_base.summaries import customer_summaries
 from twin.calibration.fit_report import FitReport
@@ -169,22 +173,31 @@ def fit_segment_customer_base(
         aic=best.aic,
         distribution=fit.chosen,
     )
-    new, n_new, counted_from = fit_new_customers(
-        customers["first_order_at"], first_day, last_day, notes, segment, tables
+    split = fit_first_purchases(
+        customers["first_order_at"], first_day, as_of, clock, fit.chosen, best.parameters
     )
+    new = new_customers_spec(split, arrivals if clock is not None else None, notes, segment)
     if new is not None:
         section["new_customers"] = new
     report.add(
         "customer_base.new_customers",
         segment,
         new if new is not None else "none",
-        n_new,
+        split.first_orders,
         "first orders of customers",
         new is None,
-        f"Poisson arrivals of first purchases from {counted_from} to {last_day} "
-        "(earlier first orders are mostly of old customers seen first: burn-in)",
+        f"first orders split into new customers ({split.new_per_day:.4g} a day on the "
+        f"segment's calendar, log-rate sd {split.log_rate_sd:.3g}) and old customers seen for "
+        f"the first time ({split.old_at_start:.0f} alive when the history starts; "
+        f"{split.old_unseen:.0f} of them not yet seen, simulated as known customers without a "
+        f"purchase); Pearson dispersion {split.dispersion:.2f}",
         distribution="poisson" if new is not None else "none",
     )
+    if clock is not None:
+        end_clock = float(clock(pd.Series([as_of]))[0])
+    else:
+        end_clock = (as_of - pd.Timestamp(first_day)) / pd.Timedelta(days=1)
+    customers = with_unseen_customers(customers, split, age_days=end_clock)
     return section, customers[list(FILE_COLUMNS)]
 
 
