@@ -24,7 +24,8 @@ How the canonical rows become Odoo records, where Odoo has its own way:
 - an invoice is a posted ``account_move`` (``out_invoice``) with its receivable line; a payment
   is a posted journal entry whose receivable line is reconciled with the invoice's through an
   ``account_partial_reconcile`` of the amount paid; the invoice's ``amount_residual`` and
-  ``payment_state`` follow;
+  ``payment_state`` follow; a supplier bill is a posted ``in_invoice`` (``invoice_origin`` its
+  purchase order) with its payable line, reconciled in full with a payment entry when paid;
 - a purchase-order line is a ``purchase_order_line``; its receipt one done ``stock_move`` (in an
   ``incoming`` picking) at ``received_at`` and ``qty_received``;
 - stock counts are ``stock_quant`` rows (the latest count per SKU and location), opportunities
@@ -267,8 +268,8 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     ----------
     tables : dict of str to DataFrame
         Conformed canonical tables; ``orders`` and ``order_lines`` at least, the others when
-        present (products, customers, invoices, payments, purchase_orders, inventory_snapshots,
-        opportunities, tickets).
+        present (products, customers, invoices, payments, purchase_orders, supplier_invoices,
+        inventory_snapshots, opportunities, tickets).
     timezone : str
         IANA zone of the canonical local times; Odoo's timestamps are written in naive UTC.
 
@@ -286,6 +287,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     invoices = tables.get("invoices")
     payments = tables.get("payments")
     purchases = tables.get("purchase_orders")
+    bills = tables.get("supplier_invoices")
 
     def utc(values: pd.Series) -> pd.Series:
         return to_utc(values, timezone)
@@ -306,6 +308,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     suppliers = pd.concat(
         [products.get("supplier_id", pd.Series(dtype="string"))]
         + ([purchases["supplier_id"]] if purchases is not None else [])
+        + ([bills["supplier_id"]] if bills is not None else [])
     )
     suppliers = pd.Series(pd.unique(suppliers.dropna()), dtype="string")
     partner = pd.DataFrame(
@@ -529,6 +532,8 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             )
         out["account_move"] = moves
         out["account_move_line"] = move_lines
+    if bills is not None and len(bills):
+        _write_bills(out, bills, supplier_ids)
 
     # purchase orders, their lines and receipts
     receipts = pd.DataFrame(columns=list(SCHEMA["stock_picking"]))
@@ -659,6 +664,80 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     return {
         name: out[name][list(columns)].reset_index(drop=True) for name, columns in SCHEMA.items()
     }
+
+
+def _write_bills(
+    out: dict[str, pd.DataFrame], bills: pd.DataFrame, supplier_ids: dict[object, int]
+) -> None:
+    """Add the supplier bills to the journal in `out`: a posted ``in_invoice`` with its payable
+    line (a credit); a paid bill's payment is a posted entry whose debit line is reconciled with
+    it in full on the payment date (the canonical table knows no partial payment of a bill)."""
+    moves, lines = out["account_move"], out["account_move_line"]
+    reconciles = out["account_partial_reconcile"]
+    first = int(max(moves["id"].max(), lines["id"].max(), 0) if len(moves) else 0) + 1
+    n = len(bills)
+    bill_ids = np.arange(first, first + n)
+    paid = bills["paid_at"].notna().to_numpy() if "paid_at" in bills else np.zeros(n, dtype=bool)
+    amount = bills["amount"].astype(float).to_numpy()
+    partner = bills["supplier_id"].map(supplier_ids).astype("Int64").to_numpy()
+    new_moves = pd.DataFrame(
+        {
+            "id": bill_ids,
+            "name": bills["bill_id"].to_numpy(),
+            "move_type": "in_invoice",
+            "state": "posted",
+            "partner_id": partner,
+            "date": _dates(bills["issued_at"]).to_numpy(),
+            "invoice_date": _dates(bills["issued_at"]).to_numpy(),
+            "invoice_date_due": _dates(
+                bills.get("due_date", pd.Series(pd.NaT, bills.index))
+            ).to_numpy(),
+            "invoice_origin": bills.get("po_id", pd.Series(None, bills.index)).to_numpy(),
+            "amount_total": amount,
+            "amount_residual": np.where(paid, 0.0, amount),
+            "payment_state": np.where(paid, "paid", "not_paid"),
+        }
+    )
+    m = int(paid.sum())
+    entries = np.arange(first + n, first + n + m)
+    paid_on = _dates(bills["paid_at"][paid]).to_numpy() if m else []
+    payment_moves = pd.DataFrame(
+        {
+            "id": entries,
+            "name": [f"PBNK/{i:06d}" for i in range(1, m + 1)],
+            "move_type": "entry",
+            "state": "posted",
+            "partner_id": partner[paid],
+            "date": paid_on,
+        }
+    )
+    new_lines = pd.DataFrame(
+        {
+            "id": np.concatenate([bill_ids, entries]),
+            "move_id": np.concatenate([bill_ids, entries]),
+            "display_type": "payment_term",
+            "balance": np.concatenate([-amount, amount[paid]]),
+        }
+    )
+    start = int(reconciles["id"].max()) + 1 if len(reconciles) else 1
+    new_reconciles = pd.DataFrame(
+        {
+            "id": np.arange(start, start + m),
+            "debit_move_id": entries,
+            "credit_move_id": bill_ids[paid],
+            "amount": amount[paid],
+            "max_date": paid_on,
+        }
+    )
+    out["account_move"] = pd.concat(
+        [df for df in (moves, new_moves, payment_moves) if len(df)], ignore_index=True
+    )
+    out["account_move_line"] = pd.concat(
+        [df for df in (lines, new_lines) if len(df)], ignore_index=True
+    )
+    out["account_partial_reconcile"] = pd.concat(
+        [df for df in (reconciles, new_reconciles) if len(df)], ignore_index=True
+    )
 
 
 def export_history(tables: dict[str, pd.DataFrame], url: str, timezone: str) -> dict[str, int]:
