@@ -27,6 +27,7 @@ from twin.calibration.mapping import utc_to_local
 from twin.calibration.odoo_export import export_history, to_utc
 from twin.calibration.open_state import build_open_state
 from twin.calibration.open_state.frames import DAY
+from twin.calibration.open_state.view import state_view
 from twin.cli import cli
 from twin.commands.calibrate import mapped_and_checked
 from twin.scenario.initial_state import STATE_SUMMARY, STATE_TABLES
@@ -202,3 +203,25 @@ def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, da
     # every state table holds the same rows as quarantined in both models' reports
     for name in ("backlog", "receivables", "purchase_orders", "customers"):
         assert len(files[name]) > 0, name
+
+
+def test_a_payment_naming_an_orphan_order_counts_once_its_invoice_does():
+    """Odoo's payments name their order and customer, so the quality step quarantines the
+    payment of an unknown customer's order as ``orphan_order`` (not ``unknown_invoice``); the
+    state takes it back with its invoice, or the invoice would look unpaid."""
+    mapped = {
+        "orders": pd.DataFrame({"order_id": ["SO1"], "customer_id": ["gone"]}),
+        "invoices": pd.DataFrame({"invoice_id": ["INV1"], "order_id": ["SO1"]}),
+        "payments": pd.DataFrame(
+            {"invoice_id": ["INV1", "INV9"], "order_id": ["SO1", "SO9"], "amount": [5.0, 7.0]}
+        ),
+    }
+    quarantine = {
+        "orders": mapped["orders"].assign(reason="unknown_customer"),
+        "invoices": mapped["invoices"].assign(reason="orphan_order"),
+        "payments": mapped["payments"].assign(reason="orphan_order"),
+    }
+    view = state_view(mapped, quarantine)
+    assert list(view["orders"]["order_id"]) == ["SO1"]
+    assert list(view["invoices"]["invoice_id"]) == ["INV1"]
+    assert list(view["payments"]["invoice_id"]) == ["INV1"]  # INV9 is no invoice of the state
