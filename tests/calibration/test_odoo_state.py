@@ -3,10 +3,12 @@
 The sample's files are mapped by ``sample.yaml``, written into Odoo's tables on a real
 PostgreSQL server (:mod:`twin.calibration.odoo_export`) and read back by ``odoo.yaml``; the
 open state (``twin calibrate --as-of``, :mod:`twin.calibration.open_state`) of both must be
-the same, table by table. The sample has no supplier bills: the tests add some (bills.csv,
-mapped by an extra table of the sample's mapping), so the payables are compared too. The
-sample has no stock counts, stock ledger, opportunities or tickets, so those state tables are
-empty both ways (asserted). Skips only when ``TWIN_TEST_DATABASE_URL`` is unset.
+the same, table by table, apart from the differences :func:`as_odoo_stores_it` states. The
+sample has no supplier bills: the tests add some (bills.csv, read by an extra table of the
+sample's mapping), so the payables are compared too; its stock ledger is the sample's, or one
+made by ``test_odoo.made_ledger`` when the sample has none. The sample has no opportunities or
+tickets, so those state tables are empty both ways (asserted). Skips only when
+``TWIN_TEST_DATABASE_URL`` is unset.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
-from test_odoo import ODOO_MAPPING, SAMPLE, SAMPLE_MAPPING, ZONE, sample_slice
+from test_odoo import ODOO_MAPPING, ZONE, full_sample, sample_slice, slice_mapping
 
 from twin.calibration.mapping import utc_to_local
-from twin.calibration.odoo_export import export_history, to_utc
+from twin.calibration.odoo_export import WAREHOUSE_STOCK, export_history, to_utc
 from twin.calibration.open_state import build_open_state
 from twin.calibration.open_state.frames import DAY
 from twin.calibration.open_state.view import state_view
@@ -35,8 +37,8 @@ from twin.scenario.initial_state import STATE_SUMMARY, STATE_TABLES
 AS_OF = pd.Timestamp("2027-01-01")
 """The extract date: the day after the sample's last."""
 
-EMPTY_BOTH_WAYS = ("stock", "opportunities", "tickets")
-"""State tables the sample has nothing for (no stock counts or ledger, no CRM pipeline)."""
+EMPTY_BOTH_WAYS = ("opportunities", "tickets")
+"""State tables the sample has nothing for (no CRM pipeline, no helpdesk)."""
 
 BILLS_TABLE = {
     "source": {"files": "bills.csv"},
@@ -61,10 +63,10 @@ def database_url() -> str:
     return url
 
 
-def with_bills(folder: Path, mapping_folder: Path) -> Path:
+def with_bills(folder: Path, mapping: Path) -> Path:
     """Add supplier bills to the sample files in `folder` (one per received purchase order,
     billed on the receipt day, due 30 days later, every other one paid 20 days after) and
-    return the sample's mapping with a ``supplier_invoices`` table reading them."""
+    return `mapping` with a ``supplier_invoices`` table reading them, beside it."""
     purchases = pd.read_csv(folder / "purchase_orders.csv", dtype=str)
     purchases["value"] = pd.to_numeric(purchases["Qty"]) * 12.5  # the files hold no price
     received = purchases[purchases["GRDate"].notna()]
@@ -85,10 +87,10 @@ def with_bills(folder: Path, mapping_folder: Path) -> Path:
         }
     )
     bills.to_csv(folder / "bills.csv", index=False)
-    mapping = yaml.safe_load(SAMPLE_MAPPING.read_text(encoding="utf-8"))
-    mapping["tables"]["supplier_invoices"] = BILLS_TABLE
-    path = mapping_folder / "sample_with_bills.yaml"
-    path.write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")
+    tables = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    tables["tables"]["supplier_invoices"] = BILLS_TABLE
+    path = mapping.with_name("sample_with_bills.yaml")
+    path.write_text(yaml.safe_dump(tables, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -102,7 +104,9 @@ def as_odoo_stores_it(state: dict[str, pd.DataFrame], as_of: pd.Timestamp):
     """The files' state with every timestamp as it reads back from Odoo's naive UTC: a local
     time in the hour skipped when the clocks go forward (none such exists) is stored as the
     first instant after it and reads back one hour later; the customers' recency and age
-    follow their first and last order. The only inherent difference of the two states."""
+    follow their first and last order. And the stock is at the warehouse's stock location,
+    where the files name none: Odoo's stock always lies at a location. The only inherent
+    differences of the two states."""
     out = {}
     for name, frame in state.items():
         frame = frame.copy()
@@ -111,6 +115,7 @@ def as_odoo_stores_it(state: dict[str, pd.DataFrame], as_of: pd.Timestamp):
                 stored = utc_to_local(to_utc(frame[column], ZONE), ZONE)
                 frame[column] = stored.astype("datetime64[ns]")
         out[name] = frame
+    out["stock"]["location"] = out["stock"]["location"].replace({"": WAREHOUSE_STOCK})
     customers = out["customers"]
     first, last = customers["first_order_at"], customers["last_order_at"]
     customers["recency_days"] = ((last - first) / DAY).to_numpy(dtype=float)
@@ -138,7 +143,7 @@ def assert_same_state(
 def slice_in_odoo(tmp_path_factory, database_url):
     """The sample's slice (test_odoo.sample_slice) with bills, as files and in PostgreSQL."""
     folder = sample_slice(tmp_path_factory.mktemp("slice"))
-    mapping = with_bills(folder, tmp_path_factory.mktemp("mapping"))
+    mapping = with_bills(folder, slice_mapping(folder))
     mapped, _ = mapped_and_checked(mapping, str(folder), None)
     assert len(mapped.tables["supplier_invoices"]) > 0
     export_history(mapped.tables, database_url, ZONE)
@@ -155,7 +160,7 @@ def test_the_state_through_odoo_equals_the_state_from_the_files(slice_in_odoo):
         k: len(v) for k, v in files.issues.items()
     }
     # the comparison is not vacuous: each table the slice can fill holds rows
-    for name in ("purchase_orders", "backlog", "receivables", "payables", "customers"):
+    for name in ("stock", "purchase_orders", "backlog", "receivables", "payables", "customers"):
         assert len(files.tables[name]) > 0, name
 
 
@@ -167,11 +172,12 @@ def _state_folder(model: Path) -> dict[str, pd.DataFrame]:
 def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, database_url):
     """About 2 minutes: the whole sample written into PostgreSQL, and ``twin calibrate --as-of
     2027-01-01`` run through sample.yaml and through odoo.yaml."""
-    mapped, _ = mapped_and_checked(SAMPLE_MAPPING, str(SAMPLE), None)
+    sample, mapping = full_sample(tmp_path)
+    mapped, _ = mapped_and_checked(mapping, str(sample), None)
     export_history(mapped.tables, database_url, ZONE)
     models = {}
-    for label, source, mapping in (
-        ("files", str(SAMPLE), SAMPLE_MAPPING),
+    for label, source, read_by in (
+        ("files", str(sample), mapping),
         ("odoo", database_url, ODOO_MAPPING),
     ):
         models[label] = tmp_path / label
@@ -181,7 +187,7 @@ def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, da
                 "calibrate",
                 source,
                 "--mapping",
-                str(mapping),
+                str(read_by),
                 "--as-of",
                 str(AS_OF.date()),
                 "--out",
@@ -201,7 +207,7 @@ def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, da
     assert summaries["files"] == summaries["odoo"]
     assert summaries["files"]["as_of"] == dt.date(2027, 1, 1).isoformat()
     # every state table holds the same rows as quarantined in both models' reports
-    for name in ("backlog", "receivables", "purchase_orders", "customers"):
+    for name in ("stock", "backlog", "receivables", "purchase_orders", "customers"):
         assert len(files[name]) > 0, name
 
 

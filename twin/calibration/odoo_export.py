@@ -26,8 +26,12 @@ How the canonical rows become Odoo records, where Odoo has its own way:
   ``account_partial_reconcile`` of the amount paid; the invoice's ``amount_residual`` and
   ``payment_state`` follow; a supplier bill is a posted ``in_invoice`` (``invoice_origin`` its
   purchase order) with its payable line, reconciled in full with a payment entry when paid;
-- a purchase-order line is a ``purchase_order_line``; its receipt one done ``stock_move`` (in an
-  ``incoming`` picking) at ``received_at`` and ``qty_received``;
+- a purchase-order line is a ``purchase_order_line``; its receipt an ``incoming`` picking done
+  at ``received_at``, holding one done ``stock_move`` of ``qty_received`` when the history has
+  no stock ledger;
+- the stock ledger (``stock_moves``) is done ``stock_move`` rows between the warehouse's stock
+  and a vendor, a customer or the inventory-adjustment location, linked to their sale-order or
+  purchase-order line (receipts to the line's picking);
 - stock counts are ``stock_quant`` rows (the latest count per SKU and location), opportunities
   ``crm_lead`` rows of type ``opportunity``, tickets ``helpdesk_ticket`` rows.
 
@@ -119,9 +123,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "id": "integer",
         "picking_id": "integer",
         "product_id": "integer",
+        "location_id": "integer",
+        "location_dest_id": "integer",
         "quantity": "numeric",
         "state": "varchar",
         "date": "timestamp",
+        "sale_line_id": "integer",
         "purchase_line_id": "integer",
     },
     "stock_quant": {
@@ -426,9 +433,14 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     )
     locations = pd.DataFrame(
         {
-            "id": [1, 2, 3],
-            "complete_name": [WAREHOUSE_STOCK, "Partners/Customers", "Partners/Vendors"],
-            "usage": ["internal", "customer", "supplier"],
+            "id": [1, 2, 3, 4],
+            "complete_name": [
+                WAREHOUSE_STOCK,
+                "Partners/Customers",
+                "Partners/Vendors",
+                "Virtual Locations/Inventory adjustment",
+            ],
+            "usage": ["internal", "customer", "supplier", "inventory"],
         }
     )
     out["stock_picking_type"] = pd.DataFrame(
@@ -537,6 +549,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
 
     # purchase orders, their lines and receipts
     receipts = pd.DataFrame(columns=list(SCHEMA["stock_picking"]))
+    received_lines = None
     if purchases is not None and len(purchases):
         po_ids = _ids(purchases["po_id"])
         heads = purchases.drop_duplicates("po_id")
@@ -579,16 +592,43 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                 "sale_id": None,
             }
         )
-        out["stock_move"] = pd.DataFrame(
+        # one receipt (a done move in its picking) per received line, unless the history has
+        # a stock ledger: then its receipts are the moves, and a received line the ledger has
+        # no receipt for keeps its picking through an empty cancelled move
+        received_lines = pd.DataFrame(
             {
-                "id": np.arange(1, len(picking) + 1),
-                "picking_id": picking,
-                "product_id": purchases["sku"][got].map(product_ids).to_numpy(),
+                "po_id": purchases["po_id"][got].to_numpy(),
+                "sku": purchases["sku"][got].to_numpy(),
+                "line": line_ids[got],
+                "picking": picking,
                 "quantity": quantity_received[got].to_numpy(),
-                "state": "done",
                 "date": receipts["date_done"].to_numpy(),
-                "purchase_line_id": line_ids[got],
             }
+        )
+        ledger = tables.get("stock_moves")
+        if ledger is None:
+            out["stock_move"] = pd.DataFrame(
+                {
+                    "id": np.arange(1, len(picking) + 1),
+                    "picking_id": picking,
+                    "product_id": received_lines["sku"].map(product_ids).to_numpy(),
+                    "location_id": 3,
+                    "location_dest_id": 1,
+                    "quantity": received_lines["quantity"].to_numpy(),
+                    "state": "done",
+                    "date": received_lines["date"].to_numpy(),
+                    "sale_line_id": None,
+                    "purchase_line_id": received_lines["line"].to_numpy(),
+                }
+            )
+    if tables.get("stock_moves") is not None:
+        out["stock_move"] = _ledger_moves(
+            tables["stock_moves"],
+            lines,
+            product_ids,
+            received_lines,
+            purchases,
+            timezone,
         )
     out["stock_picking"] = pd.concat(
         [df for df in (deliveries, receipts) if len(df)] or [deliveries], ignore_index=True
@@ -661,9 +701,115 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                 "close_date": utc(tickets["closed_at"]),
             }
         )
-    return {
-        name: out[name][list(columns)].reset_index(drop=True) for name, columns in SCHEMA.items()
-    }
+    return {name: _typed(out[name], columns) for name, columns in SCHEMA.items()}
+
+
+def _typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """`frame`'s columns of :data:`SCHEMA` in order, integer ids as nullable integers (a
+    missing many2one is NULL, never a float)."""
+    frame = frame[list(columns)].reset_index(drop=True)
+    for column, kind in columns.items():
+        if kind == "integer":
+            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    return frame
+
+
+def _ledger_moves(
+    ledger: pd.DataFrame,
+    lines: pd.DataFrame,
+    product_ids: dict[object, int],
+    received_lines: pd.DataFrame | None,
+    purchases: pd.DataFrame | None,
+    timezone: str,
+) -> pd.DataFrame:
+    """The canonical stock ledger as done ``stock_move`` rows between the warehouse's stock and
+    a vendor (receipt), a customer (shipment, return) or the inventory-adjustment location
+    (opening balance, adjustment): Odoo has no opening kind, an opening is an adjustment. A
+    move's record id is its ``move_id`` when every id is a whole number, else its position.
+    A shipment or return is linked to its sale-order line (the first of repeated lines), a
+    receipt to its purchase-order line and that line's receipt picking."""
+    n = len(ledger)
+    digits = ledger["move_id"].astype("string").str.fullmatch(r"[0-9]+").fillna(False).all()
+    ids = ledger["move_id"].astype("int64").to_numpy() if digits else np.arange(1, n + 1)
+    if len(pd.unique(ids)) < n:
+        ids = np.arange(1, n + 1)
+    kind = ledger["kind"].astype("string").to_numpy()
+    quantity = ledger["quantity"].astype(float).to_numpy()
+    inward = quantity >= 0
+    other = np.select([kind == "receipt", np.isin(kind, ["shipment", "return"])], [3, 2], default=4)
+    first_lines = (
+        lines[["order_id", "line_no"]]
+        .assign(line=np.arange(1, len(lines) + 1))
+        .drop_duplicates(["order_id", "line_no"])
+        .astype({"order_id": "string", "line_no": "Int64"})
+    )
+    wanted = pd.DataFrame(
+        {
+            "order_id": ledger.get("order_id", pd.Series([None] * n)).to_numpy(),
+            "line_no": ledger.get("line_no", pd.Series([None] * n)).to_numpy(),
+        }
+    ).astype({"order_id": "string", "line_no": "Int64"})
+    sold = wanted.merge(first_lines, on=["order_id", "line_no"], how="left")["line"]
+    moves = pd.DataFrame(
+        {
+            "id": ids,
+            "picking_id": None,
+            "product_id": _ref(product_ids, ledger["sku"], "SKU", "stock_moves").to_numpy(),
+            "location_id": np.where(inward, other, 1),
+            "location_dest_id": np.where(inward, 1, other),
+            "quantity": np.abs(quantity),
+            "state": "done",
+            "date": to_utc(ledger["moved_at"], timezone).to_numpy(),
+            "sale_line_id": sold.astype("Int64").to_numpy(),
+            "purchase_line_id": None,
+        }
+    )
+    if received_lines is None or purchases is None:
+        return moves
+    # every PO line (its receipt picking when received), the first of repeated ones
+    po_lines = (
+        pd.DataFrame(
+            {
+                "po_id": purchases["po_id"].to_numpy(),
+                "sku": purchases["sku"].to_numpy(),
+                "line": np.arange(1, len(purchases) + 1),
+            }
+        )
+        .merge(received_lines[["line", "picking"]], on="line", how="left")
+        .drop_duplicates(["po_id", "sku"])
+        .astype({"po_id": "string", "sku": "string"})
+    )
+    wanted = pd.DataFrame(
+        {
+            "po_id": ledger.get("po_id", pd.Series([None] * n)).to_numpy(),
+            "sku": ledger["sku"].to_numpy(),
+        }
+    ).astype({"po_id": "string", "sku": "string"})
+    found = wanted.merge(po_lines, on=["po_id", "sku"], how="left")
+    is_receipt = kind == "receipt"
+    moves["purchase_line_id"] = np.where(is_receipt, found["line"].to_numpy(dtype=float), np.nan)
+    moves["picking_id"] = np.where(is_receipt, found["picking"].to_numpy(dtype=float), np.nan)
+    moves["purchase_line_id"] = moves["purchase_line_id"].astype("Int64")
+    moves["picking_id"] = moves["picking_id"].astype("Int64")
+    # a received line without a receipt in the ledger keeps its picking: an empty cancelled move
+    linked = set(moves["purchase_line_id"].dropna())
+    bare = received_lines[~received_lines["line"].isin(linked)]
+    start = int(moves["id"].max()) + 1 if n else 1
+    placeholders = pd.DataFrame(
+        {
+            "id": np.arange(start, start + len(bare)),
+            "picking_id": bare["picking"].to_numpy(),
+            "product_id": bare["sku"].map(product_ids).to_numpy(),
+            "location_id": 3,
+            "location_dest_id": 1,
+            "quantity": 0.0,
+            "state": "cancel",
+            "date": bare["date"].to_numpy(),
+            "sale_line_id": None,
+            "purchase_line_id": bare["line"].to_numpy(),
+        }
+    )
+    return pd.concat([df for df in (moves, placeholders) if len(df)], ignore_index=True)
 
 
 def _write_bills(
