@@ -81,6 +81,8 @@ def expected_from_files(files: dict[str, pd.DataFrame]) -> dict[str, pd.DataFram
         for column in columns:
             stored = utc_to_local(to_utc(out[table][column], ZONE), ZONE)
             out[table][column] = stored.astype("datetime64[ns]")
+    # Odoo knows whether an invoice was written off: not written off when the files do not say
+    out["invoices"]["written_off"] = out["invoices"]["written_off"].astype("boolean").fillna(False)
     lines = out["order_lines"]
     lines["discount"] = lines["discount"].fillna(0.0)
     invoices = files["invoices"].set_index("invoice_id")

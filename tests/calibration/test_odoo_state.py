@@ -5,10 +5,10 @@ PostgreSQL server (:mod:`twin.calibration.odoo_export`) and read back by ``odoo.
 open state (``twin calibrate --as-of``, :mod:`twin.calibration.open_state`) of both must be
 the same, table by table, apart from the differences :func:`as_odoo_stores_it` states. The
 sample has no supplier bills: the tests add some (bills.csv, read by an extra table of the
-sample's mapping), so the payables are compared too; its stock ledger is the sample's, or one
-made by ``test_odoo.made_ledger`` when the sample has none. The sample has no opportunities or
-tickets, so those state tables are empty both ways (asserted). Skips only when
-``TWIN_TEST_DATABASE_URL`` is unset.
+sample's mapping), so the payables are compared too, and read the invoices' write-offs; the
+stock ledger is the sample's, or one made by ``test_odoo.made_ledger`` when it has none. The
+sample has no opportunities or tickets, so those state tables are empty both ways (asserted).
+Skips only when ``TWIN_TEST_DATABASE_URL`` is unset.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def database_url() -> str:
 def with_bills(folder: Path, mapping: Path) -> Path:
     """Add supplier bills to the sample files in `folder` (one per received purchase order,
     billed on the receipt day, due 30 days later, every other one paid 20 days after) and
-    return `mapping` with a ``supplier_invoices`` table reading them, beside it."""
+    return `mapping` with a ``supplier_invoices`` table reading them, and the invoices'
+    write-offs, beside it."""
     purchases = pd.read_csv(folder / "purchase_orders.csv", dtype=str)
     purchases["value"] = pd.to_numeric(purchases["Qty"]) * 12.5  # the files hold no price
     received = purchases[purchases["GRDate"].notna()]
@@ -89,6 +90,8 @@ def with_bills(folder: Path, mapping: Path) -> Path:
     bills.to_csv(folder / "bills.csv", index=False)
     tables = yaml.safe_load(mapping.read_text(encoding="utf-8"))
     tables["tables"]["supplier_invoices"] = BILLS_TABLE
+    # the invoices' write-offs (Y / N), read when the sample's mapping does not read them
+    tables["tables"]["invoices"]["fields"].setdefault("written_off", "WrittenOff")
     path = mapping.with_name("sample_with_bills.yaml")
     path.write_text(yaml.safe_dump(tables, sort_keys=False), encoding="utf-8")
     return path
@@ -146,6 +149,7 @@ def slice_in_odoo(tmp_path_factory, database_url):
     mapping = with_bills(folder, slice_mapping(folder))
     mapped, _ = mapped_and_checked(mapping, str(folder), None)
     assert len(mapped.tables["supplier_invoices"]) > 0
+    assert mapped.tables["invoices"]["written_off"].astype("boolean").sum() > 0
     export_history(mapped.tables, database_url, ZONE)
     return mapping, folder, database_url
 

@@ -24,8 +24,10 @@ How the canonical rows become Odoo records, where Odoo has its own way:
 - an invoice is a posted ``account_move`` (``out_invoice``) with its receivable line; a payment
   is a posted journal entry whose receivable line is reconciled with the invoice's through an
   ``account_partial_reconcile`` of the amount paid; the invoice's ``amount_residual`` and
-  ``payment_state`` follow; a supplier bill is a posted ``in_invoice`` (``invoice_origin`` its
-  purchase order) with its payable line, reconciled in full with a payment entry when paid;
+  ``payment_state`` follow; payments are in a bank journal, and a written-off invoice is
+  reconciled with an entry of the miscellaneous-operations journal; a supplier bill is a
+  posted ``in_invoice`` (``invoice_origin`` its purchase order) with its payable line,
+  reconciled in full with a payment entry when paid;
 - a purchase-order line is a ``purchase_order_line``; its receipt an ``incoming`` picking done
   at ``received_at``, holding one done ``stock_move`` of ``qty_received`` when the history has
   no stock ledger;
@@ -155,10 +157,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "date_planned": "timestamp",
         "display_type": "varchar",
     },
+    "account_journal": {"id": "integer", "name": "jsonb", "type": "varchar"},
     "account_move": {
         "id": "integer",
         "name": "varchar",
         "move_type": "varchar",
+        "journal_id": "integer",
         "state": "varchar",
         "partner_id": "integer",
         "date": "date",
@@ -219,6 +223,10 @@ STATES = {
 """Canonical order status -> ``sale_order.state`` (Odoo 17+: draft, sent, sale, cancel)."""
 
 WAREHOUSE_STOCK = "WH/Stock"
+
+JOURNALS = {"sale": 1, "purchase": 2, "bank": 3, "general": 4}
+"""The journal of each kind of entry (Odoo's ``account_journal.type``): invoices, bills,
+payments, and write-offs (miscellaneous operations)."""
 
 
 def team_name(segment: str) -> str:
@@ -478,12 +486,20 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             sums = payments["amount"].groupby(where.to_numpy() - 1).sum()
             paid.iloc[sums.index] = sums.to_numpy()
         residual = (invoices["amount"] - paid).round(2)
+        written_off = (
+            invoices["written_off"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            if "written_off" in invoices
+            else np.zeros(n, dtype=bool)
+        ) & (residual > 0).to_numpy()
+        write_off = residual.where(written_off, 0.0).to_numpy()
+        residual = residual.where(~written_off, 0.0)
         state = np.where(residual <= 0, "paid", np.where(paid > 0, "partial", "not_paid"))
         moves = pd.DataFrame(
             {
                 "id": np.arange(1, n + 1),
                 "name": invoices["invoice_id"],
                 "move_type": "out_invoice",
+                "journal_id": JOURNALS["sale"],
                 "state": "posted",
                 "partner_id": invoices["customer_id"].map(customer_ids).astype("Int64"),
                 "date": _dates(invoices["issued_at"]),
@@ -511,6 +527,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                     "id": entry,
                     "name": payments["payment_id"],
                     "move_type": "entry",
+                    "journal_id": JOURNALS["bank"],
                     "state": "posted",
                     "partner_id": payments["invoice_id"]
                     .map(dict(zip(invoices["invoice_id"], moves["partner_id"], strict=True)))
@@ -544,6 +561,8 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             )
         out["account_move"] = moves
         out["account_move_line"] = move_lines
+        if written_off.any():
+            _write_offs(out, invoices[written_off], write_off[written_off], customer_ids)
     if bills is not None and len(bills):
         _write_bills(out, bills, supplier_ids)
 
@@ -664,6 +683,16 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             }
         )
     out["stock_location"] = locations
+    out["account_journal"] = pd.DataFrame(
+        {
+            "id": list(JOURNALS.values()),
+            "name": [
+                translated(n)
+                for n in ("Customer Invoices", "Vendor Bills", "Bank", "Miscellaneous Operations")
+            ],
+            "type": list(JOURNALS),
+        }
+    )
 
     # CRM: opportunities and their stages; helpdesk tickets
     leads = tables.get("opportunities")
@@ -812,6 +841,74 @@ def _ledger_moves(
     return pd.concat([df for df in (moves, placeholders) if len(df)], ignore_index=True)
 
 
+def _write_offs(
+    out: dict[str, pd.DataFrame],
+    invoices: pd.DataFrame,
+    amounts: np.ndarray,
+    customer_ids: dict[object, int],
+) -> None:
+    """Write off what is left of `invoices` as bad debt: a posted entry in the miscellaneous
+    operations journal, dated the invoice's due date (the history does not say when), whose
+    line is reconciled with the invoice's receivable line for the amount left."""
+    moves, lines = out["account_move"], out["account_move_line"]
+    reconciles = out["account_partial_reconcile"]
+    invoice_line = invoices["invoice_id"].map(dict(zip(moves["name"], moves["id"], strict=False)))
+    first = int(max(moves["id"].max(), lines["id"].max())) + 1
+    entries = np.arange(first, first + len(invoices))
+    when = _dates(invoices["due_date"].fillna(invoices["issued_at"])).to_numpy()
+    start = int(reconciles["id"].max()) + 1 if len(reconciles) else 1
+    out["account_move"] = pd.concat(
+        [
+            moves,
+            pd.DataFrame(
+                {
+                    "id": entries,
+                    "name": [f"MISC/{i:06d}" for i in range(1, len(entries) + 1)],
+                    "move_type": "entry",
+                    "journal_id": JOURNALS["general"],
+                    "state": "posted",
+                    "partner_id": invoices["customer_id"].map(customer_ids).to_numpy(),
+                    "date": when,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out["account_move_line"] = pd.concat(
+        [
+            lines,
+            pd.DataFrame(
+                {
+                    "id": entries,
+                    "move_id": entries,
+                    "display_type": "payment_term",
+                    "balance": -amounts,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out["account_partial_reconcile"] = pd.concat(
+        [
+            df
+            for df in (
+                reconciles,
+                pd.DataFrame(
+                    {
+                        "id": np.arange(start, start + len(entries)),
+                        "debit_move_id": invoice_line.to_numpy(),
+                        "credit_move_id": entries,
+                        "amount": amounts,
+                        "max_date": when,
+                    }
+                ),
+            )
+            if len(df)
+        ],
+        ignore_index=True,
+    )
+
+
 def _write_bills(
     out: dict[str, pd.DataFrame], bills: pd.DataFrame, supplier_ids: dict[object, int]
 ) -> None:
@@ -831,6 +928,7 @@ def _write_bills(
             "id": bill_ids,
             "name": bills["bill_id"].to_numpy(),
             "move_type": "in_invoice",
+            "journal_id": JOURNALS["purchase"],
             "state": "posted",
             "partner_id": partner,
             "date": _dates(bills["issued_at"]).to_numpy(),
@@ -852,6 +950,7 @@ def _write_bills(
             "id": entries,
             "name": [f"PBNK/{i:06d}" for i in range(1, m + 1)],
             "move_type": "entry",
+            "journal_id": JOURNALS["bank"],
             "state": "posted",
             "partner_id": partner[paid],
             "date": paid_on,
