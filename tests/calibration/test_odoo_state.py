@@ -174,8 +174,8 @@ def _state_folder(model: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.slow
 def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, database_url):
-    """About 2 minutes: the whole sample written into PostgreSQL, and ``twin calibrate --as-of
-    2027-01-01`` run through sample.yaml and through odoo.yaml."""
+    """The whole sample written into PostgreSQL, and ``twin calibrate --as-of 2027-01-01`` run
+    through sample.yaml and through odoo.yaml (12 to 14 minutes on two busy cores)."""
     sample, mapping = full_sample(tmp_path)
     mapped, _ = mapped_and_checked(mapping, str(sample), None)
     export_history(mapped.tables, database_url, ZONE)
@@ -204,7 +204,7 @@ def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, da
         )
         assert result.exit_code == 0, result.output
     files, odoo = _state_folder(models["files"]), _state_folder(models["odoo"])
-    assert assert_same_state(files, odoo, AS_OF) > 0
+    assert_same_state(files, odoo, AS_OF)  # no customer's first or last order in the gap
     summaries = {
         label: yaml.safe_load((model / "state" / STATE_SUMMARY).read_text(encoding="utf-8"))
         for label, model in models.items()
@@ -217,7 +217,7 @@ def test_calibrate_as_of_through_odoo_writes_the_state_of_the_files(tmp_path, da
     summaries["files"].pop("source")
     assert summaries["files"] == summaries["odoo"]
     assert summaries["files"]["as_of"] == dt.date(2027, 1, 1).isoformat()
-    # every state table holds the same rows as quarantined in both models' reports
+    # the comparison is not vacuous
     for name in ("stock", "backlog", "receivables", "purchase_orders", "customers"):
         assert len(files[name]) > 0, name
 
