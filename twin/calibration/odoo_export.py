@@ -24,9 +24,16 @@ How the canonical rows become Odoo records, where Odoo has its own way:
 - an invoice is a posted ``account_move`` (``out_invoice``) with its receivable line; a payment
   is a posted journal entry whose receivable line is reconciled with the invoice's through an
   ``account_partial_reconcile`` of the amount paid; the invoice's ``amount_residual`` and
-  ``payment_state`` follow;
-- a purchase-order line is a ``purchase_order_line``; its receipt one done ``stock_move`` (in an
-  ``incoming`` picking) at ``received_at`` and ``qty_received``;
+  ``payment_state`` follow; payments are in a bank journal, and a written-off invoice is
+  reconciled with an entry of the miscellaneous-operations journal; a supplier bill is a
+  posted ``in_invoice`` (``invoice_origin`` its purchase order) with its payable line,
+  reconciled in full with a payment entry when paid;
+- a purchase-order line is a ``purchase_order_line``; its receipt an ``incoming`` picking done
+  at ``received_at``, holding one done ``stock_move`` of ``qty_received`` when the history has
+  no stock ledger;
+- the stock ledger (``stock_moves``) is done ``stock_move`` rows between the warehouse's stock
+  and a vendor, a customer or the inventory-adjustment location, linked to their sale-order or
+  purchase-order line (receipts to the line's picking);
 - stock counts are ``stock_quant`` rows (the latest count per SKU and location), opportunities
   ``crm_lead`` rows of type ``opportunity``, tickets ``helpdesk_ticket`` rows.
 
@@ -118,9 +125,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "id": "integer",
         "picking_id": "integer",
         "product_id": "integer",
+        "location_id": "integer",
+        "location_dest_id": "integer",
         "quantity": "numeric",
         "state": "varchar",
         "date": "timestamp",
+        "sale_line_id": "integer",
         "purchase_line_id": "integer",
     },
     "stock_quant": {
@@ -147,10 +157,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "date_planned": "timestamp",
         "display_type": "varchar",
     },
+    "account_journal": {"id": "integer", "name": "jsonb", "type": "varchar"},
     "account_move": {
         "id": "integer",
         "name": "varchar",
         "move_type": "varchar",
+        "journal_id": "integer",
         "state": "varchar",
         "partner_id": "integer",
         "date": "date",
@@ -212,6 +224,10 @@ STATES = {
 
 WAREHOUSE_STOCK = "WH/Stock"
 
+JOURNALS = {"sale": 1, "purchase": 2, "bank": 3, "general": 4}
+"""The journal of each kind of entry (Odoo's ``account_journal.type``): invoices, bills,
+payments, and write-offs (miscellaneous operations)."""
+
 
 def team_name(segment: str) -> str:
     """The sales team a canonical segment or channel becomes: ``key_accounts`` -> ``Key
@@ -267,8 +283,8 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     ----------
     tables : dict of str to DataFrame
         Conformed canonical tables; ``orders`` and ``order_lines`` at least, the others when
-        present (products, customers, invoices, payments, purchase_orders, inventory_snapshots,
-        opportunities, tickets).
+        present (products, customers, invoices, payments, purchase_orders, supplier_invoices,
+        inventory_snapshots, opportunities, tickets).
     timezone : str
         IANA zone of the canonical local times; Odoo's timestamps are written in naive UTC.
 
@@ -286,6 +302,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     invoices = tables.get("invoices")
     payments = tables.get("payments")
     purchases = tables.get("purchase_orders")
+    bills = tables.get("supplier_invoices")
 
     def utc(values: pd.Series) -> pd.Series:
         return to_utc(values, timezone)
@@ -306,6 +323,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     suppliers = pd.concat(
         [products.get("supplier_id", pd.Series(dtype="string"))]
         + ([purchases["supplier_id"]] if purchases is not None else [])
+        + ([bills["supplier_id"]] if bills is not None else [])
     )
     suppliers = pd.Series(pd.unique(suppliers.dropna()), dtype="string")
     partner = pd.DataFrame(
@@ -423,9 +441,14 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
     )
     locations = pd.DataFrame(
         {
-            "id": [1, 2, 3],
-            "complete_name": [WAREHOUSE_STOCK, "Partners/Customers", "Partners/Vendors"],
-            "usage": ["internal", "customer", "supplier"],
+            "id": [1, 2, 3, 4],
+            "complete_name": [
+                WAREHOUSE_STOCK,
+                "Partners/Customers",
+                "Partners/Vendors",
+                "Virtual Locations/Inventory adjustment",
+            ],
+            "usage": ["internal", "customer", "supplier", "inventory"],
         }
     )
     out["stock_picking_type"] = pd.DataFrame(
@@ -463,12 +486,20 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             sums = payments["amount"].groupby(where.to_numpy() - 1).sum()
             paid.iloc[sums.index] = sums.to_numpy()
         residual = (invoices["amount"] - paid).round(2)
+        written_off = (
+            invoices["written_off"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            if "written_off" in invoices
+            else np.zeros(n, dtype=bool)
+        ) & (residual > 0).to_numpy()
+        write_off = residual.where(written_off, 0.0).to_numpy()
+        residual = residual.where(~written_off, 0.0)
         state = np.where(residual <= 0, "paid", np.where(paid > 0, "partial", "not_paid"))
         moves = pd.DataFrame(
             {
                 "id": np.arange(1, n + 1),
                 "name": invoices["invoice_id"],
                 "move_type": "out_invoice",
+                "journal_id": JOURNALS["sale"],
                 "state": "posted",
                 "partner_id": invoices["customer_id"].map(customer_ids).astype("Int64"),
                 "date": _dates(invoices["issued_at"]),
@@ -496,6 +527,7 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                     "id": entry,
                     "name": payments["payment_id"],
                     "move_type": "entry",
+                    "journal_id": JOURNALS["bank"],
                     "state": "posted",
                     "partner_id": payments["invoice_id"]
                     .map(dict(zip(invoices["invoice_id"], moves["partner_id"], strict=True)))
@@ -529,9 +561,14 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             )
         out["account_move"] = moves
         out["account_move_line"] = move_lines
+        if written_off.any():
+            _write_offs(out, invoices[written_off], write_off[written_off], customer_ids)
+    if bills is not None and len(bills):
+        _write_bills(out, bills, supplier_ids)
 
     # purchase orders, their lines and receipts
     receipts = pd.DataFrame(columns=list(SCHEMA["stock_picking"]))
+    received_lines = None
     if purchases is not None and len(purchases):
         po_ids = _ids(purchases["po_id"])
         heads = purchases.drop_duplicates("po_id")
@@ -574,16 +611,43 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                 "sale_id": None,
             }
         )
-        out["stock_move"] = pd.DataFrame(
+        # one receipt (a done move in its picking) per received line, unless the history has
+        # a stock ledger: then its receipts are the moves, and a received line the ledger has
+        # no receipt for keeps its picking through an empty cancelled move
+        received_lines = pd.DataFrame(
             {
-                "id": np.arange(1, len(picking) + 1),
-                "picking_id": picking,
-                "product_id": purchases["sku"][got].map(product_ids).to_numpy(),
+                "po_id": purchases["po_id"][got].to_numpy(),
+                "sku": purchases["sku"][got].to_numpy(),
+                "line": line_ids[got],
+                "picking": picking,
                 "quantity": quantity_received[got].to_numpy(),
-                "state": "done",
                 "date": receipts["date_done"].to_numpy(),
-                "purchase_line_id": line_ids[got],
             }
+        )
+        ledger = tables.get("stock_moves")
+        if ledger is None:
+            out["stock_move"] = pd.DataFrame(
+                {
+                    "id": np.arange(1, len(picking) + 1),
+                    "picking_id": picking,
+                    "product_id": received_lines["sku"].map(product_ids).to_numpy(),
+                    "location_id": 3,
+                    "location_dest_id": 1,
+                    "quantity": received_lines["quantity"].to_numpy(),
+                    "state": "done",
+                    "date": received_lines["date"].to_numpy(),
+                    "sale_line_id": None,
+                    "purchase_line_id": received_lines["line"].to_numpy(),
+                }
+            )
+    if tables.get("stock_moves") is not None:
+        out["stock_move"] = _ledger_moves(
+            tables["stock_moves"],
+            lines,
+            product_ids,
+            received_lines,
+            purchases,
+            timezone,
         )
     out["stock_picking"] = pd.concat(
         [df for df in (deliveries, receipts) if len(df)] or [deliveries], ignore_index=True
@@ -619,6 +683,16 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
             }
         )
     out["stock_location"] = locations
+    out["account_journal"] = pd.DataFrame(
+        {
+            "id": list(JOURNALS.values()),
+            "name": [
+                translated(n)
+                for n in ("Customer Invoices", "Vendor Bills", "Bank", "Miscellaneous Operations")
+            ],
+            "type": list(JOURNALS),
+        }
+    )
 
     # CRM: opportunities and their stages; helpdesk tickets
     leads = tables.get("opportunities")
@@ -656,9 +730,259 @@ def odoo_frames(tables: dict[str, pd.DataFrame], timezone: str) -> dict[str, pd.
                 "close_date": utc(tickets["closed_at"]),
             }
         )
-    return {
-        name: out[name][list(columns)].reset_index(drop=True) for name, columns in SCHEMA.items()
-    }
+    return {name: _typed(out[name], columns) for name, columns in SCHEMA.items()}
+
+
+def _typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """`frame`'s columns of :data:`SCHEMA` in order, integer ids as nullable integers (a
+    missing many2one is NULL, never a float)."""
+    frame = frame[list(columns)].reset_index(drop=True)
+    for column, kind in columns.items():
+        if kind == "integer":
+            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    return frame
+
+
+def _ledger_moves(
+    ledger: pd.DataFrame,
+    lines: pd.DataFrame,
+    product_ids: dict[object, int],
+    received_lines: pd.DataFrame | None,
+    purchases: pd.DataFrame | None,
+    timezone: str,
+) -> pd.DataFrame:
+    """The canonical stock ledger as done ``stock_move`` rows between the warehouse's stock and
+    a vendor (receipt), a customer (shipment, return) or the inventory-adjustment location
+    (opening balance, adjustment): Odoo has no opening kind, an opening is an adjustment. A
+    move's record id is its ``move_id`` when every id is a whole number, else its position.
+    A shipment or return is linked to its sale-order line (the first of repeated lines), a
+    receipt to its purchase-order line and that line's receipt picking."""
+    n = len(ledger)
+    digits = ledger["move_id"].astype("string").str.fullmatch(r"[0-9]+").fillna(False).all()
+    ids = ledger["move_id"].astype("int64").to_numpy() if digits else np.arange(1, n + 1)
+    if len(pd.unique(ids)) < n:
+        ids = np.arange(1, n + 1)
+    kind = ledger["kind"].astype("string").to_numpy()
+    quantity = ledger["quantity"].astype(float).to_numpy()
+    inward = quantity >= 0
+    other = np.select([kind == "receipt", np.isin(kind, ["shipment", "return"])], [3, 2], default=4)
+    first_lines = (
+        lines[["order_id", "line_no"]]
+        .assign(line=np.arange(1, len(lines) + 1))
+        .drop_duplicates(["order_id", "line_no"])
+        .astype({"order_id": "string", "line_no": "Int64"})
+    )
+    wanted = pd.DataFrame(
+        {
+            "order_id": ledger.get("order_id", pd.Series([None] * n)).to_numpy(),
+            "line_no": ledger.get("line_no", pd.Series([None] * n)).to_numpy(),
+        }
+    ).astype({"order_id": "string", "line_no": "Int64"})
+    sold = wanted.merge(first_lines, on=["order_id", "line_no"], how="left")["line"]
+    moves = pd.DataFrame(
+        {
+            "id": ids,
+            "picking_id": None,
+            "product_id": _ref(product_ids, ledger["sku"], "SKU", "stock_moves").to_numpy(),
+            "location_id": np.where(inward, other, 1),
+            "location_dest_id": np.where(inward, 1, other),
+            "quantity": np.abs(quantity),
+            "state": "done",
+            "date": to_utc(ledger["moved_at"], timezone).to_numpy(),
+            "sale_line_id": sold.astype("Int64").to_numpy(),
+            "purchase_line_id": None,
+        }
+    )
+    if received_lines is None or purchases is None:
+        return moves
+    # every PO line (its receipt picking when received), the first of repeated ones
+    po_lines = (
+        pd.DataFrame(
+            {
+                "po_id": purchases["po_id"].to_numpy(),
+                "sku": purchases["sku"].to_numpy(),
+                "line": np.arange(1, len(purchases) + 1),
+            }
+        )
+        .merge(received_lines[["line", "picking"]], on="line", how="left")
+        .drop_duplicates(["po_id", "sku"])
+        .astype({"po_id": "string", "sku": "string"})
+    )
+    wanted = pd.DataFrame(
+        {
+            "po_id": ledger.get("po_id", pd.Series([None] * n)).to_numpy(),
+            "sku": ledger["sku"].to_numpy(),
+        }
+    ).astype({"po_id": "string", "sku": "string"})
+    found = wanted.merge(po_lines, on=["po_id", "sku"], how="left")
+    is_receipt = kind == "receipt"
+    moves["purchase_line_id"] = np.where(is_receipt, found["line"].to_numpy(dtype=float), np.nan)
+    moves["picking_id"] = np.where(is_receipt, found["picking"].to_numpy(dtype=float), np.nan)
+    moves["purchase_line_id"] = moves["purchase_line_id"].astype("Int64")
+    moves["picking_id"] = moves["picking_id"].astype("Int64")
+    # a received line without a receipt in the ledger keeps its picking: an empty cancelled move
+    linked = set(moves["purchase_line_id"].dropna())
+    bare = received_lines[~received_lines["line"].isin(linked)]
+    start = int(moves["id"].max()) + 1 if n else 1
+    placeholders = pd.DataFrame(
+        {
+            "id": np.arange(start, start + len(bare)),
+            "picking_id": bare["picking"].to_numpy(),
+            "product_id": bare["sku"].map(product_ids).to_numpy(),
+            "location_id": 3,
+            "location_dest_id": 1,
+            "quantity": 0.0,
+            "state": "cancel",
+            "date": bare["date"].to_numpy(),
+            "sale_line_id": None,
+            "purchase_line_id": bare["line"].to_numpy(),
+        }
+    )
+    return pd.concat([df for df in (moves, placeholders) if len(df)], ignore_index=True)
+
+
+def _write_offs(
+    out: dict[str, pd.DataFrame],
+    invoices: pd.DataFrame,
+    amounts: np.ndarray,
+    customer_ids: dict[object, int],
+) -> None:
+    """Write off what is left of `invoices` as bad debt: a posted entry in the miscellaneous
+    operations journal, dated the invoice's due date (the history does not say when), whose
+    line is reconciled with the invoice's receivable line for the amount left."""
+    moves, lines = out["account_move"], out["account_move_line"]
+    reconciles = out["account_partial_reconcile"]
+    invoice_line = invoices["invoice_id"].map(dict(zip(moves["name"], moves["id"], strict=False)))
+    first = int(max(moves["id"].max(), lines["id"].max())) + 1
+    entries = np.arange(first, first + len(invoices))
+    when = _dates(invoices["due_date"].fillna(invoices["issued_at"])).to_numpy()
+    start = int(reconciles["id"].max()) + 1 if len(reconciles) else 1
+    out["account_move"] = pd.concat(
+        [
+            moves,
+            pd.DataFrame(
+                {
+                    "id": entries,
+                    "name": [f"MISC/{i:06d}" for i in range(1, len(entries) + 1)],
+                    "move_type": "entry",
+                    "journal_id": JOURNALS["general"],
+                    "state": "posted",
+                    "partner_id": invoices["customer_id"].map(customer_ids).to_numpy(),
+                    "date": when,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out["account_move_line"] = pd.concat(
+        [
+            lines,
+            pd.DataFrame(
+                {
+                    "id": entries,
+                    "move_id": entries,
+                    "display_type": "payment_term",
+                    "balance": -amounts,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out["account_partial_reconcile"] = pd.concat(
+        [
+            df
+            for df in (
+                reconciles,
+                pd.DataFrame(
+                    {
+                        "id": np.arange(start, start + len(entries)),
+                        "debit_move_id": invoice_line.to_numpy(),
+                        "credit_move_id": entries,
+                        "amount": amounts,
+                        "max_date": when,
+                    }
+                ),
+            )
+            if len(df)
+        ],
+        ignore_index=True,
+    )
+
+
+def _write_bills(
+    out: dict[str, pd.DataFrame], bills: pd.DataFrame, supplier_ids: dict[object, int]
+) -> None:
+    """Add the supplier bills to the journal in `out`: a posted ``in_invoice`` with its payable
+    line (a credit); a paid bill's payment is a posted entry whose debit line is reconciled with
+    it in full on the payment date (the canonical table knows no partial payment of a bill)."""
+    moves, lines = out["account_move"], out["account_move_line"]
+    reconciles = out["account_partial_reconcile"]
+    first = int(max(moves["id"].max(), lines["id"].max(), 0) if len(moves) else 0) + 1
+    n = len(bills)
+    bill_ids = np.arange(first, first + n)
+    paid = bills["paid_at"].notna().to_numpy() if "paid_at" in bills else np.zeros(n, dtype=bool)
+    amount = bills["amount"].astype(float).to_numpy()
+    partner = bills["supplier_id"].map(supplier_ids).astype("Int64").to_numpy()
+    new_moves = pd.DataFrame(
+        {
+            "id": bill_ids,
+            "name": bills["bill_id"].to_numpy(),
+            "move_type": "in_invoice",
+            "journal_id": JOURNALS["purchase"],
+            "state": "posted",
+            "partner_id": partner,
+            "date": _dates(bills["issued_at"]).to_numpy(),
+            "invoice_date": _dates(bills["issued_at"]).to_numpy(),
+            "invoice_date_due": _dates(
+                bills.get("due_date", pd.Series(pd.NaT, bills.index))
+            ).to_numpy(),
+            "invoice_origin": bills.get("po_id", pd.Series(None, bills.index)).to_numpy(),
+            "amount_total": amount,
+            "amount_residual": np.where(paid, 0.0, amount),
+            "payment_state": np.where(paid, "paid", "not_paid"),
+        }
+    )
+    m = int(paid.sum())
+    entries = np.arange(first + n, first + n + m)
+    paid_on = _dates(bills["paid_at"][paid]).to_numpy() if m else []
+    payment_moves = pd.DataFrame(
+        {
+            "id": entries,
+            "name": [f"PBNK/{i:06d}" for i in range(1, m + 1)],
+            "move_type": "entry",
+            "journal_id": JOURNALS["bank"],
+            "state": "posted",
+            "partner_id": partner[paid],
+            "date": paid_on,
+        }
+    )
+    new_lines = pd.DataFrame(
+        {
+            "id": np.concatenate([bill_ids, entries]),
+            "move_id": np.concatenate([bill_ids, entries]),
+            "display_type": "payment_term",
+            "balance": np.concatenate([-amount, amount[paid]]),
+        }
+    )
+    start = int(reconciles["id"].max()) + 1 if len(reconciles) else 1
+    new_reconciles = pd.DataFrame(
+        {
+            "id": np.arange(start, start + m),
+            "debit_move_id": entries,
+            "credit_move_id": bill_ids[paid],
+            "amount": amount[paid],
+            "max_date": paid_on,
+        }
+    )
+    out["account_move"] = pd.concat(
+        [df for df in (moves, new_moves, payment_moves) if len(df)], ignore_index=True
+    )
+    out["account_move_line"] = pd.concat(
+        [df for df in (lines, new_lines) if len(df)], ignore_index=True
+    )
+    out["account_partial_reconcile"] = pd.concat(
+        [df for df in (reconciles, new_reconciles) if len(df)], ignore_index=True
+    )
 
 
 def export_history(tables: dict[str, pd.DataFrame], url: str, timezone: str) -> dict[str, int]:

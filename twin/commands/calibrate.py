@@ -97,7 +97,8 @@ def calibrate(
             quality.quarantine,
             as_of,
             origins=mapped.origins,
-            source=Path(source).name or source,
+            # a database URL's last part may hold its password (postgresql://u:pw@host?...)
+            source=Path(shown_source(source)).name or shown_source(source),
         )
         calibration.report = pd.concat(
             [calibration.report, state_report_rows(state)], ignore_index=True

@@ -3,7 +3,8 @@ master row they refer to is missing.
 
 The quality step quarantines an order of a customer missing from the customer master
 (``unknown_customer``), the lines and invoices of such an order (``orphan_order``) and the
-payments of such an invoice (``unknown_invoice``): right for the fits, which need a segment, but
+payments of such an invoice (``unknown_invoice``, or ``orphan_order`` and ``unknown_customer``
+when the payment names the order and customer too): right for the fits, which need a segment, but
 the order was still placed, its goods still left the warehouse and its invoice is still owed. The
 state therefore takes those rows back when the row they refer to is in its view, and a stock
 movement whatever order it names (a goods issue happened even when the extract lacks its order).
@@ -24,7 +25,8 @@ _RESTORED: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "orders": (("unknown_customer",), None, None),
     "invoices": (("unknown_customer", "orphan_order"), "orders", "order_id"),
     "order_lines": (("orphan_order",), "orders", "order_id"),
-    "payments": (("unknown_invoice",), "invoices", "invoice_id"),
+    # a payment naming its order and customer (as Odoo's do) is quarantined for them first
+    "payments": (("unknown_invoice", "orphan_order", "unknown_customer"), "invoices", "invoice_id"),
     "stock_moves": (("orphan_order",), None, None),
 }
 
