@@ -1,8 +1,9 @@
 """Pseudonymisation: no person's name, e-mail, phone number or customer id leaves calibration in
 clear.
 
-Every table calibration writes for people (quarantined rows, the ERP-CRM links) goes through
-:func:`pseudonymise`, which
+Every table calibration writes for people (quarantined rows, the ERP-CRM links, the open state)
+goes through :func:`pseudonymise` (tables that join on ids, as the open state's, through
+:func:`pseudonymise_together`), which
 
 - **drops person columns**: a column whose name says it holds a person or a way to reach one
   (``name``, ``first_name``, ``owner``, ``sales_rep``, ``agent``, ``contact``, ``email``,
@@ -188,6 +189,38 @@ def pseudonymise(
                 replaced.append(new if new is not None and new != text else value)
             if changed:
                 out[column] = pd.Series(replaced, index=out.index, dtype=object)
+    return out
+
+
+def pseudonymise_together(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
+    """Tables that join on their ids (an open state's), pseudonymised so they still join and
+    keep their columns.
+
+    Each table goes through :func:`pseudonymise` with the customer ids of all of them; an id
+    column hashed whole in one table (an order id built from customer ids) is hashed in every
+    table that has it, so the same order keeps one id. A column :func:`pseudonymise` would drop
+    (e-mail addresses in its values) is kept, emptied, so the tables keep their layout.
+    """
+    known = customer_ids(tables.values())
+    out = {name: pseudonymise(frame, key, known) for name, frame in tables.items()}
+    whole = {
+        column
+        for name, frame in tables.items()
+        for column in frame.columns
+        if column not in ID_COLUMNS
+        and is_id_column(str(column))
+        and column in out[name].columns
+        and not out[name][column].equals(frame[column])
+    }
+    for name, frame in tables.items():
+        result = out[name]
+        for column in frame.columns:
+            if column not in result.columns:
+                result[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            elif column in whole and result[column].equals(frame[column]):
+                values = frame[column]
+                result[column] = values.map(lambda v: pseudonym(_id(v), key)).astype(object)
+        out[name] = result.loc[:, list(frame.columns)]
     return out
 
 

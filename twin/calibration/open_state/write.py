@@ -9,7 +9,7 @@ import yaml
 
 from twin.calibration.fit_report import FitReport
 from twin.calibration.open_state.build import OpenState
-from twin.calibration.privacy import pseudonym_key, pseudonymise
+from twin.calibration.privacy import pseudonym_key, pseudonymise, pseudonymise_together
 from twin.scenario.initial_state import STATE_SUMMARY, STATE_TABLES
 
 STATE_FOLDER = "state"
@@ -46,14 +46,16 @@ def write_tables(
 
 def write_state(model_dir: Path, state: OpenState) -> dict[str, Path]:
     """Write ``state/`` into the model folder and the reported rows as
-    ``quarantine/state_<table>.csv``, pseudonymised as the quality step's quarantine is (they
-    are shown to people: customer ids hashed with the folder's key, person columns dropped)."""
+    ``quarantine/state_<table>.csv``, all pseudonymised as the quality step's quarantine is:
+    customer ids hashed with the folder's key (the same pseudonyms as the customers file of a
+    customer base, so a state's customer is found there), person columns emptied or dropped."""
+    key = pseudonym_key(model_dir)
+    tables = pseudonymise_together(state.tables, key)
     paths = write_tables(
-        model_dir / STATE_FOLDER, state.tables, state.as_of, state.currency, state.source
+        model_dir / STATE_FOLDER, tables, state.as_of, state.currency, state.source
     )
     if state.issues:
         (model_dir / "quarantine").mkdir(parents=True, exist_ok=True)
-        key = pseudonym_key(model_dir)
     for table, rows in state.issues.items():
         paths[f"issues_{table}"] = model_dir / "quarantine" / f"state_{table}.csv"
         pseudonymise(rows, key).to_csv(paths[f"issues_{table}"], index=False)
