@@ -210,7 +210,8 @@ def test_a_segment_shrinking_too_fast_for_a_linear_trend_is_fitted_without_one()
 
 def test_a_history_with_no_month_seen_twice_gets_the_season_and_no_trend():
     """Eleven months rising 40 % from a flat start: with no month in two years the rise cannot
-    be told from the season; the months carry it and the trend is flat, with a note."""
+    be told from the season; the months carry it and the trend is flat, with a note, its
+    uncertainty stated from the joint fit of months and trend."""
     rng = np.random.default_rng(6)
     days = np.arange(334)
     day_of_order = np.repeat(days, rng.poisson(30 * (1 + 0.4 * days / 334)))
@@ -243,4 +244,6 @@ def test_a_history_with_no_month_seen_twice_gets_the_season_and_no_trend():
     months = arrivals["monthly_multipliers"]
     assert months[10] / months[0] == pytest.approx(1.4 * 1.0 / 1.0, rel=0.1)  # Nov / Jan
     assert arrivals["uncertainty"]["unseen_months"] == [12]
+    # flat but not known to be: the joint fit's slope se (about 0.3 a year here) is drawn
+    assert 0.02 < arrivals["uncertainty"]["trend_sd"] < 0.5
     assert any("a trend cannot be told from the season" in note for note in calibration.notes)

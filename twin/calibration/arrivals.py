@@ -235,7 +235,8 @@ def fit_poisson_arrivals(
     RuntimeError
         If the fit does not converge.
     """
-    daily = daily_counts(pd.Series(timestamps), start, end)
+    timestamps, holidays, events = pd.Series(timestamps), list(holidays), list(events)
+    daily = daily_counts(timestamps, start, end)
     if daily["orders"].sum() == 0:
         raise ValueError("fit_poisson_arrivals: no orders in the period")
     dates = daily["date"]
@@ -293,6 +294,7 @@ def fit_poisson_arrivals(
         notes.append(f"no orders on any day of event {event_specs[j]['name']}: multiplier 0")
 
     y = y_all[keep]
+    unknown_trend_sd = 0.0
     if fit_trend and min_month_years > 1:
         # A trend is told from the season by the months seen in several years; with none, only
         # the slope within each month would carry it, which any within-month pattern (month
@@ -301,10 +303,25 @@ def fit_poisson_arrivals(
             np.unique(dates.dt.year.to_numpy()[keep & (month == j)]).size for j in range(12)
         ]
         if max(years_seen) < min_month_years:
+            # flat, but not known to be flat: the slope's standard error of the joint fit (free
+            # months and a trend) says how far the trend could be, and a replication draws it
+            joint = fit_poisson_arrivals(
+                timestamps,
+                start=start,
+                end=end,
+                holidays=holidays,
+                events=events,
+                reference_date=reference_date,
+                forecast_days=forecast_days,
+                max_iter=max_iter,
+                tol=tol,
+            )
+            unknown_trend_sd = joint.spec["uncertainty"]["trend_sd"]
             fit_trend = False
             notes.append(
                 f"no month seen in {min_month_years} years: a trend cannot be told from the "
-                "season, so the trend is not fitted (flat)"
+                f"season, so the trend is not fitted (flat); its sd {unknown_trend_sd:.3g} a "
+                "year, from the joint fit of months and trend, is drawn with the parameters"
             )
     if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
@@ -451,7 +468,7 @@ def fit_poisson_arrivals(
         slope_gradients.append(g)
     # The sampling distribution a replication draws from: log(rate) and the slope in force at
     # the reference date.
-    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": 0.0, "correlation": 0.0}
+    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": unknown_trend_sd, "correlation": 0.0}
     unseen, month_sd = unseen_month_spread(month_values, no_data_months, base_months, zero_months)
     if fit_trend:
         g_slope = slope_gradients[int(np.searchsorted(knots, u_ref, side="right"))]
