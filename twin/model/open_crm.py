@@ -46,16 +46,22 @@ def account_segments(state: OpenState) -> dict[str, str]:
     return dict(zip(table["customer_id"].tolist(), table["segment"].tolist(), strict=True))
 
 
-def deal_segments(scenario: Scenario, state: OpenState) -> list[str]:
-    """Each opportunity's segment (rows in the table's order): its account's in the customers
-    table when that is a segment of the scenario, else the pipeline's busiest segment."""
-    pipeline = scenario.customers.pipeline  # type: ignore[union-attr]
-    busiest = max(pipeline.leads_per_day, key=lambda name: pipeline.leads_per_day[name])
+def known_segments(scenario: Scenario, state: OpenState) -> list[str | None]:
+    """Each opportunity's account's segment (rows in the table's order) when the customers
+    table has the account in a segment of the scenario, else None."""
     known = account_segments(state)
     return [
-        known[a] if isinstance(a, str) and known.get(a) in scenario.segments else busiest
+        known.get(a) if isinstance(a, str) and known.get(a) in scenario.segments else None
         for a in state.tables["opportunities"]["account_id"].tolist()
     ]
+
+
+def deal_segments(scenario: Scenario, state: OpenState) -> list[str]:
+    """Each opportunity's segment: its account's (:func:`known_segments`), else the pipeline's
+    segment with the most leads per day (the first of a tie)."""
+    pipeline = scenario.customers.pipeline  # type: ignore[union-attr]
+    busiest = max(pipeline.leads_per_day, key=lambda name: pipeline.leads_per_day[name])
+    return [name or busiest for name in known_segments(scenario, state)]
 
 
 def open_deals(scenario: Scenario, state: OpenState, streams: Streams) -> dict[str, list[OpenDeal]]:
@@ -99,11 +105,7 @@ def deal_notes(scenario: Scenario, state: OpenState) -> list[str]:
             f"open state: {len(table)} open opportunities were not simulated (the scenario "
             "has no customers.pipeline section)"
         ]
-    known = account_segments(state)
-    guessed = sum(
-        not (isinstance(a, str) and known.get(a) in scenario.segments)
-        for a in table["account_id"].tolist()
-    )
+    guessed = sum(name is None for name in known_segments(scenario, state))
     if not guessed:
         return []
     return [
