@@ -108,9 +108,9 @@ def test_same_seed_same_draws(tmp_path: Path) -> None:
 
 def test_old_deals_close_sooner_conditional_on_their_age(tmp_path: Path) -> None:
     """A Weibull cycle of shape 3 (scale 30 days) has an increasing hazard: a deal already 40
-    days old has E[C - 40 | C > 40] ~ 7.5 days left, a day-old one ~ 25.8 (both by scipy
+    days old has E[C - 40 | C > 40] ~ 4.6 days left, a day-old one ~ 25.8 (both by scipy
     quadrature). With 200 deals of each age (fixed seed) the sample means' standard errors are
-    ~0.4 and ~1 day; the test allows 3 standard errors (a false alarm 0.3 % of the time), and
+    ~0.3 and ~0.6 day; the test allows 3 standard errors (a false alarm 0.3 % of the time), and
     checks old deals close at least twice as soon."""
     from scipy import integrate, stats
 
