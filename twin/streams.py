@@ -88,6 +88,12 @@ STREAM_IDS: dict[str, int] = {
     "season": 60,
     # a customer base's new-customer rate, drawn per replication (parameter uncertainty)
     "new_customer_parameters": 61,
+    # runs from an open state: the open CRM opportunities (per segment) and after-sales tickets
+    "open_sales_work": 70,
+    "open_sales_cycle": 71,
+    "open_win": 72,
+    "open_ticket_travel": 73,
+    "open_ticket_repair": 74,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -25,6 +25,8 @@ are fixed when the base is built, so every up-front draw has a fixed size.
   a sales rep for its working time (``sales_work``; no delay without the role), then waits its
   sales cycle (``sales_cycle``), then is won if its uniform (``win``) is below the win
   probability. All of a lead's draws are made up front, so variants keep common random numbers.
+  A run from an open state adds its open opportunities (``twin.model.open_crm``), worked from
+  day 0 with their remaining cycle, each with a slot like the pipeline's own.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from twin.model.context import Context
 from twin.model.customer_base import CandidateOrders, Cohort
 from twin.model.entities import NOT_YET, Order
 from twin.model.hooks import PlacementTest
+from twin.model.open_crm import open_deals
 from twin.records import COLUMNS, ColumnTable
 from twin.scenario.customers import Churn, ScoreCurve
 from twin.streams import Streams
@@ -183,6 +186,10 @@ class CustomerBase:
         self.pipeline_lifetime: list[list[float] | None] = [None] * len(scenario.segments)
         self.first_pipeline_slot: list[int] = []
         leads: list[list[Opportunity]] = []
+        carried: list[Opportunity] = []  # the open state's deals, in progress at day 0
+        deals = {}
+        if pipeline is not None and scenario.open_state is not None:
+            deals = open_deals(scenario, scenario.open_state, streams)
         next_id = 0
         for number, (name, segment) in enumerate(scenario.segments.items()):
             rate = 0.0 if pipeline is None else pipeline.leads_per_day.get(name, 0.0)
@@ -190,6 +197,12 @@ class CustomerBase:
             opportunities = self._opportunities_of(number, name, times, next_id, streams)
             next_id += len(opportunities)
             leads.append(opportunities)
+            own = [
+                Opportunity(-1, number, d.t_created, d.rep_days, d.remaining_days, d.won)
+                for d in deals.get(name, ())
+            ]
+            carried.extend(own)
+            opportunities = opportunities + own  # the slots below count both
             start = satisfaction.initial_score_by_segment.get(name, satisfaction.initial_score)
             n0 = segment.customers
             # a customer base's new customers take the slots after the known ones, each
@@ -215,6 +228,10 @@ class CustomerBase:
         for opportunities in leads:
             if opportunities:
                 env.process(self.generate_leads(opportunities))
+        for opportunity in carried:  # numbered after the pipeline's own, worked from day 0
+            opportunity.id = next_id
+            next_id += 1
+            env.process(self.work(opportunity))
 
     def _opportunities_of(
         self, number: int, name: str, times: np.ndarray | list, first_id: int, streams: Streams

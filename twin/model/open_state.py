@@ -11,7 +11,11 @@ wired, before any process runs. At time 0, in this order:
    they enter the customers' accounts, so an overdue account is frozen from day 0;
 3. backlog orders, oldest first, are allocated from the on-hand stock (FIFO by order date) and
    then picked, shipped and invoiced like any order; what the stock cannot cover waits in the
-   SKU's backlog for the next receipts, whatever the SKU's shortage rule (they were accepted).
+   SKU's backlog for the next receipts, whatever the SKU's shortage rule (they were accepted);
+4. open after-sales tickets (with an ``after_sales`` section) wait for an engineer
+   (``open_ticket_travel``, ``open_ticket_repair``). Open CRM opportunities enter the pipeline
+   when the customer base is built (``twin.model.open_crm``); without the section either kind
+   is counted in the run's notes.
 
 Every draw is from a named stream, in an order fixed by the state's ids and dates, so variants
 of a scenario share them (common random numbers). Times before day 0 are kept negative in the
@@ -34,6 +38,8 @@ from twin.model.entities import Order
 from twin.model.finance import Ledger
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import SkuRule, Stock
+from twin.model.open_crm import deal_notes, open_tickets, ticket_notes
+from twin.model.service import HOURS_PER_DAY, AfterSales
 from twin.scenario.initial_state import OpenState
 from twin.scenario.schema import Scenario
 from twin.streams import UniformSampler
@@ -107,7 +113,41 @@ def start_from_state(
     open_purchases(context, state, stock)
     open_receivables(context, state, ledger, numbers)
     open_backlog(context, state, stock, fulfilment, numbers)
-    return notes
+    if fulfilment.service is not None:
+        carry_tickets(context, state, fulfilment.service, numbers)
+    return notes + deal_notes(context.scenario, state) + ticket_notes(context.scenario, state)
+
+
+def carry_tickets(context: Context, state: OpenState, service: AfterSales, numbers: dict) -> None:
+    """Each open ticket waits for an engineer from time 0, oldest first (then by id), its
+    travel and repair hours drawn as for new tickets from ``open_ticket_travel`` and
+    ``open_ticket_repair``; its customer is the state's when the state maps it (else -1)."""
+    tickets = open_tickets(state, numbers)
+    if tickets.empty:
+        return
+    spec, streams = context.scenario.after_sales, context.streams
+    assert spec is not None
+    n = len(tickets)
+    role = "service_engineer"
+    travel = spec.travel_hours.sample(streams.generator("open_ticket_travel", role), n)
+    repair = spec.repair_hours.sample(streams.generator("open_ticket_repair", role), n)
+    segments = list(context.scenario.segments)
+    for name, customer, t_opened, hours_travel, hours_repair in zip(
+        tickets["segment"].tolist(),
+        tickets["customer"].tolist(),
+        tickets["t_opened"].tolist(),
+        travel.tolist(),
+        repair.tolist(),
+        strict=True,
+    ):
+        segment = segments.index(name) if name in segments else -1
+        service.open_ticket(
+            segment,
+            int(customer),
+            t_opened,
+            hours_travel / HOURS_PER_DAY,
+            hours_repair / HOURS_PER_DAY,
+        )
 
 
 def open_purchases(context: Context, state: OpenState, stock: Stock) -> None:

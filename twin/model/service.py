@@ -224,20 +224,39 @@ class AfterSales:
             if waiting.left:
                 waiting.ready = env.event()
                 yield waiting.ready
+        yield from self._visit(row, job_slot, notify=True)
+
+    def open_ticket(
+        self, segment: int, customer: int, t_failed: float, travel: float, repair: float
+    ) -> None:
+        """A ticket of the open state (opened at ``t_failed`` <= 0; ``travel`` and ``repair``
+        in days): it waits for an engineer from now; no order, SKU or parts are known (-1, 0).
+        ``segment`` or ``customer`` -1: no customer hears of it."""
+        ticket = self.n_tickets
+        self.n_tickets += 1
+        row = [ticket, -1, segment, customer, -1, -1, t_failed, NOT_YET, NOT_YET, NOT_YET]
+        row += [NOT_YET, 0, travel, repair]
+        job_slot: list = [None]
+        self.open[ticket] = (row, job_slot)
+        self.env.process(self._visit(row, job_slot, notify=segment >= 0 and customer >= 0))
+
+    def _visit(self, row: list, job_slot: list, notify: bool) -> Generator:
+        """Process part: dispatch the ticket to an engineer, wait for the visit, close it (and
+        tell the customer loop when ``notify``)."""
+        env = self.env
         row[_DISPATCHED] = env.now
-        job = self.engineers.serve(travel + repair)
+        job = self.engineers.serve(row[12] + row[13])
         job_slot[0] = job
         yield job
         self._started(row, job)
         row[_RESOLVED] = env.now
-        del self.open[ticket]
+        del self.open[row[0]]
         self._tickets.add(tuple(row))
         customers = self.customers
-        if customers is not None:
+        segment, customer = row[2], row[3]
+        if customers is not None and notify:
             t_failed = row[6]
-            customers.serviced(
-                order.segment, order.customer, row[_START] - t_failed, env.now - t_failed
-            )
+            customers.serviced(segment, customer, row[_START] - t_failed, env.now - t_failed)
 
     def _started(self, row: list, job: simpy.Event) -> None:
         """Fill in when the engineer set off and arrived (travel in working time)."""
