@@ -132,6 +132,34 @@ def test_backlog_without_a_ledger_uses_the_orders_ship_dates():
     assert not len(result.tables["stock"])
 
 
+def test_a_history_that_records_no_shipment_has_no_backlog_to_tell():
+    """A till or invoice extract: no ledger, no shipped date, no status saying shipped. Every
+    line would read as open; the backlog is left empty with a note instead."""
+    till = orders(status=["invoiced", "invoiced", "cancelled", "invoiced"], shipped_at=pd.NaT)
+    result = state(stock_moves=None, orders=till)
+    assert not len(result.tables["backlog"])
+    assert any("backlog cannot be told" in note for note in result.notes)
+    shipped = orders(status=["shipped", "invoiced", "cancelled", "invoiced"], shipped_at=pd.NaT)
+    result = state(stock_moves=None, orders=shipped)  # a status that says shipped is a record
+    assert list(result.tables["backlog"]["quantity_open"]) == [4.0, 3.0]
+    assert not any("backlog cannot be told" in note for note in result.notes)
+
+
+def test_the_state_takes_the_models_segments():
+    """Rows take their order's model segment, else their customer's, else the largest, noted."""
+    from twin.calibration.open_state import in_model_segments
+
+    result = state(stock_moves=None, orders=orders(shipped_at=pd.NaT))
+    by_order = pd.Series({"O1": "Trade_North", "O2": "all_anonymous", "O3": "Trade_North"})
+    by_customer = pd.Series({"C1": "Trade_North"})
+    mapped = in_model_segments(result, by_order, by_customer)
+    assert list(mapped.tables["backlog"]["segment"]) == ["all_anonymous"] * 2
+    customers = mapped.tables["customers"].set_index("customer_id")["segment"]
+    assert customers["C1"] == "Trade_North"
+    assert customers["C2"] == "Trade_North"  # unknown to calibration: the largest segment
+    assert any("placed in the largest segment, Trade_North" in n for n in mapped.notes)
+
+
 def test_a_line_shipped_beyond_its_quantity_is_reported():
     ledger = moves()
     ledger.loc[4, "quantity"] = -6.0  # O2 line 1 ordered 4

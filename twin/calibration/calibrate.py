@@ -94,6 +94,10 @@ class Calibration:
     behaviour: dict = field(default_factory=dict)
     prices: pd.DataFrame | None = None
     customers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the model segment of each fitted order (index: order id), for the open state's rows
+    segment_of_order: pd.Series | None = None
+    #: each customer's model segment: that of most of its fitted orders (index: customer id)
+    segment_of_customer: pd.Series | None = None
 
 
 # the event that dates a row of each table, for cutting the history at a date
@@ -295,4 +299,17 @@ def calibrate_history(
         behaviour=behaviour,
         prices=prices,
         customers=customer_files,
+        segment_of_order=segment_of_order,
+        segment_of_customer=_segment_of_customer(orders, segment),
     )
+
+
+def _segment_of_customer(orders: pd.DataFrame, segment: pd.Series) -> pd.Series:
+    """Each customer's model segment: the one most of its orders belong to (ties: by name)."""
+    known = orders["customer_id"].notna().to_numpy()
+    pairs = pd.DataFrame(
+        {"customer": orders["customer_id"].to_numpy()[known], "segment": segment.to_numpy()[known]}
+    )
+    counts = pairs.value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["customer", "n", "segment"], ascending=[True, False, True])
+    return counts.drop_duplicates("customer").set_index("customer")["segment"]

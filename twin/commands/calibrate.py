@@ -90,7 +90,11 @@ def calibrate(
     calibration.notes.extend(quality.notes)
     state = None
     if as_of is not None:  # the company's open state at the extract date, beside the model
-        from twin.calibration.open_state import build_open_state, state_report_rows
+        from twin.calibration.open_state import (
+            build_open_state,
+            in_model_segments,
+            state_report_rows,
+        )
 
         state = build_open_state(
             mapped.tables,
@@ -99,6 +103,9 @@ def calibrate(
             origins=mapped.origins,
             # a database URL's last part may hold its password (postgresql://u:pw@host?...)
             source=Path(shown_source(source)).name or shown_source(source),
+        )
+        state = in_model_segments(
+            state, calibration.segment_of_order, calibration.segment_of_customer
         )
         calibration.report = pd.concat(
             [calibration.report, state_report_rows(state)], ignore_index=True

@@ -10,11 +10,12 @@ its order, an overpaid invoice) are reported row by row with a reason, never cli
 Modules, one table or concern each: :mod:`.view` (which history rows the state reads),
 :mod:`.issues` (the rows it reports), :mod:`.stock`, :mod:`.purchasing` (open POs, payables),
 :mod:`.sales` (backlog), :mod:`.money` (receivables), :mod:`.crm` (opportunities, tickets),
-:mod:`.customers`, :mod:`.build` (all of them) and :mod:`.write` (the folder and the fit-report
-rows).
+:mod:`.customers`, :mod:`.build` (all of them), :mod:`.model_segments` (the rows in the model's
+segments) and :mod:`.write` (the folder and the fit-report rows).
 """
 
 from twin.calibration.open_state.build import OpenState, build_open_state
+from twin.calibration.open_state.model_segments import in_model_segments
 from twin.calibration.open_state.write import state_report_rows, write_state
 
-__all__ = ["OpenState", "build_open_state", "state_report_rows", "write_state"]
+__all__ = ["OpenState", "build_open_state", "in_model_segments", "state_report_rows", "write_state"]

@@ -11,7 +11,7 @@ from twin.calibration.open_state.customers import customer_summaries
 from twin.calibration.open_state.issues import Issues
 from twin.calibration.open_state.money import receivables
 from twin.calibration.open_state.purchasing import open_payables, open_purchase_orders
-from twin.calibration.open_state.sales import backlog
+from twin.calibration.open_state.sales import backlog, shipments_recorded
 from twin.calibration.open_state.stock import on_hand
 from twin.calibration.open_state.view import state_view
 from twin.errors import InputError
@@ -67,7 +67,9 @@ def build_open_state(
     tables = {
         "stock": on_hand(view.get("inventory_snapshots"), view.get("stock_moves"), stamp, issues),
         "purchase_orders": open_purchase_orders(view.get("purchase_orders"), stamp, issues),
-        "backlog": backlog(orders, lines, view.get("stock_moves"), customers, stamp, issues),
+        "backlog": backlog(orders, lines, view.get("stock_moves"), customers, stamp, issues)
+        if shipments_recorded(orders, view.get("stock_moves"))
+        else backlog(orders.iloc[:0], lines.iloc[:0], None, customers, stamp, issues),
         "receivables": owed,
         "payables": open_payables(view.get("supplier_invoices"), stamp, issues),
         "opportunities": open_opportunities(view.get("opportunities"), stamp),
@@ -83,6 +85,11 @@ def build_open_state(
         f"open state at {stamp.date()}: {restored} rows quarantined only for a missing master "
         "row (unknown customer, orphan order or invoice) are counted in it",
     ]
+    if not shipments_recorded(orders, view.get("stock_moves")):
+        notes.append(
+            "open state: the history records no shipment (no stock ledger, no shipped date, no "
+            "shipped or delivered status), so its backlog cannot be told and is left empty"
+        )
     if not len(tables["stock"]) and not issues.parts.get("stock"):
         notes.append(
             "open state: no inventory snapshots and no stock movements, so no stock on hand"

@@ -4,7 +4,9 @@ An order counts when it was placed before the as-of date and is not cancelled; a
 an ordered line (not a cancellation or a return) with a positive quantity. Its shipped quantity
 comes from the stock ledger's goods issues (``stock_moves`` of kind ``shipment`` naming the
 order and line, dated before the as-of date); without a ledger, an order counts as shipped in
-full once its ``shipped_at`` lies before the date (or its status says delivered or returned).
+full once its ``shipped_at`` lies before the date (or its status says shipped, delivered or
+returned). A history that records no shipment at all (no ledger, no shipped date, no such status:
+a till or an invoice extract) has no backlog that can be told: it is left empty, with a note.
 A line shipped beyond its quantity is reported (``over_shipped``) and left out.
 """
 
@@ -29,6 +31,21 @@ def segment_of(
     )
     found = pd.Series(customer_ids.map(master).to_numpy(), dtype="string")
     return found.fillna(pd.Series(channels.to_numpy(), dtype="string"))
+
+
+#: order statuses that say the goods have left
+SHIPPED_STATUSES = ("shipped", "delivered", "returned")
+
+
+def shipments_recorded(orders: pd.DataFrame, moves: pd.DataFrame | None) -> bool:
+    """Whether the history says what was shipped: a stock ledger, a shipped date or a status that
+    says so on some order. A till or invoice history records none, and then every line would
+    read as open: its backlog cannot be told."""
+    if moves is not None and len(moves):
+        return True
+    if column(orders, "shipped_at").notna().any():
+        return True
+    return bool(column(orders, "status").astype("string").isin(SHIPPED_STATUSES).any())
 
 
 def backlog(
@@ -103,10 +120,6 @@ def _shipped(
     order = orders.set_index("order_id").loc[lines["order_id"]]
     done = (
         before(column(order, "shipped_at"), as_of)
-        | column(order, "status")
-        .astype("string")
-        .isin(["delivered", "returned"])
-        .fillna(False)
-        .to_numpy()
+        | column(order, "status").astype("string").isin(SHIPPED_STATUSES).fillna(False).to_numpy()
     )
     return np.where(done, lines["quantity"].to_numpy(dtype=float), 0.0)
