@@ -160,6 +160,18 @@ def test_the_state_takes_the_models_segments():
     assert any("placed in the largest segment, Trade_North" in n for n in mapped.notes)
 
 
+def test_the_state_takes_the_models_sku_and_supplier_keys():
+    """A SKU code with a space and a slash, as calibration's products are keyed."""
+    from twin.calibration.open_state import in_model_segments
+
+    raw = lines().assign(sku=["A 1/x", "A 1/x", "B", "B", "A 1/x"])
+    ledger = moves().assign(sku=["A 1/x", "B", "B", "A 1/x", "A 1/x", "A 1/x"])
+    result = state(order_lines=raw, stock_moves=ledger)
+    mapped = in_model_segments(result, pd.Series({"O2": "web"}), pd.Series(dtype=object))
+    assert set(mapped.tables["stock"]["sku"]) == {"A_1_x", "B"}
+    assert list(mapped.tables["backlog"]["sku"]) == ["A_1_x", "B"]
+
+
 def test_a_line_shipped_beyond_its_quantity_is_reported():
     ledger = moves()
     ledger.loc[4, "quantity"] = -6.0  # O2 line 1 ordered 4
