@@ -54,14 +54,14 @@ def kpi_units(roles: list[str]) -> dict[str, str]:
     return {**KPI_UNITS, **{f"utilisation_{r}": "ratio" for r in roles}}
 
 
-def _rejected(orders: pd.DataFrame) -> pd.Series:
+def rejected_orders(orders: pd.DataFrame) -> pd.Series:
     """Orders the credit desk rejected (none without a credit policy or in hand-made tables)."""
     if "units_rejected" not in orders:
         return pd.Series(False, index=orders.index)
     return orders["units_rejected"] > 0
 
 
-def _allocated(orders: pd.DataFrame) -> pd.Series:
+def allocated_orders(orders: pd.DataFrame) -> pd.Series:
     """Orders whose lines were allocated from stock: not rejected, nor held at the horizon."""
     return (
         orders["units_filled"] + orders["units_backordered"] + orders["units_lost"]
@@ -189,9 +189,9 @@ def compute_kpis(result: RunResult, costs: Costs) -> dict[str, float]:
     lead_times = completed_lead_times(result)
     # fill rate and OTIF are about the orders the company took on: a credit rejection is not
     # a stock-out (it has KPIs of its own), and a held order counts once it is allocated
-    allocated = window[_allocated(window)]
+    allocated = window[allocated_orders(window)]
     units_allocated = float(allocated["units"].sum())
-    promised = window[(window["t_promised"] < end) & ~_rejected(window)]
+    promised = window[(window["t_promised"] < end) & ~rejected_orders(window)]
     on_time_in_full = (
         (promised["units_lost"] == 0)
         & (promised["units_delivered"] == promised["units"])
@@ -273,7 +273,7 @@ def daily_levels(result: RunResult) -> pd.DataFrame:
     r_times, r_deltas = receivables_steps(result)
     columns["receivables"] = daily_means(r_times, r_deltas, 0.0, horizon)
     orders = t["orders"]
-    rejected = _rejected(orders)
+    rejected = rejected_orders(orders)
     complete = (orders["units_delivered"] + orders["units_lost"] == orders["units"]) | rejected
     closed_at = np.where(
         orders["units_delivered"] > 0, orders["t_last_delivery"], orders["t_arrival"]

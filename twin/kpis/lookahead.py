@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from twin.kpis.cash import cash_steps, payables_steps
-from twin.kpis.core import physical_stock_steps, receivables_steps
+from twin.kpis.core import (
+    allocated_orders,
+    physical_stock_steps,
+    receivables_steps,
+    rejected_orders,
+)
 from twin.records import RunResult
 from twin.scenario.report import DAYS_PER_WEEK
 from twin.tables import LOOKAHEAD_COLUMNS, LOOKAHEAD_MEASURES, LOOKAHEAD_WEEK_COLUMNS
@@ -61,13 +66,8 @@ def _order_measures(result: RunResult, edges: np.ndarray) -> dict[str, np.ndarra
     count = sums_within(arrival, np.ones(arrival.size), edges)
     ordered = sums_within(arrival, units, edges)
     # as the core fill rate: orders allocated from stock (not rejected, not held at the end)
-    rejected = (
-        orders["units_rejected"].to_numpy() > 0
-        if "units_rejected" in orders
-        else np.zeros(len(orders), bool)
-    )
-    taken = orders["units_filled"] + orders["units_backordered"] + orders["units_lost"]
-    allocated = (taken.to_numpy() == units) & ~rejected
+    # the core fill rate's orders: allocated from stock, not rejected by credit
+    allocated = (allocated_orders(orders) & ~rejected_orders(orders)).to_numpy()
     filled = sums_within(
         arrival[allocated], orders["units_filled"].to_numpy(float)[allocated], edges
     )

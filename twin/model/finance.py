@@ -113,9 +113,14 @@ class Ledger:
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
         self.open_amount += amount
-        settlement = env.timeout(settle_after, value=amount)
+        self._schedule_settlement(settle_after, amount, segment, paid=not defaults)
+
+    def _schedule_settlement(self, delay: float, amount: float, segment: int, paid: bool) -> None:
+        """Without accounts: close ``amount`` after ``delay``; a payment (not a write-off) is
+        also told to the cash book, when there is one."""
+        settlement = self.env.timeout(delay, value=amount)
         settlement.callbacks.append(self._settle)
-        if self._on_payment is not None and not defaults:
+        if self._on_payment is not None and paid:
             on_payment = self._on_payment
             settlement.callbacks.append(lambda event: on_payment(segment, event.value))
 
@@ -141,11 +146,7 @@ class Ledger:
         self.open_amount += amount
         delay = t_settle - env.now
         if self.accounts is None:
-            settlement = env.timeout(delay, value=amount)
-            settlement.callbacks.append(self._settle)
-            if self._on_payment is not None and not written_off:
-                on_payment = self._on_payment
-                settlement.callbacks.append(lambda event: on_payment(segment, event.value))
+            self._schedule_settlement(delay, amount, segment, paid=not written_off)
             return
         account = self.account(segment, customer)
         account.open_amount += amount

@@ -91,7 +91,9 @@ class _Parts:
 
 
 # positions in a ticket's row (the column order of the ``tickets`` table)
+_TICKET, _SEGMENT, _CUSTOMER, _FAILED = 0, 2, 3, 6
 _DISPATCHED, _START, _ON_SITE, _RESOLVED = 7, 8, 9, 10
+_TRAVEL, _REPAIR = 12, 13
 
 
 class AfterSales:
@@ -245,17 +247,17 @@ class AfterSales:
         tell the customer loop when ``notify``)."""
         env = self.env
         row[_DISPATCHED] = env.now
-        job = self.engineers.serve(row[12] + row[13])
+        job = self.engineers.serve(row[_TRAVEL] + row[_REPAIR])
         job_slot[0] = job
         yield job
         self._started(row, job)
         row[_RESOLVED] = env.now
-        del self.open[row[0]]
+        del self.open[row[_TICKET]]
         self._tickets.add(tuple(row))
         customers = self.customers
-        segment, customer = row[2], row[3]
+        segment, customer = row[_SEGMENT], row[_CUSTOMER]
         if customers is not None and notify:
-            t_failed = row[6]
+            t_failed = row[_FAILED]
             customers.serviced(segment, customer, row[_START] - t_failed, env.now - t_failed)
 
     def _started(self, row: list, job: simpy.Event) -> None:
@@ -263,7 +265,7 @@ class AfterSales:
         start = job.t_start
         row[_START] = start
         if start == start:  # not NaN: the job has a person
-            row[_ON_SITE] = self.engineers.calendar.advance(start, row[12])
+            row[_ON_SITE] = self.engineers.calendar.advance(start, row[_TRAVEL])
 
     def facts(self) -> dict[str, float]:
         """What the KPIs and conservation checks need beyond the tables, at the horizon."""
