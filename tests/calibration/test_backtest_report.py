@@ -11,6 +11,7 @@ from twin.calibration.backtest import BACKTEST_COLUMNS, SUMMARY_COLUMNS, Backtes
 from twin.calibration.backtest import _Window as Window
 from twin.calibration.backtest_checks import CHECK_COLUMNS, DEFAULT_TOLERANCES, judge
 from twin.calibration.backtest_output import write_backtest
+from twin.stats import prediction_band
 
 ORIGINS = [dt.date(2020, 7, 1), dt.date(2020, 9, 1)]
 
@@ -33,6 +34,14 @@ def test_summary_has_a_row_per_origin_and_series_and_the_all_rows():
     assert list(summary["unit"][:2]) == ["orders", "currency"]
 
 
+def _bands(simulated: np.ndarray) -> dict[str, np.ndarray]:
+    bands = {}
+    for level in (90, 50):
+        low, high = prediction_band(simulated, level / 100)
+        bands |= {f"band{level}_low": low, f"band{level}_high": high}
+    return bands
+
+
 def test_files_and_report_are_written(tmp_path):
     windows = _windows()
     rows = []
@@ -49,6 +58,7 @@ def test_files_and_report_are_written(tmp_path):
                     "actual": w.actual,
                     "forecast_mean": w.simulated.mean(axis=0),
                     **{f"p{p:02d}": q[i] for i, p in enumerate((5, 25, 50, 75, 95))},
+                    **_bands(w.simulated),
                     "baseline": w.baseline_name,
                     "baseline_value": w.baseline,
                 }

@@ -114,10 +114,11 @@ def test_scores_of_a_small_window_by_hand():
     assert row["forecast_mean"] == pytest.approx(18.5)
     assert row["mape"] == pytest.approx((1 / 10 + 6 / 20) / 2)
     assert row["bias"] == pytest.approx((1 + 6) / 30)
-    # week 0: quantiles of 8, 10, 12, 14 -> p25 9.5, p75 12.5: 10 inside; week 1: p25 21,
-    # so 20 lies below the 50 % band but inside the 90 % band (p05 18.6)
-    assert row["coverage_50"] == pytest.approx(0.5)
+    # four members make no band narrower than their range (k = floor(5 / 4) = 1 for 50 %):
+    # week 0's 10 lies in [8, 14], week 1's 20 in [18, 40]
+    assert row["coverage_50"] == pytest.approx(1.0)
     assert row["coverage_90"] == pytest.approx(1.0)
+    assert row["width_50"] == pytest.approx((6 + 22) / 2 / 15)
     assert row["mase"] == pytest.approx(np.mean(np.abs(mean - actual)) / 4.0)
     assert row["baseline_mase"] == pytest.approx((1 + 9) / 2 / 4.0)
     assert row["relative_mae"] == pytest.approx(3.5 / 5.0)
@@ -128,7 +129,7 @@ def test_scores_of_a_small_window_by_hand():
     )
     assert row["pinball"] == pytest.approx(expected_pinball)
     assert row["crps"] == pytest.approx(crps_ensemble(simulated, actual).mean())
-    assert row["width_90"] == pytest.approx(np.mean(q[4] - q[0]) / 15.0)
+    assert row["width_90"] == pytest.approx((6 + 22) / 2 / 15.0)  # the range, as for 50 %
 
 
 def test_weeks_without_an_actual_value_are_left_out():
@@ -137,3 +138,12 @@ def test_weeks_without_an_actual_value_are_left_out():
     row = score_window(actual, simulated, np.array([10.0, 10.0]), 1.0)
     assert row["weeks"] == 1
     assert row["forecast_mean"] == pytest.approx(11.0)
+
+
+def test_bands_of_twenty_replications_are_their_order_statistics():
+    simulated = np.arange(1.0, 21.0)[:, None] * np.ones((1, 4))
+    # the 90 % band is the range [1, 20]; the 50 % band the 5th to the 16th, [5, 16]
+    actual = np.array([1.0, 4.0, 16.0, 17.0])
+    row = score_window(actual, simulated, np.full(4, 10.0), 1.0)
+    assert row["coverage_90"] == pytest.approx(1.0)
+    assert row["coverage_50"] == pytest.approx(0.5)  # 4 and 17 lie outside [5, 16]

@@ -169,10 +169,10 @@ def test_judge_checks_the_all_rows():
             "series": ["orders", "orders"],
             "coverage_90": [0.5, 0.85],
             "bias": [0.3, 0.12],
-            "mase": [2.0, float("nan")],
+            "relative_mae": [2.0, float("nan")],
         }
     )
     checks = judge(summary, DEFAULT_TOLERANCES).set_index("score")
     assert checks.at["coverage_90", "passed"]
     assert not checks.at["bias", "passed"]
-    assert pd.isna(checks.at["mase", "passed"])
+    assert pd.isna(checks.at["relative_mae", "passed"])

@@ -46,6 +46,7 @@ from twin.calibration.validate import WARMUP_DAYS, scenario_for
 from twin.calibration.validation_history import DAY, WEEK_DAYS, Period
 from twin.experiments.replicate import ReplicationOutput, default_workers, run_replications
 from twin.scenario.schema import Scenario
+from twin.stats import prediction_band
 
 #: series -> unit
 SERIES: dict[str, str] = {
@@ -73,6 +74,10 @@ BACKTEST_COLUMNS = (
     "p50",
     "p75",
     "p95",
+    "band90_low",
+    "band90_high",
+    "band50_low",
+    "band50_high",
     "baseline",
     "baseline_value",
 )
@@ -313,7 +318,9 @@ def _backtest_rows(window: _Window, week_starts: pd.DatetimeIndex) -> pd.DataFra
     )
     for level, values in zip(QUANTILES, quantiles, strict=True):
         frame[f"p{round(level * 100):02d}"] = values
-    return frame
+    for level in (90, 50):
+        frame[f"band{level}_low"], frame[f"band{level}_high"] = prediction_band(stack, level / 100)
+    return frame[list(BACKTEST_COLUMNS)]
 
 
 def summarise(windows: list[_Window], series: list[str]) -> pd.DataFrame:

@@ -9,8 +9,10 @@ Scores of one window (weeks whose actual value is not NaN):
 - ``mape``: mean over weeks with actual > 0 of ``|mean_k - y_k| / y_k`` (``mean_k`` the ensemble
   mean of week k);
 - ``bias``: ``sum_k (mean_k - y_k) / sum_k y_k``;
-- ``coverage_50``, ``coverage_90``: share of weeks whose actual lies in the central 50 % (25-75 %)
-  or 90 % (5-95 %) band of the replications, bounds included;
+- ``coverage_50``, ``coverage_90``: share of weeks whose actual lies in the 50 % or 90 %
+  prediction band of the replications (:func:`twin.stats.prediction_band`: the order statistics
+  a new draw falls between with at least that probability; with 20 replications the 90 % band is
+  their range), bounds included;
 - ``width_50``, ``width_90``: mean band width over weeks divided by the mean actual (relative);
 - ``crps``: mean over weeks of the ensemble CRPS (:func:`crps_ensemble`), in the series' unit;
 - ``pinball``: mean over weeks and the levels :data:`QUANTILES` of the pinball loss of the
@@ -24,6 +26,8 @@ Scores of one window (weeks whose actual value is not NaN):
 from __future__ import annotations
 
 import numpy as np
+
+from twin.stats import prediction_band
 
 #: Quantile levels of the fan (and of ``backtest.csv``'s p05..p95 columns).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -162,6 +166,8 @@ def score_window(
         return row
     mean = x.mean(axis=0)
     q05, q25, q50, q75, q95 = np.quantile(x, QUANTILES, axis=0)
+    low_50, high_50 = prediction_band(x, 0.5)
+    low_90, high_90 = prediction_band(x, 0.9)
     level = float(y.mean())
     positive = y > 0
     twin_errors = np.abs(mean - y)
@@ -172,10 +178,10 @@ def score_window(
         forecast_mean=float(mean.mean()),
         mape=float(np.mean(twin_errors[positive] / y[positive])) if positive.any() else np.nan,
         bias=_ratio(float((mean - y).sum()), float(y.sum())),
-        coverage_50=float(np.mean((y >= q25) & (y <= q75))),
-        coverage_90=float(np.mean((y >= q05) & (y <= q95))),
-        width_50=_ratio(float(np.mean(q75 - q25)), level),
-        width_90=_ratio(float(np.mean(q95 - q05)), level),
+        coverage_50=float(np.mean((y >= low_50) & (y <= high_50))),
+        coverage_90=float(np.mean((y >= low_90) & (y <= high_90))),
+        width_50=_ratio(float(np.mean(high_50 - low_50)), level),
+        width_90=_ratio(float(np.mean(high_90 - low_90)), level),
         crps=float(crps_ensemble(x, y).mean()),
         pinball=float(
             np.mean(

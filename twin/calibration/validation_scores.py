@@ -1,13 +1,16 @@
 """One row of ``validation.csv``: an actual value against the replications' simulated ones.
 
-For a weekly series the row scores every week (MAPE, bias, coverage of the 5-95 % band); for a
-single KPI, the relative error of the simulated mean. The columns are :data:`COLUMNS`.
+For a weekly series the row scores every week (MAPE, bias, coverage of the 90 % prediction band
+of the replications, :func:`twin.stats.prediction_band`); for a single KPI, the relative error
+of the simulated mean. The columns are :data:`COLUMNS`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from twin.stats import prediction_band
 
 COLUMNS = (
     "kpi",
@@ -34,8 +37,7 @@ def kpi_row(kpi: str, **values: object) -> dict:
 def weekly_row(kpi: str, actual: np.ndarray, simulated: pd.DataFrame) -> dict:
     """``simulated``: replications x weeks."""
     mean = simulated.mean(axis=0).to_numpy()
-    low = simulated.quantile(0.05, axis=0).to_numpy()
-    high = simulated.quantile(0.95, axis=0).to_numpy()
+    low, high = prediction_band(simulated.to_numpy(), 0.9)
     positive = actual > 0
     per_replication = simulated.mean(axis=1)
     return kpi_row(

@@ -62,7 +62,7 @@ from twin.errors import InputError
     multiple=True,
     metavar="SERIES.SCORE=BOUND",
     help="Bound on a score over all origins (repeatable), BOUND or LOW:HIGH; defaults "
-    "orders.coverage_90=0.8:0.97, orders.bias=0.1, orders.mase=1.",
+    "orders.coverage_90=0.8:0.97, orders.bias=0.1, orders.relative_mae=1.",
 )
 @workers_option("Local processes (default: all cores, at most one per replication).")
 @as_of_option("Date of the extract, as given to `twin calibrate` (default: now).")

@@ -44,21 +44,21 @@ def fan_figure(window: pd.DataFrame, history: pd.DataFrame, replications: int) -
         dates = pd.to_datetime(rows["week_start"])
         ax.fill_between(
             dates,
-            rows["p05"],
-            rows["p95"],
+            rows["band90_low"],
+            rows["band90_high"],
             color=BAND_COLOUR,
             alpha=0.3,
             linewidth=0,
-            label=f"5-95 % ({replications} replications)",
+            label=f"90 % band ({replications} replications)",
         )
         ax.fill_between(
             dates,
-            rows["p25"],
-            rows["p75"],
+            rows["band50_low"],
+            rows["band50_high"],
             color=BAND_COLOUR,
             alpha=0.55,
             linewidth=0,
-            label="25-75 %",
+            label="50 % band",
         )
         ax.plot(dates, rows["p50"], color=MEAN_COLOUR, label="median")
         ax.plot(
