@@ -143,7 +143,7 @@ def test_weeks_without_an_actual_value_are_left_out():
 def test_bands_of_twenty_replications_are_their_order_statistics():
     simulated = np.arange(1.0, 21.0)[:, None] * np.ones((1, 4))
     # the 90 % band is the range [1, 20]; the 50 % band the 5th to the 16th, [5, 16]
-    actual = np.array([1.0, 4.0, 16.0, 17.0])
+    actual = np.array([1.0, 5.0, 16.0, 17.0])
     row = score_window(actual, simulated, np.full(4, 10.0), 1.0)
     assert row["coverage_90"] == pytest.approx(1.0)
-    assert row["coverage_50"] == pytest.approx(0.5)  # 4 and 17 lie outside [5, 16]
+    assert row["coverage_50"] == pytest.approx(0.5)  # 1 and 17 lie outside [5, 16]
