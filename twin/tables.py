@@ -72,7 +72,7 @@ LOOKAHEAD_COLUMNS = (
     "measure",
     "unit",
     "mean",
-    "p05",
-    "p95",
+    "band_low",
+    "band_high",
     "replications",
 )

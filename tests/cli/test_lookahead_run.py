@@ -43,7 +43,7 @@ def check_tables(out: Path, weeks: int, on_hand: float, receivables: float) -> p
     assert (first["on_hand_opening_units"] == on_hand).all()
     assert (first["receivables_opening"] - receivables).abs().max() < 0.005
     opening = table[(table["week"] == 1) & (table["measure"] == "on_hand_opening_units")]
-    assert opening[["mean", "p05", "p95"]].to_numpy().tolist() == [[on_hand] * 3]
+    assert opening[["mean", "band_low", "band_high"]].to_numpy().tolist() == [[on_hand] * 3]
     return table
 
 

@@ -37,8 +37,8 @@ def summary(weeks: int = 13, cash: bool = True) -> pd.DataFrame:
                     "measure": name,
                     "unit": unit,
                     "mean": value,
-                    "p05": 0.9 * value,
-                    "p95": 1.1 * value,
+                    "band_low": 0.9 * value,
+                    "band_high": 1.1 * value,
                     "replications": 5,
                 }
             )
@@ -70,8 +70,8 @@ def test_page_and_chart_are_drawn(tmp_path: Path) -> None:
 
 def test_a_damaged_lookahead_file_names_itself(tmp_path: Path) -> None:
     assert read_lookahead(tmp_path) is None  # a run without a look-ahead
-    summary().drop(columns="p95").to_csv(tmp_path / "lookahead.csv", index=False)
-    with pytest.raises(ValueError, match=r"lookahead\.csv.*missing column\(s\): p95"):
+    summary().drop(columns="band_high").to_csv(tmp_path / "lookahead.csv", index=False)
+    with pytest.raises(ValueError, match=r"lookahead\.csv.*missing column\(s\): band_high"):
         read_lookahead(tmp_path)
     table = summary().astype({"mean": object})
     table.loc[0, "mean"] = "lots"

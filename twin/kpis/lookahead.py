@@ -26,10 +26,11 @@ from twin.kpis.core import (
 )
 from twin.records import RunResult
 from twin.scenario.report import DAYS_PER_WEEK
+from twin.stats import prediction_band
 from twin.tables import LOOKAHEAD_COLUMNS, LOOKAHEAD_MEASURES, LOOKAHEAD_WEEK_COLUMNS
 
-#: The band over replications: these quantiles of the replications' values.
-BAND = (0.05, 0.95)
+#: The band over replications: the prediction band a new replication falls in this often.
+BAND_LEVEL = 0.9
 
 
 def week_edges(weeks: int) -> np.ndarray:
@@ -164,9 +165,9 @@ def weekly_lookahead(result: RunResult, weeks: int) -> pd.DataFrame:
 
 def lookahead_summary(weekly: pd.DataFrame) -> pd.DataFrame:
     """Across replications: one row per week and measure (``LOOKAHEAD_COLUMNS``), the mean and
-    the 5 % and 95 % quantiles of the replications' values (linear interpolation, numpy's
-    default); replications without a value (NaN) are left out and ``replications`` counts the
-    others."""
+    the 90 % prediction band of the replications' values (:func:`twin.stats.prediction_band`:
+    the order statistics a further replication falls between with probability >= 0.9);
+    replications without a value (NaN) are left out and ``replications`` counts the others."""
     keys = list(LOOKAHEAD_WEEK_COLUMNS[2:])
     rows = []
     for name, block, unit, _label in LOOKAHEAD_MEASURES:
@@ -174,8 +175,9 @@ def lookahead_summary(weekly: pd.DataFrame) -> pd.DataFrame:
             continue
         grouped = weekly.groupby(keys, sort=True)[name]
         stats = grouped.agg(["mean", "count"])
-        stats["p05"] = grouped.quantile(BAND[0])
-        stats["p95"] = grouped.quantile(BAND[1])
+        bands = grouped.agg(lambda values: prediction_band(values.to_numpy(), BAND_LEVEL))
+        stats["band_low"] = [low for low, _ in bands]
+        stats["band_high"] = [high for _, high in bands]
         stats = stats.reset_index().rename(columns={"count": "replications"})
         stats["block"], stats["measure"], stats["unit"] = block, name, unit
         rows.append(stats)

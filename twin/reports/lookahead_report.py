@@ -4,7 +4,7 @@ Drawn from a run folder's ``lookahead.csv`` (``report.lookahead_weeks``; ``docs/
 one table page with the weeks as columns and three blocks of rows (stock: opening on hand,
 receipts, units out, closing on hand, value and backlog; service: orders, fill rate, lead time;
 cash: receivables, cash in and out, the bank balance and payables), each the mean over
-replications, with the 5-95 % band of the key lines under them; and ``lookahead.png``: closing
+replications, with the 90 % band of the key lines under them; and ``lookahead.png``: closing
 stock, fill rate and the cash balance week by week with their bands. Money is shown in thousands.
 """
 
@@ -27,7 +27,7 @@ LOOKAHEAD_FILE = "lookahead.csv"
 CHART_NAME = "lookahead.png"
 
 BLOCK_TITLES = {"stock": "Stock", "service": "Service", "cash": "Receivables and cash"}
-#: Lines whose 5-95 % band is printed under their mean.
+#: Lines whose 90 % band is printed under their mean.
 BANDED = ("on_hand_closing_units", "backlog_closing_units", "fill_rate", "cash_closing")
 
 #: How a unit reads in the table's row labels (money in thousands, ratios in per cent).
@@ -55,7 +55,7 @@ def read_lookahead(run_dir: Path) -> pd.DataFrame | None:
     require_columns(table, LOOKAHEAD_COLUMNS, str(path))
     if table.empty:
         raise ValueError(f"{path}: has no rows")
-    for column in ("week", "mean", "p05", "p95", "replications"):
+    for column in ("week", "mean", "band_low", "band_high", "replications"):
         try:
             table[column] = pd.to_numeric(table[column])
         except (TypeError, ValueError) as error:
@@ -109,8 +109,9 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
     first, last = table["week_start"].min(), table["week_end"].max()
     note = (
         f"{scenario}: weeks from {first} to {last}. Each line is the mean over {replications} "
-        "replications; the grey line under it is the band from the 5 % to the 95 % quantile of "
-        "the replications. Money in thousands; opening = at the week's first instant, before "
+        "replications; the grey line under it is the 90 % band: a further replication falls in it "
+        "with probability 0.9 or more (with up to 38 replications: their range). Money in "
+        "thousands; opening = at the week's first instant, before "
         "any event; closing = at its end."
     )
     for index, line in enumerate(textwrap.wrap(note, width=175)):
@@ -125,8 +126,8 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
     y += 0.22
     _rule(page, y)
     means = table.pivot_table(index="measure", columns="week", values="mean", dropna=False)
-    lows = table.pivot_table(index="measure", columns="week", values="p05", dropna=False)
-    highs = table.pivot_table(index="measure", columns="week", values="p95", dropna=False)
+    lows = table.pivot_table(index="measure", columns="week", values="band_low", dropna=False)
+    highs = table.pivot_table(index="measure", columns="week", values="band_high", dropna=False)
     present = set(table["measure"])
     for block, title in BLOCK_TITLES.items():
         rows = [m for m in LOOKAHEAD_MEASURES if m[1] == block and m[0] in present]
@@ -152,7 +153,7 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
 
 
 def lookahead_figure(table: pd.DataFrame) -> Figure:
-    """Closing on hand, fill rate and closing cash by week, each mean with its 5-95 % band
+    """Closing on hand, fill rate and closing cash by week, each mean with its 90 % band
     (the cash panel only when the run has a cash book)."""
     panels = [
         ("on_hand_closing_units", "On hand at week end (units)", 1.0),
@@ -166,12 +167,12 @@ def lookahead_figure(table: pd.DataFrame) -> Figure:
         week = rows["week"].to_numpy()
         ax.fill_between(
             week,
-            rows["p05"] * scale,
-            rows["p95"] * scale,
+            rows["band_low"] * scale,
+            rows["band_high"] * scale,
             color=BAND_COLOUR,
             alpha=0.35,
             linewidth=0,
-            label="5–95 % of replications",
+            label="90 % band",
         )
         ax.plot(week, rows["mean"] * scale, color=MEAN_COLOUR, marker="o", ms=3, label="mean")
         ax.set_title(title, loc="left", fontsize=10)
