@@ -110,9 +110,9 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
     note = (
         f"{scenario}: weeks from {first} to {last}. Each line is the mean over {replications} "
         "replications; the grey line under it is the 90 % band: a further replication falls in it "
-        "with probability 0.9 or more (with up to 38 replications: their range). Money in "
-        "thousands; opening = at the week's first instant, before "
-        "any event; closing = at its end."
+        "with probability 0.9 or more (from 19 to 38 replications: their range; fewer cannot make "
+        "a 90 % band). Money in thousands; opening = at the week's first instant, before any "
+        "event; closing = at its end."
     )
     for index, line in enumerate(textwrap.wrap(note, width=175)):
         put(page, LEFT, 1.05 + 0.15 * index, line, fontsize=7.5, color="0.35")
