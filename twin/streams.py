@@ -99,6 +99,9 @@ STREAM_IDS: dict[str, int] = {
 
 DEFAULT_BLOCK = 1024
 DEFAULT_CHOICE_BLOCK = 4096
+#: The first refill of a sampler; each refill doubles it up to the sampler's ``block``, so a
+#: stream drawn a few times (one SKU's lead time among 20,000) holds a few values, not a block.
+FIRST_BLOCK = 8
 
 
 def name_key(name: str) -> int:
@@ -186,9 +189,10 @@ class Streams:
 class Sampler:
     """Draws one value at a time from a distribution, in blocks for speed.
 
-    Values come from ``dist.sample(rng, block)``; since every distribution draws its values one
-    after another, the sequence does not depend on ``block``. A constant distribution never
-    touches ``rng``.
+    Values come from ``dist.sample(rng, size)``; since every distribution draws its values one
+    after another, the sequence does not depend on the sizes. The first refill draws
+    :data:`FIRST_BLOCK` values and each next one twice the last, up to ``block``. A constant
+    distribution never touches ``rng``.
 
     Parameters
     ----------
@@ -197,10 +201,10 @@ class Sampler:
     rng
         The generator this sampler owns; sharing it with other consumers interleaves their draws.
     block
-        Number of values drawn per refill (>= 1).
+        Largest number of values drawn per refill (>= 1).
     """
 
-    __slots__ = ("_block", "_buffer", "_constant", "_dist", "_rng")
+    __slots__ = ("_block", "_buffer", "_constant", "_dist", "_next_block", "_rng")
 
     def __init__(
         self, dist: Distribution, rng: np.random.Generator, block: int = DEFAULT_BLOCK
@@ -208,6 +212,7 @@ class Sampler:
         self._dist = dist
         self._rng = rng
         self._block = _check_block(block)
+        self._next_block = min(FIRST_BLOCK, self._block)
         self._constant = isinstance(dist, Constant)
         # Reversed so that list.pop() from the end, the cheapest list operation, yields in order.
         self._buffer: list[float] = []
@@ -217,10 +222,12 @@ class Sampler:
         return self._dist
 
     def _refill(self) -> None:
+        size = self._next_block
+        self._next_block = min(2 * size, self._block)
         if self._constant:
-            self._buffer.extend([float(self._dist.value)] * self._block)
+            self._buffer.extend([float(self._dist.value)] * size)
         else:
-            values = self._dist.sample(self._rng, self._block).tolist()
+            values = self._dist.sample(self._rng, size).tolist()
             values.reverse()
             self._buffer.extend(values)
 
@@ -251,7 +258,8 @@ class ChoiceSampler:
     """Draws indices 0..k-1 with given probabilities, in blocks.
 
     One uniform per draw, located in the cumulative probabilities, so the sequence does not depend
-    on ``block``; an index with probability 0 is never drawn.
+    on the refill sizes (growing from :data:`FIRST_BLOCK` to ``block``); an index with
+    probability 0 is never drawn.
 
     Parameters
     ----------
@@ -260,10 +268,10 @@ class ChoiceSampler:
     rng
         The generator this sampler owns.
     block
-        Number of indices drawn per refill (>= 1).
+        Largest number of indices drawn per refill (>= 1).
     """
 
-    __slots__ = ("_block", "_buffer", "_cumulative", "_rng")
+    __slots__ = ("_block", "_buffer", "_cumulative", "_next_block", "_rng")
 
     def __init__(
         self,
@@ -282,13 +290,16 @@ class ChoiceSampler:
         self._cumulative = normalised_cumulative(p)
         self._rng = rng
         self._block = _check_block(block)
+        self._next_block = min(FIRST_BLOCK, self._block)
         self._buffer: list[int] = []
 
     def next(self) -> int:
         """Return the next index."""
         buffer = self._buffer
         if not buffer:
-            u = self._rng.random(self._block)
+            size = self._next_block
+            self._next_block = min(2 * size, self._block)
+            u = self._rng.random(size)
             indices = np.searchsorted(self._cumulative, u, side="right").tolist()
             indices.reverse()
             buffer.extend(indices)
@@ -303,21 +314,25 @@ class UniformSampler:
     rng
         The generator this sampler owns.
     block
-        Number of values drawn per refill (>= 1).
+        Largest number of values drawn per refill (>= 1; the refills grow from
+        :data:`FIRST_BLOCK` to it, which leaves the sequence as it is).
     """
 
-    __slots__ = ("_block", "_buffer", "_rng")
+    __slots__ = ("_block", "_buffer", "_next_block", "_rng")
 
     def __init__(self, rng: np.random.Generator, block: int = DEFAULT_BLOCK) -> None:
         self._rng = rng
         self._block = _check_block(block)
+        self._next_block = min(FIRST_BLOCK, self._block)
         self._buffer: list[float] = []
 
     def next(self) -> float:
         """Return the next value in [0, 1)."""
         buffer = self._buffer
         if not buffer:
-            values = self._rng.random(self._block).tolist()
+            size = self._next_block
+            self._next_block = min(2 * size, self._block)
+            values = self._rng.random(size).tolist()
             values.reverse()
             buffer.extend(values)
         return buffer.pop()

@@ -5,6 +5,7 @@ import pytest
 
 from twin.distributions import Constant, parse_distribution
 from twin.streams import (
+    FIRST_BLOCK,
     STREAM_IDS,
     ChoiceSampler,
     Sampler,
@@ -188,3 +189,19 @@ def test_bad_block(block):
         Sampler(Constant(value=1.0), np.random.default_rng(0), block=block)
     with pytest.raises(ValueError, match="block must be an integer >= 1"):
         UniformSampler(np.random.default_rng(0), block=block)
+
+
+def test_refills_start_small_and_grow_to_the_block():
+    # a stream drawn a few times holds FIRST_BLOCK values, not a block; the refills then double
+    # up to the block, and the sequence is the one a single big draw gives
+    dist = parse_distribution({"dist": "exponential", "mean": 2.0})
+    sampler = Sampler(dist, np.random.default_rng(21), block=64)
+    sampler.next()
+    assert len(sampler._buffer) == FIRST_BLOCK - 1
+    values = [sampler.next() for _ in range(500)]
+    expected = dist.sample(np.random.default_rng(21), 501).tolist()[1:]
+    assert values == expected
+    assert len(sampler._buffer) < 64
+    uniforms = UniformSampler(np.random.default_rng(5), block=64)
+    uniforms.next()
+    assert len(uniforms._buffer) == FIRST_BLOCK - 1
