@@ -342,7 +342,7 @@ def test_sku_mix_defaults_to_uniform() -> None:
 
 def test_sku_mix_weights_go_with_kind_weights_only() -> None:
     assert SkuMix(kind="weights", weights={"A": 2, "B": 0}).weights == {"A": 2.0, "B": 0.0}
-    with pytest.raises(ValidationError, match="'weights' is required with kind: weights"):
+    with pytest.raises(ValidationError, match="'weights' or 'weights_file' is required with kind"):
         SkuMix(kind="weights")
     with pytest.raises(ValidationError, match="and only allowed there"):
         SkuMix(kind="zipf", weights={"A": 1})

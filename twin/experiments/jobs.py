@@ -14,10 +14,12 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from twin.errors import InputError
 from twin.scenario.schema import Scenario
+from twin.scenario.yaml_source import is_path_key
 
 #: Scenario keys that do not change what a replication computes, left out of its hash.
 UNHASHED_KEYS = ("name", "description", "variants", "checks", "products_file")
@@ -67,18 +69,35 @@ def scenario_hash(scenario: Scenario) -> str:
 
     Leaves out the name, description, variants, checks and ``run.replications``: two variants that
     differ only in name share their stored results, and adding replications reuses the first ones.
-    A prices file counts by its contents, so rewriting it in place does not reuse stale results.
+    A file or folder the scenario names (a prices, customers, SKU-mix or rules file, an empirical
+    distribution's file, the open state's folder) counts by its contents as well as its path, so
+    rewriting it in place does not reuse stale results.
     """
     data = scenario.model_dump(mode="json", exclude=set(UNHASHED_KEYS))
     data["run"].pop("replications", None)
-    rows = scenario.line_prices
-    if rows is not None:  # the prices file's contents, not only its path
-        digest = hashlib.sha256(repr((rows.segments, rows.skus)).encode("utf-8"))
-        digest.update(rows.means.tobytes())
-        digest.update(rows.quantiles.tobytes())
-        if rows.unit_means is not None and rows.unit_quantiles is not None:
-            digest.update(rows.unit_means.tobytes())
-            digest.update(rows.unit_quantiles.tobytes())
-        data["prices_file"] = digest.hexdigest()
+    data = _with_contents(data)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _with_contents(node: Any, key: object = None) -> Any:
+    """``node`` with each path under a path key followed by the digest of what it names."""
+    if isinstance(node, dict):
+        return {k: _with_contents(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_contents(v) for v in node]
+    if isinstance(node, str) and node and is_path_key(key):
+        return f"{node}#{content_digest(Path(node))}"
+    return node
+
+
+def content_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's files (relative names and bytes, sorted)."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(item.relative_to(path).as_posix().encode("utf-8") + b"\0")
+            digest.update(item.read_bytes())
+    elif path.is_file():
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]

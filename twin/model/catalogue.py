@@ -48,7 +48,7 @@ def mix_probabilities(mix: SkuMix, catalogue: Catalogue) -> tuple[list[int], np.
     """The SKU numbers a segment can order and their probabilities (summing to 1)."""
     if mix.kind == "weights":
         index = catalogue.index()
-        pairs = [(index[sku], w) for sku, w in (mix.weights or {}).items() if w > 0]
+        pairs = [(index[sku], w) for sku, w in mix.weight_map().items() if w > 0]
         skus = [s for s, _ in pairs]
         weights = np.array([w for _, w in pairs], dtype=float)
     else:

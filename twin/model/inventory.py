@@ -73,8 +73,9 @@ def resolve_rules(
         category = catalogue.category[i]
         if category in inventory.categories:
             layers.append(inventory.categories[category])
-        if sku in inventory.skus:
-            layers.append(inventory.skus[sku])
+        rule = inventory.sku_rule(sku)
+        if rule is not None:
+            layers.append(rule)
         merged: dict = {}
         for layer in layers:
             values = {k: getattr(layer, k) for k in type(layer).model_fields}

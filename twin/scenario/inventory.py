@@ -7,6 +7,7 @@ days to units per SKU.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,10 +16,12 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    PrivateAttr,
     model_validator,
 )
 
 from twin.scenario.common import Section
+from twin.scenario.sku_files import read_sku_rules
 
 
 class _Levels(Section):
@@ -119,18 +122,48 @@ class InventoryRule(Section):
 
 
 class Inventory(Section):
-    """Stocking rules, layered: ``default`` < ``suppliers`` < ``categories`` < ``skus``."""
+    """Stocking rules, layered: ``default`` < ``suppliers`` < ``categories`` < ``skus``.
+
+    Rules of single SKUs are given inline (``skus``) or, for a large catalogue, in a CSV or
+    Parquet file (``skus_file``: one row per SKU, :mod:`twin.scenario.sku_files`); a SKU may not
+    be in both.
+    """
 
     default: InventoryRule
     suppliers: dict[str, InventoryRule] = Field(default_factory=dict)
     categories: dict[str, InventoryRule] = Field(default_factory=dict)
     skus: dict[str, InventoryRule] = Field(default_factory=dict)
+    skus_file: str | None = Field(
+        None,
+        description="CSV or Parquet of per-SKU rules: column sku and any of policy, its levels, "
+        "review, period_days, first_review_day, shortage, initial_on_hand(_days); relative to "
+        "the scenario file.",
+    )
+    # the skus file's rules, read once at validation (empty without a skus_file)
+    _file_skus: dict[str, InventoryRule] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _default_complete(self) -> Inventory:
         if self.default.policy is None:
             raise ValueError("inventory.default needs a 'policy'")
+        if self.skus_file is not None:
+            self._file_skus = read_sku_rules(Path(self.skus_file), InventoryRule.model_validate)
+            both = sorted(set(self._file_skus) & set(self.skus))
+            if both:
+                raise ValueError(
+                    f"skus_file: SKU(s) {', '.join(both[:5])} also have a rule in inventory.skus;"
+                    " give each SKU's rule in one place"
+                )
         return self
+
+    def sku_rule(self, sku: str) -> InventoryRule | None:
+        """The rule given for this one SKU (inline or from ``skus_file``), or None."""
+        rule = self.skus.get(sku)
+        return rule if rule is not None else self._file_skus.get(sku)
+
+    def sku_rules(self) -> dict[str, InventoryRule]:
+        """Every single-SKU rule, inline and from ``skus_file``."""
+        return {**self._file_skus, **self.skus}
 
 
 class Fulfilment(Section):

@@ -139,6 +139,13 @@ class Scenario(Section):
             for sku in mix.weights or {}:
                 if sku not in seen:
                     raise ValueError(f"segments.{name}.sku_mix.weights.{sku}: unknown SKU {sku!r}")
+            if mix.weights_file is not None:
+                unknown = [sku for sku in mix.weight_map() if sku not in seen]
+                if unknown:
+                    raise ValueError(
+                        f"segments.{name}.sku_mix.weights_file: {mix.weights_file} names "
+                        f"{len(unknown)} SKU(s) not in products, e.g. {unknown[0]!r}"
+                    )
             for number, category in enumerate(mix.categories or []):
                 if category not in categories:
                     raise ValueError(
@@ -154,6 +161,13 @@ class Scenario(Section):
         for sku in self.inventory.skus:
             if sku not in seen:
                 raise ValueError(f"inventory.skus.{sku}: unknown SKU {sku!r}")
+        if self.inventory.skus_file is not None:
+            unknown = [sku for sku in self.inventory.sku_rules() if sku not in seen]
+            if unknown:
+                raise ValueError(
+                    f"inventory.skus_file: {self.inventory.skus_file} names {len(unknown)} "
+                    f"SKU(s) not in products, e.g. {unknown[0]!r}"
+                )
         return self
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ promised lead time, transit and handling times, and payment behaviour.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import (
@@ -11,6 +12,7 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -20,33 +22,54 @@ from twin.scenario.arrivals import Arrivals
 from twin.scenario.common import Probability, Section
 from twin.scenario.common import require_nonnegative as _require_nonnegative
 from twin.scenario.customer_base import CustomerBase
+from twin.scenario.sku_files import read_sku_weights
 
 
 class SkuMix(Section):
     """Which SKUs a segment's order lines ask for.
 
     ``uniform``: every eligible SKU alike. ``zipf``: the r-th eligible SKU in catalogue order has
-    weight ``r ** -exponent``. ``weights``: explicit weights by SKU. ``categories`` restricts the
-    eligible SKUs of ``uniform`` and ``zipf``.
+    weight ``r ** -exponent``. ``weights``: explicit weights by SKU, inline (``weights``) or in a
+    CSV or Parquet file with columns ``sku, weight`` (``weights_file``, for a large catalogue;
+    :mod:`twin.scenario.sku_files`). ``categories`` restricts the eligible SKUs of ``uniform`` and
+    ``zipf``.
     """
 
     kind: Literal["uniform", "zipf", "weights"] = "uniform"
     exponent: PositiveFloat = 1.0
     weights: dict[str, NonNegativeFloat] | None = None
+    weights_file: str | None = Field(
+        None, description="CSV or Parquet with columns sku, weight; relative to the scenario file."
+    )
     categories: list[str] | None = None
+    # the weights file's rows, read once at validation (None without a weights_file)
+    _file_weights: dict[str, float] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _weights_given(self) -> SkuMix:
-        if (self.kind == "weights") != (self.weights is not None):
-            raise ValueError("'weights' is required with kind: weights, and only allowed there")
+        given = (self.weights is not None) + (self.weights_file is not None)
+        if given > 1:
+            raise ValueError("give the weights inline ('weights') or in 'weights_file', not both")
+        if (self.kind == "weights") != bool(given):
+            raise ValueError(
+                "'weights' or 'weights_file' is required with kind: weights, and only allowed there"
+            )
         if self.weights is not None and not any(self.weights.values()):
             raise ValueError("at least one weight must be > 0")
-        if self.weights is not None and self.categories is not None:
+        if given and self.categories is not None:
             raise ValueError(
                 "'categories' applies to uniform and zipf mixes; with weights, "
                 "give weights only for the SKUs wanted"
             )
+        if self.weights_file is not None:
+            self._file_weights = read_sku_weights(Path(self.weights_file))
         return self
+
+    def weight_map(self) -> dict[str, float]:
+        """SKU -> weight of a ``weights`` mix (inline or from its file); empty otherwise."""
+        if self._file_weights is not None:
+            return self._file_weights
+        return dict(self.weights or {})
 
 
 class PaymentBehaviour(Section):
