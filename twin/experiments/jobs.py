@@ -92,12 +92,27 @@ def _with_contents(node: Any, key: object = None) -> Any:
 
 
 def content_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, or of a folder's files (relative names and bytes, sorted)."""
-    digest = hashlib.sha256()
+    """SHA-256 of a file's bytes, or of a folder's files (relative names and bytes, sorted).
+
+    Remembered per file by its size and modification time, so the replications of a sweep
+    read each file once, not once per job.
+    """
     if path.is_dir():
+        digest = hashlib.sha256()
         for item in sorted(p for p in path.rglob("*") if p.is_file()):
             digest.update(item.relative_to(path).as_posix().encode("utf-8") + b"\0")
-            digest.update(item.read_bytes())
-    elif path.is_file():
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:20]
+            digest.update(_file_digest(item).encode("ascii"))
+        return digest.hexdigest()[:20]
+    return _file_digest(path) if path.is_file() else ""
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = _DIGESTS[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+    return digest
