@@ -2,8 +2,9 @@
 defaults and the invoice is written off.
 
 Whether an invoice defaults and when it settles are drawn when it is issued, from the segment's
-own streams; the settlement is still an event, so receivables are known at every moment (credit
-rules read them).
+own streams. A settlement that something acts on (a credit account, the cash book) is an event;
+otherwise nothing waits on it, so it is only queued by its time (no heap event) and
+:meth:`Ledger.receivables` settles the queue up to the moment it is asked.
 
 Under a credit policy (:meth:`Ledger.track_accounts`) the ledger also keeps one
 :class:`Account` per customer: its open invoices by due date (the oldest open one first, settled
@@ -16,6 +17,7 @@ original path.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 
@@ -51,6 +53,8 @@ class Ledger:
                 )
             )
         self.open_amount = 0.0
+        # settlements nothing acts on, by time: (t_settle, amount), settled when asked
+        self._unsettled: list[tuple[float, float]] = []
         # per-customer accounts, kept only under a credit policy (see track_accounts)
         self.accounts: dict[tuple[int, int], Account] | None = None
         self._risk: Callable[[int, int], tuple[float, float]] | None = None
@@ -117,7 +121,11 @@ class Ledger:
 
     def _schedule_settlement(self, delay: float, amount: float, segment: int, paid: bool) -> None:
         """Without accounts: close ``amount`` after ``delay``; a payment (not a write-off) is
-        also told to the cash book, when there is one."""
+        also told to the cash book, when there is one. Without a cash book nothing acts on the
+        settlement: it is queued by time instead of scheduled as an event."""
+        if self._on_payment is None:
+            heapq.heappush(self._unsettled, (self.env.now + delay, amount))
+            return
         settlement = self.env.timeout(delay, value=amount)
         settlement.callbacks.append(self._settle)
         if self._on_payment is not None and paid:
@@ -126,6 +134,14 @@ class Ledger:
 
     def _settle(self, event: simpy.Event) -> None:
         self.open_amount -= event.value
+
+    def receivables(self) -> float:
+        """The amount invoiced and not settled before now (a settlement due exactly now has
+        not happened yet, as an event at the horizon does not fire when the run stops)."""
+        unsettled, now = self._unsettled, self.env.now
+        while unsettled and unsettled[0][0] < now:
+            self.open_amount -= heapq.heappop(unsettled)[1]
+        return self.open_amount
 
     def enter_open(
         self,

@@ -22,6 +22,7 @@ from twin.distributions import Constant
 from twin.model.context import Context
 from twin.model.entities import Order
 from twin.model.finance import Ledger
+from twin.model.flows import start_flow
 from twin.model.hooks import AfterSalesHook, CreditCheck, CustomerExperiences
 from twin.model.inventory import Stock
 from twin.model.staff import MINUTES_PER_DAY
@@ -102,14 +103,14 @@ class Fulfilment:
         self.orders.append(order)
         if self.credit is None:
             self.stock.allocate_order(order, skus, quantities)
-            self.env.process(self.lifecycle(order))
+            start_flow(self.env, self.lifecycle(order))
         else:
             self.credit.enter(order, skus, quantities)  # release() once approved
 
     def release(self, order: Order, skus: list[int], quantities: list[int]) -> None:
         """An order cleared for fulfilment: allocate every line and start its lifecycle."""
         self.stock.allocate_order(order, skus, quantities)
-        self.env.process(self.lifecycle(order))
+        start_flow(self.env, self.lifecycle(order))
 
     def fill(self, order: Order, sku: int, units: int, new_line: bool) -> None:
         """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog);
@@ -130,8 +131,9 @@ class Fulfilment:
             parcel = None
             if order.parcel is not None:  # after-sales: the SKU, if it can fail
                 parcel = [(sku, units)] if self.stock.parcel_skus[sku] else []
-            self.env.process(
-                self.ship(order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel)
+            start_flow(
+                self.env,
+                self.ship(order, 1, units, units * price[sku], units * self.unit_cost[sku], parcel),
             )
 
     # ----------------------------------------------------------------- processes
@@ -159,7 +161,7 @@ class Fulfilment:
         order-desk work and handling were done before day 0."""
         self.orders.append(order)
         self.stock.allocate_order(order, skus, quantities)
-        self.env.process(self.dispatch(order))
+        start_flow(self.env, self.dispatch(order))
 
     def dispatch(self, order: Order) -> Generator:
         """Process fragment: release the order and ship what is filled (under ship-complete,

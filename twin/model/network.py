@@ -253,7 +253,7 @@ def collect(network: Network, replication: int) -> RunResult:
         "on_order_units": float(sum(stock.on_order)),
         "backlog_units": float(sum(stock.backlog_units)),
         "units_received": float(stock.units_received),
-        "open_receivables": float(network.ledger.open_amount),
+        "open_receivables": float(network.ledger.receivables()),
     }
     # what the levers' KPIs need beyond the tables
     levers = {}

@@ -1,0 +1,67 @@
+"""A flow runs a generator as a SimPy process does, without the process's own event."""
+
+from __future__ import annotations
+
+import simpy
+
+from twin.model.flows import start_flow
+
+
+def steps(env: simpy.Environment) -> int:
+    count = 0
+    while env.peek() != float("inf"):
+        env.step()
+        count += 1
+    return count
+
+
+def trace(env: simpy.Environment, log: list, name: str, delays: list[float]):
+    for delay in delays:
+        yield env.timeout(delay)
+        log.append((env.now, name))
+
+
+def test_a_flow_interleaves_as_processes_do_with_one_event_fewer_each():
+    log_process, log_flow = [], []
+    env = simpy.Environment()
+    for name, delays in (("a", [1.0, 2.0]), ("b", [1.0, 0.5]), ("c", [3.0])):
+        env.process(trace(env, log_process, name, delays))
+    process_events = steps(env)
+    env = simpy.Environment()
+    for name, delays in (("a", [1.0, 2.0]), ("b", [1.0, 0.5]), ("c", [3.0])):
+        start_flow(env, trace(env, log_flow, name, delays))
+    flow_events = steps(env)
+    assert log_flow == log_process  # the same order, ties included
+    assert flow_events == process_events - 3  # no completion event per flow
+
+
+def test_a_processed_event_resumes_the_flow_at_once_with_its_value():
+    env = simpy.Environment()
+    done = env.event()
+    done.succeed("ready")
+    seen = []
+
+    def waits():
+        yield env.timeout(1.0)  # by now `done` has been processed
+        seen.append((env.now, (yield done)))
+
+    start_flow(env, waits())
+    env.run()
+    assert seen == [(1.0, "ready")]
+
+
+def test_a_failed_event_is_thrown_into_the_flow():
+    env = simpy.Environment()
+    failing = env.event()
+    caught = []
+
+    def waits():
+        try:
+            yield failing
+        except ValueError as exc:
+            caught.append(str(exc))
+
+    start_flow(env, waits())
+    failing.fail(ValueError("no stock"))
+    env.run()
+    assert caught == ["no stock"]

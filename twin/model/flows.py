@@ -1,0 +1,53 @@
+"""A flow: a generator of SimPy events run like a process, without the process's own event.
+
+``env.process(generator)`` makes a :class:`simpy.Process`, itself an event: when the generator
+ends, the process is scheduled so that whoever waits on it resumes. An order's lifecycle, a
+shipment or a ticket visit is waited on by nobody, so that event (one per order) only moves
+the clock past a step that does nothing. :func:`start_flow` drives the generator the same way
+(started by an urgent event at the current time, as a process is; resumed by each event it
+yields; at once when the event was already processed; a failed event thrown into it) and lets
+it end silently. The remaining events keep their relative order, so a run gives the same
+results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+from simpy.core import URGENT
+
+
+class _Flow:
+    __slots__ = ("_generator",)
+
+    def __init__(self, generator: Generator) -> None:
+        self._generator = generator
+
+    def resume(self, event: simpy.Event) -> None:
+        """Send the event's value into the generator (or throw its failure) and wait on the
+        event it yields next."""
+        generator = self._generator
+        while True:
+            try:
+                if event._ok:
+                    event = generator.send(event._value)
+                else:
+                    event._defused = True  # handled here, as a process handles it
+                    event = generator.throw(event._value)
+            except StopIteration:
+                return
+            callbacks = event.callbacks
+            if callbacks is not None:
+                callbacks.append(self.resume)
+                return
+            # the event was processed already: go on with its value at once
+
+
+def start_flow(env: simpy.Environment, generator: Generator) -> None:
+    """Start ``generator`` now, as ``env.process`` would, but without a completion event."""
+    start = simpy.Event(env)
+    start._ok = True
+    start._value = None
+    start.callbacks.append(_Flow(generator).resume)
+    env.schedule(start, URGENT)
