@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simpy
 
-from twin.model.flows import start_flow
+from twin.model.flows import run_flow, start_flow
 
 
 def steps(env: simpy.Environment) -> int:
@@ -65,3 +65,22 @@ def test_a_failed_event_is_thrown_into_the_flow():
     failing.fail(ValueError("no stock"))
     env.run()
     assert caught == ["no stock"]
+
+
+def test_run_flow_takes_its_first_step_at_once():
+    env = simpy.Environment()
+    log = []
+
+    def first_waits():
+        log.append(("started", env.now))
+        yield env.timeout(2.0)
+        log.append(("woke", env.now))
+
+    def source():
+        yield env.timeout(1.0)
+        run_flow(first_waits())
+        log.append(("source goes on", env.now))
+
+    env.process(source())
+    env.run()
+    assert log == [("started", 1.0), ("source goes on", 1.0), ("woke", 3.0)]

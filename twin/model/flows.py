@@ -7,7 +7,9 @@ the clock past a step that does nothing. :func:`start_flow` drives the generator
 (started by an urgent event at the current time, as a process is; resumed by each event it
 yields; at once when the event was already processed; a failed event thrown into it) and lets
 it end silently. The remaining events keep their relative order, so a run gives the same
-results.
+results. :func:`run_flow` goes further and runs the generator's first step at once, within the
+current step: for a flow whose first step only asks for work or waits (an order's lifecycle),
+that start event too only moved the clock.
 """
 
 from __future__ import annotations
@@ -42,6 +44,22 @@ class _Flow:
                 callbacks.append(self.resume)
                 return
             # the event was processed already: go on with its value at once
+
+
+class _Started:
+    """What a fresh generator is sent first: a processed event's success, value None."""
+
+    __slots__ = ()
+    _ok = True
+    _value = None
+
+
+_STARTED = _Started()
+
+
+def run_flow(generator: Generator) -> None:
+    """Run ``generator`` now, up to its first wait, then as :func:`start_flow` does."""
+    _Flow(generator).resume(_STARTED)  # type: ignore[arg-type]
 
 
 def start_flow(env: simpy.Environment, generator: Generator) -> None:

@@ -22,7 +22,7 @@ from twin.distributions import Constant
 from twin.model.context import Context
 from twin.model.entities import Order
 from twin.model.finance import Ledger
-from twin.model.flows import start_flow
+from twin.model.flows import run_flow, start_flow
 from twin.model.hooks import AfterSalesHook, CreditCheck, CustomerExperiences
 from twin.model.inventory import Stock
 from twin.model.staff import MINUTES_PER_DAY
@@ -103,14 +103,14 @@ class Fulfilment:
         self.orders.append(order)
         if self.credit is None:
             self.stock.allocate_order(order, skus, quantities)
-            start_flow(self.env, self.lifecycle(order))
+            run_flow(self.lifecycle(order))
         else:
             self.credit.enter(order, skus, quantities)  # release() once approved
 
     def release(self, order: Order, skus: list[int], quantities: list[int]) -> None:
         """An order cleared for fulfilment: allocate every line and start its lifecycle."""
         self.stock.allocate_order(order, skus, quantities)
-        start_flow(self.env, self.lifecycle(order))
+        run_flow(self.lifecycle(order))
 
     def fill(self, order: Order, sku: int, units: int, new_line: bool) -> None:
         """Backlogged units of ``order`` arrived (called by the stock as it serves its backlog);
