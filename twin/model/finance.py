@@ -105,11 +105,14 @@ class Ledger:
                 account.risk = self._risk(segment, customer)
         return account
 
-    def _invoice_plain(self, order_id: int, segment: int, customer: int, amount: float) -> None:
-        """``invoice`` without accounts."""
-        env = self.env
+    def _invoice_plain(
+        self, order_id: int, segment: int, customer: int, amount: float, t: float | None = None
+    ) -> None:
+        """``invoice`` without accounts; ``t``: the invoice's time when it is booked after the
+        fact (a delivery nothing acted on, :meth:`Fulfilment.book_deliveries`), else now."""
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
-        t = env.now
+        if t is None:
+            t = self.env.now
         # both draws are made for every invoice so the streams stay aligned across variants
         defaults = default_draw.next() < default_probability
         pay_delay = delay.next()
@@ -117,19 +120,31 @@ class Ledger:
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
         self.open_amount += amount
-        self._schedule_settlement(settle_after, amount, segment, paid=not defaults)
+        self._schedule_settlement(t, settle_after, amount, segment, paid=not defaults)
 
-    def _schedule_settlement(self, delay: float, amount: float, segment: int, paid: bool) -> None:
-        """Without accounts: close ``amount`` after ``delay``; a payment (not a write-off) is
-        also told to the cash book, when there is one. Without a cash book nothing acts on the
-        settlement: it is queued by time instead of scheduled as an event."""
+    def invoice_at(
+        self, t: float, order_id: int, segment: int, customer: int, amount: float
+    ) -> None:
+        """An invoice booked after the fact, at its time ``t`` (<= now): a deferred delivery's.
+        Only without accounts or a cash book, which act on invoices as they happen."""
+        if self.accounts is not None or self._on_payment is not None:
+            raise RuntimeError("an invoice is booked after the fact only when nothing acts on it")
+        self._invoice_plain(order_id, segment, customer, amount, t)
+
+    def _schedule_settlement(
+        self, t: float, delay: float, amount: float, segment: int, paid: bool
+    ) -> None:
+        """Without accounts: close ``amount`` at ``t + delay`` (t is now unless the invoice was
+        booked after the fact, which only happens without a cash book); a payment (not a
+        write-off) is also told to the cash book, when there is one. Without a cash book nothing
+        acts on the settlement: it is queued by time instead of scheduled as an event."""
         if self._on_payment is None:
-            heapq.heappush(self._unsettled, (self.env.now + delay, amount))
+            heapq.heappush(self._unsettled, (t + delay, amount))
             return
         settlement = self.env.timeout(delay, value=amount)
         settlement.callbacks.append(self._settle)
-        if self._on_payment is not None and paid:
-            on_payment = self._on_payment
+        on_payment = self._on_payment
+        if paid:
             settlement.callbacks.append(lambda event: on_payment(segment, event.value))
 
     def _settle(self, event: simpy.Event) -> None:
@@ -162,7 +177,7 @@ class Ledger:
         self.open_amount += amount
         delay = t_settle - env.now
         if self.accounts is None:
-            self._schedule_settlement(delay, amount, segment, paid=not written_off)
+            self._schedule_settlement(env.now, delay, amount, segment, paid=not written_off)
             return
         account = self.account(segment, customer)
         account.open_amount += amount

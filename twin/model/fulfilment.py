@@ -16,7 +16,9 @@ A segment without one (``handling_days: 0``) takes exactly the path it takes wit
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator
+from itertools import count
 
 from twin.distributions import Constant
 from twin.model.context import Context
@@ -85,12 +87,36 @@ class Fulfilment:
                 staffing.warehouse.minutes_per_line,
                 streams.generator("pick_service_line", "warehouse"),
             )
+        # deliveries nothing acts on, booked in time order as time passes (defer_deliveries)
+        self._deliveries: list[tuple[float, int, Order, int, float]] | None = None
+        self._delivery_numbers = count()
         self.shipping = roles.get("shipping")
         if self.shipping is not None:
             self.ship_minutes = Sampler(
                 staffing.shipping.minutes_per_shipment,
                 streams.generator("ship_service", "shipping"),
             )
+
+    def defer_deliveries(self) -> None:
+        """Book deliveries after the fact, in time order, instead of each after a transit
+        timeout: only when nothing acts on a delivery as it happens (no credit accounts, cash
+        book, after-sales or customer loop; :func:`twin.model.network.build` decides). A
+        delivery's units, time and invoice, and the order of the invoices' draws, stay the
+        same."""
+        self._deliveries = []
+
+    def book_deliveries(self, until: float) -> None:
+        """Book the deferred deliveries due before ``until``: units delivered, the last
+        delivery's time and the invoice, each at its own time."""
+        deliveries = self._deliveries
+        if not deliveries:
+            return
+        invoice_at = self.ledger.invoice_at
+        while deliveries and deliveries[0][0] < until:
+            t, _, order, units, revenue = heapq.heappop(deliveries)
+            order.units_delivered += units
+            order.t_last_delivery = t
+            invoice_at(t, order.id, order.segment, order.customer, revenue)
 
     def next_id(self) -> int:
         """The id of the next order: its place in ``orders`` (the credit desk relies on it)."""
@@ -205,6 +231,12 @@ class Fulfilment:
         row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
         batch = len(self._shipments) if parcel else -1  # the shipment's row number
         self._shipments.add(row)
+        deliveries = self._deliveries
+        if deliveries is not None:  # nothing acts on the delivery: book it when time has passed
+            self.book_deliveries(t_shipped)
+            number = next(self._delivery_numbers)
+            heapq.heappush(deliveries, (t_shipped + transit, number, order, units, revenue))
+            return
         yield env.timeout(transit)
         order.units_delivered += units
         order.t_last_delivery = env.now

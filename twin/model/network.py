@@ -120,6 +120,8 @@ def build(
         )
         for number, name in enumerate(scenario.segments)
     ]
+    if credit is None and service is None and customers is None and cash is None:
+        fulfilment.defer_deliveries()  # nothing acts on a delivery as it happens
     stock.connect("on_fill", fulfilment.fill)
     wired: list[Wired] = [stock]
     if credit is not None:
@@ -209,6 +211,8 @@ def collect(network: Network, replication: int) -> RunResult:
     """The replication's tables and end state, for KPIs, daily levels and conservation checks."""
     scenario = network.scenario
     run = scenario.run
+    # deliveries before the horizon (one landing on it, like an event there, does not happen)
+    network.fulfilment.book_deliveries(run.horizon_days)
     for role in network.roles.values():
         role.record_waiting()
     if network.service is not None:  # tickets still open
