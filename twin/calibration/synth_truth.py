@@ -62,11 +62,13 @@ def stock_ledger(
     start: pd.Timestamp,
     warmup: float,
     horizon: float,
+    spare_issues: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The export's ``stock_moves.parquet`` (see the module docstring).
 
     `lines` are the booked lines with the export's ``line_no``; `pieces` the shipped pieces of
-    :func:`~twin.calibration.synth_moves.shipped_pieces` (``line`` indexes `lines`).
+    :func:`~twin.calibration.synth_moves.shipped_pieces` (``line`` indexes `lines`);
+    `spare_issues` the run's issues of spare parts (``t, sku, units``), after-sales only.
     """
     w = round(warmup * SECOND)
     received = purchases[purchases["t_receipt"] <= horizon]
@@ -117,6 +119,28 @@ def stock_ledger(
             }
         ),
     ]
+    if spare_issues is not None:
+        # a spare part issued to a repair is a goods issue of no order line
+        issues = spare_issues[spare_issues["t"] <= horizon]
+        i_sec = seconds(issues["t"].to_numpy())
+        np.subtract.at(
+            opening, issues["sku"].to_numpy()[i_sec < w], issues["units"].to_numpy()[i_sec < w]
+        )
+        late_i = issues[i_sec >= w]
+        parts[0]["qty"] = opening
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sec": i_sec[i_sec >= w],
+                    "kind": 2,
+                    "sku": late_i["sku"].to_numpy(),
+                    "qty": -late_i["units"].to_numpy(dtype=np.int64),
+                    "order": pd.array([pd.NA] * len(late_i), dtype="Int64"),
+                    "item": pd.array([pd.NA] * len(late_i), dtype="Int64"),
+                    "po": pd.Series([None] * len(late_i), dtype=object),
+                }
+            )
+        )
     moves = pd.concat(parts, ignore_index=True).sort_values(["sec", "kind"], kind="stable")
     moves = moves.reset_index(drop=True)
     return pd.DataFrame(
