@@ -17,10 +17,26 @@ column names (``calibration/mappings/sample.yaml`` maps them onto the canonical 
 - ``crm_accounts.csv`` (UTF-8, the CRM's own export): one row per business account (key-account
   and trade customers), see *CRM accounts* below.
 - ``stock_moves.parquet``: the stock ledger, an opening balance per SKU then one row per goods
-  receipt and per goods issue of an order line (:mod:`twin.calibration.synth_truth`);
+  receipt, per goods issue of an order line and per spare part issued to a repair
+  (:mod:`twin.calibration.synth_truth`);
+- for a company with the lever only (:mod:`twin.calibration.synth_levers`):
+  ``tickets.parquet`` (after-sales), ``opportunities.parquet`` (the customers' pipeline),
+  ``supplier_invoices.parquet`` (a cash book's supplier bills);
 - ``true_state/``: the company's TRUE open state at the end of the window, in the format
-  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`), so a reconstruction
-  from the history can be checked against it.
+  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`,
+  :mod:`~twin.calibration.synth_levers`), so a reconstruction from the history can be checked
+  against it.
+
+Any company the twin can run is written with its ledger and true state: with order-desk or
+handling delays, a credit desk, ship-complete, after-sales, lost sales, the customer loop and
+its pipeline, a cash book. How the ERP records what the levers do: an order the credit desk
+rejected by the end is cancelled (status CANC, lines C: nobody's backlog); an order it still
+holds or reviews is an open order, so its lines are backlog (as an ERP shows an order on credit
+hold: accepted, not shipped). Exact except where said: an open PO's expected receipt (the
+history carries none), an opportunity's amount (the twin's pipeline has no deal values: 0) and
+account (none), the lost units of a line under lost sales (the export keeps the ordered
+quantity and has no record of the loss, so the line stays open for them in the truth as in any
+rebuild), and prices under promotions (lines at list price, as the export writes them).
 
 Invoices and payments are Parquet too: with one invoice per shipment they are about as many as
 the orders, and as CSV they alone would take about 8 MB.
