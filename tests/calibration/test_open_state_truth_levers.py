@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from test_open_state_truth import COMPANY, MAPPING, by_key, read_folder
+
 from twin.calibration.open_state import build_open_state
 from twin.calibration.synth import TRUE_STATE, write_sample
 from twin.calibration.synth_levers import LEVER_MAPPING

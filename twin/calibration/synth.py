@@ -89,7 +89,6 @@ from twin.calibration.synth_levers import LEVER_MAPPING, Window, lever_files, le
 from twin.calibration.synth_moves import shipped_pieces
 from twin.calibration.synth_names import MATCH_PLANTS
 from twin.calibration.synth_truth import stock_ledger, true_state
-from twin.distributions import Constant
 from twin.model.network import Network, build, collect
 from twin.records import Recorder, RunResult
 from twin.scenario.loader import load
@@ -448,7 +447,11 @@ def _readme(
         "",
         "| file | rows | bytes |",
         "| --- | ---: | ---: |",
-        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES if name in rows),
+        *(
+            f"| `{name}` | {rows[name]} | {sizes[name]} |"
+            for name in (*FILES, *LEVER_MAPPING)
+            if name in rows
+        ),
         "",
         "## Dirt",
         "",

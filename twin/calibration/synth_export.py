@@ -50,13 +50,11 @@ FILES = (
     "purchase_orders.csv",
     "crm_accounts.csv",
     "stock_moves.parquet",
-    "tickets.parquet",
-    "opportunities.parquet",
-    "supplier_invoices.parquet",
 )
 """The files :func:`write_sample` writes, besides ``README.md`` and ``true_state/``; the stock
-ledger, ``stock_moves.parquet``, is written by :mod:`twin.calibration.synth_truth`, the last
-three, only for a company with the lever, by :mod:`twin.calibration.synth_levers`."""
+ledger, ``stock_moves.parquet``, is written by :mod:`twin.calibration.synth_truth`. A company
+with after-sales, a pipeline or a cash book has lever files too
+(:data:`twin.calibration.synth_levers.LEVER_MAPPING`)."""
 
 
 DIRT = {

@@ -247,9 +247,7 @@ def lever_truth(
                 "supplier_id": ids(rows["supplier"]),
                 "po_id": ids(rows["po"]),
                 "amount_open": floats(rows["amount"].round(2)),
-                "issued_at": stamps(
-                    start + pd.to_timedelta(seconds(rows["t_received"]), unit="s")
-                ),
+                "issued_at": stamps(start + pd.to_timedelta(seconds(rows["t_received"]), unit="s")),
                 "due_date": stamps(_due(window, rows["t_due"].to_numpy())),
             },
         )
