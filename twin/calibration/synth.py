@@ -509,12 +509,19 @@ def _levers_readme(files: list[str], credit: bool) -> list[str]:
             "(status OPEN), so their lines are backlog, as the ERP would show them.",
             "",
         ]
+    if "tickets.parquet" in files:
+        lines += [
+            "Spare parts issued to repairs are goods issues of no order line in the stock",
+            "ledger (`GI` without `SalesOrder`).",
+            "",
+        ]
     if files:
         lines += [
-            "The levers' own records (docs/calibration.md, *twin synth*): "
+            "The levers' own records are "
             + ", ".join(f"`{name}`" for name in files)
-            + ". Map them with `calibration/mappings/sample.yaml` plus these tables under",
-            "`tables:`:",
+            + " (docs/calibration.md,",
+            "*Any company `twin synth` writes*). Map them with `calibration/mappings/sample.yaml`",
+            "plus these tables under `tables:`:",
             "",
             "```yaml",
             *"".join(LEVER_MAPPING[name] for name in files).splitlines(),
