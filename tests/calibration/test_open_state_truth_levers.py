@@ -6,8 +6,9 @@ history) with the features that change how goods, money and CRM items move: hand
 (allocated units wait, physical, until shipped), a credit desk (held orders are backlog, rejected
 ones cancelled), ship-complete, after-sales (spare parts leave the stock for repairs; open
 tickets), lost sales, the customers' pipeline (open opportunities) and a cash book (open
-supplier bills); and, in the slow suite, all of them at once with a promotion. The history is mapped with ``calibration/mappings/sample.yaml`` plus the levers'
-tables (:data:`twin.calibration.synth_levers.LEVER_MAPPING`), and every state table must equal
+supplier bills); and, in the slow suite, all of them at once with a promotion. The history is
+mapped with ``calibration/mappings/sample.yaml`` plus the levers' tables
+(:data:`twin.calibration.synth_levers.LEVER_MAPPING`), and every state table must equal
 the truth exactly, as in ``test_open_state_truth.py`` (whose comparison this reuses).
 """
 
