@@ -17,10 +17,26 @@ column names (``calibration/mappings/sample.yaml`` maps them onto the canonical 
 - ``crm_accounts.csv`` (UTF-8, the CRM's own export): one row per business account (key-account
   and trade customers), see *CRM accounts* below.
 - ``stock_moves.parquet``: the stock ledger, an opening balance per SKU then one row per goods
-  receipt and per goods issue of an order line (:mod:`twin.calibration.synth_truth`);
+  receipt, per goods issue of an order line and per spare part issued to a repair
+  (:mod:`twin.calibration.synth_truth`);
+- for a company with the lever only (:mod:`twin.calibration.synth_levers`):
+  ``tickets.parquet`` (after-sales), ``opportunities.parquet`` (the customers' pipeline),
+  ``supplier_invoices.parquet`` (a cash book's supplier bills);
 - ``true_state/``: the company's TRUE open state at the end of the window, in the format
-  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`), so a reconstruction
-  from the history can be checked against it.
+  ``twin calibrate --as-of`` writes (:mod:`twin.calibration.synth_truth`,
+  :mod:`~twin.calibration.synth_levers`), so a reconstruction from the history can be checked
+  against it.
+
+Any company the twin can run is written with its ledger and true state: with order-desk or
+handling delays, a credit desk, ship-complete, after-sales, lost sales, the customer loop and
+its pipeline, a cash book. How the ERP records what the levers do: an order the credit desk
+rejected by the end is cancelled (status CANC, lines C: nobody's backlog); an order it still
+holds or reviews is an open order, so its lines are backlog (as an ERP shows an order on credit
+hold: accepted, not shipped). Exact except where said: an open PO's expected receipt (the
+history carries none), an opportunity's amount (the twin's pipeline has no deal values: 0) and
+account (none), the lost units of a line under lost sales (the export keeps the ordered
+quantity and has no record of the loss, so the line stays open for them in the truth as in any
+rebuild), and prices under promotions (lines at list price, as the export writes them).
 
 Invoices and payments are Parquet too: with one invoice per shipment they are about as many as
 the orders, and as CSV they alone would take about 8 MB.
@@ -68,11 +84,11 @@ import pyarrow.parquet as pq
 import simpy
 
 from twin.calibration.open_state.write import write_tables
-from twin.calibration.synth_export import DIRT, FILES, customer_ids, export
+from twin.calibration.synth_export import DIRT, FILES, customer_ids, export, segment_codes
+from twin.calibration.synth_levers import LEVER_MAPPING, Window, lever_files, lever_truth
 from twin.calibration.synth_moves import shipped_pieces
 from twin.calibration.synth_names import MATCH_PLANTS
 from twin.calibration.synth_truth import stock_ledger, true_state
-from twin.distributions import Constant
 from twin.model.network import Network, build, collect
 from twin.records import Recorder, RunResult
 from twin.scenario.loader import load
@@ -185,9 +201,15 @@ def write_sample(
     tables, dirt, match = export(
         network.scenario, catalogue.skus, catalogue.price, lines, result, seed
     )
-    known = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
-    if known is not None:
-        tables["stock_moves.parquet"] = known[0]
+    ledger, truth = _ledger_and_truth(network, result, lines, tables["sales_orders.parquet"])
+    tables["stock_moves.parquet"] = ledger
+    window = Window(
+        pd.Timestamp(result.start_date), float(result.warmup_days), float(result.horizon_days)
+    )
+    codes = segment_codes(list(network.scenario.segments))
+    tables.update(
+        lever_files(result.tables, window, _levers(network), catalogue.skus, customer_ids, codes)
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -205,11 +227,11 @@ def write_sample(
             frame.to_csv(path, index=False, lineterminator="\n")
         sizes[name] = path.stat().st_size
     rows = {name: len(frame) for name, frame in tables.items()}
-    if known is not None:
-        written = write_tables(out / TRUE_STATE, known[1], pd.Timestamp(end), None, "synth")
-        sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
+    written = write_tables(out / TRUE_STATE, truth, pd.Timestamp(end), None, "synth")
+    sizes[TRUE_STATE] = sum(path.stat().st_size for path in written.values())
     readme = out / "README.md"
-    text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match)
+    credit = network.credit is not None
+    text = _readme(scenario_path, seed, start, end, rows, dirt, sizes, match, credit)
     readme.write_text(text, encoding="utf-8")
     sizes["README.md"] = readme.stat().st_size
     return Sample(out, sizes, dirt, rows, HISTORY_START, end - dt.timedelta(days=1), seed, match)
@@ -217,43 +239,42 @@ def write_sample(
 
 def _ledger_and_truth(
     network: Network, result: RunResult, lines: pd.DataFrame, sales_orders: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]] | None:
-    """The stock ledger the export adds and the true open state at the end of the run; None
-    (neither is written) for a company whose shipments the line-level replay cannot follow:
-    other than ship-partial, with handling delays, a credit desk or after-sales."""
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The stock ledger the export adds and the true open state at the end of the run."""
     scenario = network.scenario
-    steady = all(
-        isinstance(s.handling_days, Constant) and s.handling_days.value == 0
-        for s in scenario.segments.values()
-    )
-    levers = network.credit is not None or network.service is not None
-    if scenario.fulfilment.mode != "ship_partial" or not steady or levers:
-        return None
     stock = network.stock
+    tables = result.tables
     lines = lines.assign(line_no=lines.groupby("order_id").cumcount().to_numpy() + 1)
     horizon = float(result.horizon_days)
+    spares = _spare_requests(network, tables) if network.service is not None else None
     pieces = shipped_pieces(
-        result.tables["orders"],
+        tables["orders"],
         lines,
-        result.tables["purchases"],
-        result.tables["shipments"],
+        tables["purchases"],
+        tables["shipments"],
         stock.initial_on_hand,
         stock.on_hand,
         stock.backlog_units,
         horizon,
+        credit=network.credit is not None,
+        ship_complete=scenario.fulfilment.mode == "ship_complete",
+        spares=spares,
+        backorder=stock.backorder,
     )
     start = pd.Timestamp(result.start_date)
     catalogue = network.catalogue
     ledger = stock_ledger(
         catalogue.skus,
-        result.tables["purchases"],
+        tables["purchases"],
         pieces,
         lines,
         stock.initial_on_hand,
         start,
         float(result.warmup_days),
         horizon,
+        spare_issues=tables["spare_issues"] if spares is not None else None,
     )
+    # rejected by the credit desk or cancelled by the staff: nobody's backlog
     cancelled = sales_orders.loc[sales_orders["Status"] == "CANC", "SalesOrder"] - 4_000_000
     context = {
         "start": start,
@@ -264,16 +285,62 @@ def _ledger_and_truth(
         "suppliers": catalogue.supplier,
         "segments": list(scenario.segments),
         "customer_ids": customer_ids,
-        "tables": result.tables,
+        "tables": tables,
     }
     truth = true_state(context, pieces, lines, stock.on_hand, cancelled.to_numpy())
+    window = Window(start, float(result.warmup_days), horizon)
+    truth.update(lever_truth(tables, window, _levers(network), customer_ids))
     # the ledger up to the end is the true stock: the export and the truth agree on physics
-    end = pd.Timestamp(result.start_date) + pd.Timedelta(days=horizon)
+    end = start + pd.Timedelta(days=horizon)
     booked = ledger[ledger["MoveDate"] < end].groupby("Material")["Qty"].sum()
     counted = truth["stock"].set_index("sku")["on_hand"]
     if not np.array_equal(booked.reindex(counted.index).fillna(0).to_numpy(), counted.to_numpy()):
         raise RuntimeError("the stock ledger does not add up to the true stock on hand")
     return ledger, truth
+
+
+def _levers(network: Network) -> dict[str, bool]:
+    """Which of the levers with records of their own (tickets, opportunities, supplier bills)
+    the company has."""
+    scenario = network.scenario
+    customers = getattr(scenario, "customers", None)
+    return {
+        "after_sales": network.service is not None,
+        "pipeline": customers is not None and customers.pipeline is not None,
+        "cash": getattr(scenario, "cash", None) is not None,
+    }
+
+
+def _spare_requests(network: Network, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each ticket's spare-part requests (``t`` its failure, ``sku``, ``units``, ``ticket``):
+    the parts issued to it and those still owed at the end, with the run's issues attached
+    (``attrs["issued"]``) for the replay's check."""
+    issued = tables["spare_issues"]
+    owed = [
+        (entry[2], sku, entry[0])
+        for sku, queue in enumerate(network.stock.spare_backlogs or ())
+        for entry in queue
+    ]
+    parts = pd.concat(
+        [
+            issued[["ticket_id", "sku", "units"]],
+            pd.DataFrame(owed, columns=["ticket_id", "sku", "units"]).astype("int64"),
+        ],
+        ignore_index=True,
+    )
+    asks = parts.groupby(["ticket_id", "sku"], as_index=False)["units"].sum()
+    failed = tables["tickets"].set_index("ticket_id")["t_failed"]
+    asks["t"] = asks["ticket_id"].map(failed).to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "t": asks["t"],
+            "sku": asks["sku"],
+            "units": asks["units"],
+            "ticket": asks["ticket_id"],
+        }
+    )
+    out.attrs["issued"] = issued.rename(columns={"ticket_id": "ticket"})
+    return out
 
 
 def _calendar_names(scenario_path: Path | str) -> list[str]:
@@ -309,25 +376,52 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _booked_lines(network: Network, result: RunResult) -> pd.DataFrame:
-    """Every order's lines (``order_id, sku, quantity``) from the segments' order books."""
+    """Every order's lines (``order_id, sku, quantity``) from the segments' order books.
+
+    Each order is the next entry of its segment's book arriving at its time: all of them, or
+    (with the customer loop or promotions) those the run placed, in book order."""
     orders = result.tables["orders"].sort_values("order_id", kind="stable")
     line_parts = []
     for number, source in enumerate(network.sources):
         mine = orders[orders["segment"] == number]
         book = source.book
-        if len(mine) != len(book.times) or not np.allclose(mine["t_arrival"], book.times):
+        times = np.asarray(book.times, dtype=float)
+        arrivals = mine["t_arrival"].to_numpy(dtype=float)
+        if len(arrivals) == len(times):
+            placed = np.arange(len(times))
+        else:
+            placed = _placed_entries(times, arrivals)
+        if placed is None or not np.array_equal(times[placed], arrivals):
             raise RuntimeError(f"segment {source.name}: orders and order book do not align")
-        counts = np.diff(np.asarray(book.line_start))
+        starts = np.asarray(book.line_start, dtype=np.int64)
+        counts = starts[placed + 1] - starts[placed]
+        rows = np.repeat(starts[placed], counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
         line_parts.append(
             pd.DataFrame(
                 {
                     "order_id": np.repeat(mine["order_id"].to_numpy(), counts),
-                    "sku": np.asarray(book.skus, dtype=np.int64),
-                    "quantity": np.asarray(book.quantities, dtype=np.int64),
+                    "sku": np.asarray(book.skus, dtype=np.int64)[rows],
+                    "quantity": np.asarray(book.quantities, dtype=np.int64)[rows],
                 }
             )
         )
     return pd.concat(line_parts, ignore_index=True)
+
+
+def _placed_entries(times: np.ndarray, arrivals: np.ndarray) -> np.ndarray | None:
+    """The book entry of each placed order: the next one at its arrival time (None: none is)."""
+    out = np.empty(len(arrivals), dtype=np.int64)
+    k = 0
+    for n, t in enumerate(arrivals):
+        while k < len(times) and times[k] != t:
+            k += 1
+        if k == len(times):
+            return None
+        out[n] = k
+        k += 1
+    return out
 
 
 def _readme(
@@ -339,6 +433,7 @@ def _readme(
     dirt: dict[str, int],
     sizes: dict[str, int],
     match: dict[str, int],
+    credit: bool = False,
 ) -> str:
     last = end - dt.timedelta(days=1)
     lines = [
@@ -352,7 +447,11 @@ def _readme(
         "",
         "| file | rows | bytes |",
         "| --- | ---: | ---: |",
-        *(f"| `{name}` | {rows[name]} | {sizes[name]} |" for name in FILES if name in rows),
+        *(
+            f"| `{name}` | {rows[name]} | {sizes[name]} |"
+            for name in (*FILES, *LEVER_MAPPING)
+            if name in rows
+        ),
         "",
         "## Dirt",
         "",
@@ -363,7 +462,8 @@ def _readme(
         "Invoices carry no credit notes for returns; cancelled orders have no invoice, although",
         "the twin shipped them (their stock movements and purchase orders remain).",
         "",
-        *(_ledger_readme(end) if TRUE_STATE in sizes else _no_ledger_readme()),
+        *_ledger_readme(end),
+        *_levers_readme([name for name in LEVER_MAPPING if name in rows], credit),
         "## CRM accounts",
         "",
         "`crm_accounts.csv` is the CRM's export of the key-account and trade customers: short",
@@ -397,11 +497,35 @@ def _ledger_readme(end: dt.date) -> list[str]:
     ]
 
 
-def _no_ledger_readme() -> list[str]:
-    return [
-        "## Stock ledger and true open state",
-        "",
-        "Not written: the scenario's company is not ship-partial without handling delays, credit",
-        "desk or after-sales, so its goods issues per order line cannot be replayed exactly.",
-        "",
-    ]
+def _levers_readme(files: list[str], credit: bool) -> list[str]:
+    """The README's section on a company with levers: what differs, and how to map it."""
+    if not files and not credit:
+        return []
+    lines = ["## Levers", ""]
+    if credit:
+        lines += [
+            "Orders the credit desk rejected by the end of the history are cancelled (status",
+            "CANC, lines C, no shipment or invoice); orders it still holds or reviews are open",
+            "(status OPEN), so their lines are backlog, as the ERP would show them.",
+            "",
+        ]
+    if "tickets.parquet" in files:
+        lines += [
+            "Spare parts issued to repairs are goods issues of no order line in the stock",
+            "ledger (`GI` without `SalesOrder`).",
+            "",
+        ]
+    if files:
+        lines += [
+            "The levers' own records are "
+            + ", ".join(f"`{name}`" for name in files)
+            + " (docs/calibration.md,",
+            "*Any company `twin synth` writes*). Map them with `calibration/mappings/sample.yaml`",
+            "plus these tables under `tables:`:",
+            "",
+            "```yaml",
+            *"".join(LEVER_MAPPING[name] for name in files).splitlines(),
+            "```",
+            "",
+        ]
+    return lines

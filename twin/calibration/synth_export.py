@@ -52,7 +52,9 @@ FILES = (
     "stock_moves.parquet",
 )
 """The files :func:`write_sample` writes, besides ``README.md`` and ``true_state/``; the stock
-ledger, ``stock_moves.parquet``, is written by :mod:`twin.calibration.synth_truth`."""
+ledger, ``stock_moves.parquet``, is written by :mod:`twin.calibration.synth_truth`. A company
+with after-sales, a pipeline or a cash book has lever files too
+(:data:`twin.calibration.synth_levers.LEVER_MAPPING`)."""
 
 
 DIRT = {
@@ -116,7 +118,7 @@ def export(
     names_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_NAMES_STREAM,)))
     dirt_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DIRT_STREAM,)))
     segments = list(scenario.segments)
-    codes = [SEGMENT_CODES.get(name, name[:2].upper()) for name in segments]
+    codes = segment_codes(segments)
 
     # --- orders and their lines, from the order books ------------------------------------------
     orders = result.tables["orders"].sort_values("order_id", kind="stable")
@@ -152,6 +154,11 @@ def export(
     t_ship = np.where(cancel, np.nan, t_ship)
     t_delivered = np.where(cancel, np.nan, t_delivered)
     lines.loc[lines["order_id"].isin(order_ids[cancel]).to_numpy(), "status"] = "cancelled"
+
+    # the credit desk's rejections by the end: cancelled as the staff's cancellations are
+    rejected = orders["t_credit_rejected"].to_numpy(dtype=float) <= horizon
+    status[rejected] = "cancelled"
+    lines.loc[lines["order_id"].isin(order_ids[rejected]).to_numpy(), "status"] = "cancelled"
 
     returned = (dirt_rng.random(n) < RETURN_RATE) & (status == "delivered")
     status[returned] = "returned"
@@ -285,6 +292,12 @@ def export(
     crm_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_CRM_STREAM,)))
     tables["crm_accounts.csv"], match = crm_accounts(everyone, customers, name_parts, crm_rng)
     return tables, dirt, match
+
+
+def segment_codes(segments: list[str]) -> list[str]:
+    """Each segment's code as the ERP writes it (:data:`SEGMENT_CODES`, else its first two
+    letters in capitals)."""
+    return [SEGMENT_CODES.get(name, name[:2].upper()) for name in segments]
 
 
 def customer_ids(segment: np.ndarray, customer: np.ndarray) -> np.ndarray:

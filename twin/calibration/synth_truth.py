@@ -1,12 +1,14 @@
-"""The sample company's stock ledger and its TRUE open state at the end of the history.
+"""The company's stock ledger and its TRUE open state at the end of the history.
 
 :func:`stock_ledger` is the ERP's stock ledger of the run (``stock_moves.parquet``): an opening
-count of every SKU at the start of the history, then every goods receipt and every goods issue
-per order line (:func:`twin.calibration.synth_moves.shipped_pieces`) up to the end. The opening
-count is physical stock, units allocated to orders not yet shipped included, so the opening
-plus the movements is the physical stock at any instant of the history. Shipments of warm-up
-orders (not in the history) and of cancelled orders (the twin shipped them) are real goods
-issues and stay in the ledger; returns were never restocked by the twin, so none appear.
+count of every SKU at the start of the history, then every goods receipt, every goods issue per
+order line (:func:`twin.calibration.synth_moves.shipped_pieces`) and every spare part issued to
+a repair (a goods issue of no order line) up to the end. The opening count is physical stock,
+units allocated to orders not yet shipped included (waiting for the order desk, a handling
+delay, the warehouse or the rest of a ship-complete order), so the opening plus the movements
+is the physical stock at any instant of the history. Shipments of warm-up orders (not in the
+history) and of cancelled orders (the twin shipped them) are real goods issues and stay in the
+ledger; returns were never restocked by the twin, so none appear.
 
 :func:`true_state` is the open state at the end of the history (the start of the day after its
 last day) in the folder format of :mod:`twin.scenario.initial_state`, from the run's own
@@ -14,11 +16,12 @@ tables: stock on hand is the run's free stock plus the units allocated but not y
 (``method: reconstructed``, as the company's records give it: from the ledger's opening balance);
 open purchase orders, the backlog and open invoices come from the run's purchases, lines and
 invoices. The company's records decide what the ERP would call open: an order its staff
-cancelled is nobody's backlog and has no invoice, as in the export. Times are the ERP's,
+cancelled or its credit desk rejected is nobody's backlog and has no invoice, as in the export;
+an order the credit desk still holds is open, its lines backlog. Times are the ERP's,
 stamped to the second (dates where the export holds dates only), so an event counts as
 happened when its stamp lies before the as-of instant. The true ``expected_at`` of an open PO
-is the day it actually arrives. The company has no supplier bills, pipeline or after-sales, so
-payables, opportunities and tickets are empty.
+is the day it actually arrives. Payables, opportunities and tickets are empty here;
+:mod:`twin.calibration.synth_levers` gives them for a company with those levers.
 """
 
 from __future__ import annotations
@@ -62,11 +65,13 @@ def stock_ledger(
     start: pd.Timestamp,
     warmup: float,
     horizon: float,
+    spare_issues: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The export's ``stock_moves.parquet`` (see the module docstring).
 
     `lines` are the booked lines with the export's ``line_no``; `pieces` the shipped pieces of
-    :func:`~twin.calibration.synth_moves.shipped_pieces` (``line`` indexes `lines`).
+    :func:`~twin.calibration.synth_moves.shipped_pieces` (``line`` indexes `lines`);
+    `spare_issues` the run's issues of spare parts (``t, sku, units``), after-sales only.
     """
     w = round(warmup * SECOND)
     received = purchases[purchases["t_receipt"] <= horizon]
@@ -117,6 +122,28 @@ def stock_ledger(
             }
         ),
     ]
+    if spare_issues is not None:
+        # a spare part issued to a repair is a goods issue of no order line
+        issues = spare_issues[spare_issues["t"] <= horizon]
+        i_sec = seconds(issues["t"].to_numpy())
+        np.subtract.at(
+            opening, issues["sku"].to_numpy()[i_sec < w], issues["units"].to_numpy()[i_sec < w]
+        )
+        late_i = issues[i_sec >= w]
+        parts[0]["qty"] = opening
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sec": i_sec[i_sec >= w],
+                    "kind": 2,
+                    "sku": late_i["sku"].to_numpy(),
+                    "qty": -late_i["units"].to_numpy(dtype=np.int64),
+                    "order": pd.array([pd.NA] * len(late_i), dtype="Int64"),
+                    "item": pd.array([pd.NA] * len(late_i), dtype="Int64"),
+                    "po": pd.Series([None] * len(late_i), dtype=object),
+                }
+            )
+        )
     moves = pd.concat(parts, ignore_index=True).sort_values(["sec", "kind"], kind="stable")
     moves = moves.reset_index(drop=True)
     return pd.DataFrame(

@@ -22,7 +22,9 @@ from twin.commands.options import out_option
 @click.option("--years", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the history and its dirt.")
 def synth(out_dir: Path, scenario_file: Path | None, years: int, seed: int | None) -> None:
-    """Write ERP and CRM history of a scenario's company, with realistic dirt, for calibration."""
+    """Write ERP and CRM history of a scenario's company, with realistic dirt, for calibration.
+
+    Beside it: the company's stock ledger and its true open state at the end (true_state/)."""
     from twin.calibration.synth import DEFAULT_SEED, company_file, write_sample
 
     folder = claim_output(out_dir, "history folder", "synth")

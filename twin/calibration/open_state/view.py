@@ -6,8 +6,9 @@ The quality step quarantines an order of a customer missing from the customer ma
 payments of such an invoice (``unknown_invoice``, or ``orphan_order`` and ``unknown_customer``
 when the payment names the order and customer too): right for the fits, which need a segment, but
 the order was still placed, its goods still left the warehouse and its invoice is still owed. The
-state therefore takes those rows back when the row they refer to is in its view, and a stock
-movement whatever order it names (a goods issue happened even when the extract lacks its order).
+state therefore takes those rows back when the row they refer to is in its view, a stock
+movement whatever order it names (a goods issue happened even when the extract lacks its order)
+and a ticket whatever order or customer it names (it is open all the same).
 Rows are the mapped rows, with their original timestamps (the quality step blanks a timestamp
 that breaks a chain, which the state's own checks report instead), indexed by their position in
 the input table, so a reported row can name its file and row.
@@ -28,6 +29,8 @@ _RESTORED: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     # a payment naming its order and customer (as Odoo's do) is quarantined for them first
     "payments": (("unknown_invoice", "orphan_order", "unknown_customer"), "invoices", "invoice_id"),
     "stock_moves": (("orphan_order",), None, None),
+    # a ticket is open whatever order or customer it names (the extract may start after both)
+    "tickets": (("orphan_order", "unknown_customer"), None, None),
 }
 
 
