@@ -147,7 +147,8 @@ def test_no_open_deals_no_open_pipeline_kpis() -> None:
     [
         (
             {"Prospecting": 1.5},
-            r"customers\.pipeline\.win_probability_by_stage\.Prospecting: must be at most 1 \(got 1\.5\)",
+            r"customers\.pipeline\.win_probability_by_stage\.Prospecting: must be at most 1 "
+            r"\(got 1\.5\)",
         ),
         (
             {"Won": 0.9},

@@ -8,8 +8,10 @@ it from day 0 (``rep_hours``) and it is won with its stage's probability,
 depend on the cycle). Its segment is the account's in the state's customers table, else the
 pipeline's segment with the most leads per day. Its ``amount`` is its value: the open pipeline's
 value, its expected value (amount x the stage's win probability) and the value won from it are
-KPIs (``twin.kpis.customers``), read from :func:`deal_facts`. An open ticket waits for an engineer from day 0, its travel and repair hours drawn as for
-new tickets; its segment is its customer's in the customers table (else -1).
+KPIs (``twin.kpis.customers``), read from :func:`deal_facts`.
+
+An open ticket waits for an engineer from day 0, its travel and repair hours drawn as for new
+tickets; its segment is its customer's in the customers table (else -1).
 
 Draws come from their own named streams (``open_sales_work``, ``open_sales_cycle``,
 ``open_win`` per segment; ``open_ticket_travel``, ``open_ticket_repair``), in the order of the
