@@ -8,15 +8,21 @@ customer. Hand-made tables with answers worked out by hand; the Maven CRM data w
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from twin.calibration.calibrate import calibrate_history
+from twin.calibration.conform import conform
 from twin.calibration.fit_report import FitReport
+from twin.calibration.mapping import MappedHistory
 from twin.calibration.open_state import build_open_state
+from twin.calibration.output import write_model
 from twin.calibration.pipeline_stages import QUANTITY, fit_stage_win_probabilities
 from twin.stats import wilson_interval
 
@@ -200,3 +206,58 @@ def test_deals_without_date_or_amount_are_priced_or_reported() -> None:
     assert any(
         "2 open opportunities without a creation date or an amount" in n for n in state.notes
     )
+
+
+# ----------------------------------------------------------------- through twin calibrate
+
+
+@functools.cache
+def orders_history() -> dict[str, pd.DataFrame]:
+    """60 days of 10 orders a day of one SKU: enough for every fit calibration makes."""
+    rng = np.random.default_rng(5)
+    days = np.repeat(np.arange(60), 10)
+    ids = [f"O{k}" for k in range(days.size)]
+    at = T("2025-01-01") + pd.to_timedelta(days + rng.random(days.size), unit="D")
+    orders = pd.DataFrame(
+        {
+            "order_id": ids,
+            "customer_id": [f"C{c}" for c in rng.integers(0, 30, days.size)],
+            "ordered_at": at,
+            "promised_at": at + pd.Timedelta(days=3),
+            "shipped_at": at + pd.Timedelta(hours=6),
+            "delivered_at": at + pd.Timedelta(days=2),
+            "status": "delivered",
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "order_id": ids,
+            "line_no": 1,
+            "sku": "A",
+            "quantity": 1.0 + rng.poisson(2.0, days.size),
+            "unit_price": 10.0,
+            "status": "ordered",
+        }
+    )
+    return {"orders": conform("orders", orders), "order_lines": conform("order_lines", lines)}
+
+
+def test_calibrate_writes_the_key_beside_the_model(tmp_path: Path) -> None:
+    opportunities = conform("opportunities", MAVEN_LIKE)
+    calibration = calibrate_history({**orders_history(), "opportunities": opportunities})
+    assert calibration.behaviour["pipeline"]["win_probability_by_stage"] == {"Engaging": 0.6}
+    mapped = MappedHistory(tables={}, rows_read={}, rows_written={}, provenance={})
+    paths = write_model(tmp_path / "model", calibration, mapped, str(tmp_path), "test")
+    written = yaml.safe_load(paths["behaviour"].read_text(encoding="utf-8"))
+    assert written["pipeline"]["win_probability_by_stage"] == {"Engaging": 0.6}
+    report = pd.read_csv(paths["fit_report"])
+    assert sorted(report.loc[report["quantity"] == QUANTITY, "group"]) == [
+        "Engaging",
+        "Prospecting",
+    ]
+
+
+def test_calibrate_without_opportunities_writes_no_key() -> None:
+    calibration = calibrate_history(orders_history())
+    assert "win_probability_by_stage" not in calibration.behaviour["pipeline"]
+    assert not (calibration.report["quantity"] == QUANTITY).any()
