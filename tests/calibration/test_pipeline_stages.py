@@ -261,3 +261,20 @@ def test_calibrate_without_opportunities_writes_no_key() -> None:
     calibration = calibrate_history(orders_history())
     assert "win_probability_by_stage" not in calibration.behaviour["pipeline"]
     assert not (calibration.report["quantity"] == QUANTITY).any()
+
+
+def test_an_open_deal_of_an_unknown_account_stays_open() -> None:
+    """The quality step quarantines D2 (its account is not among the used accounts): the fits
+    leave it out, the open state still has the open deal."""
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": ["D1", "D2"],
+            "account_id": ["C1", "GONE"],
+            "stage": ["Engaging"] * 2,
+            "created_at": [T("2025-12-01")] * 2,
+            "amount": [100.0, 200.0],
+        }
+    )
+    quarantine = {"opportunities": opportunities.iloc[[1]].assign(reason="unknown_account")}
+    state = build_open_state(history(opportunities), quarantine, T("2026-01-01"))
+    assert state.tables["opportunities"]["opportunity_id"].tolist() == ["D1", "D2"]

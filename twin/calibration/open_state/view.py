@@ -28,6 +28,9 @@ _RESTORED: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     # a payment naming its order and customer (as Odoo's do) is quarantined for them first
     "payments": (("unknown_invoice", "orphan_order", "unknown_customer"), "invoices", "invoice_id"),
     "stock_moves": (("orphan_order",), None, None),
+    # an open deal of an account missing from the used accounts is still open (the run puts it
+    # in the busiest pipeline segment and counts it)
+    "opportunities": (("unknown_account",), None, None),
 }
 
 
