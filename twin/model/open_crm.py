@@ -49,12 +49,12 @@ class OpenDeal:
 
 
 def stage_probabilities(scenario: Scenario, stages: pd.Series) -> np.ndarray:
-    """Each deal's win probability: its stage's in ``win_probability_by_stage``, else the
-    pipeline's ``win_probability``."""
+    """Each deal's win probability: its stage's (stripped of blanks) in
+    ``win_probability_by_stage``, else the pipeline's ``win_probability``."""
     pipeline = scenario.customers.pipeline  # type: ignore[union-attr]
     by_stage = pipeline.win_probability_by_stage
     fallback = pipeline.win_probability
-    return np.array([by_stage.get(s, fallback) for s in stages.tolist()], dtype=float)
+    return np.array([by_stage.get(str(s).strip(), fallback) for s in stages.tolist()], float)
 
 
 def account_segments(state: OpenState) -> dict[str, str]:
@@ -162,7 +162,8 @@ def stage_notes(pipeline: object, table: pd.DataFrame) -> list[str]:
     by_stage = pipeline.win_probability_by_stage  # type: ignore[attr-defined]
     if not by_stage:
         return []
-    missing = table.loc[~table["stage"].isin(list(by_stage)), "stage"].astype(str)
+    stages = table["stage"].astype(str).str.strip()
+    missing = stages[~stages.isin(list(by_stage))]
     if not len(missing):
         return []
     counts = missing.value_counts().sort_index()

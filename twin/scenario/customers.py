@@ -219,7 +219,8 @@ def check_stages(pipeline: Pipeline, state: object) -> None:
     if not by_stage:
         return
     table = None if state is None else state.tables["opportunities"]  # type: ignore[attr-defined]
-    known = sorted(set(table["stage"].astype(str))) if table is not None and len(table) else []
+    has_deals = table is not None and len(table)
+    known = sorted(set(table["stage"].astype(str).str.strip())) if has_deals else []
     shown = ", ".join(known) if known else "the open deals' stages, e.g. Prospecting, Engaging"
     for stage in by_stage:
         if not stage.strip():
