@@ -26,6 +26,8 @@ What is fitted, and from what
 - suppliers: lead time (received - ordered) of purchase orders, per supplier, pooled when small.
 - cash (only when the history has supplier invoices): each supplier's payment terms, the median
   days from bill to payment (:mod:`~twin.calibration.supplier_terms`).
+- pipeline (in ``behaviour.yaml``): the win probability of an open deal by CRM stage, where
+  the history tells it (:mod:`~twin.calibration.pipeline_stages`).
 - handling time per segment (first shipment - order, waits for stock left out) and a stocking
   rule per supplier from purchase orders and stock snapshots: see
   :func:`twin.calibration.dispatch.fit_handling` and
@@ -54,6 +56,7 @@ from twin.calibration.base_values import (
     scenario_key,
 )
 from twin.calibration.behaviour import fit_behaviour
+from twin.calibration.behaviour.estimates import plain
 from twin.calibration.customer_base.section import (
     customer_base_enabled,
     fit_segment_customer_base,
@@ -63,6 +66,7 @@ from twin.calibration.dispatch import fit_handling, promised_lead_times, stock_w
 from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
 from twin.calibration.line_prices import fit_line_prices
 from twin.calibration.payment import fit_payment
+from twin.calibration.pipeline_stages import fit_stage_win_probabilities
 from twin.calibration.products import fit_products, fit_supplier_lead_times
 from twin.calibration.segments import (
     active_period,
@@ -291,6 +295,9 @@ def calibrate_history(
         .first()
     )
     behaviour = fit_behaviour(tables, segment_of_customer, report)
+    stages = fit_stage_win_probabilities(tables.get("opportunities"), report)
+    if stages:  # open deals' win probability by CRM stage, where the history tells it
+        behaviour["pipeline"].update(plain(stages))
     return Calibration(
         model=model,
         report=report.frame(),

@@ -2,7 +2,10 @@
 
 All are pure functions of the ``customer_events``, ``customer_experiences`` and
 ``opportunities`` tables over the KPI window [warm-up, horizon). The lever is on exactly when
-``customer_events`` has rows (every segment has at least one initial customer).
+``customer_events`` has rows (every segment has at least one initial customer). A run from an
+open state with open deals adds the open pipeline's value at day 0, its expected value and the
+value won from it (:func:`open_pipeline_kpis`), from the deals the model lists in
+``result.levers["customers"]["open_deals"]`` (``twin.model.open_crm.deal_facts``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ UNITS: dict[str, str] = {
     "opportunities": "opportunities",
     "opportunities_won": "opportunities",
     "pipeline_conversion": "ratio",
+    "open_pipeline_deals": "opportunities",
+    "open_pipeline_value": "currency",
+    "open_pipeline_expected_value": "currency",
+    "open_pipeline_value_won": "currency",
 }
 
 
@@ -54,6 +61,12 @@ def kpis(result: RunResult, costs: Costs) -> dict[str, float]:
         "churn_rate_per_year": churned / customer_years if customer_years > 0 else math.nan,
         "satisfaction_mean": satisfaction_at_end(events, result.tables["customer_experiences"]),
         **pipeline_kpis(result.tables["opportunities"], start, end),
+        **open_pipeline_kpis(
+            result.levers.get("customers", {}).get("open_deals"),
+            result.tables["opportunities"],
+            start,
+            end,
+        ),
     }
 
 
@@ -82,4 +95,28 @@ def pipeline_kpis(opportunities: pd.DataFrame, start: float, end: float) -> dict
         "opportunities": float(((t_lead >= start) & (t_lead < end)).sum()),
         "opportunities_won": float(won),
         "pipeline_conversion": won / n_closed if n_closed else math.nan,
+    }
+
+
+def open_pipeline_kpis(
+    deals: pd.DataFrame | None, opportunities: pd.DataFrame, start: float, end: float
+) -> dict[str, float]:
+    """The open state's deals: how many, their value at day 0 (sum of amounts), its expected
+    value (sum of amount x the stage's win probability) and the value won from them (sum of the
+    amounts of those won and closed in the window), in the state's currency; a deal without an
+    amount counts 0. Empty without open deals."""
+    if deals is None or not len(deals):
+        return {}
+    amount = np.nan_to_num(deals["amount"].to_numpy(dtype=float))
+    closed = opportunities.set_index("opportunity_id")
+    row = closed.reindex(deals["opportunity_id"].to_numpy())
+    t_closed = row["t_closed"].to_numpy(dtype=float)
+    won = row["won"].fillna(False).to_numpy(dtype=bool) & (t_closed >= start) & (t_closed < end)
+    return {
+        "open_pipeline_deals": float(len(deals)),
+        "open_pipeline_value": float(amount.sum()),
+        "open_pipeline_expected_value": float(
+            (amount * deals["win_probability"].to_numpy(dtype=float)).sum()
+        ),
+        "open_pipeline_value_won": float(amount[won].sum()),
     }

@@ -41,7 +41,7 @@ from twin.model.context import Context
 from twin.model.customer_base import CandidateOrders, Cohort
 from twin.model.entities import NOT_YET, Order
 from twin.model.hooks import PlacementTest
-from twin.model.open_crm import open_deals
+from twin.model.open_crm import OpenDeal, deal_facts, open_deals
 from twin.records import COLUMNS, ColumnTable
 from twin.scenario.customers import Churn, ScoreCurve
 from twin.streams import Streams
@@ -186,7 +186,9 @@ class CustomerBase:
         self.pipeline_lifetime: list[list[float] | None] = [None] * len(scenario.segments)
         self.first_pipeline_slot: list[int] = []
         leads: list[list[Opportunity]] = []
-        carried: list[Opportunity] = []  # the open state's deals, in progress at day 0
+        carried: list[tuple[Opportunity, OpenDeal]] = []  # the open state's deals, at day 0
+        #: the open state's deals as the KPIs read them (``twin.model.open_crm.deal_facts``)
+        self.open_deal_rows: list[tuple] = []
         deals = {}
         if pipeline is not None and scenario.open_state is not None:
             deals = open_deals(scenario, scenario.open_state, streams)
@@ -201,7 +203,7 @@ class CustomerBase:
                 Opportunity(-1, number, d.t_created, d.rep_days, d.remaining_days, d.won)
                 for d in deals.get(name, ())
             ]
-            carried.extend(own)
+            carried.extend(zip(own, deals.get(name, ()), strict=True))
             opportunities = opportunities + own  # the slots below count both
             start = satisfaction.initial_score_by_segment.get(name, satisfaction.initial_score)
             n0 = segment.customers
@@ -228,9 +230,12 @@ class CustomerBase:
         for opportunities in leads:
             if opportunities:
                 env.process(self.generate_leads(opportunities))
-        for opportunity in carried:  # numbered after the pipeline's own, worked from day 0
+        for opportunity, deal in carried:  # numbered after the pipeline's own, from day 0
             opportunity.id = next_id
             next_id += 1
+            self.open_deal_rows.append(
+                (opportunity.id, opportunity.segment, deal.stage, deal.amount, deal.win_probability)
+            )
             env.process(self.work(opportunity))
 
     def _opportunities_of(
@@ -255,6 +260,13 @@ class CustomerBase:
             )
             for k in range(n)
         ]
+
+    def facts(self) -> dict:
+        """What the open-pipeline KPIs need beyond the tables: the open state's deals
+        (``open_deals``, :func:`twin.model.open_crm.deal_facts`); empty without them."""
+        if not self.open_deal_rows:
+            return {}
+        return {"open_deals": deal_facts(self.open_deal_rows)}
 
     # ----------------------------------------------------------------- placement
 

@@ -132,6 +132,12 @@ class Pipeline(Section):
     win_probability: Probability = Field(
         0.3, description="Share of opportunities won; a win is a new customer of the segment."
     )
+    win_probability_by_stage: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Win probability of an open deal of the initial state by its CRM stage "
+        "(e.g. Prospecting: 0.25, Engaging: 0.6); a stage not listed takes win_probability. "
+        "New leads keep win_probability.",
+    )
     require_sales_rep: bool = Field(
         False, description="Reject a scenario without staffing.sales_rep."
     )
@@ -192,9 +198,40 @@ def check_references(scenario: object) -> None:
                 f"customers.pipeline.leads_per_day.{name}: unknown segment {name!r}; expected "
                 f"one of {known}"
             )
+    check_stages(pipeline, scenario.open_state)  # type: ignore[attr-defined]
     staffing = scenario.staffing  # type: ignore[attr-defined]
     if pipeline.require_sales_rep and (staffing is None or staffing.sales_rep is None):
         raise ValueError(
             "customers.pipeline.require_sales_rep: the pipeline needs sales reps, but "
             "staffing.sales_rep is not given; add the role or set require_sales_rep: false"
         )
+
+
+CLOSED_STAGES = frozenset({"won", "lost", "closed won", "closed lost", "closed_won", "closed_lost"})
+"""Stages (compared stripped, in lower case) of a decided deal: no open deal is in them."""
+
+
+def check_stages(pipeline: Pipeline, state: object) -> None:
+    """``win_probability_by_stage`` names open stages: not a closed one, not an empty name,
+    and, when the open state has opportunities, one of their stages."""
+    key = "customers.pipeline.win_probability_by_stage"
+    by_stage = pipeline.win_probability_by_stage
+    if not by_stage:
+        return
+    table = None if state is None else state.tables["opportunities"]  # type: ignore[attr-defined]
+    has_deals = table is not None and len(table)
+    known = sorted(set(table["stage"].astype(str).str.strip())) if has_deals else []
+    shown = ", ".join(known) if known else "the open deals' stages, e.g. Prospecting, Engaging"
+    for stage in by_stage:
+        if not stage.strip():
+            raise ValueError(f"{key}: an empty stage name; expected a stage such as {shown}")
+        if stage.strip().lower() in CLOSED_STAGES:
+            raise ValueError(
+                f"{key}.{stage}: {stage!r} is a closed stage (a decided deal); expected an open "
+                f"stage such as {shown}"
+            )
+        if known and stage not in known:
+            raise ValueError(
+                f"{key}.{stage}: unknown stage {stage!r}; the open state's opportunities are in "
+                f"the stages {shown}"
+            )

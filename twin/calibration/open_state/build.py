@@ -63,6 +63,7 @@ def build_open_state(
     issues = Issues(origins)
     orders, lines = view["orders"], view["order_lines"]
     customers = view.get("customers")
+    crm_notes: list[str] = []
     owed = receivables(view.get("invoices"), view.get("payments"), orders, customers, stamp, issues)
     tables = {
         "stock": on_hand(view.get("inventory_snapshots"), view.get("stock_moves"), stamp, issues),
@@ -72,7 +73,14 @@ def build_open_state(
         else backlog(orders.iloc[:0], lines.iloc[:0], None, customers, stamp, issues),
         "receivables": owed,
         "payables": open_payables(view.get("supplier_invoices"), stamp, issues),
-        "opportunities": open_opportunities(view.get("opportunities"), stamp),
+        "opportunities": open_opportunities(
+            view.get("opportunities"),
+            stamp,
+            mapped.get("accounts"),  # the match's links hold even for a quarantined account
+            view.get("products"),
+            issues,
+            crm_notes,
+        ),
         "tickets": open_tickets(view.get("tickets"), stamp),
         "customers": customer_summaries(
             orders, lines, view.get("invoices"), owed, customers, stamp
@@ -85,6 +93,7 @@ def build_open_state(
         f"open state at {stamp.date()}: {restored} rows quarantined only for a missing master "
         "row (unknown customer, orphan order or invoice) are counted in it",
     ]
+    notes.extend(crm_notes)
     if not shipments_recorded(orders, view.get("stock_moves")):
         notes.append(
             "open state: the history records no shipment (no stock ledger, no shipped date, no "

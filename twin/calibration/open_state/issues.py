@@ -19,6 +19,8 @@ REASONS: dict[str, str] = {
     "overpaid_invoice": "an invoice whose payments exceed its amount",
     "over_shipped": "an order line shipped beyond its ordered quantity",
     "bill_paid_before_issued": "a supplier invoice paid before it was issued",
+    "undated_opportunity": "an open opportunity without a creation date (its age is unknown)",
+    "unvalued_opportunity": "an open opportunity without an amount or a priced product",
 }
 """Why the open state leaves a row out, by reason."""
 

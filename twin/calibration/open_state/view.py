@@ -31,6 +31,9 @@ _RESTORED: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "stock_moves": (("orphan_order",), None, None),
     # a ticket is open whatever order or customer it names (the extract may start after both)
     "tickets": (("orphan_order", "unknown_customer"), None, None),
+    # an open deal of an account missing from the used accounts is still open (the run puts it
+    # in the busiest pipeline segment and counts it)
+    "opportunities": (("unknown_account",), None, None),
 }
 
 
