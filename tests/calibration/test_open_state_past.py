@@ -6,6 +6,8 @@ line's ``received_quantity``) as they are on the day it was read. The state at a
 not see any of it. The oracle: the same history cut at the date (every event on or after it
 removed, every closing stamp on or after it blanked), whose state at that date is an extract-
 date state (checked against the twin's true state in ``test_open_state_truth.py``).
+The two-week sample takes some 5 to 15 s to write: one date in the default suite, the others
+in the slow one.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def two_weeks(tmp_path_factory):
     return apply_mapping(MAPPING, folder).tables, pd.Timestamp(sample.history_end)
 
 
-@pytest.mark.parametrize("days_before_the_end", [3, 8])
+@pytest.mark.parametrize("days_before_the_end", [3, pytest.param(8, marks=pytest.mark.slow)])
 def test_the_state_at_a_past_date_is_the_state_of_the_history_read_then(
     two_weeks, days_before_the_end
 ):
@@ -211,6 +213,7 @@ def test_an_item_closed_after_the_date_is_open_at_it():
     assert list(state["purchase_orders"]["po_id"]) == ["P1"]
 
 
+@pytest.mark.slow
 def test_the_day_after_the_history_is_unchanged(two_weeks):
     """At the extract date nothing lies after the date: the cut changes nothing."""
     tables, last_day = two_weeks
