@@ -92,6 +92,13 @@ def build_open_state(
             "open state: the history records no shipment (no stock ledger, no shipped date, no "
             "shipped or delivered status), so its backlog cannot be told and is left empty"
         )
+    billed = tables["payables"]["po_id"].isin(tables["purchase_orders"]["po_id"]).sum()
+    if billed:
+        notes.append(
+            f"open state: {int(billed)} unpaid supplier bill(s) name a purchase order with open "
+            "lines; a run with a cash section takes them as billed before those lines arrived "
+            "and books no second bill on receipt (docs/levers/cash.md)"
+        )
     if not len(tables["stock"]) and not issues.parts.get("stock"):
         notes.append(
             "open state: no inventory snapshots and no stock movements, so no stock on hand"
