@@ -154,18 +154,92 @@ def slice_in_odoo(tmp_path_factory, database_url):
     return mapping, folder, database_url
 
 
-def test_the_state_through_odoo_equals_the_state_from_the_files(slice_in_odoo):
+PAST = {
+    pd.Timestamp("2025-04-01"): (
+        ("stock", "purchase_orders", "backlog", "receivables"),
+        {"orders": "shipped_at", "purchase_orders": "received_at"},
+    ),
+    pd.Timestamp("2026-12-31"): (
+        ("stock", "purchase_orders", "backlog", "payables"),
+        {"orders": "shipped_at"},
+    ),
+}
+"""Earlier as-of dates inside the slice's two windows (the spring clock change, the last days):
+the state tables the slice fills at each, and the items open at the date that the history
+(Odoo) shows closed after it (orders shipped, purchase orders received); Odoo's
+``qty_received`` is today's."""
+FILLED = ("stock", "purchase_orders", "backlog", "receivables", "payables", "customers")
+"""The state tables the slice fills at the extract date."""
+
+
+@pytest.mark.parametrize(
+    ("as_of", "filled", "closed_after"),
+    [(AS_OF, FILLED, {}), *((day, *facts) for day, facts in PAST.items())],
+    ids=["extract", "spring", "december"],
+)
+def test_the_state_through_odoo_equals_the_state_from_the_files(
+    slice_in_odoo, as_of, filled, closed_after
+):
     mapping, folder, url = slice_in_odoo
-    files = open_state(mapping, str(folder), AS_OF)
-    odoo = open_state(ODOO_MAPPING, url, AS_OF)
-    shifted = assert_same_state(files.tables, odoo.tables, AS_OF)
+    files = open_state(mapping, str(folder), as_of)
+    odoo = open_state(ODOO_MAPPING, url, as_of)
+    shifted = assert_same_state(files.tables, odoo.tables, as_of)
     assert shifted > 0  # the slice holds orders of the skipped hour: the difference is real
     assert {k: len(v) for k, v in odoo.issues.items()} == {
         k: len(v) for k, v in files.issues.items()
     }
-    # the comparison is not vacuous: each table the slice can fill holds rows
-    for name in ("stock", "purchase_orders", "backlog", "receivables", "payables", "customers"):
+    # the comparison is not vacuous: each table the slice can fill holds rows ...
+    for name in (*filled, "customers"):
         assert len(files.tables[name]) > 0, name
+    # ... and at a past date the history goes on after it, through items then open
+    mapped, _ = mapped_and_checked(mapping, str(folder), None)
+    for name, closed in closed_after.items():
+        frame = mapped.tables[name]
+        assert ((frame["ordered_at"] < as_of) & (frame[closed] >= as_of)).any(), name
+
+
+def test_stock_quant_read_today_is_no_count_at_a_past_date(slice_in_odoo):
+    """``stock_quant`` is the stock on the day the database is read: a count at the end of that
+    day. At an earlier as-of date it is a future date, and the stock is the ledger's (Odoo's
+    stock moves) up to the date, as from the files; at a later one it is the count."""
+    mapping, folder, url = slice_in_odoo
+    engine = sa.create_engine(url)
+    with engine.begin() as db:
+        today = db.execute(sa.text("SELECT CURRENT_DATE")).scalar_one()
+        product = db.execute(sa.text("SELECT min(product_id) FROM stock_move")).scalar_one()
+        stock = db.execute(
+            sa.text("SELECT id FROM stock_location WHERE complete_name = :name"),
+            {"name": WAREHOUSE_STOCK},
+        ).scalar_one()
+        sku = db.execute(
+            sa.text(
+                "SELECT COALESCE(NULLIF(default_code, ''), id::text) FROM product_product "
+                "WHERE id = :id"
+            ),
+            {"id": product},
+        ).scalar_one()
+        db.execute(
+            sa.text(
+                "INSERT INTO stock_quant (id, product_id, location_id, quantity, in_date) "
+                "VALUES (1, :product, :location, 98765, now())"
+            ),
+            {"product": product, "location": stock},
+        )
+    try:
+        past = min(PAST)
+        assert past.date() < today
+        files = open_state(mapping, str(folder), past)
+        odoo = open_state(ODOO_MAPPING, url, past)
+        assert_same_state(files.tables, odoo.tables, past)
+        assert 98765.0 not in set(odoo.tables["stock"]["on_hand"])
+        after = pd.Timestamp(today) + DAY  # the start of tomorrow: the end of today
+        counted = open_state(ODOO_MAPPING, url, after).tables["stock"].set_index("sku")
+        assert counted.loc[sku, "method"] == "snapshot"
+        assert counted.loc[sku, "on_hand"] == 98765.0
+    finally:
+        with engine.begin() as db:
+            db.execute(sa.text("DELETE FROM stock_quant"))
+        engine.dispose()
 
 
 def _state_folder(model: Path) -> dict[str, pd.DataFrame]:

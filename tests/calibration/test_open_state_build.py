@@ -306,6 +306,24 @@ def test_payables_and_a_bill_paid_before_it_was_issued():
     assert reported(result, "supplier_invoices") == ["bill_paid_before_issued"]
 
 
+def test_a_bill_naming_an_open_purchase_order_is_noted():
+    # the run takes an unpaid bill of a PO with open lines as billed before the goods arrived
+    bills = pd.DataFrame(
+        {
+            "bill_id": ["B1", "B2"],
+            "supplier_id": ["S", "S"],
+            "po_id": ["P4", "P1"],  # P4 is open at the as-of date, P1 received
+            "issued_at": [T("2025-12-28")] * 2,
+            "due_date": [T("2026-01-28")] * 2,
+            "amount": [100.0, 200.0],
+            "paid_at": [pd.NaT, pd.NaT],
+        }
+    )
+    result = state(purchase_orders=purchase_orders(), supplier_invoices=bills)
+    assert list(result.tables["payables"]["bill_id"]) == ["B1", "B2"]
+    assert any("1 unpaid supplier bill(s) name a purchase order" in n for n in result.notes)
+
+
 def test_open_opportunities_and_tickets():
     opportunities = pd.DataFrame(
         {

@@ -208,14 +208,15 @@ DUE = st.sampled_from(["2025-12-31", "2026-01-05", "2026-01-20", "2026-03-30"]) 
 def open_states(draw, data: dict) -> dict[str, list[dict]]:
     """A random small open state of the scenario ``data``: stock of its SKUs, 0-3 unpaid
     supplier bills (of its suppliers, an unknown one or none; overdue, due within the run or
-    after it), 0-3 open invoices of its segments and maybe an open purchase order."""
+    after it; some naming the open purchase order P1, billed before its goods arrived), 0-3
+    open invoices of its segments and maybe an open purchase order P1 of 6 units."""
     skus = [p["sku"] for p in data["products"]]
     suppliers = [*data["suppliers"], "elsewhere", None]
     bills = [
         {
             "bill_id": f"B{k}",
             "supplier_id": draw(st.sampled_from(suppliers)),
-            "po_id": None,
+            "po_id": draw(st.sampled_from([None, None, "P1"])),  # P1: maybe the open PO's
             "amount_open": draw(st.floats(0.01, 5e3)),
             "issued_at": draw(DATES),
             "due_date": draw(DUE),
@@ -261,6 +262,22 @@ def open_states(draw, data: dict) -> dict[str, list[dict]]:
     }
 
 
+def _prepaid(tables: dict[str, list[dict]], plain: dict) -> float:
+    """What the state's bills bill of its open PO P1 (6 units of the first SKU, none
+    received): the bills naming P1 up to its value, else a bill naming no PO of P1's supplier
+    whose amount is P1's value to the cent."""
+    line = tables["purchase_orders"][0]
+    value = 6 * plain["products"][0]["unit_cost"]
+    named = [b["amount_open"] for b in tables["payables"] if b["po_id"] == "P1"]
+    if named:
+        return min(value, sum(named))
+    for bill in tables["payables"]:
+        same = bill["po_id"] is None and bill["supplier_id"] == line["supplier_id"]
+        if same and abs(bill["amount_open"] - value) < 0.005:
+            return value
+    return 0.0
+
+
 @settings(PROPERTY, max_examples=20)  # each example writes and reads a state folder
 @given(data=st.data(), replication=st.integers(0, 3))
 def test_money_is_conserved_from_an_open_state(data: st.DataObject, replication: int) -> None:
@@ -297,10 +314,122 @@ def test_money_is_conserved_from_an_open_state(data: st.DataObject, replication:
     assert state_bills["amount"].sum() == pytest.approx(owed, **MONEY)
     assert (state_bills["t_received"] < 0).all()
     purchases = result.tables["purchases"]
-    assert (bills["sku"] >= 0).sum() == (purchases["t_receipt"] < horizon).sum()
+    received = purchases[purchases["t_receipt"] < horizon]
+    # the open PO's receipt is billed less what the state's bills billed of it (cash.md)
+    cost = np.asarray(result.unit_cost)[received["sku"].to_numpy()]
+    value = received["quantity"].to_numpy() * cost
+    prepaid = _prepaid(tables, plain) if (received["t_order"] < 0).any() else 0.0
+    run_bills = bills[bills["sku"] >= 0]
+    assert len(run_bills) == len(received) - (prepaid > 0 and prepaid == pytest.approx(6 * cost[0]))
+    assert run_bills["amount"].sum() == pytest.approx(value.sum() - prepaid, **MONEY)
     assert -kind.get("supplier", 0.0) == pytest.approx(
         bills.loc[bills["t_paid"].notna(), "amount"].sum(), **MONEY
     )
     # payables before any event of the run are the state's
     times, deltas = payables_steps(result)
     assert float(deltas[times < 0].sum()) == pytest.approx(owed, **MONEY)
+
+
+def _prepaid_scenario(folder: Path, bills: list[dict]) -> Scenario:
+    """One SKU (unit cost 10) from supplier s0 (lead time 2 days, terms 30 days), no stock
+    policy that orders (a level of 0 under lost sales), and an open state of three open
+    purchase orders (P1: 6 units, P2: 3 units, P3: 5 units, expected on days 4, 5 and 6) with
+    the unpaid supplier bills ``bills``."""
+    purchases = [
+        {
+            "po_id": po_id,
+            "sku": "P0",
+            "supplier_id": "s0",
+            "ordered_at": ordered,
+            "quantity_ordered": units,
+            "quantity_received": 0,
+            "quantity_open": units,
+            "expected_at": expected,
+            "expected_source": "erp",
+        }
+        for po_id, ordered, units, expected in (
+            ("P1", "2026-01-02", 6, "2026-01-09"),
+            ("P2", "2026-01-03", 3, "2026-01-10"),
+            ("P3", "2026-01-04", 5, "2026-01-11"),
+        )
+    ]
+    state = write_state(folder / "state", purchase_orders=purchases, payables=bills)
+    return Scenario.model_validate(
+        {
+            "name": "prepaid",
+            "initial_state": str(state),
+            "run": {"start_date": "2026-01-05", "horizon_days": 45.0, "warmup_days": 0.0},
+            "products": [{"sku": "P0", "unit_cost": 10.0, "price": 15.0, "supplier": "s0"}],
+            "suppliers": {"s0": {"lead_time_days": 2.0}},
+            "segments": {
+                "g0": {
+                    "customers": 3,
+                    "arrivals": {"kind": "poisson", "rate_per_day": 1.0},
+                    "lines_per_order": 1,
+                    "quantity": 1,
+                    "payment": {"terms_days": 10.0, "delay_days": 0.0},
+                }
+            },
+            "inventory": {
+                "default": {
+                    "policy": {"kind": "base_stock", "level": 0},
+                    "review": {"kind": "continuous"},
+                    "shortage": "lost_sale",
+                }
+            },
+            "cash": {"opening_balance": 1000.0, "supplier_terms": {"default_days": 30.0}},
+        }
+    )
+
+
+def _bill(bill_id: str, po_id: str | None, amount: float) -> dict:
+    return {
+        "bill_id": bill_id,
+        "supplier_id": "s0",
+        "po_id": po_id,
+        "amount_open": amount,
+        "issued_at": "2026-01-03",
+        "due_date": "2026-01-20",
+    }
+
+
+def test_a_bill_issued_before_its_goods_is_paid_once(tmp_path) -> None:
+    # P1 billed in full by its PO id, P2 by a bill naming no PO (its supplier and open value to
+    # the cent), P3 half (the rest billed on receipt); B0 is for goods received before day 0
+    bills = [
+        _bill("B0", "P0", 100.0),
+        _bill("B1", "P1", 60.0),
+        _bill("B2", None, 30.0),
+        _bill("B3", "P3", 25.0),
+    ]
+    result = run_replication(_prepaid_scenario(tmp_path, bills), 0)
+    purchases = result.tables["purchases"]
+    assert sorted(purchases["t_receipt"]) == [4.0, 5.0, 6.0]  # each arrives within the run
+    bills_table = result.tables["supplier_bills"]
+    state_bills = bills_table[bills_table["sku"] == -1]
+    run_bills = bills_table[bills_table["sku"] >= 0]
+    assert state_bills["amount"].sum() == pytest.approx(215.0)
+    # only P3's unbilled half is billed on receipt, at its receipt
+    assert run_bills["amount"].tolist() == pytest.approx([25.0])
+    assert run_bills["t_received"].tolist() == [6.0]
+    movements = result.tables["cash_movements"]
+    supplier = movements.loc[movements["kind"] == "supplier", "amount"]
+    # every bill paid once: the state's 215 and the receipt's 25, not the goods' 140 again
+    assert -supplier.sum() == pytest.approx(215.0 + 25.0, **MONEY)
+    facts = result.levers["cash"]
+    assert facts["closing_balance"] == pytest.approx(
+        facts["opening_balance"] + movements["amount"].sum(), **MONEY
+    )
+    assert facts["closing_balance"] == pytest.approx(
+        1000.0 + movements.loc[movements["kind"] == "customer", "amount"].sum() - 240.0, **MONEY
+    )
+
+
+def test_bills_that_match_no_open_line_leave_the_receipts_billed(tmp_path) -> None:
+    # a bill naming another PO, one naming no PO whose amount is no open PO's value, and one of
+    # another supplier with P2's value: each receipt is billed in full, as without the bills
+    other = {**_bill("B2", None, 30.0), "supplier_id": "elsewhere"}
+    bills = [_bill("B0", "P0", 100.0), _bill("B1", None, 59.99), other]
+    result = run_replication(_prepaid_scenario(tmp_path, bills), 0)
+    run_bills = result.tables["supplier_bills"].query("sku >= 0")
+    assert sorted(run_bills["amount"]) == pytest.approx([30.0, 50.0, 60.0])

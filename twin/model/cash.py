@@ -15,7 +15,9 @@ Built only when the scenario has a ``cash`` section; then it books, from ``openi
   each is a bill dated before day 0 (its ``t_received``, sku -1 in ``supplier_bills``) and paid
   on its due date, or after the supplier's terms from its bill date (``open_bills_paid``); one
   already due is paid on day 0. The state's open invoices come in as the ledger settles them,
-  like any other customer payment; its open purchase orders are billed when they arrive.
+  like any other customer payment; its open purchase orders are billed when they arrive, less
+  what a state's bill already bills of them (:func:`prepaid_credits`: a bill issued before its
+  goods arrived is paid once, as the state's bill).
 
 Payments known ahead (bills, payroll, promotions) wait in one due-date queue and are booked
 when time passes them: at the next movement or when the run is collected. So the cash book
@@ -34,6 +36,7 @@ from itertools import count
 import numpy as np
 import pandas as pd
 
+from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.finance import Ledger
 from twin.model.staff import StaffRole, window_facts
@@ -46,6 +49,8 @@ CUSTOMER, SUPPLIER, STAFF, FREIGHT, ORDERING, PROMOTION = range(len(KINDS))
 HOURS_PER_DAY = 24.0
 #: the counterparty of an open state's bill that names no supplier
 UNNAMED_SUPPLIER = "unnamed_supplier"
+#: money below half a cent is no money: a receipt billed in full before it arrived books no bill
+HALF_CENT = 0.005
 
 
 class CashBook:
@@ -81,6 +86,10 @@ class CashBook:
         self._sku_supplier = [number[s] for s in catalogue.supplier]
         self._sku_terms = [section.supplier_terms.days(s) for s in catalogue.supplier]
         self._unit_cost = catalogue.unit_cost
+        # an open state's PO lines already billed: row of the state's table -> amount billed
+        self._credits = np.zeros(0) if state is None else prepaid_credits(state, catalogue)
+        # receipts of those lines, awaited: (SKU, receipt time, units) -> amounts already billed
+        self._prepaid: dict[tuple[int, float, int], list[float]] = {}
         # payments known ahead: (due time, sequence number, kind, counterparty, amount)
         self._due: list[tuple[float, int, int, int, float]] = []
         self._sequence = count()
@@ -111,15 +120,32 @@ class CashBook:
         self._movements.add((now, CUSTOMER, segment, amount))
         self.balance += amount
 
+    def expect_open(self, row: int, sku: int, t_receipt: float, quantity: int) -> None:
+        """Row ``row`` of the open state's purchase orders (``quantity`` units of ``sku``) will
+        be received at ``t_receipt`` (``twin.model.open_state``): when a state's bill already
+        bills it, its receipt books only what that bill leaves unbilled."""
+        credit = float(self._credits[row]) if row < len(self._credits) else 0.0
+        if credit > 0.0:
+            self._prepaid.setdefault((sku, t_receipt, quantity), []).append(credit)
+
     def received(self, sku: int, quantity: int) -> None:
         """``quantity`` units of ``sku`` arrived now: the supplier bills them, due after its
-        terms (the stock's ``bills`` hook)."""
+        terms (the stock's ``bills`` hook), less what a state's bill already billed of them."""
         now = self.env.now
         supplier = self._sku_supplier[sku]
         amount = quantity * self._unit_cost[sku]
-        t_due = now + self._sku_terms[sku]
-        self._bills.add((supplier, sku, now, t_due, amount, t_due))
-        self._schedule(t_due, SUPPLIER, self._supplier_base + supplier, amount)
+        if self._prepaid:
+            # an open state's line whose bill came before the goods: its receipt, same instant
+            # and units (another receipt with the same SKU, instant and units bills the same)
+            credits = self._prepaid.get((sku, now, quantity))
+            if credits:
+                amount -= credits.pop(0)
+                if not credits:
+                    del self._prepaid[(sku, now, quantity)]
+        if amount > HALF_CENT:
+            t_due = now + self._sku_terms[sku]
+            self._bills.add((supplier, sku, now, t_due, amount, t_due))
+            self._schedule(t_due, SUPPLIER, self._supplier_base + supplier, amount)
         self.settle(now)
 
     def settle(self, now: float) -> None:
@@ -215,6 +241,63 @@ def state_bills(
         (names[i], float(t_bill[i]), float(t_due[i]), float(t_pay[i]), float(amount[i]))
         for i in order.tolist()
     ]
+
+
+def prepaid_credits(state: OpenState, catalogue: Catalogue) -> np.ndarray:
+    """What the state's unpaid bills already bill of each open purchase-order line (currency,
+    one value per row of the state's ``purchase_orders`` table, at most the line's open value
+    ``quantity_open`` x the SKU's ``unit_cost``, what its receipt would bill).
+
+    The state holds bills per purchase order, not per line, so a bill is matched to a PO:
+
+    - **by PO id**: the bills naming PO ``p`` first bill the units ``p``'s open lines have
+      already received (``quantity_received`` x unit cost: billed on receipt); what is left
+      bills ``p``'s open units, line by line in order of order date, PO id, SKU and row;
+    - **by supplier and amount**, for a bill naming no PO: in order of bill date and bill id,
+      it bills in full the first PO (by order date, then id) of its supplier that no bill names
+      and no other bill matched, whose open value equals its amount to the cent.
+
+    A bill that matches no open line (the usual case: billed for goods received) leaves the
+    receipts as they are. The open lines of a PO whose other lines were received before the
+    as-of date cannot be told from them (the state lists open lines only): a bill naming the PO
+    counts towards its open lines up to its amount.
+    """
+    pos, bills = state.tables["purchase_orders"], state.tables["payables"]
+    credits = np.zeros(len(pos))
+    if pos.empty or bills.empty:
+        return credits
+    number = catalogue.index()
+    cost = np.array([catalogue.unit_cost[number[sku]] for sku in pos["sku"]], dtype=float)
+    value = pos["quantity_open"].to_numpy(dtype=float) * cost
+    received = pos["quantity_received"].to_numpy(dtype=float) * cost
+    order = pos.assign(row=np.arange(len(pos))).sort_values(
+        ["ordered_at", "po_id", "sku", "row"], kind="stable"
+    )
+    lines: dict[str, list[int]] = {}  # PO id -> its rows, in order
+    for po_id, row in zip(order["po_id"].tolist(), order["row"].tolist(), strict=True):
+        lines.setdefault(po_id, []).append(row)
+    named = bills["po_id"].map(lambda p: p if isinstance(p, str) and p else None)
+    billed = bills["amount_open"].groupby(named.to_numpy()).sum()
+    for po_id, amount in billed.items():
+        rows = lines.get(po_id, [])
+        left = float(amount) - float(received[rows].sum())
+        for row in rows:
+            credits[row] = min(value[row], max(left, 0.0))
+            left -= credits[row]
+    free = [po for po in lines if po not in billed.index]  # in order of order date, then id
+    unnamed = bills[named.isna().to_numpy()].sort_values(["issued_at", "bill_id"], kind="stable")
+    suppliers = [s if isinstance(s, str) else None for s in pos["supplier_id"]]
+    for supplier, amount in zip(unnamed["supplier_id"], unnamed["amount_open"], strict=True):
+        if not isinstance(supplier, str):
+            continue  # a bill naming neither PO nor supplier matches nothing
+        for po_id in free:
+            rows = lines[po_id]
+            same = all(suppliers[row] == supplier for row in rows)
+            if same and abs(float(value[rows].sum()) - float(amount)) < HALF_CENT:
+                credits[rows] = value[rows]
+                free.remove(po_id)
+                break
+    return credits
 
 
 def payroll(

@@ -32,6 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from twin.model.cash import CashBook
 from twin.model.context import Context
 from twin.model.elapsed import Beyond
 from twin.model.entities import Order
@@ -155,18 +156,24 @@ def open_purchases(context: Context, state: OpenState, stock: Stock) -> None:
     conditional on L > -o: o is the order time for a fitted expected date, and the ERP's
     expected date minus the mean lead time for an ERP date (the lead time's spread is the
     lateness around the ERP's date); one ``open_po_arrival`` uniform per line, per SKU, in order
-    of order date and PO id."""
+    of order date and PO id. With a cash book, each line's receipt is announced to it, so a line
+    a state's bill already billed is not billed again (:func:`twin.model.cash.prepaid_credits`)."""
     scenario, catalogue, streams = context.scenario, context.catalogue, context.streams
     table = state.tables["purchase_orders"]
     if table.empty:
         return
     table = table.assign(
-        t_order=state.days(table["ordered_at"]), t_expected=state.days(table["expected_at"])
+        row=np.arange(len(table)),
+        t_order=state.days(table["ordered_at"]),
+        t_expected=state.days(table["expected_at"]),
     ).sort_values(["ordered_at", "po_id", "sku"], kind="stable")
+    # the cash book bills each receipt, less what a state's bill already billed of the line
+    book = stock.bills if isinstance(stock.bills, CashBook) else None
     number = catalogue.index()
     beyond: dict[str, Beyond] = {}
     uniforms: dict[str, UniformSampler] = {}
-    for sku_name, supplier, t_order, t_expected, source, quantity in zip(
+    for row, sku_name, supplier, t_order, t_expected, source, quantity in zip(
+        table["row"].tolist(),
         table["sku"].tolist(),
         table["supplier_id"].tolist(),
         table["t_order"].tolist(),
@@ -186,6 +193,8 @@ def open_purchases(context: Context, state: OpenState, stock: Stock) -> None:
         origin = t_order if source == "fitted_lead_time" else t_expected - lead_time.dist.mean
         arrival = origin + float(lead_time.draw(-origin, uniforms[sku_name].next()))
         stock.expect(sku, t_order, int(quantity), max(arrival, 0.0))
+        if book is not None:
+            book.expect_open(row, sku, max(arrival, 0.0), int(quantity))
 
 
 def open_receivables(context: Context, state: OpenState, ledger: Ledger, numbers: dict) -> None:

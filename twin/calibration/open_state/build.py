@@ -59,7 +59,7 @@ def build_open_state(
         raise InputError(f'the open state\'s "as_of" must be a date (YYYY-MM-DD), got {as_of!r}')
     if "orders" not in mapped or "order_lines" not in mapped:
         raise InputError("the open state needs the orders and order_lines tables of the history")
-    view = state_view(mapped, quarantine)
+    view = state_view(mapped, quarantine, stamp)
     issues = Issues(origins)
     orders, lines = view["orders"], view["order_lines"]
     customers = view.get("customers")
@@ -67,7 +67,9 @@ def build_open_state(
     owed = receivables(view.get("invoices"), view.get("payments"), orders, customers, stamp, issues)
     tables = {
         "stock": on_hand(view.get("inventory_snapshots"), view.get("stock_moves"), stamp, issues),
-        "purchase_orders": open_purchase_orders(view.get("purchase_orders"), stamp, issues),
+        "purchase_orders": open_purchase_orders(
+            view.get("purchase_orders"), stamp, issues, view.get("stock_moves")
+        ),
         "backlog": backlog(orders, lines, view.get("stock_moves"), customers, stamp, issues)
         if shipments_recorded(orders, view.get("stock_moves"))
         else backlog(orders.iloc[:0], lines.iloc[:0], None, customers, stamp, issues),
@@ -98,6 +100,13 @@ def build_open_state(
         notes.append(
             "open state: the history records no shipment (no stock ledger, no shipped date, no "
             "shipped or delivered status), so its backlog cannot be told and is left empty"
+        )
+    billed = tables["payables"]["po_id"].isin(tables["purchase_orders"]["po_id"]).sum()
+    if billed:
+        notes.append(
+            f"open state: {int(billed)} unpaid supplier bill(s) name a purchase order with open "
+            "lines; a run with a cash section takes them as billed before those lines arrived "
+            "and books no second bill on receipt (docs/levers/cash.md)"
         )
     if not len(tables["stock"]) and not issues.parts.get("stock"):
         notes.append(

@@ -1,7 +1,20 @@
 """Open purchase-order lines and open supplier invoices (payables) at the as-of instant.
 
-A PO line ordered before the as-of date is open while its received quantity (``received_quantity``,
-else all of it once ``received_at`` lies before the date) is short of the ordered one. Its
+A PO line ordered before the as-of date is open while its received quantity at the date is short
+of the ordered one. ``received_at`` is the line's last receipt and ``received_quantity`` (an ERP's
+count, as of the day the history was read) what it has received by then, so the received quantity
+at the as-of date is:
+
+- once ``received_at`` lies before the date: ``received_quantity``, else all of the line (every
+  receipt came before the date);
+- when ``received_at`` lies on or after the date (a past as-of date: the history goes on after
+  it): the line's receipts before the date in the stock ledger (``stock_moves`` of kind
+  ``receipt`` naming its PO and SKU; returns to the vendor subtract), when the ledger names
+  purchase orders; else nothing (the count cannot be dated);
+- without a ``received_at``: ``received_quantity``, else nothing.
+
+The ledger's receipts of one PO and SKU go to its lines received after the date in row order,
+each up to its ordered quantity, after those its lines received before the date have. Its
 expected receipt is the ERP's ``expected_at`` when given (``expected_source: erp``), else the order
 date plus the supplier's lead time given what has elapsed (``fitted_lead_time``): the median of
 the supplier's lead times observed on received lines (all suppliers' when it has fewer than
@@ -32,9 +45,13 @@ MIN_LEAD_TIMES = 5
 
 
 def open_purchase_orders(
-    purchase_orders: pd.DataFrame | None, as_of: pd.Timestamp, issues: Issues
+    purchase_orders: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    issues: Issues,
+    moves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The ``purchase_orders`` state table (see the module docstring)."""
+    """The ``purchase_orders`` state table (see the module docstring); `moves` is the stock
+    ledger, if the history has one."""
     if purchase_orders is None or not len(purchase_orders):
         return _empty_pos()
     po = purchase_orders[before(purchase_orders["ordered_at"], as_of)]
@@ -55,8 +72,11 @@ def open_purchase_orders(
         dtype=float
     )
     got = before(received_at, as_of)
-    received = np.where(np.isnan(received_qty), np.where(got, quantity, 0.0), received_qty)
-    received = np.where(got | ~np.isnan(received_qty), received, 0.0)
+    counted = np.where(np.isnan(received_qty), np.where(got, quantity, 0.0), received_qty)
+    later = received_at.notna().to_numpy(dtype=bool) & ~got  # received on or after the date
+    received = np.where(later, 0.0, counted)
+    if later.any():
+        received[later] = _ledger_receipts(po, received, later, moves, as_of)
     over = (received > quantity) & ~early
     issues.report(
         "purchase_orders",
@@ -98,6 +118,40 @@ def open_purchase_orders(
             "expected_source": ids(source),
         },
     )
+
+
+def _ledger_receipts(
+    po: pd.DataFrame,
+    received: np.ndarray,
+    later: np.ndarray,
+    moves: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+) -> np.ndarray:
+    """Units the `later` lines (last received on or after the as-of date) had received before
+    it, from the ledger's receipts of their PO and SKU (see the module docstring)."""
+    n = int(later.sum())
+    if moves is None or not len(moves) or column(moves, "po_id").isna().all():
+        return np.zeros(n)
+    kind = column(moves, "kind").astype("string").eq("receipt").fillna(False).to_numpy()
+    receipts = moves[kind & before(moves["moved_at"], as_of)]
+    units = (
+        pd.to_numeric(receipts["quantity"], errors="coerce")
+        .groupby([receipts["po_id"].astype("string"), receipts["sku"].astype("string")])
+        .sum()
+        .to_dict()
+    )
+    key = list(zip(po["po_id"].astype("string"), po["sku"].astype("string"), strict=True))
+    quantity = po["quantity"].to_numpy(dtype=float)
+    for row in np.flatnonzero(~later):  # what the lines received before the date took
+        if key[row] in units:
+            units[key[row]] -= received[row]
+    out = np.zeros(n)
+    for k, row in enumerate(np.flatnonzero(later)):
+        left = max(float(units.get(key[row], 0.0)), 0.0)
+        out[k] = min(quantity[row], left)
+        if key[row] in units:
+            units[key[row]] = left - out[k]
+    return out
 
 
 def _lead_times(po: pd.DataFrame, ordered: pd.Series, received: pd.Series) -> dict:

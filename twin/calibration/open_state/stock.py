@@ -35,7 +35,13 @@ def on_hand(
     moved = (
         ledger.groupby(KEY, sort=True)["quantity"].sum().rename("moved").reset_index()
         if ledger is not None
-        else pd.DataFrame({"sku": [], "location": [], "moved": []})
+        else pd.DataFrame(
+            {
+                "sku": pd.Series([], dtype="string"),
+                "location": pd.Series([], dtype="string"),
+                "moved": pd.Series([], dtype=float),
+            }
+        )
     )
     balance = counts[[*KEY, "on_hand"]].merge(moved, on=KEY, how="outer")
     counted = balance["on_hand"].notna().to_numpy()
@@ -66,7 +72,14 @@ def on_hand(
 def _latest_counts(snapshots: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     """Each SKU's and location's last count before the as-of date, with the instant it holds
     until (the end of its day)."""
-    empty = pd.DataFrame({"sku": [], "location": [], "on_hand": [], "counted_until": []})
+    empty = pd.DataFrame(
+        {
+            "sku": pd.Series([], dtype="string"),
+            "location": pd.Series([], dtype="string"),
+            "on_hand": pd.Series([], dtype=float),
+            "counted_until": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
     if snapshots is None or not len(snapshots):
         return empty
     until = pd.to_datetime(snapshots["snapshot_date"]).dt.normalize() + DAY
