@@ -259,10 +259,35 @@ class WorkCalendar:
         return done if done > t else t  # rounding when t is open and the work is that tiny
 
     def start_and_end(self, t: float, work: float) -> tuple[float, float]:
-        """``(next_open(t), advance(t, work))`` in one call, for the staff pool's hot path."""
+        """``(next_open(t), advance(t, work))`` in one call, for the staff pool's hot path: the
+        interval holding ``t`` is found once for both."""
         if self._always:
             return t, t + work
-        return self.next_open(t), self.advance(t, work)
+        if not work >= 0.0 or math.isinf(work):
+            raise ValueError(f"work must be a finite number of days >= 0, got {work!r}")
+        self._cover(t)
+        starts, cumulative = self._starts, self._cumulative  # both extended in place below
+        i = bisect_right(starts, t) - 1
+        if i >= 0 and t < self._ends[i]:
+            start = t
+            first = i
+            target = cumulative[i] + (t - starts[i]) + work
+        else:
+            while i + 1 >= len(starts):
+                self._extend()
+            start = starts[i + 1]
+            first = i + 1
+            target = cumulative[i + 1] + work
+        if work == 0.0:
+            return start, t
+        while cumulative[-1] < target or first >= len(starts):
+            self._extend()
+        # as in advance: from `first` on, and a sliver of rounding ends at the closing time
+        j = bisect_left(cumulative, target, first + 1) - 1
+        if j > first and target - cumulative[j] <= _SNAP_DAYS:
+            return start, max(self._ends[j - 1], t)
+        done = starts[j] + (target - cumulative[j])
+        return start, done if done > t else t
 
     def working_time(self, t0: float, t1: float) -> float:
         """Return the working time (days) in the clock interval [t0, t1], ``t0 <= t1``."""
