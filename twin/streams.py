@@ -242,6 +242,11 @@ class Sampler:
         """Return the next ``n`` values, the same as ``n`` calls of :meth:`next`."""
         n = _check_non_negative_int(n, "n")
         buffer = self._buffer
+        if 0 < n <= len(buffer):  # the usual case: the buffer holds them all
+            out = buffer[-n:]
+            del buffer[-n:]
+            out.reverse()
+            return out
         out: list[float] = []
         while len(out) < n:
             if not buffer:

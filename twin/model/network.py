@@ -23,6 +23,7 @@ from twin.model.customer_base import draw_cohort
 from twin.model.customers import CustomerBase
 from twin.model.demand import DemandSource
 from twin.model.finance import Ledger
+from twin.model.flows import start_flow
 from twin.model.fulfilment import Fulfilment
 from twin.model.inventory import Stock, resolve_rules
 from twin.model.open_state import start_from_state, state_rules
@@ -136,7 +137,7 @@ def build(
         if len(staff.schedule) > 1:
             staff.follow(staff.schedule)
     for source in sources:
-        env.process(source.run(fulfilment.next_id, fulfilment.accept))
+        start_flow(env, source.run(fulfilment.next_id, fulfilment.accept))
     periodic: dict[tuple[float, float], list[int]] = defaultdict(list)
     for sku, rule in enumerate(rules):
         if rule.review_period_days is not None:
