@@ -64,6 +64,7 @@ from twin.calibration.fit_report import DAY, FitReport, FittedValues, days
 from twin.calibration.line_prices import fit_line_prices
 from twin.calibration.payment import fit_payment
 from twin.calibration.products import fit_products, fit_supplier_lead_times
+from twin.calibration.quality_rules import isin
 from twin.calibration.segments import (
     active_period,
     fit_segment_arrivals,
@@ -131,7 +132,7 @@ def history_until(tables: dict[str, pd.DataFrame], until: pd.Timestamp) -> dict[
             cut[name] = frame
     if "order_lines" in cut and "orders" in cut:
         lines = cut["order_lines"]
-        cut["order_lines"] = lines[lines["order_id"].isin(cut["orders"]["order_id"])]
+        cut["order_lines"] = lines[isin(lines["order_id"], cut["orders"]["order_id"])]
     return cut
 
 
@@ -182,7 +183,7 @@ def calibrate_history(
         waited = stock_waits(tables, orders)
     segments: dict[str, dict] = {}
     for seg_name, seg_orders in orders.groupby(segment, sort=True):
-        seg_lines = lines[lines["order_id"].isin(seg_orders["order_id"])]
+        seg_lines = lines[isin(lines["order_id"], seg_orders["order_id"])]
         with timer.phase("fit: arrivals"):
             fit, used = fit_segment_arrivals(
                 seg_orders["ordered_at"],
