@@ -13,6 +13,7 @@ from twin.calibration.fit_report import MIN_FIT_VALUES, FitReport, chosen_statis
 from twin.calibration.fitting.continuous import fit_continuous
 from twin.calibration.fitting.counts import fit_count
 from twin.calibration.fitting.result import FitResult
+from twin.calibration.quality_rules import isin
 from twin.errors import InputError
 
 EMPIRICAL_VALUES = 200  # quantiles kept when a duration falls back to its empirical distribution
@@ -93,8 +94,8 @@ def orders_with_lines(
     orders = tables["orders"]
     orders = orders[orders["status"] != "cancelled"]
     lines = ordered_lines(tables)
-    lines = lines[lines["order_id"].isin(orders["order_id"])]
-    orders = orders[orders["order_id"].isin(lines["order_id"])]
+    lines = lines[isin(lines["order_id"], orders["order_id"])]
+    orders = orders[isin(orders["order_id"], lines["order_id"])]
     if orders.empty:
         raise InputError(f"{step} found no orders with ordered lines {none_left}")
     return orders, lines

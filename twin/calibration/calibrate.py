@@ -68,6 +68,7 @@ from twin.calibration.line_prices import fit_line_prices
 from twin.calibration.payment import fit_payment
 from twin.calibration.pipeline_stages import fit_stage_win_probabilities
 from twin.calibration.products import fit_products, fit_supplier_lead_times
+from twin.calibration.quality_rules import isin
 from twin.calibration.segments import (
     active_period,
     fit_segment_arrivals,
@@ -76,6 +77,7 @@ from twin.calibration.segments import (
 )
 from twin.calibration.stocking import stocking_policies
 from twin.calibration.supplier_terms import fit_cash_section
+from twin.calibration.timing import PhaseTimer
 
 
 @dataclass
@@ -134,18 +136,27 @@ def history_until(tables: dict[str, pd.DataFrame], until: pd.Timestamp) -> dict[
             cut[name] = frame
     if "order_lines" in cut and "orders" in cut:
         lines = cut["order_lines"]
-        cut["order_lines"] = lines[lines["order_id"].isin(cut["orders"]["order_id"])]
+        cut["order_lines"] = lines[isin(lines["order_id"], cut["orders"]["order_id"])]
     return cut
 
 
 def calibrate_history(
-    tables: dict[str, pd.DataFrame], *, name: str = "calibrated", description: str = ""
+    tables: dict[str, pd.DataFrame],
+    *,
+    name: str = "calibrated",
+    description: str = "",
+    timer: PhaseTimer | None = None,
 ) -> Calibration:
-    """Fit a scenario base from canonical, quality-checked history tables."""
-    orders, lines = orders_with_lines(tables, "Calibration", "to fit")
-    report = FitReport()
-    notes: list[str] = []
-    products, supplier_of = fit_products(tables, lines, report)
+    """Fit a scenario base from canonical, quality-checked history tables.
+
+    `timer` (optional) records the seconds of each fit step as phases ``fit: <step>``.
+    """
+    timer = timer or PhaseTimer()
+    with timer.phase("fit: orders and products"):
+        orders, lines = orders_with_lines(tables, "Calibration", "to fit")
+        report = FitReport()
+        notes: list[str] = []
+        products, supplier_of = fit_products(tables, lines, report)
     sku_name = {sku: scenario_key(str(sku)) for sku in supplier_of}
     first_day, last_day = active_period(orders["ordered_at"])
     outside = int(
@@ -160,29 +171,33 @@ def calibrate_history(
             f"used for every fit except the arrival rates"
         )
     report.values.period = (first_day, last_day)
-    segment = segments_of_orders(tables, orders, report)
-    with_customer_base = customer_base_enabled()
-    if with_customer_base:
-        segment = split_anonymous(segment, orders, report)
+    with timer.phase("fit: segments"):
+        segment = segments_of_orders(tables, orders, report)
+        with_customer_base = customer_base_enabled()
+        if with_customer_base:
+            segment = split_anonymous(segment, orders, report)
     customer_files: dict[str, pd.DataFrame] = {}
     segment_of_order = pd.Series(segment.to_numpy(), index=orders["order_id"].to_numpy())
-    prices = fit_line_prices(lines, lines["order_id"].map(segment_of_order), report)
+    with timer.phase("fit: line prices"):
+        prices = fit_line_prices(lines, lines["order_id"].map(segment_of_order), report)
 
     invoices = tables.get("invoices")
     payments = tables.get("payments")
-    waited = stock_waits(tables, orders)
+    with timer.phase("fit: handling"):
+        waited = stock_waits(tables, orders)
     segments: dict[str, dict] = {}
     for seg_name, seg_orders in orders.groupby(segment, sort=True):
-        seg_lines = lines[lines["order_id"].isin(seg_orders["order_id"])]
-        fit, used = fit_segment_arrivals(
-            seg_orders["ordered_at"],
-            first_day,
-            last_day,
-            last_day + dt.timedelta(days=1),
-            notes,
-            seg_name,
-            tables,
-        )
+        seg_lines = lines[isin(lines["order_id"], seg_orders["order_id"])]
+        with timer.phase("fit: arrivals"):
+            fit, used = fit_segment_arrivals(
+                seg_orders["ordered_at"],
+                first_day,
+                last_day,
+                last_day + dt.timedelta(days=1),
+                notes,
+                seg_name,
+                tables,
+            )
         notes.extend(f"segment {seg_name}: {note}" for note in fit.notes)
         report.add(
             "arrivals",
@@ -197,24 +212,25 @@ def calibrate_history(
         )
         report_rate_noise(report, seg_name, fit, len(used))
         report.values.arrivals[seg_name] = used
-        lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
-        quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
-        quantities = quantities[quantities >= 1]
-        weights = seg_lines.groupby("sku").size()
-        spec: dict = {
-            "customers": max(1, int(seg_orders["customer_id"].nunique())),
-            "arrivals": fit.spec,
-            "lines_per_order": report.fit(
-                "lines_per_order", seg_name, fitted_count(lines_per_order), "order_lines"
-            ),
-            "sku_mix": {
-                "kind": "weights",
-                "weights": {sku_name[s]: int(w) for s, w in weights.items()},
-            },
-            "quantity": report.fit(
-                "quantity", seg_name, fitted_count(quantities), "order_lines.quantity"
-            ),
-        }
+        with timer.phase("fit: lines per order, quantity, SKU mix"):
+            lines_per_order = seg_lines.groupby("order_id").size().to_numpy()
+            quantities = np.rint(seg_lines["quantity"].to_numpy(dtype=float))
+            quantities = quantities[quantities >= 1]
+            weights = seg_lines.groupby("sku").size()
+            spec: dict = {
+                "customers": max(1, int(seg_orders["customer_id"].nunique())),
+                "arrivals": fit.spec,
+                "lines_per_order": report.fit(
+                    "lines_per_order", seg_name, fitted_count(lines_per_order), "order_lines"
+                ),
+                "sku_mix": {
+                    "kind": "weights",
+                    "weights": {sku_name[s]: int(w) for s, w in weights.items()},
+                },
+                "quantity": report.fit(
+                    "quantity", seg_name, fitted_count(quantities), "order_lines.quantity"
+                ),
+            }
         report.values.counts[seg_name] = [
             ("lines_per_order", lines_per_order, spec["lines_per_order"]),
             ("quantity", quantities, spec["quantity"]),
@@ -242,30 +258,36 @@ def calibrate_history(
                 True,
                 "no promise dates: schema default 5 days",
             )
-        spec["transit_days"] = fitted_duration(
-            report,
-            "transit_days",
-            seg_name,
-            days(seg_orders["delivered_at"] - seg_orders["shipped_at"]),
-            "orders",
-            1.0,
-        )
-        spec["handling_days"] = fit_handling(report, seg_name, seg_orders, waited)
-        payment = fit_payment(report, seg_name, seg_orders, invoices, payments, last_day)
+        with timer.phase("fit: transit"):
+            spec["transit_days"] = fitted_duration(
+                report,
+                "transit_days",
+                seg_name,
+                days(seg_orders["delivered_at"] - seg_orders["shipped_at"]),
+                "orders",
+                1.0,
+            )
+        with timer.phase("fit: handling"):
+            spec["handling_days"] = fit_handling(report, seg_name, seg_orders, waited)
+        with timer.phase("fit: payment"):
+            payment = fit_payment(report, seg_name, seg_orders, invoices, payments, last_day)
         if payment:
             spec["payment"] = payment
         if with_customer_base:
-            base, customers_of = fit_segment_customer_base(
-                seg_orders, (first_day, last_day), report, notes, seg_name, tables, fit.spec
-            )
+            with timer.phase("fit: customer base"):
+                base, customers_of = fit_segment_customer_base(
+                    seg_orders, (first_day, last_day), report, notes, seg_name, tables, fit.spec
+                )
             if base is not None:
                 spec["customer_base"] = base
                 spec["customers"] = len(customers_of)
                 customer_files[base["customers_file"]] = customers_of
         segments[seg_name] = spec
 
-    suppliers = fit_supplier_lead_times(report, tables.get("purchase_orders"), supplier_of)
-    cash = fit_cash_section(report, notes, tables.get("supplier_invoices"), suppliers)
+    with timer.phase("fit: supplier lead times"):
+        suppliers = fit_supplier_lead_times(report, tables.get("purchase_orders"), supplier_of)
+    with timer.phase("fit: cash"):
+        cash = fit_cash_section(report, notes, tables.get("supplier_invoices"), suppliers)
     model = {
         "name": scenario_key(name),
         "description": description or f"Calibrated from history {first_day} to {last_day}.",
@@ -282,10 +304,11 @@ def calibrate_history(
         "products": products,
         "suppliers": suppliers,
         "segments": segments,
-        "inventory": stocking_policies(
-            report, tables, lines, orders, supplier_of, (first_day, last_day)
-        ),
     }
+    with timer.phase("fit: stocking rules"):
+        model["inventory"] = stocking_policies(
+            report, tables, lines, orders, supplier_of, (first_day, last_day)
+        )
     if cash is not None:  # supplier invoices in the history: their payment terms
         model["cash"] = cash
     customers = orders["customer_id"].notna()
@@ -294,10 +317,11 @@ def calibrate_history(
         .groupby(level=0)
         .first()
     )
-    behaviour = fit_behaviour(tables, segment_of_customer, report)
-    stages = fit_stage_win_probabilities(tables.get("opportunities"), report)
-    if stages:  # open deals' win probability by CRM stage, where the history tells it
-        behaviour["pipeline"].update(plain(stages))
+    with timer.phase("fit: behaviour"):
+        behaviour = fit_behaviour(tables, segment_of_customer, report)
+        stages = fit_stage_win_probabilities(tables.get("opportunities"), report)
+        if stages:  # open deals' win probability by CRM stage, where the history tells it
+            behaviour["pipeline"].update(plain(stages))
     return Calibration(
         model=model,
         report=report.frame(),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from twin.calibration.base_values import fitted_duration, ordered_lines
 from twin.calibration.fit_report import FitReport, days
+from twin.calibration.quality_rules import isin
 
 
 def promised_lead_times(orders: pd.DataFrame) -> pd.Series:
@@ -52,7 +53,7 @@ def stock_waits(tables: dict[str, pd.DataFrame], orders: pd.DataFrame) -> pd.Ind
         allow_exact_matches=False,
     )
     matched["waited"] = matched["received_at"] <= matched["shipped_at"]
-    line_count = lines[lines["order_id"].isin(dated["order_id"])].groupby("order_id").size()
+    line_count = lines[isin(lines["order_id"], dated["order_id"])].groupby("order_id").size()
     waited = matched[matched["waited"]].groupby("order_id").size()
     every = waited[waited == line_count.reindex(waited.index)]
     return pd.Index(every.index, name="order_id")

@@ -78,6 +78,20 @@ def _new_figure(ncols: int, left: float = 0.07) -> tuple[Figure, list[Axes]]:
     return figure, axes
 
 
+#: The style of a panel's note in its title's place (e.g. the values left out of a histogram).
+_NOTE = {"fontsize": 9, "color": "0.4"}
+
+
+def _title(ax: Axes, text: str, **style: Any) -> None:
+    """A panel title at the top of its axes.
+
+    ``y=1.0`` is where matplotlib would place it anyway (no ticks or labels above the axes), and
+    stating it spares every draw the automatic placement, which measures the axis' tick labels
+    once more per titled panel: about a tenth of the report's drawing time.
+    """
+    ax.set_title(text, y=1.0, **style)
+
+
 def frozen_distribution(dist: dict[str, Any]) -> Any:
     """A frozen `scipy.stats` distribution equal to the twin's model, or None.
 
@@ -178,9 +192,7 @@ def continuous_fit_figure(values: np.ndarray, dist: dict[str, Any], title: str) 
     hist_ax.autoscale_view()
     left_out = x.size - shown.size
     if left_out:
-        hist_ax.set_title(
-            f"{left_out} values above {top:.3g} not shown", fontsize=9, color="0.4", loc="right"
-        )
+        _title(hist_ax, f"{left_out} values above {top:.3g} not shown", loc="right", **_NOTE)
     hist_ax.set_xlabel("days")
     hist_ax.set_ylabel("density")
     hist_ax.legend(frameon=False, fontsize=9)
@@ -195,7 +207,7 @@ def continuous_fit_figure(values: np.ndarray, dist: dict[str, Any], title: str) 
     qq_ax.plot([low, high], [low, high], color="0.5", linewidth=1, linestyle="--")
     qq_ax.set_xlabel("fitted quantile (days)")
     qq_ax.set_ylabel("data quantile (days)")
-    qq_ax.set_title("QQ plot", fontsize=10)
+    _title(qq_ax, "QQ plot", fontsize=10)
     figure.suptitle(title, fontsize=13, weight="bold")
     return figure
 
@@ -262,9 +274,7 @@ def count_fit_figure(
                 linewidth=1, label=_label(dist))  # fmt: skip
         left_out = int((x > top).sum())
         if left_out:
-            ax.set_title(
-                f"{left_out} values above {top} not shown", fontsize=9, color="0.4", loc="right"
-            )
+            _title(ax, f"{left_out} values above {top} not shown", loc="right", **_NOTE)
         ax.set_xlabel(name)
         ax.set_ylabel("probability")
         ax.legend(frameon=False, fontsize=9)
@@ -310,8 +320,8 @@ def seasonality_figure(
         ax.set_xticks(positions, names)
         ax.set_ylabel("multiplier (mean 1)")
         ax.legend(frameon=False, fontsize=9)
-    week_ax.set_title("weekday", fontsize=10)
-    month_ax.set_title("month (months without days: no bar)", fontsize=10)
+    _title(week_ax, "weekday", fontsize=10)
+    _title(month_ax, "month (months without days: no bar)", fontsize=10)
     figure.suptitle(title, fontsize=13, weight="bold")
     return figure
 

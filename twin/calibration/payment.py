@@ -9,6 +9,7 @@ import pandas as pd
 
 from twin.calibration.base_values import fitted_duration
 from twin.calibration.fit_report import FitReport, days
+from twin.calibration.quality_rules import isin
 
 
 def fit_payment(
@@ -30,7 +31,7 @@ def fit_payment(
             "no invoices and payments in the history",
         )
         return {}
-    mine = invoices[invoices["order_id"].isin(orders["order_id"])]
+    mine = invoices[isin(invoices["order_id"], orders["order_id"])]
     paid = payments.dropna(subset=["invoice_id", "paid_at"]).groupby("invoice_id")["paid_at"].max()
     settled = mine["invoice_id"].map(paid)
     delay = days(settled - mine["issued_at"])

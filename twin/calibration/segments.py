@@ -55,7 +55,8 @@ def segments_of_orders(
             f"segments with fewer than {MIN_SEGMENT_ORDERS} orders pooled: "
             + ", ".join(map(str, small[:10])),
         )
-    return segments.map(scenario_key)
+    # each distinct name once, not once per order
+    return segments.map({name: scenario_key(name) for name in segments.unique()})
 
 
 def active_period(timestamps: pd.Series) -> tuple[dt.date, dt.date]:

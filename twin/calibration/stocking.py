@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.fit_report import DAY, MIN_FIT_VALUES, FitReport, days
+from twin.calibration.quality_rules import isin
 
 DEFAULT_POLICY = {"kind": "min_max", "reorder_point_days": 10, "order_up_to_days": 30}
 DEFAULT_REVIEW = {"kind": "continuous"}
@@ -52,7 +53,7 @@ def stocking_policies(
         & (orders["ordered_at"] < pd.Timestamp(last_day) + DAY)
     ]
     period_days = max((last_day - first_day).days + 1, 1)
-    demand = lines[lines["order_id"].isin(inside["order_id"])].groupby("sku")["quantity"].sum()
+    demand = lines[isin(lines["order_id"], inside["order_id"])].groupby("sku")["quantity"].sum()
     demand = demand[demand > 0] / period_days
     po = tables.get("purchase_orders")
     po = po if po is not None and len(po) else None

@@ -15,7 +15,9 @@ scipy and the data readers, which every other command would otherwise pay for.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,25 +25,35 @@ from twin.commands.folders import claim_output
 from twin.commands.options import as_of_option, mapping_option, out_option
 from twin.errors import InputError
 
+if TYPE_CHECKING:
+    from twin.calibration.timing import PhaseTimer
 
-def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | None):
+
+def mapped_and_checked(
+    mapping_file: Path, source: str, as_of: dt.datetime | None, timer: PhaseTimer | None = None
+):
     """The history of ``source`` mapped by ``mapping_file`` and through the quality step; one
-    place, so `calibrate` and `validate` see the same history."""
+    place, so `calibrate` and `validate` see the same history. `timer` records the phases
+    ``read`` and ``quality``."""
     from twin.calibration.mapping import apply_mapping
     from twin.calibration.mapping_schema import load_mapping
     from twin.calibration.quality import check_history
+    from twin.calibration.timing import PhaseTimer
 
-    mapping = load_mapping(mapping_file)
-    mapped = apply_mapping(mapping, source)
-    quality = check_history(
-        mapped.tables,
-        as_of=as_of,
-        source_line_numbers=mapping.line_numbers_from_source,
-        match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
-        notes=mapped.notes,
-        origins=mapped.origins,  # quarantined rows name their file and row
-        **mapping.quality_options(),
-    )
+    timer = timer or PhaseTimer()
+    with timer.phase("read"):
+        mapping = load_mapping(mapping_file)
+        mapped = apply_mapping(mapping, source)
+    with timer.phase("quality"):
+        quality = check_history(
+            mapped.tables,
+            as_of=as_of,
+            source_line_numbers=mapping.line_numbers_from_source,
+            match=mapped.match,  # the ERP-CRM account match, when the mapping asks for one
+            notes=mapped.notes,
+            origins=mapped.origins,  # quarantined rows name their file and row
+            **mapping.quality_options(),
+        )
     return mapped, quality
 
 
@@ -57,6 +69,11 @@ def mapped_and_checked(mapping_file: Path, source: str, as_of: dt.datetime | Non
     type=click.DateTime(["%Y-%m-%d"]),
     help="Fit only the history before this date (then validate --holdout-from it).",
 )
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Print the seconds of each phase (read, quality, each fit, state, writing, report).",
+)
 def calibrate(
     source: str,
     mapping_file: Path,
@@ -65,18 +82,22 @@ def calibrate(
     strict: bool,
     as_of: dt.datetime | None,
     until: dt.datetime | None,
+    verbose: bool,
 ) -> None:
     """Fit a scenario base from the ERP/CRM history in SOURCE (a folder or a database URL)."""
-    import pandas as pd
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    from twin.calibration.timing import PhaseTimer
 
-    from twin.calibration.calibrate import calibrate_history, history_until
-    from twin.calibration.output import write_model
-    from twin.calibration.quality_output import write_quality
-    from twin.calibration.report import write_calibration_report
-    from twin.calibration.sources import shown_source
+    timer = PhaseTimer()
+    with timer.phase("import"):  # scipy, pandas and matplotlib, loaded on first use
+        from twin.calibration.calibrate import calibrate_history, history_until
+        from twin.calibration.output import write_model
+        from twin.calibration.quality_output import write_quality
+        from twin.calibration.report import write_calibration_report
+        from twin.calibration.sources import shown_source
 
     folder = claim_output(out_dir, "model folder", "calibrate")
-    mapped, quality = mapped_and_checked(mapping_file, source, as_of)
+    mapped, quality = mapped_and_checked(mapping_file, source, as_of, timer)
     quarantined = quality.counts.loc[quality.counts["outcome"] == "quarantined", "rows"].sum()
     if strict and quarantined:
         with folder.writing() as target:
@@ -86,37 +107,50 @@ def calibrate(
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
         )
     fitted_tables = quality.tables if until is None else history_until(quality.tables, until)
-    calibration = calibrate_history(fitted_tables, name=name or out_dir.name)
+    with timer.phase("fit"):
+        calibration = calibrate_history(fitted_tables, name=name or out_dir.name, timer=timer)
     calibration.notes.extend(quality.notes)
     state = None
     if as_of is not None:  # the company's open state at the extract date, beside the model
-        from twin.calibration.open_state import (
-            build_open_state,
-            in_model_segments,
-            state_report_rows,
-        )
-
-        state = build_open_state(
-            mapped.tables,
-            quality.quarantine,
-            as_of,
-            origins=mapped.origins,
-            # a database URL's last part may hold its password (postgresql://u:pw@host?...)
-            source=Path(shown_source(source)).name or shown_source(source),
-        )
-        state = in_model_segments(
-            state, calibration.segment_of_order, calibration.segment_of_customer
-        )
-        calibration.report = pd.concat(
-            [calibration.report, state_report_rows(state)], ignore_index=True
-        )
-        calibration.notes.extend(state.notes)
+        with timer.phase("open state"):
+            state = _open_state(mapped, quality, as_of, source, calibration)
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
-        write_model(target, calibration, mapped, source, str(mapping_file))
-        if state is not None:
-            from twin.calibration.open_state import write_state
+        with timer.phase("write model, state, quality"):
+            write_model(target, calibration, mapped, source, str(mapping_file))
+            if state is not None:
+                from twin.calibration.open_state import write_state
 
-            write_state(target, state)
-        write_quality(quality, target)
-        write_calibration_report(target, calibration, quality)
+                write_state(target, state)
+            write_quality(quality, target)
+        with timer.phase("report"):
+            write_calibration_report(target, calibration, quality)
     click.echo(f"{int(quarantined)} rows quarantined; model in {out_dir / 'model.yaml'}")
+    if verbose:
+        click.echo(
+            timer.table(time.perf_counter() - started_wall, time.process_time() - started_cpu),
+            err=True,
+        )
+
+
+def _open_state(mapped, quality, as_of: dt.datetime, source: str, calibration):
+    """The company's open state at ``as_of``, in the model's segments; its report rows and notes
+    are added to ``calibration``."""
+    import pandas as pd
+
+    from twin.calibration.open_state import build_open_state, in_model_segments, state_report_rows
+    from twin.calibration.sources import shown_source
+
+    state = build_open_state(
+        mapped.tables,
+        quality.quarantine,
+        as_of,
+        origins=mapped.origins,
+        # a database URL's last part may hold its password (postgresql://u:pw@host?...)
+        source=Path(shown_source(source)).name or shown_source(source),
+    )
+    state = in_model_segments(state, calibration.segment_of_order, calibration.segment_of_customer)
+    calibration.report = pd.concat(
+        [calibration.report, state_report_rows(state)], ignore_index=True
+    )
+    calibration.notes.extend(state.notes)
+    return state

@@ -35,5 +35,6 @@ Nothing here draws random numbers; the same data give the same result.
 The modules: :mod:`.result` (``FitResult``, the candidate table and the choice among
 candidates), :mod:`.families` (each continuous family by maximum likelihood), :mod:`.continuous`
 (``fit_continuous``), :mod:`.day_counts` (the day-count likelihood and its chi-square test for
-whole-day durations), :mod:`.counts` (``fit_count``) and :mod:`.pooling` (``fit_grouped``).
+whole-day durations) with :mod:`.day_families` (each family's cdf and partial expectation in closed
+form), :mod:`.counts` (``fit_count``) and :mod:`.pooling` (``fit_grouped``).
 """

@@ -27,8 +27,19 @@ COUNT_CANDIDATES = ("poisson", "negative_binomial", "discrete")
 
 
 def _negbin_loglik(x: np.ndarray, mean: float, k: float) -> float:
+    """Log-likelihood of the counts ``x`` under the negative binomial (mean, dispersion k)."""
+    return _negbin_loglik_of(*np.unique(x, return_inverse=True), mean, k)
+
+
+def _negbin_loglik_of(distinct: np.ndarray, inverse: np.ndarray, mean: float, k: float) -> float:
+    """The log-likelihood of ``distinct[inverse]``, the counts.
+
+    The log-pmf is evaluated once per distinct count (a few hundred, not hundreds of thousands)
+    and spread back over the values before summing, so the sum is the one over every value in
+    its order: the same number to the last bit as ``nbinom.logpmf(x, k, p).sum()``.
+    """
     p = k / (k + mean)
-    return float(scipy.stats.nbinom.logpmf(x, k, p).sum())
+    return float(scipy.stats.nbinom.logpmf(distinct, k, p)[inverse].sum())
 
 
 def _fit_negbin(x: np.ndarray) -> tuple[float, float]:
@@ -39,9 +50,10 @@ def _fit_negbin(x: np.ndarray) -> tuple[float, float]:
     mean = float(x.mean())
     variance = float(x.var(ddof=1))
     k_moments = mean * mean / (variance - mean)
+    distinct, inverse = np.unique(x, return_inverse=True)
 
     def negloglik(log_k: float) -> float:
-        return -_negbin_loglik(x, mean, math.exp(log_k))
+        return -_negbin_loglik_of(distinct, inverse, mean, math.exp(log_k))
 
     centre = math.log(k_moments)
     result = scipy.optimize.minimize_scalar(

@@ -18,6 +18,11 @@ import scipy.optimize
 import scipy.special
 import scipy.stats
 
+from twin.calibration.fitting.day_families import (
+    family_cdf,
+    partial_expectation,
+    truncated_normal_day_probabilities,
+)
 from twin.calibration.fitting.families import continuous_candidate
 from twin.calibration.fitting.result import FitResult, checked_row, choose
 
@@ -26,21 +31,6 @@ def is_whole_days(values: Any) -> bool:
     """True when every value is a whole number: durations between two dates."""
     x = np.asarray(values, dtype=np.float64)
     return bool(x.size) and bool(np.all(x == np.round(x)))
-
-
-def _frozen(name: str, theta: np.ndarray) -> Any:
-    """A scipy distribution of family `name` from unconstrained parameters `theta`."""
-    a, b = float(theta[0]), float(theta[-1])
-    if name == "exponential":
-        return scipy.stats.expon(scale=math.exp(a))
-    if name == "gamma":
-        return scipy.stats.gamma(math.exp(a), scale=math.exp(b))
-    if name == "lognormal":
-        return scipy.stats.lognorm(math.exp(b), scale=math.exp(a))
-    if name == "weibull":
-        return scipy.stats.weibull_min(math.exp(a), scale=math.exp(b))
-    sigma = math.exp(b)
-    return scipy.stats.truncnorm(-a / sigma, np.inf, loc=a, scale=sigma)
 
 
 def _theta(name: str, params: dict[str, Any]) -> np.ndarray:
@@ -68,39 +58,16 @@ def _twin_params(name: str, theta: np.ndarray) -> dict[str, Any]:
     return {"dist": "normal", "mean": a, "sd": math.exp(b)}
 
 
-def _partial_expectation(name: str, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """E[T; T <= x] of the family, in closed form (x > 0)."""
-    a, b = float(theta[0]), float(theta[-1])
-    if name == "exponential":
-        scale = math.exp(a)
-        return scale * scipy.special.gammainc(2.0, x / scale)
-    if name == "gamma":
-        shape, scale = math.exp(a), math.exp(b)
-        return shape * scale * scipy.special.gammainc(shape + 1.0, x / scale)
-    if name == "lognormal":
-        m, s = a, math.exp(b)
-        return math.exp(m + 0.5 * s * s) * scipy.special.ndtr((np.log(x) - m - s * s) / s)
-    if name == "weibull":
-        shape, scale = math.exp(a), math.exp(b)
-        power = 1.0 + 1.0 / shape
-        return scale * math.gamma(power) * scipy.special.gammainc(power, (x / scale) ** shape)
-    mu, sigma = a, math.exp(b)
-    alpha, beta = -mu / sigma, (x - mu) / sigma
-    mass = scipy.special.ndtr(-alpha)
-    phi = scipy.stats.norm.pdf
-    return (
-        mu * (scipy.special.ndtr(beta) - scipy.special.ndtr(alpha))
-        - sigma * (phi(beta) - phi(alpha))
-    ) / mass
-
-
 def _day_probabilities(name: str, theta: np.ndarray, days: np.ndarray) -> np.ndarray:
     """P(D = k) for whole days k >= 0: G(k+1) - 2 G(k) + G(k-1), G = integral of the cdf."""
-    frozen = _frozen(name, theta)
+    if name == "normal":
+        return truncated_normal_day_probabilities(float(theta[0]), math.exp(theta[1]), days)
     points = np.concatenate([days - 1.0, days, days + 1.0])
     positive = np.clip(points, 1e-300, None)
     g = np.where(
-        points > 0, positive * frozen.cdf(positive) - _partial_expectation(name, theta, positive), 0
+        points > 0,
+        positive * family_cdf(name, theta, positive) - partial_expectation(name, theta, positive),
+        0,
     )
     below, at, above = np.split(g, 3)
     return above - 2.0 * at + below

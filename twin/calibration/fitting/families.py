@@ -28,23 +28,29 @@ def _fit_truncated_normal(x: np.ndarray) -> tuple[float, float]:
 
     Minimises, over (mu, log sigma), the negative log-likelihood
     ``sum(z**2) / 2 + n log sigma + n log Phi(a)`` with ``z = (x - mu) / sigma`` and
-    ``a = mu / sigma``, using its analytic gradient (``r = phi(a) / Phi(a)``).
+    ``a = mu / sigma``, using its analytic gradient (``r = phi(a) / Phi(a)``). The data enter only
+    through their mean m and their sum of squares about it, S: ``sum(z) = n (m - mu) / sigma`` and
+    ``sum(z**2) = (S + n (m - mu)**2) / sigma**2``, so a step of the optimiser costs the same for
+    ten values as for a million.
     """
     n = x.size
+    mean = float(x.mean())
+    squares = float(np.sum((x - mean) ** 2))
 
     def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
         mu, log_sigma = theta
         sigma = math.exp(log_sigma)
-        z = (x - mu) / sigma
+        offset = mean - mu
+        z_sum = n * offset / sigma
+        zz = (squares + n * offset * offset) / (sigma * sigma)
         a = mu / sigma
         log_mass = float(scipy.special.log_ndtr(a))
         r = math.exp(-0.5 * a * a - 0.5 * math.log(2 * math.pi) - log_mass)
-        zz = float(np.dot(z, z))
         value = 0.5 * zz + n * (log_sigma + log_mass)
-        gradient = np.array([(-z.sum() + n * r) / sigma, -zz + n - n * r * a])
+        gradient = np.array([(-z_sum + n * r) / sigma, -zz + n - n * r * a])
         return value, gradient
 
-    start = np.array([x.mean(), math.log(x.std())])
+    start = np.array([mean, math.log(x.std())])
     result = scipy.optimize.minimize(negloglik, start, jac=True, method="BFGS")
     mu, log_sigma = result.x
     return float(mu), float(math.exp(log_sigma))
