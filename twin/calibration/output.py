@@ -18,6 +18,8 @@ import json
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from twin import __version__
 from twin.calibration.calibrate import Calibration
 from twin.calibration.fit_report import DIGITS
@@ -84,6 +86,31 @@ def with_prices_file(model: dict, name: str) -> dict:
     return out
 
 
+#: A segment's SKU mix with more entries than this is written beside the model as a CSV file
+#: (``sku_mix_<segment>.csv``, ``sku_mix.weights_file``) rather than as a YAML map: a planner
+#: edits a large catalogue in a spreadsheet, and a scenario loads it without parsing the map.
+SKU_MIX_FILE_ENTRIES = 1000
+
+
+def sku_mix_files(model: dict) -> tuple[dict, dict[str, dict[str, float]]]:
+    """The model with each large SKU mix replaced by a weights file, and the files' contents
+    (file name -> SKU -> weight)."""
+    files: dict[str, dict[str, float]] = {}
+    segments = {}
+    for name, segment in (model.get("segments") or {}).items():
+        mix = segment.get("sku_mix") or {}
+        weights = mix.get("weights")
+        if mix.get("kind") == "weights" and weights and len(weights) > SKU_MIX_FILE_ENTRIES:
+            file_name = f"sku_mix_{name}.csv"
+            files[file_name] = weights
+            mix = {k: v for k, v in mix.items() if k != "weights"} | {"weights_file": file_name}
+            segment = {**segment, "sku_mix": mix}
+        segments[name] = segment
+    if not files:
+        return model, files
+    return {**model, "segments": segments}, files
+
+
 def write_model(
     out_dir: Path, calibration: Calibration, mapped: MappedHistory, source: str, mapping: str
 ) -> dict[str, Path]:
@@ -106,8 +133,12 @@ def write_model(
         written = customers.assign(customer=hashed)
         paths[file_name] = out_dir / file_name
         written.to_parquet(paths[file_name], index=False)
-    model = plain_data(calibration.model)
-    checked = calibration.model
+    model, mixes = sku_mix_files(plain_data(calibration.model))
+    checked = sku_mix_files(calibration.model)[0]
+    for file_name, weights in mixes.items():
+        paths[file_name] = out_dir / file_name
+        frame = pd.DataFrame({"sku": list(weights), "weight": list(weights.values())})
+        frame.to_csv(paths[file_name], index=False)
     if calibration.prices is not None:
         paths["prices"] = out_dir / PRICES_FILE
         calibration.prices.to_parquet(paths["prices"], index=False)
