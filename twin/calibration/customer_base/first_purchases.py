@@ -1,34 +1,56 @@
-"""Who is new: first orders split into new customers and old customers seen for the first time.
+"""Who is new: first orders split into new customers and old customers seen for the first time,
+and a test of whether there are new customers at all (an open customer base or a closed panel).
 
 An extract starts in the middle of a company's life, so a customer's first order in it is a first
 purchase only if the customer is new. Old customers, alive when the extract starts, show up as
-they next buy: many at first, fewer and fewer later, at the pace the fitted purchase model gives.
-The daily count of first orders is then the sum of two Poisson processes,
+they next buy: many at first, fewer and fewer later. The daily count of first orders is then the
+sum of two Poisson processes,
 
     E[first orders on day d] = nu c_d + N0 (F(C_{d+1}) - F(C_d)),
 
 ``c`` the segment's calendar shape, ``C`` its clock (the cumulative shape from the extract's first
 day, :mod:`.clock`), ``F(u)`` the probability that a customer alive at the start has bought within
 ``u`` clock days (:func:`first_purchase_probability`). ``nu`` (new customers per clock day) and
-``N0`` (old customers alive at the start) are fitted by maximum likelihood; the log-likelihood is
-concave in them, so the optimum is unique. Their standard errors come from the Fisher
-information, scaled by Pearson's dispersion (quasi-Poisson) when the days vary more than Poisson.
+``N0`` (old customers alive at the start) are fitted by maximum likelihood (concave in them).
+
+The old customers' purchase rates are a gamma with the fitted model's mean ``r / alpha`` but a
+shape ``r0`` of their own, fitted here (profile likelihood over ``log r0``; drop-out as fitted).
+Their shape is not the fitted model's: the repeat-purchase fit sees customers from their first
+order in the extract, and those seen are mostly the frequent buyers (a slow buyer alive at the
+start is seen late or not at all), so the fitted ``r`` understates how many slow buyers the old
+population holds, and the late first orders they make would be read as new customers. The mean is
+held (the repeat purchases fix it well), so the slowest old customers cannot mimic a steady stream
+of newcomers (a gamma with a free mean can make ``F`` straight over the window).
+
+Closed panel or open base: the likelihood-ratio test of ``nu = 0`` against ``nu > 0``. ``nu`` is on
+the boundary under the null, so the statistic follows the chi-bar-squared mixture, half a point
+mass at 0 and half a chi-square with one degree of freedom (Self and Liang 1987): ``p = chi2_1.sf(
+LR) / 2``. The statistic is divided by Pearson's dispersion of the open fit (quasi-likelihood),
+since days with weather and promotions vary more than Poisson. With ``p >= OPEN_TEST_LEVEL`` the
+history is a closed panel (a household panel, a fixed set of accounts): ``nu = 0`` and ``N0``,
+``r0`` are those of the closed fit. Otherwise the standard error of ``log nu`` comes from the Fisher
+information of ``(nu, N0, log r0)``, scaled by the dispersion.
 
 Old customers not yet seen by the as-of date, ``N0 (1 - F(C_end))`` of them in expectation, still
 buy in the forecast: they join the customers file with no purchase seen (frequency 0, recency 0,
 age ``C_end``), which is exactly the state the model's posterior needs for them (a customer known
 to be alive ``C_end`` clock days ago who has not bought since). A company whose extract starts
 with its first customer fits ``N0 = 0``, and the split changes nothing.
+
+Reference: S. G. Self and K.-Y. Liang (1987), "Asymptotic properties of maximum likelihood
+estimators and likelihood ratio tests under nonstandard conditions", JASA 82(398).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, optimize
+from scipy import integrate, optimize, stats
 
 from twin.calibration.customer_base.clock import Clock
 
@@ -68,7 +90,7 @@ class FirstPurchaseFit:
     """The split of first orders (rates per clock day, counts in customers)."""
 
     new_per_day: float
-    """``nu``: new customers per clock day (per day on a flat calendar)."""
+    """``nu``: new customers per clock day (per day on a flat calendar); 0 for a closed panel."""
     old_at_start: float
     """``N0``: old customers alive when the extract starts."""
     old_unseen: float
@@ -80,6 +102,25 @@ class FirstPurchaseFit:
     first_orders: int
     """First orders in the extract the split was fitted to."""
     days: int
+    old_shape: float = math.nan
+    """``r0``: shape of the old customers' gamma rate prior (its mean is the fitted model's)."""
+    lr_statistic: float = 0.0
+    """Likelihood-ratio statistic of ``nu = 0``, divided by ``dispersion`` (quasi-likelihood)."""
+    p_value: float = 1.0
+    """Of ``nu = 0`` against ``nu > 0`` (chi-bar-squared: half a chi-square with 1 df)."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether the first orders are those of a closed panel (``nu = 0`` not rejected)."""
+        return self.new_per_day == 0.0
+
+
+OPEN_TEST_LEVEL = 0.05
+"""Level of the likelihood-ratio test of a closed panel (``nu = 0``) against an open base."""
+SHAPE_BOUNDS = (math.log(0.01), math.log(100.0))
+"""Box of ``log r0``: from a near-degenerate mix of rates to nearly one common rate."""
+FLOOR = 1e-12
+"""Least mean of a day in the Poisson fits (a day no process reaches)."""
 
 
 def daily_first_orders(
@@ -93,6 +134,41 @@ def daily_first_orders(
     return np.bincount(day, minlength=n_days).astype(float)
 
 
+def old_customer_parameters(model: str, params: dict[str, float], shape: float) -> dict:
+    """The fitted model's parameters with the purchase-rate prior of the old customers: shape
+    ``r0`` and the fitted model's mean rate ``r / alpha`` (so ``alpha0 = r0 alpha / r``)."""
+    return {**params, "r": shape, "alpha": shape * params["alpha"] / params["r"]}
+
+
+@dataclass(frozen=True)
+class _Poisson:
+    """Maximum-likelihood fit of ``counts ~ Poisson(design @ beta)``, ``beta >= 0``."""
+
+    beta: np.ndarray
+    nll: float
+
+
+def _fit_poisson(design: np.ndarray, counts: np.ndarray) -> _Poisson:
+    """The concave Poisson fit with non-negative coefficients (L-BFGS-B on scaled ones)."""
+    k = design.shape[1]
+    scale = np.maximum(counts.sum() / np.maximum(design.sum(axis=0), 1e-12), 1e-9)
+
+    def negative_log_likelihood(z: np.ndarray) -> tuple[float, np.ndarray]:
+        mean = np.maximum(design @ (z * scale), FLOOR)
+        value = float(mean.sum() - counts @ np.log(mean))
+        gradient = (design.T @ (1.0 - counts / mean)) * scale
+        return value, gradient
+
+    result = optimize.minimize(
+        negative_log_likelihood,
+        np.full(k, 1.0 / k),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * k,
+    )
+    return _Poisson(result.x * scale, float(result.fun))
+
+
 def fit_first_purchases(
     first_orders: pd.Series,
     first_day: dt.date,
@@ -101,44 +177,48 @@ def fit_first_purchases(
     model: str,
     params: dict[str, float],
 ) -> FirstPurchaseFit:
-    """Split the first orders of the extract (see the module docstring)."""
+    """Split the first orders of the extract and test for new customers (module docstring)."""
     counts = daily_first_orders(first_orders, first_day, as_of)
     n_days = counts.size
     bounds = pd.Series(pd.date_range(pd.Timestamp(first_day), periods=n_days + 1, freq="D"))
     u = clock(bounds) if clock is not None else np.arange(n_days + 1, dtype=float)
     shape = np.diff(u)
-    old = np.diff(first_purchase_probability(model, params, u))
-    design = np.column_stack((shape, old))
-    scale = np.array([max(counts.sum() / max(shape.sum(), 1e-12), 1e-9), max(counts.sum(), 1.0)])
-    floor = 1e-12
 
-    def negative_log_likelihood(z: np.ndarray) -> tuple[float, np.ndarray]:
-        mean = np.maximum(design @ (z * scale), floor)
-        value = float(mean.sum() - counts @ np.log(mean))
-        gradient = (design.T @ (1.0 - counts / mean)) * scale
-        return value, gradient
+    def old_column(log_r0: float) -> np.ndarray:
+        old_params = old_customer_parameters(model, params, math.exp(log_r0))
+        return np.diff(first_purchase_probability(model, old_params, u))
 
-    result = optimize.minimize(
-        negative_log_likelihood,
-        np.array([0.5, 0.5]),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, None), (0.0, None)],
-    )
-    new_per_day, old_at_start = (result.x * scale).tolist()
-    mean = np.maximum(design @ np.array([new_per_day, old_at_start]), floor)
+    def profile(with_new: bool) -> tuple[float, _Poisson]:
+        def design(log_r0: float) -> np.ndarray:
+            old = old_column(log_r0)[:, None]
+            return np.column_stack((shape, old)) if with_new else old
+
+        found = optimize.minimize_scalar(
+            lambda z: _fit_poisson(design(z), counts).nll,
+            bounds=SHAPE_BOUNDS,
+            method="bounded",
+            options={"xatol": 1e-4},
+        )
+        return float(found.x), _fit_poisson(design(found.x), counts)
+
+    log_r0, open_fit = profile(with_new=True)
+    new_per_day, old_at_start = open_fit.beta.tolist()
+    mean = np.maximum(np.column_stack((shape, old_column(log_r0))) @ open_fit.beta, FLOOR)
     used = mean > 1e-9
     dispersion = float(
-        np.sum((counts[used] - mean[used]) ** 2 / mean[used]) / max(int(used.sum()) - 2, 1)
+        np.sum((counts[used] - mean[used]) ** 2 / mean[used]) / max(int(used.sum()) - 3, 1)
     )
     dispersion = max(dispersion, 1.0)
+    closed_log_r0, closed_fit = profile(with_new=False)
+    lr = max(2.0 * (closed_fit.nll - open_fit.nll), 0.0) / dispersion
+    p_value = 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0.0 else 1.0
     log_rate_sd = 0.0
-    if new_per_day > 0.0:
-        information = (design[used] / mean[used, None]).T @ design[used]
-        free = [0] if old_at_start <= 0.0 else [0, 1]  # a parameter on its bound is not free
-        covariance = np.linalg.pinv(information[np.ix_(free, free)]) * dispersion
-        log_rate_sd = float(np.sqrt(max(covariance[0, 0], 0.0)) / new_per_day)
-    seen_by_end = float(first_purchase_probability(model, params, np.array([u[-1]]))[0])
+    if p_value >= OPEN_TEST_LEVEL or new_per_day <= 0.0:
+        new_per_day, old_at_start, log_r0 = 0.0, float(closed_fit.beta[0]), closed_log_r0
+    else:
+        log_rate_sd = _log_rate_sd(shape, old_column, log_r0, open_fit.beta, counts, dispersion)
+    old_params = old_customer_parameters(model, params, math.exp(log_r0))
+    seen_by_end = float(first_purchase_probability(model, old_params, np.array([u[-1]]))[0])
     return FirstPurchaseFit(
         new_per_day=new_per_day,
         old_at_start=old_at_start,
@@ -147,7 +227,33 @@ def fit_first_purchases(
         dispersion=dispersion,
         first_orders=int(counts.sum()),
         days=n_days,
+        old_shape=math.exp(log_r0),
+        lr_statistic=lr,
+        p_value=p_value,
     )
+
+
+def _log_rate_sd(
+    shape: np.ndarray,
+    old_column: Callable[[float], np.ndarray],
+    log_r0: float,
+    beta: np.ndarray,
+    counts: np.ndarray,
+    dispersion: float,
+) -> float:
+    """Standard error of ``log nu`` from the Fisher information of (nu, N0, log r0), the last
+    column by central differences, scaled by the dispersion (quasi-Poisson)."""
+    nu, n0 = beta
+    old = old_column(log_r0)
+    step = 1e-4
+    d_shape = n0 * (old_column(log_r0 + step) - old_column(log_r0 - step)) / (2.0 * step)
+    jacobian = np.column_stack((shape, old, d_shape))
+    mean = np.maximum(shape * nu + old * n0, FLOOR)
+    used = mean > 1e-9
+    free = [0] if n0 <= 0.0 else [0, 1, 2]  # a parameter on its bound is not free
+    information = (jacobian[used] / mean[used, None]).T @ jacobian[used]
+    covariance = np.linalg.pinv(information[np.ix_(free, free)]) * dispersion
+    return float(np.sqrt(max(covariance[0, 0], 0.0)) / nu)
 
 
 UNSEEN_PREFIX = "unseen-"

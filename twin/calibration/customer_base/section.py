@@ -24,6 +24,7 @@ import pandas as pd
 
 from twin.calibration.customer_base.clock import calendar_clock
 from twin.calibration.customer_base.first_purchases import (
+    OPEN_TEST_LEVEL,
     fit_first_purchases,
     with_unseen_customers,
 )
@@ -186,11 +187,14 @@ def fit_segment_customer_base(
         split.first_orders,
         "first orders of customers",
         new is None,
-        f"first orders split into new customers ({split.new_per_day:.4g} a day on the "
-        f"segment's calendar, log-rate sd {split.log_rate_sd:.3g}) and old customers seen for "
-        f"the first time ({split.old_at_start:.0f} alive when the history starts; "
-        f"{split.old_unseen:.0f} of them not yet seen, simulated as known customers without a "
-        f"purchase); Pearson dispersion {split.dispersion:.2f}",
+        f"{'closed panel' if split.closed else 'open customer base'} by the likelihood-ratio "
+        f"test of no new customers (statistic {split.lr_statistic:.3g}, chi-bar-squared p = "
+        f"{split.p_value:.3g}, level {OPEN_TEST_LEVEL}); first orders split into new customers "
+        f"({split.new_per_day:.4g} a day on the segment's calendar, log-rate sd "
+        f"{split.log_rate_sd:.3g}) and old customers seen for the first time "
+        f"({split.old_at_start:.0f} alive when the history starts, rate shape "
+        f"{split.old_shape:.3g}; {split.old_unseen:.0f} of them not yet seen, simulated as known "
+        f"customers without a purchase); Pearson dispersion {split.dispersion:.2f}",
         distribution="poisson" if new is not None else "none",
     )
     if clock is not None:
