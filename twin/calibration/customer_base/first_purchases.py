@@ -1,5 +1,5 @@
 """Who is new: first orders split into new customers and old customers seen for the first time,
-and a test of whether there are new customers at all (an open customer base or a closed panel).
+and whether there are new customers at all (an open customer base or a closed panel).
 
 An extract starts in the middle of a company's life, so a customer's first order in it is a first
 purchase only if the customer is new. Old customers, alive when the extract starts, show up as
@@ -13,44 +13,37 @@ day, :mod:`.clock`), ``F(u)`` the probability that a customer alive at the start
 ``u`` clock days (:func:`first_purchase_probability`). ``nu`` (new customers per clock day) and
 ``N0`` (old customers alive at the start) are fitted by maximum likelihood (concave in them).
 
-The old customers' purchase rates are a gamma with the fitted model's mean ``r / alpha`` but a
-shape ``r0`` of their own, fitted here (profile likelihood over ``log r0``; drop-out as fitted).
-Their shape is not the fitted model's: the repeat-purchase fit sees customers from their first
-order in the extract, and those seen are mostly the frequent buyers (a slow buyer alive at the
-start is seen late or not at all), so the fitted ``r`` understates how many slow buyers the old
-population holds, and the late first orders they make would be read as new customers. The mean is
-held (the repeat purchases fix it well), so the slowest old customers cannot mimic a steady stream
-of newcomers (a gamma with a free mean can make ``F`` straight over the window).
-
-Closed panel or open base: the likelihood-ratio test of ``nu = 0`` against ``nu > 0``. ``nu`` is on
-the boundary under the null, so the statistic follows the chi-bar-squared mixture, half a point
-mass at 0 and half a chi-square with one degree of freedom (Self and Liang 1987): ``p = chi2_1.sf(
-LR) / 2``. The statistic is divided by Pearson's dispersion of the open fit (quasi-likelihood),
-since days with weather and promotions vary more than Poisson. With ``p >= OPEN_TEST_LEVEL`` the
-history is a closed panel (a household panel, a fixed set of accounts): ``nu = 0`` and ``N0``,
-``r0`` are those of the closed fit. Otherwise the standard error of ``log nu`` comes from the Fisher
-information of ``(nu, N0, log r0)``, scaled by the dispersion.
+Closed panel or open base: two models of two parameters each, chosen by AIC (with equal counts,
+the larger likelihood). *Open*: ``nu`` and ``N0``, the old customers' rates as fitted by the
+repeat-purchase model. *Closed*: ``nu = 0``, every first order an old customer's, and ``N0`` with
+a rate shape ``r0`` of their own (profile likelihood over ``log r0``), at the fitted model's mean
+rate ``r / alpha`` (``alpha0 = r0 alpha / r``; drop-out as fitted). The old customers' shape is
+freed in the closed model because the repeat-purchase fit sees customers from their first order
+in the extract, and those seen are mostly the frequent buyers (a slow buyer alive at the start is
+seen late or not at all): its ``r`` understates how many slow buyers an old population holds, and
+a panel's late first orders would read as new customers. The mean is held, so the slowest old
+customers cannot mimic a steady stream of newcomers (a gamma with a free mean can make ``F``
+straight over the window). A closed panel (a household panel, a fixed set of accounts) gets no
+new customers. An open base keeps the open fit, whose standard error of ``log nu`` comes from the
+Fisher information of ``(nu, N0)`` scaled by Pearson's dispersion (quasi-Poisson), as the days
+vary more than Poisson.
 
 Old customers not yet seen by the as-of date, ``N0 (1 - F(C_end))`` of them in expectation, still
 buy in the forecast: they join the customers file with no purchase seen (frequency 0, recency 0,
 age ``C_end``), which is exactly the state the model's posterior needs for them (a customer known
 to be alive ``C_end`` clock days ago who has not bought since). A company whose extract starts
 with its first customer fits ``N0 = 0``, and the split changes nothing.
-
-Reference: S. G. Self and K.-Y. Liang (1987), "Asymptotic properties of maximum likelihood
-estimators and likelihood ratio tests under nonstandard conditions", JASA 82(398).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize
 
 from twin.calibration.customer_base.clock import Clock
 
@@ -103,11 +96,12 @@ class FirstPurchaseFit:
     """First orders in the extract the split was fitted to."""
     days: int
     old_shape: float = math.nan
-    """``r0``: shape of the old customers' gamma rate prior (its mean is the fitted model's)."""
-    lr_statistic: float = 0.0
-    """Likelihood-ratio statistic of ``nu = 0``, divided by ``dispersion`` (quasi-likelihood)."""
-    p_value: float = 1.0
-    """Of ``nu = 0`` against ``nu > 0`` (chi-bar-squared: half a chi-square with 1 df)."""
+    """Shape of the old customers' gamma rate prior: the fitted model's ``r`` in an open base,
+    their own ``r0`` (with the fitted model's mean) in a closed panel."""
+    aic_open: float = math.nan
+    """AIC of the open base (``nu``, ``N0``; up to the counts' constant)."""
+    aic_closed: float = math.nan
+    """AIC of the closed panel (``N0``, ``r0``; same constant)."""
 
     @property
     def closed(self) -> bool:
@@ -115,8 +109,6 @@ class FirstPurchaseFit:
         return self.new_per_day == 0.0
 
 
-OPEN_TEST_LEVEL = 0.05
-"""Level of the likelihood-ratio test of a closed panel (``nu = 0``) against an open base."""
 SHAPE_BOUNDS = (math.log(0.01), math.log(100.0))
 """Box of ``log r0``: from a near-degenerate mix of rates to nearly one common rate."""
 FLOOR = 1e-12
@@ -148,10 +140,14 @@ class _Poisson:
     nll: float
 
 
-def _fit_poisson(design: np.ndarray, counts: np.ndarray) -> _Poisson:
-    """The concave Poisson fit with non-negative coefficients (L-BFGS-B on scaled ones)."""
+def _fit_poisson(
+    design: np.ndarray, counts: np.ndarray, scale: np.ndarray | None = None
+) -> _Poisson:
+    """The concave Poisson fit with non-negative coefficients (L-BFGS-B on scaled ones, from
+    half the scale each; by default each column's scale makes it explain all the counts)."""
     k = design.shape[1]
-    scale = np.maximum(counts.sum() / np.maximum(design.sum(axis=0), 1e-12), 1e-9)
+    if scale is None:
+        scale = np.maximum(counts.sum() / np.maximum(design.sum(axis=0), 1e-12), 1e-9)
 
     def negative_log_likelihood(z: np.ndarray) -> tuple[float, np.ndarray]:
         mean = np.maximum(design @ (z * scale), FLOOR)
@@ -161,7 +157,7 @@ def _fit_poisson(design: np.ndarray, counts: np.ndarray) -> _Poisson:
 
     result = optimize.minimize(
         negative_log_likelihood,
-        np.full(k, 1.0 / k),
+        np.full(k, 0.5),
         jac=True,
         method="L-BFGS-B",
         bounds=[(0.0, None)] * k,
@@ -188,36 +184,41 @@ def fit_first_purchases(
         old_params = old_customer_parameters(model, params, math.exp(log_r0))
         return np.diff(first_purchase_probability(model, old_params, u))
 
-    def profile(with_new: bool) -> tuple[float, _Poisson]:
-        def design(log_r0: float) -> np.ndarray:
-            old = old_column(log_r0)[:, None]
-            return np.column_stack((shape, old)) if with_new else old
-
-        found = optimize.minimize_scalar(
-            lambda z: _fit_poisson(design(z), counts).nll,
-            bounds=SHAPE_BOUNDS,
-            method="bounded",
-            options={"xatol": 1e-4},
-        )
-        return float(found.x), _fit_poisson(design(found.x), counts)
-
-    log_r0, open_fit = profile(with_new=True)
+    # open: new customers and old ones at the fitted model's rates
+    old = np.diff(first_purchase_probability(model, params, u))
+    design = np.column_stack((shape, old))
+    open_fit = _fit_poisson(
+        design,
+        counts,
+        np.array([max(counts.sum() / max(shape.sum(), 1e-12), 1e-9), max(counts.sum(), 1.0)]),
+    )
     new_per_day, old_at_start = open_fit.beta.tolist()
-    mean = np.maximum(np.column_stack((shape, old_column(log_r0))) @ open_fit.beta, FLOOR)
+    mean = np.maximum(design @ open_fit.beta, FLOOR)
     used = mean > 1e-9
     dispersion = float(
-        np.sum((counts[used] - mean[used]) ** 2 / mean[used]) / max(int(used.sum()) - 3, 1)
+        np.sum((counts[used] - mean[used]) ** 2 / mean[used]) / max(int(used.sum()) - 2, 1)
     )
     dispersion = max(dispersion, 1.0)
-    closed_log_r0, closed_fit = profile(with_new=False)
-    lr = max(2.0 * (closed_fit.nll - open_fit.nll), 0.0) / dispersion
-    p_value = 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0.0 else 1.0
+    # closed: old customers only, at a rate shape of their own (profile likelihood)
+    found = optimize.minimize_scalar(
+        lambda z: _fit_poisson(old_column(z)[:, None], counts).nll,
+        bounds=SHAPE_BOUNDS,
+        method="bounded",
+        options={"xatol": 1e-4},
+    )
+    closed_fit = _fit_poisson(old_column(found.x)[:, None], counts)
+    # equal parameter counts (nu, N0 against N0, r0): AIC picks the larger likelihood
+    closed = closed_fit.nll <= open_fit.nll or new_per_day <= 0.0
     log_rate_sd = 0.0
-    if p_value >= OPEN_TEST_LEVEL or new_per_day <= 0.0:
-        new_per_day, old_at_start, log_r0 = 0.0, float(closed_fit.beta[0]), closed_log_r0
+    old_params = params
+    if closed:
+        new_per_day, old_at_start = 0.0, float(closed_fit.beta[0])
+        old_params = old_customer_parameters(model, params, math.exp(found.x))
     else:
-        log_rate_sd = _log_rate_sd(shape, old_column, log_r0, open_fit.beta, counts, dispersion)
-    old_params = old_customer_parameters(model, params, math.exp(log_r0))
+        information = (design[used] / mean[used, None]).T @ design[used]
+        free = [0] if old_at_start <= 0.0 else [0, 1]  # a parameter on its bound is not free
+        covariance = np.linalg.pinv(information[np.ix_(free, free)]) * dispersion
+        log_rate_sd = float(np.sqrt(max(covariance[0, 0], 0.0)) / new_per_day)
     seen_by_end = float(first_purchase_probability(model, old_params, np.array([u[-1]]))[0])
     return FirstPurchaseFit(
         new_per_day=new_per_day,
@@ -227,33 +228,10 @@ def fit_first_purchases(
         dispersion=dispersion,
         first_orders=int(counts.sum()),
         days=n_days,
-        old_shape=math.exp(log_r0),
-        lr_statistic=lr,
-        p_value=p_value,
+        old_shape=old_params["r"],
+        aic_open=2.0 * 2 + 2.0 * open_fit.nll,
+        aic_closed=2.0 * 2 + 2.0 * closed_fit.nll,
     )
-
-
-def _log_rate_sd(
-    shape: np.ndarray,
-    old_column: Callable[[float], np.ndarray],
-    log_r0: float,
-    beta: np.ndarray,
-    counts: np.ndarray,
-    dispersion: float,
-) -> float:
-    """Standard error of ``log nu`` from the Fisher information of (nu, N0, log r0), the last
-    column by central differences, scaled by the dispersion (quasi-Poisson)."""
-    nu, n0 = beta
-    old = old_column(log_r0)
-    step = 1e-4
-    d_shape = n0 * (old_column(log_r0 + step) - old_column(log_r0 - step)) / (2.0 * step)
-    jacobian = np.column_stack((shape, old, d_shape))
-    mean = np.maximum(shape * nu + old * n0, FLOOR)
-    used = mean > 1e-9
-    free = [0] if n0 <= 0.0 else [0, 1, 2]  # a parameter on its bound is not free
-    information = (jacobian[used] / mean[used, None]).T @ jacobian[used]
-    covariance = np.linalg.pinv(information[np.ix_(free, free)]) * dispersion
-    return float(np.sqrt(max(covariance[0, 0], 0.0)) / nu)
 
 
 UNSEEN_PREFIX = "unseen-"

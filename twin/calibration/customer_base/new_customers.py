@@ -4,13 +4,13 @@
 day) and old customers seen for the first time. New customers then arrive as a Poisson process
 on the segment's own calendar (its weekday, month and event multipliers, the clock the split was
 fitted on) at rate ``nu``, without a trend (the split has none to fit), and with the standard
-error of ``log nu`` as the rate's ``uncertainty``. A closed panel (the split's test keeps ``nu =
-0``) gets none, and a note says so.
+error of ``log nu`` as the rate's ``uncertainty``. A closed panel (the split's choice by AIC)
+gets none, and a note says so.
 """
 
 from __future__ import annotations
 
-from twin.calibration.customer_base.first_purchases import OPEN_TEST_LEVEL, FirstPurchaseFit
+from twin.calibration.customer_base.first_purchases import FirstPurchaseFit
 
 MIN_NEW_CUSTOMERS = 30
 """Fewest first orders in the extract for a split; with fewer, no new customers are written."""
@@ -41,9 +41,9 @@ def new_customers_spec(
     if split.closed:
         notes.append(
             f"segment {segment}: a closed panel: the first orders are explained by customers "
-            "present from the start, seen for the first time (likelihood-ratio test of no new "
-            f"customers: statistic {split.lr_statistic:.3g}, p = {split.p_value:.3g} >= "
-            f"{OPEN_TEST_LEVEL}); no new-customer arrivals are written"
+            "present from the start, seen for the first time (AIC "
+            f"{split.aic_closed:.1f} against {split.aic_open:.1f} with new customers); no "
+            "new-customer arrivals are written"
         )
         return None
     spec: dict = {"kind": "poisson", "rate_per_day": split.new_per_day}

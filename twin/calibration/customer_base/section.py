@@ -13,8 +13,8 @@ The section follows the customer-level demand interface (``docs/calibration.md``
 base"): the chosen model (:mod:`.select`), its parameters per day, the covariance of their
 logarithms, the name of the customers file (written beside ``model.yaml`` by
 :mod:`twin.calibration.output`), the new-customer arrivals (:mod:`.new_customers`) and, on a
-calendar, the day multiplier fitted around the customer model's own expectation, with its
-in-sample level in the fit report (:mod:`.residuals`).
+calendar, the fit report's rows of the day multiplier fitted around the customer model's own
+expectation and of its in-sample level (:mod:`.residuals`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import pandas as pd
 
 from twin.calibration.customer_base.clock import calendar_clock
 from twin.calibration.customer_base.first_purchases import (
-    OPEN_TEST_LEVEL,
     fit_first_purchases,
     with_unseen_customers,
 )
@@ -195,10 +194,9 @@ def fit_segment_customer_base(
         split.first_orders,
         "first orders of customers",
         new is None and not split.closed,  # a closed panel's none is a finding, not a default
-        f"{'closed panel' if split.closed else 'open customer base'} by the likelihood-ratio "
-        f"test of no new customers (statistic {split.lr_statistic:.3g}, chi-bar-squared p = "
-        f"{split.p_value:.3g}, level {OPEN_TEST_LEVEL}); first orders split into new customers "
-        f"({split.new_per_day:.4g} a day on the segment's calendar, log-rate sd "
+        f"{'closed panel' if split.closed else 'open customer base'} by AIC (closed "
+        f"{split.aic_closed:.1f}, open {split.aic_open:.1f}); first orders split into new "
+        f"customers ({split.new_per_day:.4g} a day on the segment's calendar, log-rate sd "
         f"{split.log_rate_sd:.3g}) and old customers seen for the first time "
         f"({split.old_at_start:.0f} alive when the history starts, rate shape "
         f"{split.old_shape:.3g}; {split.old_unseen:.0f} of them not yet seen, simulated as known "
@@ -209,12 +207,8 @@ def fit_segment_customer_base(
         residuals = fit_customer_residuals(
             known, first_day, as_of, clock, fit.chosen, best.parameters, split
         )
+        # reported, not written: see the module docstring of .residuals
         _report_residuals(report, notes, segment, residuals)
-        if residuals.noise.present:
-            section["overdispersion"] = {
-                "sd_log": residuals.noise.sd_log,
-                "autocorrelation": residuals.noise.autocorrelation,
-            }
         end_clock = float(clock(pd.Series([as_of]))[0])
     else:
         end_clock = (as_of - pd.Timestamp(first_day)) / pd.Timedelta(days=1)
