@@ -10,12 +10,13 @@ against what the *customer model* leaves unexplained.
 The customer model's expectation of a history day is taken one week ahead, as a forecast is
 made: at the start of each week (weeks from the extract's first day) every customer seen so far
 has the summaries ``(x, t_x, T)`` known then, and its expected purchases over the week are the
-fitted model's conditional expectation (:func:`twin.model.customer_base.expected_purchases`, on
-the segment's clock); the week's total is spread over its days by the calendar shape. The first
-orders of customers not yet seen (new ones and old ones seen for the first time) are added as the
-first-order split expects them (:mod:`.first_purchases`). The first ``BURN_IN_SHARE`` of the
-history (at least ``MIN_BURN_IN_DAYS``) is left out: there the summaries are too short for the
-posteriors to mean much, and the residuals are the model's start-up, not common shocks.
+fitted model's conditional expectation (``expected_purchases`` of :mod:`.bg_nbd` or
+:mod:`.pareto_nbd`, on the segment's clock); the week's total is spread over its days by the
+calendar shape. The first orders of customers not yet seen (new ones and old ones seen for the
+first time) are added as the first-order split expects them (:mod:`.first_purchases`). The
+first ``BURN_IN_SHARE`` of the history (at least ``MIN_BURN_IN_DAYS``) is left out: there the
+summaries are too short for the posteriors to mean much, and the residuals are the model's
+start-up, not common shocks.
 
 The multiplier is then fitted to the daily counts around that expectation by the moment fit of
 :func:`twin.calibration.overdispersion.fit_rate_noise` (the Poisson test at 1 %, the AR(1)
@@ -48,9 +49,9 @@ from twin.calibration.customer_base.first_purchases import (
     first_purchase_probability,
     old_customer_parameters,
 )
+from twin.calibration.customer_base.select import MODELS
 from twin.calibration.customer_base.summaries import customer_summaries
 from twin.calibration.overdispersion import RateNoiseFit, fit_rate_noise
-from twin.model.customer_base import expected_purchases
 
 WEEK_DAYS = 7
 BURN_IN_SHARE = 0.25
@@ -120,19 +121,19 @@ def expected_daily_orders(
     first = split.new_per_day * shape + split.old_at_start * np.diff(
         first_purchase_probability(model, old, u)
     )
+    vector = np.array([params[name] for name in MODELS[model].PARAMETERS])
     expected = np.zeros(n_days)
     week_start = math.ceil(burn_in_days / WEEK_DAYS) * WEEK_DAYS
     for begin in range(week_start, n_days, WEEK_DAYS):
         end = min(begin + WEEK_DAYS, n_days)
         known = customer_summaries(orders, start + pd.Timedelta(days=begin), clock)
         if len(known):
-            total = expected_purchases(
-                model,
-                params,
+            total = MODELS[model].expected_purchases(
+                vector,
+                known["frequency"].to_numpy(dtype=float),
+                known["recency_days"].to_numpy(dtype=float),
+                known["age_days"].to_numpy(dtype=float),
                 float(u[end] - u[begin]),
-                known["frequency"],
-                known["recency_days"],
-                known["age_days"],
             ).sum()
             span = shape[begin:end].sum()
             if span > 0:
