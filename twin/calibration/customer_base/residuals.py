@@ -128,13 +128,17 @@ def expected_daily_orders(
         end = min(begin + WEEK_DAYS, n_days)
         known = customer_summaries(orders, start + pd.Timedelta(days=begin), clock)
         if len(known):
-            total = MODELS[model].expected_purchases(
-                vector,
-                known["frequency"].to_numpy(dtype=float),
-                known["recency_days"].to_numpy(dtype=float),
-                known["age_days"].to_numpy(dtype=float),
-                float(u[end] - u[begin]),
-            ).sum()
+            total = (
+                MODELS[model]
+                .expected_purchases(
+                    vector,
+                    known["frequency"].to_numpy(dtype=float),
+                    known["recency_days"].to_numpy(dtype=float),
+                    known["age_days"].to_numpy(dtype=float),
+                    float(u[end] - u[begin]),
+                )
+                .sum()
+            )
             span = shape[begin:end].sum()
             if span > 0:
                 expected[begin:end] = total * shape[begin:end] / span
