@@ -42,13 +42,24 @@ def test_the_bg_nbd_first_purchase_probability_is_the_nbd_zero_class():
     assert first_purchase_probability("bg_nbd", BG, u) == pytest.approx(expected, rel=1e-12)
 
 
-def _first_orders(seed: int, old: int, new_per_day: float, days: int) -> pd.Series:
-    """First orders of a Pareto/NBD company seen from an extract starting at day 0: ``old``
-    customers alive then (first seen at their first purchase, if before their death and the
-    extract's end), and new customers arriving at ``new_per_day`` (first order on arrival)."""
+def _first_orders(
+    seed: int,
+    old: int,
+    new_per_day: float,
+    days: int,
+    params: dict[str, float] = PARETO,
+    model: str = "pareto_nbd",
+) -> pd.Series:
+    """First orders of a company seen from an extract starting at day 0: ``old`` customers alive
+    then, rates from ``params`` (first seen at their first purchase, if before their Pareto/NBD
+    death and the extract's end), and new customers arriving at ``new_per_day`` (first order on
+    arrival)."""
     rng = np.random.default_rng(seed)
-    rate = rng.gamma(PARETO["r"], 1 / PARETO["alpha"], old)
-    death = rng.exponential(1.0, old) / rng.gamma(PARETO["s"], 1 / PARETO["beta"], old)
+    rate = rng.gamma(params["r"], 1 / params["alpha"], old)
+    if model == "pareto_nbd":
+        death = rng.exponential(1.0, old) / rng.gamma(params["s"], 1 / params["beta"], old)
+    else:  # BG/NBD: drop-out only after a purchase
+        death = np.full(old, np.inf)
     first = rng.exponential(1.0, old) / rate
     seen = first[(first < death) & (first < days)]
     new = rng.uniform(0, days, rng.poisson(new_per_day * days))
@@ -68,10 +79,50 @@ def test_the_split_recovers_the_new_customer_rate_and_the_old_customers(seed):
     # 2,000 per seed; the rate is known to about 10 % here
     assert abs(np.log(fit.new_per_day / 4.0)) < 3.5 * fit.log_rate_sd
     assert fit.log_rate_sd < 0.2
+    # an open base: AIC prefers it by far (hundreds of units)
+    assert not fit.closed and fit.aic_closed - fit.aic_open > 100
     # N0 is known to a few percent (most of the 3000 are seen in the first months)
     assert fit.old_at_start == pytest.approx(3000, rel=0.1)
     unseen = 3000 * (1 - first_purchase_probability("pareto_nbd", PARETO, np.array([days]))[0])
     assert fit.old_unseen == pytest.approx(unseen, rel=0.1)
+    assert fit.old_shape == PARETO["r"]
+
+
+@pytest.mark.parametrize(
+    ("seed", "model", "params"),
+    [(1, "pareto_nbd", PARETO), (2, "pareto_nbd", PARETO), (3, "bg_nbd", BG), (4, "bg_nbd", BG)],
+)
+def test_a_closed_panel_gets_no_new_customers(seed, model, params):
+    days = 365
+    first = _first_orders(seed, old=3000, new_per_day=0.0, days=days, params=params, model=model)
+    as_of = pd.Timestamp(START) + pd.Timedelta(days=days)
+    fit = fit_first_purchases(first, START, as_of, None, model, params)
+    # the closed model holds the truth (r0 = r), the open one's nu fits only noise: AIC
+    # prefers the closed panel for these seeds
+    assert fit.closed and fit.new_per_day == 0.0 and fit.log_rate_sd == 0.0
+    assert fit.aic_closed <= fit.aic_open
+    # every first order is an old customer's: N0 F(end) matches them to the Poisson fit's
+    # rounding; the old customers within 15 % (the unseen tail is extrapolated)
+    assert fit.old_at_start - fit.old_unseen == pytest.approx(len(first), rel=1e-3)
+    assert fit.old_at_start == pytest.approx(3000, rel=0.15)
+
+
+def test_a_panel_of_slower_buyers_than_the_fitted_model_is_still_closed():
+    # The fitted model's rate shape (r 1.5) comes from the customers seen, mostly the frequent
+    # ones; the panel's own rates are far more varied (r0 0.5, the same mean), so first orders
+    # keep coming late. With r taken as fitted the late ones read as newcomers; with r0 fitted
+    # the panel is closed by a wide AIC margin and r0 recovered (its profile-likelihood interval
+    # is about +-20 % here: within 40 %).
+    fitted = {"r": 1.5, "alpha": 20.0, "a": 0.02, "b": 3.0}
+    panel = {**fitted, "r": 0.5, "alpha": 0.5 * 20.0 / 1.5}
+    days = 365
+    first = _first_orders(5, old=2500, new_per_day=0.0, days=days, params=panel, model="bg_nbd")
+    as_of = pd.Timestamp(START) + pd.Timedelta(days=days)
+    fit = fit_first_purchases(first, START, as_of, None, "bg_nbd", fitted)
+    assert fit.closed and fit.aic_open - fit.aic_closed > 10
+    assert fit.old_shape == pytest.approx(0.5, rel=0.4)
+    # alive old customers: all 2,500 buy eventually (no drop-out before the first purchase)
+    assert fit.old_at_start == pytest.approx(2500, rel=0.15)
 
 
 def test_a_company_starting_with_the_extract_has_no_old_customers():
@@ -79,10 +130,11 @@ def test_a_company_starting_with_the_extract_has_no_old_customers():
     first = _first_orders(4, old=0, new_per_day=5.0, days=days)
     as_of = pd.Timestamp(START) + pd.Timedelta(days=days)
     fit = fit_first_purchases(first, START, as_of, None, "bg_nbd", BG)
-    # Poisson count of ~1,800 first orders: the rate within 4 sd (sd 2.4 %); N0 at or near 0
-    # (a few customers at most: the first weeks' excess a Poisson count allows)
+    # Poisson count of ~1,800 first orders: the rate within 4 sd (sd 2.4 %); old customers seen
+    # at or near 0 (a few at most: the first weeks' excess a Poisson count allows)
     assert fit.new_per_day == pytest.approx(5.0, rel=0.1)
-    assert fit.old_at_start < 30
+    assert not fit.closed
+    assert fit.old_at_start - fit.old_unseen < 30
 
 
 def test_unseen_customers_join_the_summaries_without_a_purchase():

@@ -459,6 +459,35 @@ def test_the_segments_overdispersion_moves_the_cohorts_daily_orders_together(
     assert index_quiet < 1.3 < 1.6 < index_loud, (index_quiet, index_loud)
 
 
+def test_the_customer_bases_own_overdispersion_replaces_the_arrivals(tmp_path: Path) -> None:
+    """``customer_base.overdispersion`` is the multiplier the cohort carries: stated equal to the
+    arrivals' it draws the same orders (same stream), stated in place of the arrivals' it gives
+    the orders the arrivals' would, and stated against arrivals without one it varies them."""
+    path = write_history(tmp_path, "pareto_nbd", n=500)
+    noise = {"sd_log": 0.5, "autocorrelation": 0.3}
+    on_arrivals = cohort_scenario(
+        path, "pareto_nbd", {"segments": {"shop": {"arrivals": {"overdispersion": noise}}}}
+    )
+    on_both = cohort_scenario(
+        path,
+        "pareto_nbd",
+        {"segments": {"shop": {"arrivals": {"overdispersion": {"sd_log": 2.0}}}}},
+        overdispersion=noise,
+    )
+    on_base = cohort_scenario(path, "pareto_nbd", overdispersion=noise)
+    plain = cohort_scenario(path, "pareto_nbd")
+
+    def times(scenario: Scenario) -> np.ndarray:
+        streams = Streams(scenario.run.seed, 0)
+        cohort = draw_cohort(scenario.segments["shop"], "shop", scenario, streams)
+        return candidate_orders(cohort, streams, "shop").times
+
+    reference = times(on_arrivals)
+    assert np.array_equal(times(on_both), reference)
+    assert np.array_equal(times(on_base), reference)
+    assert not np.array_equal(times(plain), reference)
+
+
 def test_a_bg_nbd_drop_out_that_rounds_to_zero_means_the_customer_never_leaves(
     tmp_path: Path,
 ) -> None:

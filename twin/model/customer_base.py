@@ -7,8 +7,10 @@ posterior ``lambda ~ Gamma(r + x, rate alpha + T)`` and its drop-out from ``mu ~
 beta + T)`` (Pareto/NBD: remaining lifetime ``Exp(mu)``) or ``p ~ Beta(a, b + x)`` (BG/NBD: after
 each purchase it drops out with probability ``p``). New customers arrive by the section's
 ``new_customers`` (that arrival is their first order) with rates from the population prior. While
-alive, a customer orders as a Poisson process of intensity ``lambda c(d)``, ``c`` the calendar
-shape of the segment's arrivals (mean 1 over the year from ``run.start_date``).
+alive, a customer orders as a Poisson process of intensity ``lambda c(d) M_d``, ``c`` the calendar
+shape of the segment's arrivals (mean 1 over the year from ``run.start_date``) and ``M`` the
+segment's mean-one day multiplier (the section's ``overdispersion``, else the arrivals'), common to
+every customer.
 
 Everything is drawn vectorised when the replication is built, so the event loop still runs one
 demand process per segment: per customer the count of orders in its window is Poisson with mean
@@ -309,10 +311,12 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         new = Customers(new_rate, arrivals, np.minimum(arrivals + drop, horizon), None)
     shape = calendar_shape(segment.arrivals, run.start_date, max(n_days, 1))
     if isinstance(segment.arrivals, PoissonArrivals):
-        # the segment's day-to-day overdispersion moves every customer's intensity together
-        noise = rate_multipliers(
-            segment.arrivals, streams.generator("rate_noise", name), shape.size
-        )
+        # the segment's day-to-day overdispersion moves every customer's intensity together;
+        # the customer base's own (fitted around the customer model) where it states one
+        varied = segment.arrivals
+        if spec.overdispersion is not None:
+            varied = varied.model_copy(update={"overdispersion": spec.overdispersion})
+        noise = rate_multipliers(varied, streams.generator("rate_noise", name), shape.size)
         if noise is not None:
             shape = shape * noise
     if season is not None:  # the unseen months' guess, shared with the new customers' arrivals

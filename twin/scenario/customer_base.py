@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, PositiveFloat, PrivateAttr, field_validator, model_validator
 
 from twin.input_files import check_input_file
-from twin.scenario.arrivals import PoissonArrivals
+from twin.scenario.arrivals import PoissonArrivals, RateNoise
 from twin.scenario.common import Section
 
 if TYPE_CHECKING:  # numpy costs start-up; a scenario error must not wait for it
@@ -164,6 +164,12 @@ class CustomerBase(Section):
     )
     new_customers: PoissonArrivals | None = Field(
         None, description="First purchases of customers not yet known (a Poisson arrivals spec)."
+    )
+    overdispersion: RateNoise | None = Field(
+        None,
+        description="The day-to-day multiplier of every customer's purchase rate (common shocks: "
+        "weather, holidays, promotions), fitted around the customer model's own expectation; "
+        "without it the segment's arrivals.overdispersion applies.",
     )
     _history: CustomerHistory | None = PrivateAttr(None)
 

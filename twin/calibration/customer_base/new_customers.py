@@ -4,7 +4,8 @@
 day) and old customers seen for the first time. New customers then arrive as a Poisson process
 on the segment's own calendar (its weekday, month and event multipliers, the clock the split was
 fitted on) at rate ``nu``, without a trend (the split has none to fit), and with the standard
-error of ``log nu`` as the rate's ``uncertainty``.
+error of ``log nu`` as the rate's ``uncertainty``. A closed panel (the split's choice by AIC)
+gets none, and a note says so.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ def new_customers_spec(
             f"(< {MIN_NEW_CUSTOMERS}) to fit new-customer arrivals; none are written"
         )
         return None
-    if split.new_per_day <= 0.0:
+    if split.closed:
         notes.append(
-            f"segment {segment}: the first orders are all explained by old customers seen for "
-            "the first time; no new-customer arrivals are written"
+            f"segment {segment}: a closed panel: the first orders are explained by customers "
+            "present from the start, seen for the first time (AIC "
+            f"{split.aic_closed:.1f} against {split.aic_open:.1f} with new customers); no "
+            "new-customer arrivals are written"
         )
         return None
     spec: dict = {"kind": "poisson", "rate_per_day": split.new_per_day}

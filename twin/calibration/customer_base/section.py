@@ -12,7 +12,9 @@ keep their aggregate arrivals, with a row in the fit report saying why; this is 
 The section follows the customer-level demand interface (``docs/calibration.md``, "Customer
 base"): the chosen model (:mod:`.select`), its parameters per day, the covariance of their
 logarithms, the name of the customers file (written beside ``model.yaml`` by
-:mod:`twin.calibration.output`) and the new-customer arrivals (:mod:`.new_customers`).
+:mod:`twin.calibration.output`), the new-customer arrivals (:mod:`.new_customers`) and, on a
+calendar, the fit report's rows of the day multiplier fitted around the customer model's own
+expectation and of its in-sample level (:mod:`.residuals`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from twin.calibration.customer_base.first_purchases import (
     with_unseen_customers,
 )
 from twin.calibration.customer_base.new_customers import new_customers_spec
+from twin.calibration.customer_base.residuals import (
+    LEVEL_WEEKS,
+    LEVEL_Z,
+    CustomerResiduals,
+    fit_customer_residuals,
+)
 from twin.calibration.customer_base.select import fit_customer_base
 from twin.calibration.customer_base.summaries import customer_summaries
 from twin.calibration.fit_report import FitReport
@@ -185,20 +193,74 @@ def fit_segment_customer_base(
         new if new is not None else "none",
         split.first_orders,
         "first orders of customers",
-        new is None,
-        f"first orders split into new customers ({split.new_per_day:.4g} a day on the "
-        f"segment's calendar, log-rate sd {split.log_rate_sd:.3g}) and old customers seen for "
-        f"the first time ({split.old_at_start:.0f} alive when the history starts; "
-        f"{split.old_unseen:.0f} of them not yet seen, simulated as known customers without a "
-        f"purchase); Pearson dispersion {split.dispersion:.2f}",
+        new is None and not split.closed,  # a closed panel's none is a finding, not a default
+        f"{'closed panel' if split.closed else 'open customer base'} by AIC (closed "
+        f"{split.aic_closed:.1f}, open {split.aic_open:.1f}); first orders split into new "
+        f"customers ({split.new_per_day:.4g} a day on the segment's calendar, log-rate sd "
+        f"{split.log_rate_sd:.3g}) and old customers seen for the first time "
+        f"({split.old_at_start:.0f} alive when the history starts, rate shape "
+        f"{split.old_shape:.3g}; {split.old_unseen:.0f} of them not yet seen, simulated as known "
+        f"customers without a purchase); Pearson dispersion {split.dispersion:.2f}",
         distribution="poisson" if new is not None else "none",
     )
     if clock is not None:
+        residuals = fit_customer_residuals(
+            known, first_day, as_of, clock, fit.chosen, best.parameters, split
+        )
+        # reported, not written: see the module docstring of .residuals
+        _report_residuals(report, notes, segment, residuals)
         end_clock = float(clock(pd.Series([as_of]))[0])
     else:
         end_clock = (as_of - pd.Timestamp(first_day)) / pd.Timedelta(days=1)
     customers = with_unseen_customers(customers, split, age_days=end_clock)
     return section, customers[list(FILE_COLUMNS)]
+
+
+def _report_residuals(
+    report: FitReport, notes: list[str], segment: str, residuals: CustomerResiduals
+) -> None:
+    """Fit-report rows of the customer model's day multiplier and in-sample level."""
+    noise = residuals.noise
+    n = int(residuals.observed.size - residuals.burn_in_days)
+    report.add(
+        "customer_base.overdispersion",
+        segment,
+        {"sd_log": noise.sd_log, "autocorrelation": noise.autocorrelation}
+        if noise.present
+        else "none",
+        n,
+        "orders.ordered_at",
+        False,
+        "mean-one lognormal AR(1) day multiplier of every customer's rate, moment fit around the "
+        "customer model's one-week-ahead expectation (not the aggregate arrivals'), first "
+        f"{residuals.burn_in_days} days left out; Pearson dispersion {noise.dispersion:.3g} "
+        f"(p = {noise.p_value:.2g})" + ("" if noise.present else ": Poisson, no multiplier"),
+        distribution="lognormal_ar1" if noise.present else "none",
+    )
+    bias = 1.0 / residuals.level - 1.0  # expected orders over actual ones, less 1
+    verdict = (
+        f"biased: the customer model's one-week-ahead expectation is {bias:+.1%} against "
+        "the orders (more than "
+        f"{LEVEL_Z:g} standard errors); the forecast starts from the same model"
+        if residuals.biased
+        else f"within {LEVEL_Z:g} standard errors of 1 (unbiased as far as the history tells)"
+    )
+    report.add(
+        "customer_base.in_sample_level",
+        segment,
+        {"level": residuals.level, "se": residuals.level_se},
+        int(residuals.observed[-LEVEL_WEEKS * 7 :].sum()),
+        "orders.ordered_at",
+        False,
+        f"orders over the customer model's expected orders in the last {LEVEL_WEEKS} weeks: "
+        f"{residuals.level:.3f} (se {residuals.level_se:.3f}), {verdict}",
+    )
+    if residuals.biased:
+        notes.append(
+            f"segment {segment}: the customer model's in-sample expectation of the last "
+            f"{LEVEL_WEEKS} weeks is {bias:+.1%} against the orders ({residuals.level:.3f} orders "
+            f"per expected order, se {residuals.level_se:.3f}): its forecast may be off by as much"
+        )
 
 
 ANONYMOUS_SUFFIX = "_anonymous"
