@@ -88,6 +88,7 @@ from twin.calibration.count_model import (
     score_design,
     scoring,
 )
+from twin.calibration.month_pooling import pool_months
 from twin.calibration.overdispersion import fit_rate_noise, overdispersed_covariance
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
@@ -294,50 +295,25 @@ def fit_poisson_arrivals(
         notes.append(f"no orders on any day of event {event_specs[j]['name']}: multiplier 0")
 
     y = y_all[keep]
-    unknown_trend_sd = 0.0
-    if fit_trend and min_month_years > 1:
-        # A trend is told from the season by the months seen in several years; with none, only
-        # the slope within each month would carry it, which any within-month pattern (month
-        # ends, paydays) mimics. The season is then fitted and the trend is not.
-        years_seen = [
-            np.unique(dates.dt.year.to_numpy()[keep & (month == j)]).size for j in range(12)
-        ]
-        if max(years_seen) < min_month_years:
-            # flat, but not known to be flat: the slope's standard error of the joint fit (free
-            # months and a trend) says how far the trend could be, and a replication draws it
-            joint = fit_poisson_arrivals(
-                timestamps,
-                start=start,
-                end=end,
-                holidays=holidays,
-                events=events,
-                reference_date=reference_date,
-                forecast_days=forecast_days,
-                max_iter=max_iter,
-                tol=tol,
-            )
-            unknown_trend_sd = joint.spec["uncertainty"]["trend_sd"]
-            fit_trend = False
-            notes.append(
-                f"no month seen in {min_month_years} years: a trend cannot be told from the "
-                f"season, so the trend is not fitted (flat); its sd {unknown_trend_sd:.3g} a "
-                "year, from the joint fit of months and trend, is drawn with the parameters"
-            )
+    # Months seen in fewer than min_month_years calendar years: the trend can mimic their
+    # factors, which are then partially pooled (twin.calibration.month_pooling).
+    year = dates.dt.year.to_numpy()
+    weak_months = [
+        j
+        for j in range(12)
+        if (month[keep] == j).any() and np.unique(year[keep & (month == j)]).size < min_month_years
+    ]
     if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
 
-    def design(shared_months: list[int]) -> tuple[np.ndarray, dict, dict, int | None, dict]:
-        """Columns: intercept, weekdays, months (but shared ones), holidays, events."""
+    def design() -> tuple[np.ndarray, dict, dict, int | None, dict]:
+        """Columns: intercept, weekdays, months, holidays, events."""
         columns = [np.ones(y.size)]
         weekday_col: dict[int, int] = {}
         month_col: dict[int, int] = {}
-        for codes, levels, column_of, shared in (
-            (weekday, 7, weekday_col, []),
-            (month, 12, month_col, shared_months),
-        ):
+        for codes, levels, column_of in ((weekday, 7, weekday_col), (month, 12, month_col)):
             present = [j for j in range(levels) if (codes[keep] == j).any()]
-            # The first level with data is the reference, unless shared levels form it.
-            for j in [j for j in present if j not in shared][0 if shared else 1 :]:
+            for j in present[1:]:  # the first level with data is the reference
                 column_of[j] = len(columns)
                 columns.append((codes[keep] == j).astype(np.float64))
         holiday_column = None
@@ -353,7 +329,7 @@ def fit_poisson_arrivals(
 
     offset_days = (dates - dates.iloc[0]).dt.days.to_numpy(dtype=np.float64)
     u_all = offset_days / 365.0
-    X, weekday_col, month_col, holiday_column, event_col = design([])
+    X, weekday_col, month_col, holiday_column, event_col = design()
     if event_col:
         # An event stays only when its factor is told from 1: its squared Wald statistic,
         # scaled by the Pearson dispersion, must exceed log(days), BIC's price of a parameter.
@@ -374,9 +350,8 @@ def fit_poisson_arrivals(
                 "not distinguishable from 1 (squared Wald statistic below log(days)); left out"
             )
         if weak:
-            X, weekday_col, month_col, holiday_column, event_col = design([])
+            X, weekday_col, month_col, holiday_column, event_col = design()
     knots: list[float] = []
-    base_months: list[int] = []  # months seen but given no factor of their own
     if fit_trend and changepoints:
         month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
         candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
@@ -388,28 +363,6 @@ def fit_poisson_arrivals(
             )
 
         knots = select(X)
-        # Once the trend bends, a month seen in fewer than min_month_years calendar years
-        # cannot be told from the bend: such months share the base level, and the
-        # changepoints are chosen again. Without a bend the month factors stay free.
-        year = dates.dt.year.to_numpy()
-        shared_months = [
-            j
-            for j in range(12)
-            if (month[keep] == j).any()
-            and np.unique(year[keep & (month == j)]).size < min_month_years
-        ]
-        if knots and shared_months:
-            shared_design = design(shared_months)
-            shared_knots = select(shared_design[0])
-            if shared_knots:
-                X, weekday_col, month_col, holiday_column, event_col = shared_design
-                knots = shared_knots
-                base_months = shared_months
-                notes.append(
-                    f"seen in fewer than {min_month_years} years, "
-                    + ", ".join(MONTHS[j] for j in shared_months)
-                    + " share the base level (no month factor of their own), as the trend bends"
-                )
     p_x = X.shape[1]
     U = hinges(u_all[keep], knots) if fit_trend else None
     theta, cov, loglik, iterations, mu = scoring(y, X, U, max_iter, tol)
@@ -421,6 +374,32 @@ def fit_poisson_arrivals(
         # Standard errors under the fitted multiplier: the sandwich, not the Poisson information.
         cov = overdispersed_covariance(
             score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
+        )
+    pooled = None
+    if U is not None and weak_months and month_col:
+        pooled = pool_months(theta, cov, list(month_col.values()))
+        # The pooled months are then held as an offset and the rest refitted exactly: the
+        # Gaussian update is linear in the trend, the trend factor is not.
+        pooled_columns = np.array(list(month_col.values()))
+        others = np.setdiff1d(np.arange(p), pooled_columns)
+        offset = X[:, pooled_columns] @ pooled.theta[pooled_columns]
+        try:
+            refit, _, loglik, _, mu = scoring(
+                y, X[:, others[others < p_x]], U, max_iter, tol, offset=offset
+            )
+        except (RuntimeError, np.linalg.LinAlgError):
+            raise RuntimeError(
+                "fit_poisson_arrivals: the trend with pooled month factors does not converge"
+            ) from None
+        theta = pooled.theta.copy()
+        theta[others] = refit
+        cov = pooled.cov
+        notes.append(
+            f"seen in fewer than {min_month_years} years, "
+            + ", ".join(MONTHS[j] for j in weak_months)
+            + " cannot be told well from the trend: the month factors are pooled towards "
+            f"their common level (empirical Bayes, sd of log factors {pooled.tau:.3f}, "
+            f"{pooled.shrinkage:.0%} pooled on average) and the trend refitted with them"
         )
 
     # Months with no days at all are neither fitted nor zero: multiplier 1.
@@ -468,8 +447,17 @@ def fit_poisson_arrivals(
         slope_gradients.append(g)
     # The sampling distribution a replication draws from: log(rate) and the slope in force at
     # the reference date.
-    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": unknown_trend_sd, "correlation": 0.0}
-    unseen, month_sd = unseen_month_spread(month_values, no_data_months, base_months, zero_months)
+    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": 0.0, "correlation": 0.0}
+    if pooled is not None:
+        # Months without data draw from the pooled spread, the pooled ones from their posterior.
+        unseen = sorted((set(no_data_months) | set(weak_months)) - zero_months)
+        variances = [
+            pooled.tau**2 if j in no_data_months else (month_se[j] / month_values[j]) ** 2
+            for j in unseen
+        ]
+        month_sd = min(math.sqrt(float(np.mean(variances))), 3.0) if unseen else 0.0
+    else:
+        unseen, month_sd = unseen_month_spread(month_values, no_data_months, [], zero_months)
     if fit_trend:
         g_slope = slope_gradients[int(np.searchsorted(knots, u_ref, side="right"))]
         trend_sd = math.sqrt(max(float(g_slope @ cov @ g_slope), 0.0))

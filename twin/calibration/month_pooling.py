@@ -1,0 +1,118 @@
+"""Month factors partially pooled towards a common level, by how well the history tells them
+from the trend (empirical Bayes).
+
+A month seen in one year only has a factor that the trend can mimic: over a single year of a
+growing business, "January is low" and "the business was smaller in January" fit the counts
+alike, and only the slope of the counts within each month tells them apart. Left free, such
+factors absorb the growth (the first month of a young marketplace gets a factor of 0.3, and the
+next January is forecast at a third of its level); set to the base level, they throw away a
+season that is there. The standard answer is a random-effects prior on the log month factors,
+its spread estimated from the data (empirical Bayes; Gelman et al., *Bayesian Data Analysis*,
+ch. 5; the Gaussian approximation below is the one of Efron and Morris's estimator applied to a
+regression's coefficients).
+
+Model. The joint fit (weekday, month and event factors, trend) gives estimates ``theta_hat``
+with covariance ``V`` (the sandwich under the day multiplier, so autocorrelated noise makes the
+within-month slopes, and with them the season-trend split, as uncertain as they are). Take
+``theta_hat ~ N(theta, V)`` as the likelihood, flat priors on everything but the month
+coefficients ``b`` (log factor of a month minus that of the reference month), and the log
+factors ``a_j`` of the months i.i.d. N(., tau**2), so that ``b ~ N(0, tau**2 (I + 11'))``.
+
+- ``tau`` maximises the marginal likelihood of the month block, ``b_hat ~ N(0, V_bb + tau**2
+  (I + 11'))`` (the other coefficients, flat, integrate out): a pattern across months that the
+  trend could also have made is explained by ``V_bb`` and costs no ``tau``; one that it could
+  not (a December peak in a rising year) needs ``tau``. ``tau`` is searched in ``[0, MAX_TAU]``.
+- The posterior is the Gaussian update ``K = V[:, b] S^-1`` with ``S = V_bb + tau**2 (I +
+  11')``: ``theta_post = theta_hat - K b_hat``, ``V_post = V - K V[b, :]``. The months move
+  towards the common level by the share of ``S`` that is sampling noise, and every coefficient
+  correlated with them (the trend above all) moves with them: shrinking a rising run of month
+  factors hands the rise to the trend. ``V_post`` carries the season-trend uncertainty into the
+  rate and slope standard errors a replication draws from.
+
+With ``tau`` = 0 the months share the base level exactly (and the trend takes what they
+explained); with ``V_bb`` small (months seen over several years) the factors stay as fitted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MAX_TAU", "MonthPooling", "pool_months"]
+
+#: Largest sd of log month factors considered (a factor of e^3 = 20 either way).
+MAX_TAU = 3.0
+#: Points of the grid over tau (0, then geometric from 0.005 to MAX_TAU).
+TAU_POINTS = 60
+
+
+@dataclass(frozen=True)
+class MonthPooling:
+    """The posterior of a joint fit with its month coefficients partially pooled.
+
+    Attributes
+    ----------
+    theta : numpy.ndarray
+        Posterior mean of all coefficients.
+    cov : numpy.ndarray
+        Posterior covariance.
+    tau : float
+        Estimated sd of the log month factors (the prior's spread).
+    shrinkage : float
+        Mean diagonal of ``V_bb S^-1``: the share of a month's estimate taken as noise and
+        pooled away (0: kept as fitted, 1: pooled completely).
+    """
+
+    theta: np.ndarray
+    cov: np.ndarray
+    tau: float
+    shrinkage: float
+
+
+def _prior_shape(k: int) -> np.ndarray:
+    """Covariance / tau**2 of the k month coefficients relative to the reference: I + 11'."""
+    return np.eye(k) + np.ones((k, k))
+
+
+def marginal_loglik(b_hat: np.ndarray, V_bb: np.ndarray, tau: float) -> float:
+    """log N(b_hat; 0, V_bb + tau**2 (I + 11')), the evidence for the spread tau."""
+    S = V_bb + tau * tau * _prior_shape(b_hat.size)
+    sign, logdet = np.linalg.slogdet(S)
+    if sign <= 0:
+        return -math.inf
+    quadratic = float(b_hat @ np.linalg.solve(S, b_hat))
+    return -0.5 * (logdet + quadratic + b_hat.size * math.log(2.0 * math.pi))
+
+
+def pool_months(theta: np.ndarray, cov: np.ndarray, month_columns: list[int]) -> MonthPooling:
+    """Partially pool the coefficients ``theta[month_columns]`` (see the module docstring)."""
+    columns = np.asarray(month_columns, dtype=int)
+    if columns.size == 0:
+        return MonthPooling(theta.copy(), cov.copy(), 0.0, 0.0)
+    b_hat = theta[columns]
+    V_bb = cov[np.ix_(columns, columns)]
+    # p(tau | b_hat) on a grid, uniform prior on [0, MAX_TAU] (trapezoid weights)
+    grid = np.concatenate(([0.0], np.geomspace(0.005, MAX_TAU, TAU_POINTS - 1)))
+    log_evidence = np.array([marginal_loglik(b_hat, V_bb, tau) for tau in grid])
+    spacing = np.gradient(grid)
+    weights = np.exp(log_evidence - log_evidence.max()) * spacing
+    weights /= weights.sum()
+    means, covariances, shrinkages = [], [], []
+    for tau in grid:
+        S = V_bb + tau * tau * _prior_shape(columns.size)
+        gain = np.linalg.solve(S, cov[columns, :]).T  # K = V[:, b] S^-1 (S symmetric)
+        means.append(theta - gain @ b_hat)
+        covariances.append(cov - gain @ cov[columns, :])
+        # B = V_bb S^-1: the share of the estimate taken as noise (a scalar V / (V + tau**2))
+        shrinkages.append(float(np.mean(np.diag(np.linalg.solve(S, V_bb)))))
+    means_arr = np.array(means)
+    theta_post = weights @ means_arr
+    spread = means_arr - theta_post
+    # the law of total variance over tau: within (each Gaussian) plus between (their means)
+    cov_post = np.einsum("k,kij->ij", weights, np.array(covariances))
+    cov_post += np.einsum("k,ki,kj->ij", weights, spread, spread)
+    cov_post = 0.5 * (cov_post + cov_post.T)
+    tau_mean = float(np.sqrt(weights @ grid**2))
+    return MonthPooling(theta_post, cov_post, tau_mean, float(weights @ np.array(shrinkages)))
