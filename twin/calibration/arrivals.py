@@ -306,14 +306,17 @@ def fit_poisson_arrivals(
     if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
 
-    def design() -> tuple[np.ndarray, dict, dict, int | None, dict]:
-        """Columns: intercept, weekdays, months, holidays, events."""
+    def design(shared: list[int]) -> tuple[np.ndarray, dict, dict, int | None, dict]:
+        """Columns: intercept, weekdays, months (those in ``shared`` in the base level),
+        holidays, events."""
         columns = [np.ones(y.size)]
         weekday_col: dict[int, int] = {}
         month_col: dict[int, int] = {}
         for codes, levels, column_of in ((weekday, 7, weekday_col), (month, 12, month_col)):
             present = [j for j in range(levels) if (codes[keep] == j).any()]
-            for j in present[1:]:  # the first level with data is the reference
+            # The first level with data is the reference, unless the shared months form it.
+            own = [j for j in present if not (levels == 12 and j in shared)]
+            for j in own[0 if len(own) < len(present) else 1 :]:
                 column_of[j] = len(columns)
                 columns.append((codes[keep] == j).astype(np.float64))
         holiday_column = None
@@ -329,43 +332,74 @@ def fit_poisson_arrivals(
 
     offset_days = (dates - dates.iloc[0]).dt.days.to_numpy(dtype=np.float64)
     u_all = offset_days / 365.0
-    X, weekday_col, month_col, holiday_column, event_col = design()
+    X, weekday_col, month_col, holiday_column, event_col = design([])
     if event_col:
         # An event stays only when its factor is told from 1: its squared Wald statistic,
         # scaled by the Pearson dispersion, must exceed log(days), BIC's price of a parameter.
         # Two or three occurrences of a holiday on a quiet segment are noise, not an effect.
         U0 = hinges(u_all[keep], []) if fit_trend else None
-        theta0, cov0, _, _, mu0 = scoring(y, X, U0, max_iter, tol)
+        columns0 = event_col
+        try:
+            theta0, cov0, _, _, mu0 = scoring(y, X, U0, max_iter, tol)
+        except (RuntimeError, np.linalg.LinAlgError):
+            if not (fit_trend and weak_months):
+                raise
+            # no joint maximum of free months and trend (see below): the once-seen months shared
+            X0, _, _, _, columns0 = design(weak_months)
+            theta0, cov0, _, _, mu0 = scoring(y, X0, U0, max_iter, tol)
         dispersion = max(1.0, float(np.sum((y - mu0) ** 2 / mu0)) / max(y.size - theta0.size, 1))
         weak = [
             j
-            for j, column in event_col.items()
+            for j, column in columns0.items()
             if theta0[column] ** 2 < math.log(y.size) * dispersion * cov0[column, column]
         ]
         for j in weak:
             fitted_events.remove(j)
             event_code[event_code == j] = -1
             notes.append(
-                f"event {event_specs[j]['name']}: factor {math.exp(theta0[event_col[j]]):.2f} "
+                f"event {event_specs[j]['name']}: factor {math.exp(theta0[columns0[j]]):.2f} "
                 "not distinguishable from 1 (squared Wald statistic below log(days)); left out"
             )
         if weak:
-            X, weekday_col, month_col, holiday_column, event_col = design()
-    knots: list[float] = []
-    if fit_trend and changepoints:
-        month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
-        candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
-        span = (y_all.size) / 365.0
+            X, weekday_col, month_col, holiday_column, event_col = design([])
+    month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
+    candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
 
-        def select(X: np.ndarray) -> list[float]:
-            return select_changepoints(
-                y, X, u_all[keep], candidates, min_segment_days / 365.0, span, max_iter, tol
+    def trend_fit(X: np.ndarray) -> tuple[list[float], np.ndarray | None, tuple]:
+        """Changepoints (when asked), the trend's columns, and the fit on design X."""
+        knots: list[float] = []
+        if fit_trend and changepoints:
+            knots = select_changepoints(
+                y,
+                X,
+                u_all[keep],
+                candidates,
+                min_segment_days / 365.0,
+                y_all.size / 365.0,
+                max_iter,
+                tol,
             )
+        U = hinges(u_all[keep], knots) if fit_trend else None
+        return knots, U, scoring(y, X, U, max_iter, tol)
 
-        knots = select(X)
+    shared_months: list[int] = []  # months in the base level: pooled completely
+    try:
+        knots, U, (theta, cov, loglik, iterations, mu) = trend_fit(X)
+    except (RuntimeError, np.linalg.LinAlgError):
+        if not (fit_trend and weak_months):
+            raise
+        # Free once-seen months and a trend can have no joint maximum (a history that starts
+        # from nothing: the trend runs off to a factor proportional to time); then those months
+        # share the base level, the limit of the pooling as its spread goes to 0.
+        shared_months = weak_months
+        X, weekday_col, month_col, holiday_column, event_col = design(shared_months)
+        knots, U, (theta, cov, loglik, iterations, mu) = trend_fit(X)
+        notes.append(
+            "free month factors and a trend have no joint maximum: "
+            + ", ".join(MONTHS[j] for j in shared_months)
+            + f" (seen in fewer than {min_month_years} years) share the base level"
+        )
     p_x = X.shape[1]
-    U = hinges(u_all[keep], knots) if fit_trend else None
-    theta, cov, loglik, iterations, mu = scoring(y, X, U, max_iter, tol)
     p = theta.size
     whole = np.zeros(y_all.size)
     whole[keep] = mu
@@ -376,7 +410,7 @@ def fit_poisson_arrivals(
             score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
         )
     pooled = None
-    if U is not None and weak_months and month_col:
+    if U is not None and weak_months and month_col and not shared_months:
         pooled = pool_months(theta, cov, list(month_col.values()))
         # The pooled months are then held as an offset and the rest refitted exactly: the
         # Gaussian update is linear in the trend, the trend factor is not.
@@ -456,6 +490,19 @@ def fit_poisson_arrivals(
             for j in unseen
         ]
         month_sd = min(math.sqrt(float(np.mean(variances))), 3.0) if unseen else 0.0
+    elif shared_months:
+        # the spread of what the trend leaves in the shared months: the sd of log(observed /
+        # fitted orders) of their calendar months (each a sample of the months' factors)
+        unseen = sorted(set(no_data_months) | set(shared_months))
+        fitted_all = np.zeros(y_all.size)
+        fitted_all[keep] = mu
+        by_month = pd.DataFrame(
+            {"m": dates.dt.to_period("M").to_numpy(), "y": y_all, "f": fitted_all}
+        )[keep & np.isin(month, shared_months)]
+        totals = by_month.groupby("m")[["y", "f"]].sum()
+        ratios = np.log(totals["y"] / totals["f"]).to_numpy()
+        month_sd = float(np.std(ratios, ddof=1)) if ratios.size >= MIN_MONTHS_FOR_SPREAD else 0.0
+        month_sd = min(month_sd, 3.0)
     else:
         unseen, month_sd = unseen_month_spread(month_values, no_data_months, [], zero_months)
     if fit_trend:
