@@ -88,7 +88,7 @@ from twin.calibration.count_model import (
     score_design,
     scoring,
 )
-from twin.calibration.month_pooling import pool_months
+from twin.calibration.month_pooling import covariance_at, pool_months
 from twin.calibration.overdispersion import fit_rate_noise, overdispersed_covariance
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
@@ -427,7 +427,12 @@ def fit_poisson_arrivals(
             ) from None
         theta = pooled.theta.copy()
         theta[others] = refit
-        cov = pooled.cov
+        # the covariance at the refitted point: the trend's scale there, not at the first fit's
+        # (the inverse information when the counts are Poisson, sd_log 0)
+        unpooled_cov = overdispersed_covariance(
+            score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
+        )
+        cov = covariance_at(unpooled_cov, list(month_col.values()), pooled)
         notes.append(
             f"seen in fewer than {min_month_years} years, "
             + ", ".join(MONTHS[j] for j in weak_months)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MAX_TAU", "MonthPooling", "pool_months"]
+__all__ = ["MAX_TAU", "MonthPooling", "covariance_at", "marginal_loglik", "pool_months"]
 
 #: Largest sd of log month factors considered (a factor of e^3 = 20 either way).
 MAX_TAU = 3.0
@@ -63,12 +63,49 @@ class MonthPooling:
     shrinkage : float
         Mean diagonal of ``V_bb S^-1``: the share of a month's estimate taken as noise and
         pooled away (0: kept as fitted, 1: pooled completely).
+    grid, weights : numpy.ndarray
+        The values of tau and their posterior probabilities.
+    month_means : numpy.ndarray
+        The month coefficients' posterior mean under each tau (one row per grid value).
     """
 
     theta: np.ndarray
     cov: np.ndarray
     tau: float
     shrinkage: float
+    grid: np.ndarray
+    weights: np.ndarray
+    month_means: np.ndarray
+
+
+def _within(cov: np.ndarray, columns: np.ndarray, grid: np.ndarray, weights: np.ndarray):
+    """sum_k w_k (V - K_k V[b, :]) and the gains K_k, for tau_k on the grid."""
+    V_bb = cov[np.ix_(columns, columns)]
+    within = np.zeros_like(cov)
+    gains = []
+    for tau, weight in zip(grid, weights, strict=True):
+        S = V_bb + tau * tau * _prior_shape(columns.size)
+        gain = np.linalg.solve(S, cov[columns, :]).T  # K = V[:, b] S^-1 (S symmetric)
+        within += weight * (cov - gain @ cov[columns, :])
+        gains.append(gain)
+    return within, gains
+
+
+def covariance_at(cov: np.ndarray, month_columns: list[int], pooling: MonthPooling) -> np.ndarray:
+    """The pooled posterior covariance with ``cov`` (the unpooled covariance at another point,
+    e.g. after a refit) in place of the one pooled first, the posterior over tau kept.
+
+    The spread of the month means across tau carries over to the other coefficients through
+    their regression on the months under ``cov`` (``V_fb V_bb^-1``), in its own scale.
+    """
+    columns = np.asarray(month_columns, dtype=int)
+    within, _ = _within(cov, columns, pooling.grid, pooling.weights)
+    regression = np.linalg.solve(cov[np.ix_(columns, columns)], cov[columns, :]).T
+    spread = pooling.month_means - pooling.weights @ pooling.month_means
+    moved = spread @ regression.T  # each tau's month deviation, carried to every coefficient
+    between = np.einsum("k,ki,kj->ij", pooling.weights, moved, moved)
+    out = within + between
+    return 0.5 * (out + out.T)
 
 
 def _prior_shape(k: int) -> np.ndarray:
@@ -90,7 +127,7 @@ def pool_months(theta: np.ndarray, cov: np.ndarray, month_columns: list[int]) ->
     """Partially pool the coefficients ``theta[month_columns]`` (see the module docstring)."""
     columns = np.asarray(month_columns, dtype=int)
     if columns.size == 0:
-        return MonthPooling(theta.copy(), cov.copy(), 0.0, 0.0)
+        raise ValueError("pool_months: no month coefficients to pool")
     b_hat = theta[columns]
     V_bb = cov[np.ix_(columns, columns)]
     # p(tau | b_hat) on a grid, uniform prior on [0, MAX_TAU] (trapezoid weights)
@@ -99,20 +136,25 @@ def pool_months(theta: np.ndarray, cov: np.ndarray, month_columns: list[int]) ->
     spacing = np.gradient(grid)
     weights = np.exp(log_evidence - log_evidence.max()) * spacing
     weights /= weights.sum()
-    means, covariances, shrinkages = [], [], []
-    for tau in grid:
-        S = V_bb + tau * tau * _prior_shape(columns.size)
-        gain = np.linalg.solve(S, cov[columns, :]).T  # K = V[:, b] S^-1 (S symmetric)
-        means.append(theta - gain @ b_hat)
-        covariances.append(cov - gain @ cov[columns, :])
-        # B = V_bb S^-1: the share of the estimate taken as noise (a scalar V / (V + tau**2))
-        shrinkages.append(float(np.mean(np.diag(np.linalg.solve(S, V_bb)))))
-    means_arr = np.array(means)
-    theta_post = weights @ means_arr
-    spread = means_arr - theta_post
+    within, gains = _within(cov, columns, grid, weights)
+    means = np.array([theta - gain @ b_hat for gain in gains])
+    # B = V_bb S^-1: the share of the estimate taken as noise (a scalar V / (V + tau**2))
+    shrinkages = [
+        float(np.mean(np.diag(np.linalg.solve(V_bb + tau * tau * _prior_shape(b_hat.size), V_bb))))
+        for tau in grid
+    ]
+    theta_post = weights @ means
+    spread = means - theta_post
     # the law of total variance over tau: within (each Gaussian) plus between (their means)
-    cov_post = np.einsum("k,kij->ij", weights, np.array(covariances))
-    cov_post += np.einsum("k,ki,kj->ij", weights, spread, spread)
+    cov_post = within + np.einsum("k,ki,kj->ij", weights, spread, spread)
     cov_post = 0.5 * (cov_post + cov_post.T)
     tau_mean = float(np.sqrt(weights @ grid**2))
-    return MonthPooling(theta_post, cov_post, tau_mean, float(weights @ np.array(shrinkages)))
+    return MonthPooling(
+        theta_post,
+        cov_post,
+        tau_mean,
+        float(weights @ np.array(shrinkages)),
+        grid,
+        weights,
+        means[:, columns],
+    )
