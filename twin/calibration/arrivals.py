@@ -34,11 +34,14 @@ carries the first segment's slope, and ``trend_per_year`` is 0): before the hist
 stays at its first-day level, so a run that starts earlier never extrapolates a steep early slope
 backwards to zero. Without changepoints the spec is the one linear trend, as ever.
 
-Changepoints are first chosen with all month factors free. If the trend bends, a month seen in
-fewer than ``min_month_years`` calendar years can no longer be told from the bend, so such months
-share the base level and the changepoints are chosen again (if none remain, the first fit
-stands). On Olist's first 15 months, free once-seen month factors absorbed the 2018 flattening
-into a steep decline and under-forecast the holdout by a third.
+Changepoints are chosen with all month factors free. When some month is seen in fewer than
+``min_month_years`` calendar years, the trend can mimic the month factors, so they are partially
+pooled towards their common level (:mod:`twin.calibration.month_pooling`: a random-effects prior
+on the log factors, its spread from the evidence, the trend refitted with the pooled months) and
+the posterior covariance feeds the standard errors and ``uncertainty``. Free once-seen months on
+Olist's first year absorbed its growth (January 2017 at a factor 0.3); sharing the base level
+throws a real season away. If free once-seen months and a trend have no joint maximum (a history
+that starts from nothing), those months share the base level, the pooling's limit.
 
 Events (``events=``, e.g. from ``retail_events``) are named groups of days, given by a rule that
 ``twin.scenario.arrival_rates.event_dates`` expands for any year, so the fitted model forecasts
@@ -216,8 +219,8 @@ def fit_poisson_arrivals(
     forecast_days : int
         Days after the reference date over which the trend factor must stay positive.
     min_month_years : int
-        When changepoints are found: fewest calendar years a month must be seen in to keep its
-        own factor; the others share the base level. Calibration uses 2.
+        Fewest calendar years every month must be seen in for the plain fit; with a month seen
+        in fewer (and a trend), the month factors are partially pooled. Calibration uses 2.
     max_iter : int
         Most Fisher-scoring iterations.
     tol : float
@@ -655,11 +658,16 @@ def fit_poisson_arrivals(
             "unseen_months": [j + 1 for j in unseen],
             "month_sd": month_sd,
         }
+        if pooled is not None:
+            source_of_sd = "their posterior after pooling"
+        elif shared_months:
+            source_of_sd = "what the trend leaves in the shared months"
+        else:
+            source_of_sd = "the spread of the fitted months"
         notes.append(
-            "no factor of their own for "
+            "no factor of their own, or one seen in a single year, for "
             + ", ".join(MONTHS[j] for j in unseen)
-            + f": each replication draws one, sd of its log {month_sd:.3f} (the spread of the "
-            "fitted months)"
+            + f": each replication draws one, sd of its log {month_sd:.3f} ({source_of_sd})"
         )
     noise_note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
     rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), noise_note))
