@@ -81,7 +81,6 @@ CASES = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("months", "name", "trend", "season", "seed"), CASES)
 def test_the_next_13_weeks_are_forecast_within_the_stated_uncertainty(
     months, name, trend, season, seed
