@@ -18,16 +18,19 @@ within-month slopes, and with them the season-trend split, as uncertain as they 
 coefficients ``b`` (log factor of a month minus that of the reference month), and the log
 factors ``a_j`` of the months i.i.d. N(., tau**2), so that ``b ~ N(0, tau**2 (I + 11'))``.
 
-- ``tau`` maximises the marginal likelihood of the month block, ``b_hat ~ N(0, V_bb + tau**2
-  (I + 11'))`` (the other coefficients, flat, integrate out): a pattern across months that the
-  trend could also have made is explained by ``V_bb`` and costs no ``tau``; one that it could
-  not (a December peak in a rising year) needs ``tau``. ``tau`` is searched in ``[0, MAX_TAU]``.
-- The posterior is the Gaussian update ``K = V[:, b] S^-1`` with ``S = V_bb + tau**2 (I +
-  11')``: ``theta_post = theta_hat - K b_hat``, ``V_post = V - K V[b, :]``. The months move
-  towards the common level by the share of ``S`` that is sampling noise, and every coefficient
-  correlated with them (the trend above all) moves with them: shrinking a rising run of month
-  factors hands the rise to the trend. ``V_post`` carries the season-trend uncertainty into the
-  rate and slope standard errors a replication draws from.
+- The evidence for ``tau`` is the marginal likelihood of the month block, ``b_hat ~ N(0, V_bb +
+  tau**2 (I + 11'))`` (the other coefficients, flat, integrate out): a pattern across months that
+  the trend could also have made is explained by ``V_bb`` and costs no ``tau``; one that it
+  could not (a December peak in a rising year) needs ``tau``. ``tau`` is not fixed at its
+  maximum: its posterior on a grid (uniform prior on ``[0, MAX_TAU]``) weights the Gaussian
+  updates below, so how well eleven or so months pin ``tau`` is part of the uncertainty.
+- For each ``tau`` the posterior is the Gaussian update ``K = V[:, b] S^-1`` with ``S = V_bb +
+  tau**2 (I + 11')``: ``theta_hat - K b_hat`` and ``V - K V[b, :]``. The months move towards the
+  common level by the share of ``S`` that is sampling noise, and every coefficient correlated
+  with them (the trend above all) moves with them: shrinking a rising run of month factors hands
+  the rise to the trend. The mixture's mean and covariance (within plus between, the law of
+  total variance) carry the season-trend uncertainty into the rate and slope standard errors a
+  replication draws from; :func:`covariance_at` re-evaluates it at a refitted point.
 
 With ``tau`` = 0 the months share the base level exactly (and the trend takes what they
 explained); with ``V_bb`` small (months seen over several years) the factors stay as fitted.
