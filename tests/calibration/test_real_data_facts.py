@@ -177,15 +177,16 @@ def test_retail_no_saturday_invoices_means_a_zero_saturday(retail_raw, retail):
 
 
 def _expected_orders(arrivals: dict, start: dt.date, month: str) -> float:
-    """Orders the fitted arrival model expects in `month` (weekday mix, trend and holidays)."""
-    days = pd.date_range(month, pd.Period(month).end_time.normalize(), freq="D")
-    weekday = np.array(arrivals["weekday_multipliers"])[days.day_of_week]
-    offset = (days - pd.Timestamp(start)).days.to_numpy()
-    trend = 1 + arrivals.get("trend_per_year", 0.0) * offset / 365
-    holidays = {pd.Timestamp(h) for h in arrivals.get("holidays", [])}
-    holiday = np.where(days.isin(holidays), arrivals.get("holiday_multiplier", 1.0), 1.0)
-    m = arrivals["monthly_multipliers"][days[0].month - 1]
-    return float(arrivals["rate_per_day"] * m * (weekday * trend * holiday).sum())
+    """Orders the fitted arrival model expects in `month` (the twin's own daily rates: weekday,
+    month, trend with its changes, holidays and events)."""
+    from twin.calibration.validate import rereference_arrivals
+    from twin.scenario.arrival_rates import daily_rates
+    from twin.scenario.arrivals import PoissonArrivals
+
+    first = pd.Timestamp(month + "-01")
+    shift = (first - pd.Timestamp(start)).days
+    moved = PoissonArrivals.model_validate(rereference_arrivals(arrivals, shift, start))
+    return float(daily_rates(moved, first.date(), pd.Period(month).days_in_month).sum())
 
 
 def test_retail_monthly_seasonality(retail_raw, retail):
@@ -196,12 +197,17 @@ def test_retail_monthly_seasonality(retail_raw, retail):
     invoices = sales.drop_duplicates("InvoiceNo")["InvoiceDate"].dt.to_period("M").astype(str)
     raw_ratio = (invoices == "2011-11").sum() / (invoices == "2011-02").sum()
     arrivals = retail.arrivals
-    months = arrivals["monthly_multipliers"]
-    assert months[10] > 2 * months[1]  # November >> February
+    # One year (December seen in 2010 only): the months cannot be told from a trend, so they
+    # are pooled (here completely: free months and a trend have no joint maximum) and the
+    # trend carries the rise; the fitted calendar must still reproduce it (below).
+    notes = retail.calibration.notes
+    assert any("share the base level" in note or "pooled" in note for note in notes)
     start = retail.calibration.model["run"]["start_date"]
     fit_ratio = _expected_orders(arrivals, start, "2011-11") / _expected_orders(
         arrivals, start, "2011-02"
     )
     # raw counts every sales invoice; the fit only those with a product line (about 10 % of
-    # invoices are postage, zero-price or write-off only), so allow 10 %
-    assert fit_ratio == pytest.approx(raw_ratio, rel=0.10)
+    # invoices are postage, zero-price or write-off only); and with the once-seen months pooled
+    # the rise is the trend's, a line that cannot follow November's peak all the way (2.25
+    # against 2.57 measured), so allow 20 %
+    assert fit_ratio == pytest.approx(raw_ratio, rel=0.20)

@@ -34,11 +34,14 @@ carries the first segment's slope, and ``trend_per_year`` is 0): before the hist
 stays at its first-day level, so a run that starts earlier never extrapolates a steep early slope
 backwards to zero. Without changepoints the spec is the one linear trend, as ever.
 
-Changepoints are first chosen with all month factors free. If the trend bends, a month seen in
-fewer than ``min_month_years`` calendar years can no longer be told from the bend, so such months
-share the base level and the changepoints are chosen again (if none remain, the first fit
-stands). On Olist's first 15 months, free once-seen month factors absorbed the 2018 flattening
-into a steep decline and under-forecast the holdout by a third.
+Changepoints are chosen with all month factors free. When some month is seen in fewer than
+``min_month_years`` calendar years, the trend can mimic the month factors, so they are partially
+pooled towards their common level (:mod:`twin.calibration.month_pooling`: a random-effects prior
+on the log factors, its spread from the evidence, the trend refitted with the pooled months) and
+the posterior covariance feeds the standard errors and ``uncertainty``. Free once-seen months on
+Olist's first year absorbed its growth (January 2017 at a factor 0.3); sharing the base level
+throws a real season away. If free once-seen months and a trend have no joint maximum (a history
+that starts from nothing), those months share the base level, the pooling's limit.
 
 Events (``events=``, e.g. from ``retail_events``) are named groups of days, given by a rule that
 ``twin.scenario.arrival_rates.event_dates`` expands for any year, so the fitted model forecasts
@@ -88,6 +91,7 @@ from twin.calibration.count_model import (
     score_design,
     scoring,
 )
+from twin.calibration.month_pooling import covariance_at, pool_months
 from twin.calibration.overdispersion import fit_rate_noise, overdispersed_covariance
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
@@ -215,8 +219,8 @@ def fit_poisson_arrivals(
     forecast_days : int
         Days after the reference date over which the trend factor must stay positive.
     min_month_years : int
-        When changepoints are found: fewest calendar years a month must be seen in to keep its
-        own factor; the others share the base level. Calibration uses 2.
+        Fewest calendar years every month must be seen in for the plain fit; with a month seen
+        in fewer (and a trend), the month factors are partially pooled. Calibration uses 2.
     max_iter : int
         Most Fisher-scoring iterations.
     tol : float
@@ -294,50 +298,28 @@ def fit_poisson_arrivals(
         notes.append(f"no orders on any day of event {event_specs[j]['name']}: multiplier 0")
 
     y = y_all[keep]
-    unknown_trend_sd = 0.0
-    if fit_trend and min_month_years > 1:
-        # A trend is told from the season by the months seen in several years; with none, only
-        # the slope within each month would carry it, which any within-month pattern (month
-        # ends, paydays) mimics. The season is then fitted and the trend is not.
-        years_seen = [
-            np.unique(dates.dt.year.to_numpy()[keep & (month == j)]).size for j in range(12)
-        ]
-        if max(years_seen) < min_month_years:
-            # flat, but not known to be flat: the slope's standard error of the joint fit (free
-            # months and a trend) says how far the trend could be, and a replication draws it
-            joint = fit_poisson_arrivals(
-                timestamps,
-                start=start,
-                end=end,
-                holidays=holidays,
-                events=events,
-                reference_date=reference_date,
-                forecast_days=forecast_days,
-                max_iter=max_iter,
-                tol=tol,
-            )
-            unknown_trend_sd = joint.spec["uncertainty"]["trend_sd"]
-            fit_trend = False
-            notes.append(
-                f"no month seen in {min_month_years} years: a trend cannot be told from the "
-                f"season, so the trend is not fitted (flat); its sd {unknown_trend_sd:.3g} a "
-                "year, from the joint fit of months and trend, is drawn with the parameters"
-            )
+    # Months seen in fewer than min_month_years calendar years: the trend can mimic their
+    # factors, which are then partially pooled (twin.calibration.month_pooling).
+    year = dates.dt.year.to_numpy()
+    weak_months = [
+        j
+        for j in range(12)
+        if (month[keep] == j).any() and np.unique(year[keep & (month == j)]).size < min_month_years
+    ]
     if holiday_set and not is_holiday[keep].any() and not holiday_zero:
         notes.append("no holiday falls in the period: holiday_multiplier 1 (not fitted)")
 
-    def design(shared_months: list[int]) -> tuple[np.ndarray, dict, dict, int | None, dict]:
-        """Columns: intercept, weekdays, months (but shared ones), holidays, events."""
+    def design(shared: list[int]) -> tuple[np.ndarray, dict, dict, int | None, dict]:
+        """Columns: intercept, weekdays, months (those in ``shared`` in the base level),
+        holidays, events."""
         columns = [np.ones(y.size)]
         weekday_col: dict[int, int] = {}
         month_col: dict[int, int] = {}
-        for codes, levels, column_of, shared in (
-            (weekday, 7, weekday_col, []),
-            (month, 12, month_col, shared_months),
-        ):
+        for codes, levels, column_of in ((weekday, 7, weekday_col), (month, 12, month_col)):
             present = [j for j in range(levels) if (codes[keep] == j).any()]
-            # The first level with data is the reference, unless shared levels form it.
-            for j in [j for j in present if j not in shared][0 if shared else 1 :]:
+            # The first level with data is the reference, unless the shared months form it.
+            own = [j for j in present if not (levels == 12 and j in shared)]
+            for j in own[0 if len(own) < len(present) else 1 :]:
                 column_of[j] = len(columns)
                 columns.append((codes[keep] == j).astype(np.float64))
         holiday_column = None
@@ -359,60 +341,68 @@ def fit_poisson_arrivals(
         # scaled by the Pearson dispersion, must exceed log(days), BIC's price of a parameter.
         # Two or three occurrences of a holiday on a quiet segment are noise, not an effect.
         U0 = hinges(u_all[keep], []) if fit_trend else None
-        theta0, cov0, _, _, mu0 = scoring(y, X, U0, max_iter, tol)
+        columns0 = event_col
+        try:
+            theta0, cov0, _, _, mu0 = scoring(y, X, U0, max_iter, tol)
+        except (RuntimeError, np.linalg.LinAlgError):
+            if not (fit_trend and weak_months):
+                raise
+            # no joint maximum of free months and trend (see below): the once-seen months shared
+            X0, _, _, _, columns0 = design(weak_months)
+            theta0, cov0, _, _, mu0 = scoring(y, X0, U0, max_iter, tol)
         dispersion = max(1.0, float(np.sum((y - mu0) ** 2 / mu0)) / max(y.size - theta0.size, 1))
         weak = [
             j
-            for j, column in event_col.items()
+            for j, column in columns0.items()
             if theta0[column] ** 2 < math.log(y.size) * dispersion * cov0[column, column]
         ]
         for j in weak:
             fitted_events.remove(j)
             event_code[event_code == j] = -1
             notes.append(
-                f"event {event_specs[j]['name']}: factor {math.exp(theta0[event_col[j]]):.2f} "
+                f"event {event_specs[j]['name']}: factor {math.exp(theta0[columns0[j]]):.2f} "
                 "not distinguishable from 1 (squared Wald statistic below log(days)); left out"
             )
         if weak:
             X, weekday_col, month_col, holiday_column, event_col = design([])
-    knots: list[float] = []
-    base_months: list[int] = []  # months seen but given no factor of their own
-    if fit_trend and changepoints:
-        month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
-        candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
-        span = (y_all.size) / 365.0
+    month_starts = pd.date_range(dates.iloc[0], dates.iloc[-1], freq="MS")
+    candidates = [(m - dates.iloc[0]).days / 365.0 for m in month_starts]
 
-        def select(X: np.ndarray) -> list[float]:
-            return select_changepoints(
-                y, X, u_all[keep], candidates, min_segment_days / 365.0, span, max_iter, tol
+    def trend_fit(X: np.ndarray) -> tuple[list[float], np.ndarray | None, tuple]:
+        """Changepoints (when asked), the trend's columns, and the fit on design X."""
+        knots: list[float] = []
+        if fit_trend and changepoints:
+            knots = select_changepoints(
+                y,
+                X,
+                u_all[keep],
+                candidates,
+                min_segment_days / 365.0,
+                y_all.size / 365.0,
+                max_iter,
+                tol,
             )
+        U = hinges(u_all[keep], knots) if fit_trend else None
+        return knots, U, scoring(y, X, U, max_iter, tol)
 
-        knots = select(X)
-        # Once the trend bends, a month seen in fewer than min_month_years calendar years
-        # cannot be told from the bend: such months share the base level, and the
-        # changepoints are chosen again. Without a bend the month factors stay free.
-        year = dates.dt.year.to_numpy()
-        shared_months = [
-            j
-            for j in range(12)
-            if (month[keep] == j).any()
-            and np.unique(year[keep & (month == j)]).size < min_month_years
-        ]
-        if knots and shared_months:
-            shared_design = design(shared_months)
-            shared_knots = select(shared_design[0])
-            if shared_knots:
-                X, weekday_col, month_col, holiday_column, event_col = shared_design
-                knots = shared_knots
-                base_months = shared_months
-                notes.append(
-                    f"seen in fewer than {min_month_years} years, "
-                    + ", ".join(MONTHS[j] for j in shared_months)
-                    + " share the base level (no month factor of their own), as the trend bends"
-                )
+    shared_months: list[int] = []  # months in the base level: pooled completely
+    try:
+        knots, U, (theta, cov, loglik, iterations, mu) = trend_fit(X)
+    except (RuntimeError, np.linalg.LinAlgError):
+        if not (fit_trend and weak_months):
+            raise
+        # Free once-seen months and a trend can have no joint maximum (a history that starts
+        # from nothing: the trend runs off to a factor proportional to time); then those months
+        # share the base level, the limit of the pooling as its spread goes to 0.
+        shared_months = weak_months
+        X, weekday_col, month_col, holiday_column, event_col = design(shared_months)
+        knots, U, (theta, cov, loglik, iterations, mu) = trend_fit(X)
+        notes.append(
+            "free month factors and a trend have no joint maximum: "
+            + ", ".join(MONTHS[j] for j in shared_months)
+            + f" (seen in fewer than {min_month_years} years) share the base level"
+        )
     p_x = X.shape[1]
-    U = hinges(u_all[keep], knots) if fit_trend else None
-    theta, cov, loglik, iterations, mu = scoring(y, X, U, max_iter, tol)
     p = theta.size
     whole = np.zeros(y_all.size)
     whole[keep] = mu
@@ -421,6 +411,37 @@ def fit_poisson_arrivals(
         # Standard errors under the fitted multiplier: the sandwich, not the Poisson information.
         cov = overdispersed_covariance(
             score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
+        )
+    pooled = None
+    if U is not None and weak_months and month_col and not shared_months:
+        pooled = pool_months(theta, cov, list(month_col.values()))
+        # The pooled months are then held as an offset and the rest refitted exactly: the
+        # Gaussian update is linear in the trend, the trend factor is not.
+        pooled_columns = np.array(list(month_col.values()))
+        others = np.setdiff1d(np.arange(p), pooled_columns)
+        offset = X[:, pooled_columns] @ pooled.theta[pooled_columns]
+        try:
+            refit, _, loglik, _, mu = scoring(
+                y, X[:, others[others < p_x]], U, max_iter, tol, offset=offset
+            )
+        except (RuntimeError, np.linalg.LinAlgError):
+            raise RuntimeError(
+                "fit_poisson_arrivals: the trend with pooled month factors does not converge"
+            ) from None
+        theta = pooled.theta.copy()
+        theta[others] = refit
+        # the covariance at the refitted point: the trend's scale there, not at the first fit's
+        # (the inverse information when the counts are Poisson, sd_log 0)
+        unpooled_cov = overdispersed_covariance(
+            score_design(X, U, theta), mu, offset_days[keep], noise.sd_log, noise.autocorrelation
+        )
+        cov = covariance_at(unpooled_cov, list(month_col.values()), pooled)
+        notes.append(
+            f"seen in fewer than {min_month_years} years, "
+            + ", ".join(MONTHS[j] for j in weak_months)
+            + " cannot be told well from the trend: the month factors are pooled towards "
+            f"their common level (empirical Bayes, sd of log factors {pooled.tau:.3f}, "
+            f"{pooled.shrinkage:.0%} pooled on average) and the trend refitted with them"
         )
 
     # Months with no days at all are neither fitted nor zero: multiplier 1.
@@ -468,8 +489,30 @@ def fit_poisson_arrivals(
         slope_gradients.append(g)
     # The sampling distribution a replication draws from: log(rate) and the slope in force at
     # the reference date.
-    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": unknown_trend_sd, "correlation": 0.0}
-    unseen, month_sd = unseen_month_spread(month_values, no_data_months, base_months, zero_months)
+    uncertainty = {"log_rate_sd": rate_se / rate, "trend_sd": 0.0, "correlation": 0.0}
+    if pooled is not None:
+        # Months without data draw from the pooled spread, the pooled ones from their posterior.
+        unseen = sorted((set(no_data_months) | set(weak_months)) - zero_months)
+        variances = [
+            pooled.tau**2 if j in no_data_months else (month_se[j] / month_values[j]) ** 2
+            for j in unseen
+        ]
+        month_sd = min(math.sqrt(float(np.mean(variances))), 3.0) if unseen else 0.0
+    elif shared_months:
+        # the spread of what the trend leaves in the shared months: the sd of log(observed /
+        # fitted orders) of their calendar months (each a sample of the months' factors)
+        unseen = sorted(set(no_data_months) | set(shared_months))
+        fitted_all = np.zeros(y_all.size)
+        fitted_all[keep] = mu
+        by_month = pd.DataFrame(
+            {"m": dates.dt.to_period("M").to_numpy(), "y": y_all, "f": fitted_all}
+        )[keep & np.isin(month, shared_months)]
+        totals = by_month.groupby("m")[["y", "f"]].sum()
+        ratios = np.log(totals["y"] / totals["f"]).to_numpy()
+        month_sd = float(np.std(ratios, ddof=1)) if ratios.size >= MIN_MONTHS_FOR_SPREAD else 0.0
+        month_sd = min(month_sd, 3.0)
+    else:
+        unseen, month_sd = unseen_month_spread(month_values, no_data_months, [], zero_months)
     if fit_trend:
         g_slope = slope_gradients[int(np.searchsorted(knots, u_ref, side="right"))]
         trend_sd = math.sqrt(max(float(g_slope @ cov @ g_slope), 0.0))
@@ -615,11 +658,16 @@ def fit_poisson_arrivals(
             "unseen_months": [j + 1 for j in unseen],
             "month_sd": month_sd,
         }
+        if pooled is not None:
+            source_of_sd = "their posterior after pooling"
+        elif shared_months:
+            source_of_sd = "what the trend leaves in the shared months"
+        else:
+            source_of_sd = "the spread of the fitted months"
         notes.append(
-            "no factor of their own for "
+            "no factor of their own, or one seen in a single year, for "
             + ", ".join(MONTHS[j] for j in unseen)
-            + f": each replication draws one, sd of its log {month_sd:.3f} (the spread of the "
-            "fitted months)"
+            + f": each replication draws one, sd of its log {month_sd:.3f} ({source_of_sd})"
         )
     noise_note = f"moment fit; Pearson dispersion {dispersion:.3g} (p = {noise.p_value:.2g})"
     rows.append(("overdispersion.sd_log", noise.sd_log, math.nan, y.size, y.sum(), noise_note))

@@ -55,19 +55,22 @@ def scoring(
     U: np.ndarray | None,
     max_iter: int,
     tol: float,
+    offset: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
-    """Maximise sum(y log mu - mu) with log mu = X beta + log(1 + U t) by Fisher scoring.
+    """Maximise sum(y log mu - mu) with log mu = offset + X beta + log(1 + U t) by Fisher
+    scoring.
 
     Returns (theta = [beta, t], covariance = inverse Fisher information, loglik, iterations,
-    fitted mu); without ``U`` there is no t.
+    fitted mu); without ``U`` there is no t, without ``offset`` it is 0.
     """
     p = X.shape[1]
     k = 0 if U is None else U.shape[1]
     theta = np.zeros(p + k)
-    theta[0] = math.log(y.mean())
+    base = np.zeros(y.size) if offset is None else offset
+    theta[0] = math.log(y.mean()) - float(np.log(np.mean(np.exp(base))))
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
-        eta = X @ theta[:p]
+        eta = base + X @ theta[:p]
         if U is not None:
             linear = 1.0 + U @ theta[p:]
             if (linear <= 0).any():
