@@ -60,6 +60,40 @@ def test_rereferenced_arrivals_give_the_same_daily_rates(trend):
     np.testing.assert_allclose(after, before)
 
 
+@pytest.mark.parametrize(("trend", "rho"), [(0.4, 0.3), (-0.3, -0.5), (0.0, 0.0)])
+def test_rereferenced_uncertainty_draws_the_old_models_rates(trend, rho):
+    # Draws of the old model's (a, b), read at the new start (200 days earlier), against
+    # draws of the re-expressed uncertainty: the log level at the new day 0 and at 150 days
+    # later have the same sd (to first order in b; the sds are a few percent, so the second
+    # order is below 1 % of them) and correlation. 200,000 draws: the sampling error of an sd is
+    # about 0.2 % of it, so 2 % is ten of them.
+    old = {
+        **_poisson(40.0, trend),
+        "uncertainty": {"log_rate_sd": 0.05, "trend_sd": 0.08, "correlation": rho},
+    }
+    shift = -200.0
+    new = rereference_arrivals(old, shift)
+    rng = np.random.default_rng(11)
+
+    def log_levels(spec: dict, days: np.ndarray, origin: float) -> np.ndarray:
+        u = spec["uncertainty"]
+        z = rng.standard_normal((2, 200_000))
+        a = u["log_rate_sd"] * z[0]
+        r = u["correlation"]
+        b = u["trend_sd"] * (r * z[0] + np.sqrt(1 - r * r) * z[1])
+        t = (days[:, None] - origin) / 365.0
+        return np.log(spec["rate_per_day"]) + a + np.log(1 + (spec["trend_per_year"] + b) * t)
+
+    days = np.array([shift, shift + 150.0])
+    exact = log_levels(old, days, 0.0)
+    approx = log_levels(new, days, shift)
+    np.testing.assert_allclose(approx.std(axis=1), exact.std(axis=1), rtol=0.02)
+    np.testing.assert_allclose(
+        np.corrcoef(approx)[0, 1], np.corrcoef(exact)[0, 1], rtol=0.02, atol=0.01
+    )
+    np.testing.assert_allclose(approx.mean(axis=1), exact.mean(axis=1), atol=2e-3)
+
+
 def test_rereferencing_past_the_trend_zero_is_an_input_error():
     with pytest.raises(InputError, match=r"gives no orders 400 days before its start date"):
         rereference_arrivals(_poisson(10.0, 1.0), -400)

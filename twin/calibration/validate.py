@@ -45,6 +45,7 @@ scoring :mod:`twin.calibration.validation_scores` and the files
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,13 @@ def rereference_arrivals(
     this would apply the end-of-history level to the whole period. At the new day 0 the level is
     ``rate * f`` with ``f = trend(shift)``, and every slope (``trend_per_year`` and each change's)
     becomes ``slope / f``; change dates and events are calendar dates and stay as they are.
+
+    The ``uncertainty`` of the rate and trend is re-expressed at the new day 0 too. A
+    replication's draw ``(a, b)`` multiplies the old level by ``exp(a)`` and adds ``b`` to every
+    slope, so at the new day 0 (``s = shift / 365`` years, ``k`` the slope in force there) the
+    level moves by ``a' = a + b s / f`` and the slope in new units by ``b' = b (f - k s) / f**2``
+    (to first order in ``b``; exact for the level's mean path of a linear trend), and the
+    standard deviations and correlation are those of ``(a', b')``.
     """
     if arrivals.get("kind") != "poisson":
         return arrivals  # replayed order times are calendar times already
@@ -175,11 +183,34 @@ def rereference_arrivals(
             f"{-shift_days:g} days before its start date; compare a later period (--holdout-from)"
         )
     result = {**arrivals, "rate_per_day": rate * factor, "trend_per_year": trend / factor}
+    stated = arrivals.get("uncertainty")
+    if stated:
+        at = np.array([shift_days, shift_days + 1.0])
+        slope = float(np.diff(trend_factor(trend, pairs, at))[0]) * 365.0
+        result["uncertainty"] = rereference_uncertainty(stated, shift_days / 365.0, factor, slope)
     if changes:
         result["trend_changes"] = [
             {**c, "trend_per_year": c["trend_per_year"] / factor} for c in changes
         ]
     return result
+
+
+def rereference_uncertainty(stated: dict, years: float, factor: float, slope: float) -> dict:
+    """The rate and trend uncertainty at ``years`` from the old day 0 (see
+    :func:`rereference_arrivals`): ``factor`` the trend factor there, ``slope`` its slope."""
+    sd_a, sd_b = stated.get("log_rate_sd", 0.0), stated.get("trend_sd", 0.0)
+    rho = stated.get("correlation", 0.0)
+    u, c = years / factor, (factor - slope * years) / factor**2  # a' = a + u b, b' = c b
+    var_a = sd_a**2 + u * u * sd_b**2 + 2.0 * u * rho * sd_a * sd_b
+    cov = c * (rho * sd_a * sd_b + u * sd_b**2)
+    new_a, new_b = math.sqrt(max(var_a, 0.0)), abs(c) * sd_b
+    correlation = cov / (new_a * new_b) if new_a > 0 and new_b > 0 else 0.0
+    return {
+        **stated,
+        "log_rate_sd": min(new_a, 3.0),  # the section's bound
+        "trend_sd": new_b,
+        "correlation": max(-1.0, min(1.0, correlation)),
+    }
 
 
 def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario:
