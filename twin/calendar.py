@@ -238,7 +238,7 @@ class WorkCalendar:
         if self._always:
             return t + work
         self._cover(t)
-        starts, cumulative = self._starts, self._cumulative  # both extended in place below
+        starts, cumulative = self._starts, self._cumulative
         i = bisect_right(starts, t) - 1
         if i >= 0 and t < self._ends[i]:
             first = i
@@ -246,6 +246,12 @@ class WorkCalendar:
         else:
             first = i + 1
             target = cumulative[i + 1] + work
+        return self._done(t, first, target)
+
+    def _done(self, t: float, first: int, target: float) -> float:
+        """When work started at ``t`` reaches ``target`` cumulative working time, the work
+        starting in interval ``first`` (the one holding ``t``, else the next)."""
+        starts, cumulative = self._starts, self._cumulative  # both extended in place below
         while cumulative[-1] < target or first >= len(starts):
             self._extend()
         # Searching from `first` on, so that work too small to change `target` in floating
@@ -266,7 +272,7 @@ class WorkCalendar:
         if not work >= 0.0 or math.isinf(work):
             raise ValueError(f"work must be a finite number of days >= 0, got {work!r}")
         self._cover(t)
-        starts, cumulative = self._starts, self._cumulative  # both extended in place below
+        starts, cumulative = self._starts, self._cumulative  # starts extended in place below
         i = bisect_right(starts, t) - 1
         if i >= 0 and t < self._ends[i]:
             start = t
@@ -280,14 +286,7 @@ class WorkCalendar:
             target = cumulative[i + 1] + work
         if work == 0.0:
             return start, t
-        while cumulative[-1] < target or first >= len(starts):
-            self._extend()
-        # as in advance: from `first` on, and a sliver of rounding ends at the closing time
-        j = bisect_left(cumulative, target, first + 1) - 1
-        if j > first and target - cumulative[j] <= _SNAP_DAYS:
-            return start, max(self._ends[j - 1], t)
-        done = starts[j] + (target - cumulative[j])
-        return start, done if done > t else t
+        return start, self._done(t, first, target)
 
     def working_time(self, t0: float, t1: float) -> float:
         """Return the working time (days) in the clock interval [t0, t1], ``t0 <= t1``."""

@@ -266,8 +266,9 @@ def collect(network: Network, replication: int) -> RunResult:
         levers["credit"] = credit.facts()
     if network.service is not None:
         levers["after_sales"] = network.service.facts()
-    if network.customers is not None and network.customers.facts():  # an open pipeline
-        levers["customers"] = network.customers.facts()
+    deals = network.customers.facts() if network.customers is not None else {}
+    if deals:  # an open pipeline
+        levers["customers"] = deals
     if network.cash is not None:  # books what remains and names the cash tables
         levers["cash"] = network.cash.close(tables)
     notes = network.notes + [
