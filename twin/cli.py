@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "twin.commands.sweep",
         "Run the sensitivity sweep in FILE and write its results, indices, charts and PDF.",
     ),
+    "template": (
+        "twin.commands.template",
+        "Write SCENARIO_FILE's lever keys as an Excel workbook to edit and pass to --set-file.",
+    ),
     "check": (
         "twin.commands.check",
         "Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not.",

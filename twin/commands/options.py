@@ -42,6 +42,19 @@ def set_option(help: str) -> Decorator:
     return click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=help)
 
 
+def set_file_option(help: str) -> Decorator:
+    """``--set-file LEVERS.xlsx``, repeatable (the keyword argument ``set_files``): a lever
+    workbook whose rows are set like ``--set``, before the ``--set`` overrides."""
+    return click.option(
+        "--set-file",
+        "set_files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="LEVERS.xlsx",
+        help=help,
+    )
+
+
 def replications_option(help: str | None = None, **extra: Any) -> Decorator:
     """``--replications``, a whole number of at least 1."""
     return click.option("--replications", type=click.IntRange(min=1), help=help, **extra)

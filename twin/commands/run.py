@@ -21,6 +21,7 @@ from twin.commands.options import (
     out_option,
     quiet_option,
     replications_option,
+    set_file_option,
     set_option,
     workers_option,
 )
@@ -32,12 +33,15 @@ if TYPE_CHECKING:
 CONFIDENCE = 0.95
 
 
-def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
-    """The validated scenario in ``path`` with ``--set`` overrides applied."""
+def load_scenario(
+    path: Path, overrides: tuple[str, ...] = (), set_files: tuple[Path, ...] = ()
+) -> Scenario:
+    """The validated scenario in ``path`` with ``--set-file`` workbooks and then ``--set``
+    overrides applied."""
     from twin.scenario.loader import load
     from twin.scenario.schema import Scenario
 
-    return load(Scenario, path, list(overrides))
+    return load(Scenario, path, list(overrides), set_files=set_files)
 
 
 @click.command(name="run")
@@ -46,6 +50,10 @@ def load_scenario(path: Path, overrides: tuple[str, ...] = ()) -> Scenario:
 @replications_option("Overrides run.replications.")
 @click.option("--seed", type=click.IntRange(min=0), help="Overrides run.seed.")
 @set_option("Override any scenario value (repeatable), e.g. --set run.horizon_days=90.")
+@set_file_option(
+    "Set the values of a lever workbook's rows (repeatable; `twin template` writes one), "
+    "before any --set."
+)
 @click.option("--orders", "keep_orders", is_flag=True, help="Also write the per-order log.")
 @click.option(
     "--orders-format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
@@ -60,6 +68,7 @@ def run(
     replications: int | None,
     seed: int | None,
     overrides: tuple[str, ...],
+    set_files: tuple[Path, ...],
     keep_orders: bool,
     orders_format: str,
     workers: int | None,
@@ -73,7 +82,7 @@ def run(
         extra.append(f"run.replications={replications}")
     if seed is not None:
         extra.append(f"run.seed={seed}")
-    scenario = load_scenario(scenario_file, tuple(extra))
+    scenario = load_scenario(scenario_file, tuple(extra), set_files)
     n = scenario.run.replications
     out_dir = out_dir or Path("reports") / scenario.name
     folder = claim_output(out_dir, "run folder", "run")  # a bad or busy --out costs no run

@@ -2,8 +2,9 @@
 
 Each override's value is YAML; the key path it sets (and everything below) is recorded in the
 :class:`~twin.scenario.yaml_source.SourceMap` as coming from ``--set key.path=value``, so a message
-about it names the override instead of a file line. :func:`dict_key` and :func:`list_index` step
-one part down a key path; variants (``twin.scenario.variants``) step the same way.
+about it names the override instead of a file line. :func:`apply_values` is the same for values
+that come already parsed (a workbook's rows, ``twin.scenario.workbook_overrides``); both set each
+value with :func:`twin.scenario.key_setting.assign`.
 """
 
 import copy
@@ -14,7 +15,8 @@ from typing import Any
 import yaml
 
 from twin.errors import InputError
-from twin.scenario.key_paths import INDEX, KeyPath, dotted, short_repr
+from twin.scenario.key_paths import Entry, split_key_path
+from twin.scenario.key_setting import assign
 from twin.scenario.yaml_source import Origin, SourceMap, YamlLoader, resolve_paths
 
 
@@ -54,26 +56,45 @@ def apply_overrides(
         scalar, or indexes a list out of range or with something other than a whole number.
     """
     folder = (cwd if cwd is not None else Path.cwd()).absolute()
-    result = copy.deepcopy(dict(data))
+    values = []
     for override in overrides:
         label = f"--set {override}"
         parts, value = _parse_override(override, label)
-        path = _assign(result, parts, value, label, folder)
+        values.append((label, parts, value))
+    return apply_values(data, sources, values, folder)
+
+
+def apply_values(
+    data: Mapping[str, Any],
+    sources: SourceMap,
+    values: Sequence[tuple[str, list[str | Entry], Any]],
+    folder: Path,
+) -> dict[str, Any]:
+    """Set each ``(label, key path parts, value)`` in order, in a copy of `data`.
+
+    Each set path (and everything below it) now comes from ``Origin(label)`` in `sources`;
+    relative paths under file keys are taken from `folder`.
+    """
+    result = copy.deepcopy(dict(data))
+    for label, parts, value in values:
+        path = assign(result, parts, value, label, lambda key, v: resolve_paths(v, folder, key))
         sources.discard(path)
         sources.set(path, Origin(label))
     return result
 
 
-def _parse_override(override: str, label: str) -> tuple[list[str], Any]:
+def _parse_override(override: str, label: str) -> tuple[list[str | Entry], Any]:
     key, equals, text = override.partition("=")
     if not equals:
         raise InputError(f"{label}: expected key.path=value, e.g. --set horizon_days=365")
-    parts = [part.strip() for part in key.split(".")]
-    if not all(parts):
+    try:
+        parts = split_key_path(key)
+    except ValueError as exc:
         raise InputError(
-            f"{label}: the key path '{key.strip()}' has an empty part; write dotted keys such as "
-            "segments.retail.arrivals.rate_per_day"
-        )
+            f"{label}: the key path '{key.strip()}' {exc}; write dotted keys such as "
+            "segments.retail.arrivals.rate_per_day, and promotions[spring-tools].discount for "
+            "an entry of a list by its name"
+        ) from None
     if not text.strip():
         raise InputError(f"{label}: no value after '='; give a value, or null to clear the key")
     try:
@@ -82,62 +103,3 @@ def _parse_override(override: str, label: str) -> tuple[list[str], Any]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{label}: the value is not valid YAML ({problem})") from exc
     return parts, value
-
-
-def _assign(
-    root: dict[Any, Any], parts: list[str], value: Any, label: str, folder: Path
-) -> KeyPath:
-    """Set `value` at `parts` inside `root`.
-
-    Returns the key path of what the override now owns: the value's own path or, when the override
-    had to create mappings, the topmost one it created, so that an unknown key among them is
-    reported against the override rather than against the file above it.
-    """
-    node: Any = root
-    path: list[str | int] = []
-    owned: int | None = None
-    for depth, part in enumerate(parts):
-        if isinstance(node, dict):
-            key: str | int = dict_key(node, part)
-            child = node.get(key)
-        else:  # a list: the check at the end of each step lets nothing else through
-            key = list_index(node, part, path, label)
-            child = node[key]
-        path.append(key)
-        if depth == len(parts) - 1:
-            node[key] = resolve_paths(value, folder, key)
-            break
-        if child is None:
-            # Missing, or an empty 'key:' line, which YAML reads as null: start a new mapping.
-            child = node[key] = {}
-            owned = len(path) if owned is None else owned
-        if not isinstance(child, dict | list):
-            raise InputError(
-                f"{label}: cannot go into '{dotted(path)}' to set '{parts[depth + 1]}': it holds "
-                f"the value {short_repr(child)}, not a mapping or list"
-            )
-        node = child
-    return tuple(path if owned is None else path[:owned])
-
-
-def dict_key(node: dict[Any, Any], part: str) -> str | int:
-    # YAML reads a key such as '2024:' as an int; let '--set plan.2024=...' reach it.
-    if part not in node and INDEX.fullmatch(part) and int(part) in node:
-        return int(part)
-    return part
-
-
-def list_index(node: list[Any], part: str, path: list[str | int], label: str) -> int:
-    if not INDEX.fullmatch(part):
-        raise InputError(
-            f"{label}: '{dotted(path)}' is a list, so the next part must be an item index "
-            f"(0, 1, ...), not '{part}'"
-        )
-    index = int(part)
-    if index >= len(node):
-        valid = "it is empty" if not node else f"valid indices are 0 to {len(node) - 1}"
-        raise InputError(
-            f"{label}: index {index} is out of range for '{dotted(path)}', a list of "
-            f"{len(node)} item(s); {valid}"
-        )
-    return index

@@ -12,7 +12,8 @@ variant that contains dots is a key path into the scenario, as in ``--set``::
         staffing: {warehouse: {headcount: 2}}
 
 Only top-level keys are split at dots, because names (SKUs, suppliers, promotions) may contain
-dots themselves. ``--set`` overrides apply after the merge, to the base and every variant alike.
+dots themselves; a bracketed name picks a list entry, ``promotions[spring-tools].discount: 0.3``.
+``--set`` overrides apply after the merge, to the base and every variant alike.
 
 Every variant must run on the base's ``run.seed``: replication r of each variant then draws the
 same random numbers (common random numbers), so a difference between variants is the policy's,
@@ -28,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from twin.errors import InputError
+from twin.scenario.key_paths import Entry, split_key_path
+from twin.scenario.key_setting import child_key
 from twin.scenario.loader import load
-from twin.scenario.overrides import apply_overrides, dict_key, list_index
+from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
 from twin.scenario.validation import validate
 from twin.scenario.yaml_source import Origin, SourceMap, load_yaml, merge, same_kind
@@ -176,12 +179,13 @@ def _section_variant(
     for key, value in spec.items():
         line = raw_sources.lookup(("variants", name, key))
         label = f"{line}: variants.{name}.{key}"
-        parts = [part.strip() for part in str(key).split(".")]
-        if not all(parts):
+        try:
+            parts = split_key_path(str(key))
+        except ValueError as exc:
             raise InputError(
-                f"{label}: the key path has an empty part; write dotted keys such as "
+                f"{label}: the key path {exc}; write dotted keys such as "
                 "inventory.suppliers.northwind.policy.reorder_point_days"
-            )
+            ) from None
         if parts[0] in RESERVED_KEYS:
             raise InputError(
                 f"{label}: a variant cannot set '{parts[0]}'; its name is its key under "
@@ -203,15 +207,13 @@ def _section_variant(
 
 
 def _merge_at(
-    root: dict[Any, Any], parts: list[str], value: Any, label: str, sources: SourceMap
+    root: dict[Any, Any], parts: list[str | Entry], value: Any, label: str, sources: SourceMap
 ) -> tuple[str | int, ...]:
     """Merge `value` at key path `parts` of `root` as ``extends`` would; returns the path."""
     node: Any = root
     path: list[str | int] = []
     for depth, part in enumerate(parts):
-        key: str | int = (
-            dict_key(node, part) if isinstance(node, dict) else list_index(node, part, path, label)
-        )
+        key = child_key(node, part, path, label)
         path.append(key)
         if depth == len(parts) - 1:
             old = node[key] if isinstance(node, list) else node.get(key)

@@ -32,7 +32,15 @@ import yaml
 
 from twin.errors import InputError
 from twin.input_files import check_input_file
-from twin.scenario.key_paths import KeyPath, dotted, short_repr
+from twin.scenario.key_paths import (
+    ENTRY_KEY,
+    Entry,
+    KeyPath,
+    dotted,
+    find_entry,
+    short_repr,
+    split_key_path,
+)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -103,6 +111,18 @@ class SourceMap:
         for known in [p for p in self._origins if p[:n] == prefix]:
             del self._origins[known]
 
+    def move(self, old: Sequence[str | int], new: Sequence[str | int]) -> None:
+        """Re-file `old` and every path below it under `new` (a named list entry's key, once the
+        entry's index is known)."""
+        prefix, n = tuple(old), len(old)
+        for known in [p for p in self._origins if p[:n] == prefix]:
+            self._origins[(*new, *known[n:])] = self._origins.pop(known)
+
+    def first_below(self, path: Sequence[str | int]) -> Origin | None:
+        """The origin of `path` or of a key below it, if any is known (not of a key above)."""
+        prefix, n = tuple(path), len(path)
+        return next((o for p, o in self._origins.items() if p[:n] == prefix and n), None)
+
     def update(self, other: "SourceMap") -> None:
         """Take every entry of `other`, overriding entries for the same paths."""
         self._origins.update(other._origins)
@@ -144,13 +164,79 @@ def load_yaml(path: Path | str) -> tuple[dict[str, Any], SourceMap]:
         A file is missing, unreadable or not valid YAML; its top level is not a mapping; a mapping
         has a key twice; ``extends`` is not a string, names a missing file, or forms a cycle.
     """
-    return _load_chain(Path(path), str(path), chain=())
+    data, sources = _load_chain(Path(path), str(path), chain=())
+    _no_entry_keys_left(data, (), sources)
+    return data, sources
+
+
+def _no_entry_keys_left(node: Any, path: KeyPath, sources: SourceMap) -> None:
+    """Reject a ``name[entry]`` key that found no list of a base to change."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _no_entry_keys_left(item, (*path, index), sources)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and ENTRY_KEY.fullmatch(key):
+                name = split_key_path(key)[0]
+                raise InputError(
+                    f"{sources.lookup((*path, key))}: '{key}' changes one entry of the list "
+                    f"'{dotted((*path, name))}' of the base file, but no base file has that list "
+                    "here (a file that extends none, or a base without it); write the whole list "
+                    f"as '{name}:' instead"
+                )
+            _no_entry_keys_left(value, (*path, key), sources)
 
 
 def _load_chain(
     path: Path, source: str, chain: tuple[tuple[Path, str], ...]
 ) -> tuple[dict[str, Any], SourceMap]:
     data, sources = _read_mapping(path, source)
+    workbook = data.pop("overrides", None)
+    here = sources.lookup(("overrides",))
+    sources.discard(("overrides",))
+    merged, merged_sources = _extend(path, source, chain, data, sources)
+    if workbook is None:
+        return merged, merged_sources
+    if not isinstance(workbook, str) or not workbook.strip():
+        raise InputError(
+            f"{here}: overrides: expected the path of a lever workbook (.xlsx, as `twin template` "
+            f"writes it), relative to this file's folder (got {short_repr(workbook)})"
+        )
+    shown = os.path.normpath(os.path.join(os.path.dirname(source), workbook))
+    return _apply_workbook(merged, merged_sources, sources, path.parent / workbook, shown)
+
+
+def _apply_workbook(
+    data: dict[str, Any], sources: SourceMap, own: SourceMap, workbook: Path, shown: str
+) -> tuple[dict[str, Any], SourceMap]:
+    """Set the rows of `workbook` in `data`, refusing a key the file (`own`) also sets."""
+    from twin.scenario.key_setting import assign
+    from twin.scenario.workbook_overrides import read_workbook
+
+    own_keys = SourceMap()
+    own_keys.update(own)  # the file's own keys, before the workbook's rows are added
+    folder = workbook.absolute().parent
+    for label, parts, value in read_workbook(workbook, shown):
+        path = assign(data, parts, value, label, lambda key, v: resolve_paths(v, folder, key))
+        clash = own_keys.first_below(path)
+        if clash is not None:
+            raise InputError(
+                f"{label}: the scenario file sets this key too ({clash}); set each key in one "
+                "place, the workbook or the file"
+            )
+        sources.discard(path)
+        sources.set(path, Origin(label))
+    return data, sources
+
+
+def _extend(
+    path: Path,
+    source: str,
+    chain: tuple[tuple[Path, str], ...],
+    data: dict[str, Any],
+    sources: SourceMap,
+) -> tuple[dict[str, Any], SourceMap]:
+    """`data` merged over the chain of files it ``extends``, with their sources."""
     if "extends" not in data:
         return data, sources
     base_ref = data.pop("extends")
@@ -174,7 +260,7 @@ def _load_chain(
     if not base_path.is_file():
         raise InputError(f"{here}: extends: file not found: {base_source}")
     base, base_sources = _load_chain(base_path, base_source, seen)
-    merged = merge(base, data, (), base_sources)
+    merged = merge(base, data, (), base_sources, sources)
     base_sources.update(sources)
     return merged, base_sources
 
@@ -293,19 +379,76 @@ def same_kind(base: Mapping[Any, Any], top: Mapping[Any, Any]) -> bool:
 
 
 def merge(
-    base: dict[Any, Any], top: Mapping[Any, Any], path: KeyPath, base_sources: SourceMap
+    base: dict[Any, Any],
+    top: Mapping[Any, Any],
+    path: KeyPath,
+    base_sources: SourceMap,
+    top_sources: SourceMap | None = None,
 ) -> dict[Any, Any]:
-    """Deep-merge `top` over `base`; forget the origins of base values that `top` replaces."""
+    """Deep-merge `top` over `base`; forget the origins of base values that `top` replaces.
+
+    A key of `top` such as ``promotions[spring]`` merges into that one entry of the base's list
+    (after the plain keys, so ``promotions:`` and ``promotions[spring]:`` in one file mean the
+    new list with that entry changed); `top_sources`, when given, is updated to the entry's path.
+    """
     merged = dict(base)
+    entries = []
     for key, value in top.items():
+        if isinstance(key, str) and ENTRY_KEY.fullmatch(key):
+            entries.append((key, value))
+            continue
         old = merged.get(key)
         if isinstance(old, dict) and isinstance(value, dict) and same_kind(old, value):
-            merged[key] = merge(old, value, (*path, key), base_sources)
+            merged[key] = merge(old, value, (*path, key), base_sources, top_sources)
         else:
             if key in merged:
                 base_sources.discard((*path, key))
             merged[key] = value
+    for key, value in entries:
+        _merge_entry(merged, key, value, path, base_sources, top_sources)
     return merged
+
+
+def _merge_entry(
+    merged: dict[Any, Any],
+    key: str,
+    value: Any,
+    path: KeyPath,
+    base_sources: SourceMap,
+    top_sources: SourceMap | None,
+) -> None:
+    """Merge `value` into the list entry that ``key`` (``name[label]...``) names in `merged`."""
+    where = top_sources.lookup((*path, key)) if top_sources is not None else None
+    name, *labels = split_key_path(key)
+    if not isinstance(merged.get(name), list):
+        got = "nothing" if merged.get(name) is None else f"{short_repr(merged[name])}"
+        raise InputError(
+            f"{where or key}: '{key}' changes one entry of the list '{dotted((*path, name))}', "
+            f"but the base has {got} there, not a list"
+        )
+    holder: Any = merged
+    step: str | int = name
+    target: list[str | int] = [*path, name]
+    for label in labels:
+        if not isinstance(label, Entry) or not isinstance(holder[step], list):
+            raise InputError(f"{where or key}: '{key}': only lists have named entries")
+        items = holder[step] = list(holder[step])  # a copy: the base's list is not changed
+        try:
+            index = find_entry(items, label)
+        except ValueError as exc:
+            raise InputError(
+                f"{where or key}: '{key}': in the list '{dotted(target)}' of the base, {exc}"
+            ) from None
+        holder, step = items, index
+        target.append(index)
+    old = holder[step]
+    if isinstance(old, dict) and isinstance(value, dict) and same_kind(old, value):
+        holder[step] = merge(dict(old), value, tuple(target), base_sources, top_sources)
+    else:
+        base_sources.discard(target)
+        holder[step] = value
+    if top_sources is not None:
+        top_sources.move((*path, key), target)
 
 
 #: Keys that hold a folder's path, resolved like file paths.
