@@ -54,6 +54,8 @@ COLUMNS = ("key", "value", "unit", "allowed", "description")
 _WIDTHS = (48, 18, 10, 48, 80)
 
 Value = Any
+#: The keys of a constant distribution, which a file writes as a plain number.
+_CONSTANT = {"dist", "value"}
 """A cell's value as the workbook gives it back: a number, text, a bool, a date or None."""
 
 
@@ -90,7 +92,9 @@ def _leaves(
 ) -> Iterator[tuple[str, KeyPath, Any]]:
     """(key as written, pydantic's loc, value) of every leaf below `node`; the loc names a tagged
     union's member by its tag, as pydantic does (``minutes_per_order.lognormal.mean``)."""
-    if isinstance(node, Mapping):
+    if isinstance(node, Mapping) and node.get("dist") == "constant" and set(node) == _CONSTANT:
+        yield written, loc, node["value"]  # a plain number in the file: one row, as written
+    elif isinstance(node, Mapping):
         tag = next((node[k] for k in ("dist", "kind") if isinstance(node.get(k), str)), None)
         where = place(model, loc) if tag is not None else None
         if where is not None and get_origin(unwrap(where.annotation)) in (Union, UnionType):
