@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("experiments", ("twin.experiments",)),
     ("reports", ("twin.reports",)),
     ("calibration", ("twin.calibration",)),
-    ("commands", ("twin.commands", "twin.cli")),
+    ("commands", ("twin.commands", "twin.cli", "twin.api", "twin.__main__")),
 )
 
 # Narrower rules inside the order: (importer prefix, imported prefixes it must not use, why).
