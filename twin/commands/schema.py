@@ -20,6 +20,11 @@ def scenario_json_schema(partial: bool = False) -> dict:
         "type": "string",
         "description": "Base scenario file (relative to this one), deep-merged under this file.",
     }
+    document["properties"]["overrides"] = {
+        "type": "string",
+        "description": "Lever workbook (.xlsx, relative to this file) whose rows are set over "
+        "this file and its base.",
+    }
     if partial:
         _drop_required(document)
     return document
