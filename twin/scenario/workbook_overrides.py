@@ -54,9 +54,10 @@ COLUMNS = ("key", "value", "unit", "allowed", "description")
 _WIDTHS = (48, 18, 10, 48, 80)
 
 Value = Any
+"""A cell's value as the workbook gives it back: a number, text, a bool, a date or None."""
+
 #: The keys of a constant distribution, which a file writes as a plain number.
 _CONSTANT = {"dist", "value"}
-"""A cell's value as the workbook gives it back: a number, text, a bool, a date or None."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _cell(value: Any) -> Value:
     else (lists, text YAML would read as something else) as YAML text."""
     if value is None or isinstance(value, bool | int | float | dt.date):
         return value
-    if isinstance(value, str) and _parse_text(value) == value:
+    if isinstance(value, str) and _reads_as_itself(value):
         return value
     text = yaml.safe_dump(_plain(value), default_flow_style=True, allow_unicode=True, width=10**6)
     return text.strip().removesuffix("...").strip()
@@ -198,9 +199,9 @@ def read_workbook(path: Path, shown: str | None = None) -> list[tuple[str, list[
         not valid YAML; each message names the file, sheet, row and key.
     """
     shown = shown or str(path)
+    check_input_file(Path(path), "lever workbook")  # a folder, a device, over the size limit
     if not Path(path).is_file():
-        raise InputError(f"{shown}: workbook not found")
-    check_input_file(Path(path), "")
+        raise InputError(f"{shown}: lever workbook not found")
     from openpyxl import load_workbook
 
     try:
@@ -274,3 +275,12 @@ def _value(cell: Value, label: str) -> Any:
 
 def _parse_text(text: str) -> Any:
     return yaml.safe_load(text)
+
+
+def _reads_as_itself(text: str) -> bool:
+    """True when a text cell would be read back as this same text (not a number, a date, a
+    list or invalid YAML), so it can be written plain rather than quoted."""
+    try:
+        return _parse_text(text) == text
+    except (yaml.YAMLError, ValueError):
+        return False
