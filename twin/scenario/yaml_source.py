@@ -13,6 +13,16 @@ Rules a planner sees
     extending file replace the base's. A mapping whose type key (``dist`` or ``kind``) differs from
     the base's replaces it whole, since the parameters of one distribution or policy kind mean
     nothing to another. Bases may extend further bases; a cycle is an error.
+``promotions[spring-tools]:``
+    A key naming one entry of a list of the base, by its ``name`` (or ``from`` date, ``date``,
+    ``sku``: :data:`~twin.scenario.key_paths.ENTRY_KEYS`), merges its mapping into that entry
+    alone, key by key as above; the rest of the list stays the base's. A list written without
+    brackets still replaces the base's whole, so no existing file changes meaning. An entry that
+    is not in the base's list is an error naming the entries there are.
+``overrides: levers.xlsx``
+    A top-level key naming a lever workbook (relative to the file's folder): its rows are set
+    like ``--set`` over the file merged with its bases; a key set both by the file and by a row is
+    an error, so neither silently wins.
 File paths
     Keys named ``file`` or ending in ``_file`` hold file paths (see :func:`is_path_key`). A relative
     path is made absolute against the folder of the YAML file that set it, or against the current
@@ -162,7 +172,9 @@ def load_yaml(path: Path | str) -> tuple[dict[str, Any], SourceMap]:
     ------
     InputError
         A file is missing, unreadable or not valid YAML; its top level is not a mapping; a mapping
-        has a key twice; ``extends`` is not a string, names a missing file, or forms a cycle.
+        has a key twice; ``extends`` is not a string, names a missing file, or forms a cycle; a
+        ``list[name]`` key names no entry of a base's list; an ``overrides:`` workbook is bad
+        (``twin.scenario.workbook_overrides``) or sets a key its file sets too.
     """
     data, sources = _load_chain(Path(path), str(path), chain=())
     _no_entry_keys_left(data, (), sources)
