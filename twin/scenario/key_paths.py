@@ -3,6 +3,10 @@
 A key path is the tuple of mapping keys and list indices from the top of a YAML document; messages
 print it dotted (``segments.retail.arrivals.rate_per_day``). Shared by the YAML source, the
 ``--set`` overrides and the validation messages, so all three print paths and values alike.
+
+Where a planner writes a key path (``--set``, a variant's dotted key, a workbook's key column, a
+key of a file that extends a base), a bracketed name picks a list entry by name:
+``promotions[spring-tools].discount`` (:func:`split_key_path`, :func:`find_entry`).
 """
 
 import re

@@ -38,7 +38,9 @@ def apply_overrides(
     overrides : sequence of str
         ``key.path=value`` strings. The value is parsed as YAML (``3`` is an int, ``0.5`` a
         float, ``[1, 2]`` a list, ``{a: 1}`` a mapping, ``true`` a bool, ``null`` None). A path
-        part that is a whole number indexes a list when the value there is a list. Missing or null
+        part that is a whole number indexes a list when the value there is a list; a bracketed
+        name picks a list entry by its ``name``, ``from`` date, ``date`` or ``sku``
+        (``promotions[spring-tools].discount=0.2``) without copying the rest. Missing or null
         intermediate mappings are created; validation then rejects keys the model does not know.
     cwd : pathlib.Path, optional
         Folder against which relative file paths given by ``--set`` are resolved; defaults to the
@@ -53,7 +55,8 @@ def apply_overrides(
     ------
     InputError
         An override has no ``=``, an empty key part or an empty or invalid value, goes through a
-        scalar, or indexes a list out of range or with something other than a whole number.
+        scalar, indexes a list out of range or with something other than a whole number, or
+        names a list entry that is not there.
     """
     folder = (cwd if cwd is not None else Path.cwd()).absolute()
     values = []
