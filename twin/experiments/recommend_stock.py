@@ -195,9 +195,7 @@ def evaluator(runner, replications: int) -> Evaluate:
         for outcome in outcomes:
             if isinstance(outcome, Failure):
                 raise RuntimeError(f"replication failed: {outcome.error}\n{outcome.traceback}")
-        return [
-            outcomes[i * replications : (i + 1) * replications] for i in range(len(scenarios))
-        ]
+        return [outcomes[i * replications : (i + 1) * replications] for i in range(len(scenarios))]
 
     return evaluate
 

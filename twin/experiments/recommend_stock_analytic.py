@@ -33,7 +33,9 @@ FAMILIES: tuple[str, ...] = ("gamma", "normal")
 def normal_loss(x: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """:math:`E[(X - x)^+]` for X normal: :math:`\\sigma [\\varphi(z) - z (1 - \\Phi(z))]`,
     :math:`z = (x - \\mu) / \\sigma`; with zero variance, :math:`(\\mu - x)^+`."""
-    x, mean, variance = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (x, mean, variance)))
+    x, mean, variance = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (x, mean, variance))
+    )
     sd = np.sqrt(variance)
     out = np.maximum(mean - x, 0.0)
     spread = sd > 0
@@ -46,7 +48,9 @@ def gamma_loss(x: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndar
     """:math:`E[(X - x)^+]` for X gamma with shape k, scale theta matching ``mean``, ``variance``:
     :math:`k\\theta\\,\\bar F_{k+1}(x) - x\\,\\bar F_k(x)` for x >= 0 (Axsaeter 2015, 5.3.3),
     :math:`\\mu - x` below 0; with zero variance or mean, :math:`(\\mu - x)^+`."""
-    x, mean, variance = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (x, mean, variance)))
+    x, mean, variance = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (x, mean, variance))
+    )
     out = np.maximum(mean - x, 0.0)
     spread = (variance > 0) & (mean > 0) & (x > 0)
     m, v, at = mean[spread], variance[spread], x[spread]
@@ -94,7 +98,7 @@ def periodic_fill_rate(
     short = loss(level, protection_mean, protection_variance, family) - loss(
         level, lead_mean, lead_variance, family
     )
-    demand = np.asarray(review_demand, dtype=float)
+    demand = np.broadcast_to(np.asarray(review_demand, dtype=float), short.shape)
     rate = 1.0 - np.divide(short, demand, out=np.zeros_like(demand), where=demand > 0)
     return np.clip(rate, 0.0, 1.0)
 

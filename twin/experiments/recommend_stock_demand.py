@@ -114,9 +114,8 @@ def sku_demand(scenario: Scenario, catalogue: Catalogue) -> SkuDemand:
         x1, x2 = whole_count_moments(segment.quantity)
         x1 = np.full(skus.size, x1)
         x2 = np.full(skus.size, x2)
-        tables = unit_tables(catalogue.line_prices, catalogue.skus, name) if (
-            catalogue.line_prices is not None
-        ) else None
+        prices = catalogue.line_prices
+        tables = None if prices is None else unit_tables(prices, catalogue.skus, name)
         if tables is not None:
             table, factor, has_row = tables
             t1, t2 = _unit_table_moments(table, factor)

@@ -23,6 +23,7 @@ from twin.scenario.loader import dump_yaml
 from twin.scenario.schema import Scenario
 
 RULES_FILE = "recommended_rules.csv"
+BOUNDS = ("mean", "ci_low", "ci_high")
 OVERLAY_FILE = "recommended.yaml"
 
 #: The level fields of each policy kind (units), as a scenario's inventory rule names them.
@@ -151,8 +152,8 @@ def write_recommendation(
         "tolerance": recommendation.tolerance,
         "met": recommendation.met,
         "design_fill_rate": chosen.theta,
-        "fill_rate": dict(zip(("mean", "ci_low", "ci_high"), chosen.interval("fill_rate"))),
-        "today_fill_rate": dict(zip(("mean", "ci_low", "ci_high"), today.interval("fill_rate"))),
+        "fill_rate": dict(zip(BOUNDS, chosen.interval("fill_rate"), strict=True)),
+        "today_fill_rate": dict(zip(BOUNDS, today.interval("fill_rate"), strict=True)),
         "inventory_value_mean": chosen.interval("inventory_value_mean")[0],
         "today_inventory_value_mean": today.interval("inventory_value_mean")[0],
         "stock_cost": chosen.interval("stock_cost")[0],
