@@ -225,6 +225,7 @@ def test_recommend_stock_is_reproducible_and_resumes(tmp_path: Path) -> None:
     assert again.output.splitlines()[0] == first.output.splitlines()[0]
 
 
+@pytest.mark.slow
 def test_inline_sku_rules_of_the_base_are_replaced_inline(tmp_path: Path) -> None:
     """A base with inline inventory.skus gets inline rules, their days keys nulled."""
     data = {**SMALL, "inventory": {**SMALL["inventory"]}}
@@ -275,3 +276,28 @@ def test_levels_rise_with_the_target(tmp_path: Path) -> None:
     assert (high["order_up_to"] >= low["order_up_to"]).all()
     assert (high["order_up_to"] > low["order_up_to"]).any()
     assert np.all(high["analytic_fill_rate"] >= 0.99)
+
+
+@pytest.mark.slow
+def test_a_cost_target_picks_the_cheapest_candidate(tmp_path: Path) -> None:
+    scenario_file = write(tmp_path / "small.yaml", SMALL)
+    out = tmp_path / "rec"
+    result = invoke(
+        str(scenario_file), "--target", "cost", "--out", str(out), "--max-evaluations", "3"
+    )
+    assert result.exit_code == 0, result.output
+    assert "the least simulated stock cost of 3 candidates" in result.output
+    iterations = pd.read_csv(out / "iterations.csv")
+    candidates = iterations[iterations["rules"] != "today"]
+    assert len(candidates) == 3
+    assert (
+        candidates.loc[candidates["chosen"], "stock_cost"].iloc[0] == candidates["stock_cost"].min()
+    )
+
+
+def test_a_cost_target_needs_costs(tmp_path: Path) -> None:
+    data = {key: value for key, value in SMALL.items() if key != "costs"}
+    scenario_file = write(tmp_path / "nocost.yaml", data)
+    result = invoke(str(scenario_file), "--target", "cost", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "--target cost" in result.output and "costs.holding.annual_rate" in result.output

@@ -169,7 +169,10 @@ def _sentence(result) -> str:
     today_value = today.interval("inventory_value_mean")[0]
     cost = chosen.interval("stock_cost")[0]
     today_cost = today.interval("stock_cost")[0]
-    verdict = "on target" if result.met else "NOT within the tolerance of the target"
+    if result.target.value is None:
+        verdict = f"the least simulated stock cost of {len(result.evaluations)} candidates"
+    else:
+        verdict = "on target" if result.met else "NOT within the tolerance of the target"
     return (
         f"Recommended levels ({result.target}, {verdict}): simulated fill rate {rate:.4f} "
         f"(95 % CI {low:.4f} to {high:.4f}) against {today_rate:.4f} with today's rules; "

@@ -213,6 +213,8 @@ def recommend(
 ) -> Recommendation:
     """Levels per SKU for ``target`` (see the module docstring); ``evaluate`` runs scenarios
     (:func:`evaluator`), ``note`` hears one line per evaluation."""
+    if target.kpi == "cost":
+        require_costs(scenario)
     catalogue = Catalogue.from_scenario(scenario)
     rules = today_rules(scenario, catalogue)
     demand = sku_demand(scenario, catalogue)
@@ -257,6 +259,21 @@ def recommend(
     levels["design_fill_rate"] = chosen.theta
     levels["analytic_fill_rate"] = chosen_levels["analytic_fill_rate"].to_numpy()
     return Recommendation(target, replications, tolerance, today, chosen, levels, evaluations)
+
+
+def require_costs(scenario: Scenario) -> None:
+    """A cost target needs a holding cost and a backorder cost: with either at 0 the least
+    cost is no stock, or all of it."""
+    costs = scenario.costs
+    holding = costs.holding.per_unit_day or costs.holding.annual_rate
+    backorder = costs.backorder.per_unit + costs.backorder.per_unit_day
+    if not holding or not backorder:
+        raise InputError(
+            f"--target cost: scenario {scenario.name!r} has no holding cost "
+            "(costs.holding.annual_rate or per_unit_day) or no backorder cost "
+            "(costs.backorder.per_unit or per_unit_day), so stock has no price to trade off; "
+            "set both in its costs section, or give --target fill_rate=VALUE"
+        )
 
 
 def _x(theta: float) -> float:
