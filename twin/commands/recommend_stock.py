@@ -77,6 +77,22 @@ def scenario_path(path: Path) -> Path:
     help="Distribution of lead-time demand in the analytic first guess.",
 )
 @click.option(
+    "--allocation",
+    type=click.Choice(["value", "equal"]),
+    default="value",
+    show_default=True,
+    help="value: meet the target overall at the least stock value (no SKU below --sku-floor); "
+    "equal: every SKU at the target.",
+)
+@click.option(
+    "--sku-floor",
+    "floor",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="With --allocation value, the least analytic fill rate of any one SKU.",
+)
+@click.option(
     "--max-evaluations",
     type=click.IntRange(min=3),
     default=8,
@@ -94,6 +110,8 @@ def recommend_stock(
     tolerance: float,
     quantity_rule: str,
     family: str,
+    allocation: str,
+    floor: float,
     max_evaluations: int,
     warehouse: str,
     location: str,
@@ -138,6 +156,8 @@ def recommend_stock(
             n,
             quantity_rule=quantity_rule,  # type: ignore[arg-type]
             family=family,  # type: ignore[arg-type]
+            allocation=allocation,  # type: ignore[arg-type]
+            floor=floor,
             tolerance=tolerance,
             max_iterations=max_evaluations,
             note=note,

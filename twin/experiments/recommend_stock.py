@@ -3,9 +3,12 @@
 ``recommend(scenario, target, runner, ...)``:
 
 1. **Analytic first guess.** Per SKU, the demand and lead-time moments the scenario implies
-   (:mod:`twin.experiments.recommend_stock_demand`) give the levels whose analytic type-2 fill
-   rate reaches a *design fill rate* theta (:mod:`twin.experiments.recommend_stock_levels`);
-   every SKU keeps its policy kind, review and shortage rule.
+   (:mod:`twin.experiments.recommend_stock_demand`) give analytic type-2 fill rates as a
+   function of the level; the levels meet a *design fill rate* theta
+   (:mod:`twin.experiments.recommend_stock_levels`): overall (demand-weighted) at the least
+   stock value (``value``, the default: cheap fast movers get more service, dear slow ones
+   less, none below a floor), or SKU by SKU (``equal``). Every SKU keeps its policy kind,
+   review and shortage rule.
 2. **Simulation check and correction.** The scenario with those levels runs ``replications``
    replications on the scenario's seed, so every candidate, and today's rules, see the same
    demand and lead times (common random numbers). The analytic formulas leave out the weekday
@@ -34,6 +37,7 @@ from twin.errors import InputError
 from twin.experiments.jobs import Failure, raise_bad_input
 from twin.experiments.recommend_stock_analytic import Family
 from twin.experiments.recommend_stock_levels import (
+    Allocation,
     QuantityRule,
     analytic_levels,
     demand_table,
@@ -207,12 +211,16 @@ def recommend(
     replications: int,
     quantity_rule: QuantityRule = "current",
     family: Family = "gamma",
+    allocation: Allocation = "value",
+    floor: float = 0.9,
     tolerance: float = 0.01,
     max_iterations: int = 8,
     note: Callable[[str], None] = lambda _: None,
 ) -> Recommendation:
     """Levels per SKU for ``target`` (see the module docstring); ``evaluate`` runs scenarios
-    (:func:`evaluator`), ``note`` hears one line per evaluation."""
+    (:func:`evaluator`), ``note`` hears one line per evaluation. ``allocation`` ``value`` meets
+    the design fill rate overall at the least stock value, no SKU's analytic fill rate below
+    ``floor``; ``equal`` gives every SKU the design fill rate."""
     if target.kpi == "cost":
         require_costs(scenario)
     catalogue = Catalogue.from_scenario(scenario)
@@ -220,9 +228,12 @@ def recommend(
     demand = sku_demand(scenario, catalogue)
     quantity = order_quantities(scenario, catalogue, rules, demand, quantity_rule)
     today_s, today_big_s = today_levels(rules)
+    unit_cost = np.asarray(catalogue.unit_cost, dtype=float)
 
     def candidate(theta: float, label: str) -> Evaluation:
-        levels = analytic_levels(rules, demand, quantity, theta, family)
+        levels = analytic_levels(
+            rules, demand, quantity, theta, family, allocation, unit_cost, min(floor, theta)
+        )
         rows = rule_rows(catalogue, rules, levels)
         (outcomes,) = evaluate([with_rules(scenario, rows)])
         evaluation = Evaluation(label, theta, rows, outcomes, levels)

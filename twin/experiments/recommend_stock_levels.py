@@ -12,6 +12,7 @@ whole number of units whose analytic type-2 fill rate
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -33,6 +34,8 @@ from twin.scenario.inventory import Inventory, InventoryRule
 from twin.scenario.schema import Scenario
 
 QuantityRule = Literal["current", "eoq"]
+Allocation = Literal["value", "equal"]
+ALLOCATIONS: tuple[str, ...] = ("value", "equal")
 QUANTITY_RULES: tuple[str, ...] = ("current", "eoq")
 
 #: The policy kinds as scenario files name them.
@@ -82,71 +85,139 @@ def order_quantities(
     return np.maximum(np.rint(eoq), 1).astype(np.int64)
 
 
+class LevelModel:
+    """Every SKU's analytic fill rate as a function of its level (vectorised over SKUs).
+
+    The *level* is the reorder point (s or R; a continuously reviewed base stock's S - 1), or
+    for periodic base stock the order-up-to level S itself.
+    """
+
+    def __init__(
+        self, rules: list[SkuRule], demand: SkuDemand, quantity: np.ndarray, family: Family
+    ) -> None:
+        n = len(rules)
+        self.review = np.array(
+            [np.nan if r.review_period_days is None else r.review_period_days for r in rules]
+        )
+        periodic = ~np.isnan(self.review)
+        self.kinds = [type(r.policy) for r in rules]
+        self.base = np.array([k is BaseStock for k in self.kinds])
+        rq = np.array([k is ReorderPointQuantity for k in self.kinds])
+        self.quantity = np.where(self.base, 1, np.maximum(quantity, 1)).astype(np.int64)
+        self.lead = demand.over(np.zeros(n))
+        self.protect = demand.over(np.where(periodic, self.review, 0.0))
+        undershoot = np.where(rq, 0.0, demand.undershoot())
+        self.review_demand = demand.mean_per_day * np.nan_to_num(self.review)
+        # periodic (s, S) and (R, Q): like continuous review over L + R, undershoot plus the
+        # review period's demand / 2
+        self.undershoot = np.where(
+            periodic & ~self.base, undershoot + self.review_demand / 2.0, undershoot
+        )
+        self.periodic_base = periodic & self.base
+        self.family = family
+        self.demand_per_day = demand.mean_per_day
+        spread = np.sqrt(self.protect[1])
+        self.high = np.ceil(self.protect[0] + self.undershoot + 15.0 * spread + 10.0).astype(
+            np.int64
+        )
+        self.low = np.where(self.periodic_base, 0, -1)  # reorder point -1: order only when short
+
+    def fill_rate(self, level: np.ndarray) -> np.ndarray:
+        """Each SKU's analytic type-2 fill rate at ``level``."""
+        mean, variance = self.protect
+        out = continuous_fill_rate(
+            level, self.quantity, self.undershoot, mean, variance, self.family
+        )
+        if self.periodic_base.any():
+            periodic = periodic_fill_rate(
+                level, self.review_demand, mean, variance, *self.lead, self.family
+            )
+            out = np.where(self.periodic_base, periodic, out)
+        return out
+
+    def at_fill_rate(self, theta: float | np.ndarray) -> np.ndarray:
+        """Per SKU the smallest level whose analytic fill rate reaches ``theta``."""
+        target = np.broadcast_to(np.asarray(theta, dtype=float), self.low.shape)
+        return smallest_level(self.fill_rate, target, self.low, self.high)
+
+    def overall_fill_rate(self, level: np.ndarray) -> float:
+        """The demand-weighted mean of the SKUs' analytic fill rates."""
+        weight = self.demand_per_day
+        return float(weight @ self.fill_rate(level) / weight.sum()) if weight.sum() else 1.0
+
+    def cheapest(self, theta: float, unit_cost: np.ndarray, floor: float) -> np.ndarray:
+        """Levels reaching an overall analytic fill rate ``theta`` at the least stock value.
+
+        Marginal allocation (a Lagrangian relaxation of: least sum of c_i s_i subject to the
+        demand-weighted fill rate >= theta): each SKU stocks up to the last unit whose gain in
+        units filled per day, lambda_i [beta_i(s + 1) - beta_i(s)], is worth at least k per
+        unit of value c_i; k is found by bisection on its logarithm. No SKU goes below the
+        level of analytic fill rate ``floor``.
+        """
+        low = self.at_fill_rate(floor)
+        value = np.maximum(np.asarray(unit_cost, dtype=float), 1e-9)
+        rate = self.demand_per_day
+
+        def levels(k: float) -> np.ndarray:
+            def gain_below(level: np.ndarray) -> np.ndarray:  # -(gain per value of unit s+1)
+                return -rate * (self.fill_rate(level + 1) - self.fill_rate(level)) / value
+
+            return smallest_level(gain_below, -k, low, self.high)
+
+        if self.overall_fill_rate(low) >= theta:
+            return low
+        lo, hi = -30.0, 10.0  # log k: k = e^-30 stocks to the cap, e^10 nothing above the floor
+        for _ in range(40):
+            middle = (lo + hi) / 2.0
+            if self.overall_fill_rate(levels(math.exp(middle))) >= theta:
+                lo = middle
+            else:
+                hi = middle
+        return levels(math.exp(lo))
+
+    def frame(self, level: np.ndarray) -> pd.DataFrame:
+        """The levels as a table: ``policy`` (its kind), ``review_period_days`` (NaN:
+        continuous), ``reorder_point`` (s or R; a base-stock level's S - 1), ``order_up_to`` (S,
+        or R + Q), ``quantity`` (Q; 1 for base stock), ``analytic_fill_rate``."""
+        analytic = self.fill_rate(level)
+        no_demand = self.demand_per_day <= 0
+        level = np.where(no_demand, np.maximum(self.low, 0), level)
+        analytic = np.where(no_demand, 1.0, analytic)
+        reorder = np.where(self.periodic_base, level - 1, level)
+        reorder = np.maximum(reorder, np.where(self.base, -1, 0))  # policies take levels >= 0
+        up_to = np.where(self.periodic_base, level, reorder + self.quantity)
+        return pd.DataFrame(
+            {
+                "policy": [KINDS[k] for k in self.kinds],
+                "review_period_days": self.review,
+                "reorder_point": reorder,
+                "order_up_to": up_to,
+                "quantity": self.quantity,
+                "analytic_fill_rate": analytic,
+            }
+        )
+
+
 def analytic_levels(
     rules: list[SkuRule],
     demand: SkuDemand,
     quantity: np.ndarray,
-    design_fill_rate: float | np.ndarray,
+    design_fill_rate: float,
     family: Family,
+    allocation: Allocation = "equal",
+    unit_cost: np.ndarray | None = None,
+    floor: float = 0.5,
 ) -> pd.DataFrame:
-    """Per SKU number, the levels whose analytic fill rate reaches ``design_fill_rate``.
-
-    Columns ``policy`` (its kind), ``review_period_days`` (NaN: continuous), ``reorder_point``
-    (s or R; a base-stock level's S - 1), ``order_up_to`` (S, or R + Q), ``quantity`` (Q; 1 for
-    base stock) and ``analytic_fill_rate`` (at those levels).
-    """
-    n = len(rules)
-    review = np.array(
-        [np.nan if r.review_period_days is None else r.review_period_days for r in rules]
-    )
-    periodic = ~np.isnan(review)
-    kinds = [type(r.policy) for r in rules]
-    base = np.array([k is BaseStock for k in kinds])
-    rq = np.array([k is ReorderPointQuantity for k in kinds])
-    quantity = np.where(base, 1, np.maximum(quantity, 1)).astype(np.int64)
-    lead_mean, lead_var = demand.over(np.zeros(n))
-    protect_mean, protect_var = demand.over(np.where(periodic, review, 0.0))
-    undershoot = np.where(rq, 0.0, demand.undershoot())
-    review_demand = demand.mean_per_day * np.nan_to_num(review)
-    # periodic (s, S) and (R, Q): like continuous review over L + R, undershoot plus R's demand/2
-    undershoot = np.where(periodic & ~base, undershoot + review_demand / 2.0, undershoot)
-    target = np.broadcast_to(np.asarray(design_fill_rate, dtype=float), (n,))
-    periodic_base = periodic & base
-
-    def fill_rate(level: np.ndarray) -> np.ndarray:
-        """Fill rate with reorder point ``level`` (periodic base stock: order-up-to level)."""
-        out = continuous_fill_rate(level, quantity, undershoot, protect_mean, protect_var, family)
-        if periodic_base.any():
-            out = np.where(
-                periodic_base,
-                periodic_fill_rate(
-                    level, review_demand, protect_mean, protect_var, lead_mean, lead_var, family
-                ),
-                out,
-            )
-        return out
-
-    spread = np.sqrt(protect_var)
-    high = np.ceil(protect_mean + undershoot + 15.0 * spread + 10.0).astype(np.int64)
-    low = np.where(periodic_base, 0, -1)  # a reorder point of -1: order only when short
-    level = smallest_level(fill_rate, target, low, high)
-    analytic = fill_rate(level)
-    no_demand = demand.mean_per_day <= 0
-    level = np.where(no_demand, np.maximum(low, 0), level)
-    analytic = np.where(no_demand, 1.0, analytic)
-    reorder = np.where(periodic_base, level - 1, level)
-    reorder = np.maximum(reorder, np.where(base, -1, 0))  # policies take levels >= 0
-    up_to = np.where(periodic_base, level, reorder + quantity)
-    return pd.DataFrame(
-        {
-            "policy": [KINDS[k] for k in kinds],
-            "review_period_days": review,
-            "reorder_point": reorder,
-            "order_up_to": up_to,
-            "quantity": quantity,
-            "analytic_fill_rate": analytic,
-        }
-    )
+    """Per SKU number, the levels for the design fill rate theta (see :meth:`LevelModel.frame`
+    for the columns): ``equal``, every SKU's analytic fill rate reaches theta; ``value``, the
+    demand-weighted one does, at the least stock value (:meth:`LevelModel.cheapest`; needs
+    ``unit_cost``), no SKU below ``floor``."""
+    model = LevelModel(rules, demand, quantity, family)
+    if allocation == "equal":
+        return model.frame(model.at_fill_rate(design_fill_rate))
+    if unit_cost is None:
+        raise ValueError("the value allocation needs the unit costs")
+    return model.frame(model.cheapest(design_fill_rate, unit_cost, floor))
 
 
 def rule_rows(catalogue: Catalogue, rules: list[SkuRule], levels: pd.DataFrame) -> pd.DataFrame:
