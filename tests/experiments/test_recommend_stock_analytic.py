@@ -22,6 +22,7 @@ from twin.experiments.recommend_stock_analytic import (
     smallest_level,
 )
 from twin.experiments.recommend_stock_demand import sku_demand, whole_count_moments
+from twin.experiments.recommend_stock_levels import LevelModel
 from twin.model.catalogue import Catalogue
 from twin.model.order_book import draw_order_book
 from twin.streams import Streams
@@ -161,3 +162,68 @@ def test_daily_demand_moments_match_the_models_order_book(tiny) -> None:
         assert per_day.var() == pytest.approx(demand.variance_per_day[i], rel=0.10)
     assert demand.lead_time_mean_days.tolist() == [3.0, 3.0]  # tiny's constant lead time
     assert demand.lead_time_variance_days2.tolist() == [0.0, 0.0]
+
+
+def three_skus() -> LevelModel:
+    """Three continuously reviewed (s, S) SKUs of different speed, spread and order size."""
+    from twin.experiments.recommend_stock_demand import SkuDemand
+    from twin.model.inventory import SkuRule
+    from twin.model.policies import MinMax
+
+    rule = SkuRule(MinMax(1, 2), None, 0.0, True, 0)
+    demand = SkuDemand(
+        mean_per_day=np.array([10.0, 3.0, 0.8]),
+        variance_per_day=np.array([40.0, 9.0, 2.0]),
+        order_mean=np.array([2.0, 1.5, 1.0]),
+        order_second_moment=np.array([6.0, 3.0, 1.0]),
+        lead_time_mean_days=np.array([5.0, 5.0, 12.0]),
+        lead_time_variance_days2=np.array([4.0, 4.0, 9.0]),
+    )
+    return LevelModel([rule] * 3, demand, np.array([30, 12, 5]), "gamma")
+
+
+def test_the_cheapest_levels_beat_every_grid_allocation_of_the_same_fill_rate() -> None:
+    """Everett's theorem: levels minimising value - k x (units filled) for some k cost least
+    among all levels filling at least as many units. Checked against every allocation on a
+    grid (reorder points from the floor's up to 119, 59 and 39)."""
+    model = three_skus()
+    cost = np.array([2.0, 10.0, 40.0])
+    found = model.cheapest(0.95, cost, 0.5)
+    achieved = model.overall_fill_rate(found)
+    assert achieved >= 0.95
+    floor = model.at_fill_rate(0.5)
+    grids = [np.arange(floor[i], top) for i, top in enumerate((120, 60, 40))]
+    rates = [
+        continuous_fill_rate(
+            g,
+            model.quantity[i],
+            model.undershoot[i],
+            model.protect[0][i],
+            model.protect[1][i],
+            "gamma",
+        )
+        for i, g in enumerate(grids)
+    ]
+    weights = model.demand_per_day / model.demand_per_day.sum()
+    overall = (
+        weights[0] * rates[0][:, None, None]
+        + weights[1] * rates[1][None, :, None]
+        + weights[2] * rates[2][None, None, :]
+    )
+    value = (
+        cost[0] * grids[0][:, None, None]
+        + cost[1] * grids[1][None, :, None]
+        + cost[2] * grids[2][None, None, :]
+    )
+    best = value[overall >= achieved - 1e-12].min()
+    assert float(cost @ found) == pytest.approx(best)
+    # and it is cheaper than every SKU at the same fill rate
+    equal = model.at_fill_rate(0.95)
+    assert cost @ found < cost @ equal
+
+
+def test_the_floor_holds_every_sku() -> None:
+    model = three_skus()
+    found = model.cheapest(0.95, np.array([1.0, 1.0, 1000.0]), 0.8)
+    assert (model.fill_rate(found) >= 0.8).all()
+    assert model.fill_rate(found)[2] < 0.95  # the dear SKU is at or near its floor
