@@ -64,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "twin.commands.check",
         "Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not.",
     ),
+    "recommend-stock": (
+        "twin.commands.recommend_stock",
+        "Recommend per-SKU reorder points and order-up-to levels for a fill rate or least cost.",
+    ),
 }
 
 
@@ -112,8 +116,9 @@ class TwinGroup(click.Group):
 
 
 def load_command(name: str, module: str) -> click.Command:
-    """The click command ``name`` defined in ``module``, imported now."""
-    command = getattr(importlib.import_module(module), name)
+    """The click command ``name`` defined in ``module`` (as ``name`` with ``_`` for ``-``),
+    imported now."""
+    command = getattr(importlib.import_module(module), name.replace("-", "_"))
     if not isinstance(command, click.Command):
         raise TypeError(f"{module}.{name} is not a click command")
     return command
