@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "twin.commands.sweep",
         "Run the sensitivity sweep in FILE and write its results, indices, charts and PDF.",
     ),
+    "optimise": (
+        "twin.commands.optimise",
+        "Search FILE's decisions for the best feasible one: exit 0 if found, 1 if not.",
+    ),
     "check": (
         "twin.commands.check",
         "Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not.",
