@@ -27,7 +27,7 @@ CHART_NAME = "pareto.png"
 def frontier_figure(manifest: dict[str, Any], trials: pd.DataFrame, pareto: pd.DataFrame) -> Figure:
     """Objective against the first constrained KPI's mean: candidates, frontier, bound, winner."""
     figure, (ax,) = new_figure()
-    ok = trials[trials["error"].fillna("") == ""]
+    ok = trials[trials["error"].isna() | (trials["error"] == "")]
     terms = manifest.get("constraint_terms") or []
     column = f"{terms[0]['kpi']}_mean" if terms else None
     if column and column in pareto and column in ok:
@@ -106,7 +106,9 @@ def write_optimise_report(folder: Path) -> Path:
     """Draw ``pareto.png`` and write ``optimise.pdf`` in an optimisation folder."""
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    trials = pd.read_csv(folder / "trials.csv", keep_default_na=True)
+    trials = pd.read_csv(
+        folder / "trials.csv", dtype={"error": str}, keep_default_na=False, na_values=[""]
+    )
     pareto = pd.read_csv(folder / "pareto.csv")
     chart = frontier_figure(manifest, trials, pareto)
     save_figures({CHART_NAME: chart}, folder)

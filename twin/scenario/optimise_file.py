@@ -269,10 +269,6 @@ class OptimiseSpec(Section):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ValueError(f"decisions.{i}: {name!r} is listed twice")
-        if self.sampler == "grid" and any(
-            d.step is None and d.type != "integer" for d in self.decisions
-        ):
-            raise ValueError("sampler: a grid needs a step (or type: integer) on every decision")
         budget = self.budget.simulations
         if budget is not None and budget < 2 * self.replications.initial:
             raise ValueError(
@@ -415,6 +411,12 @@ def load_optimisation(
     spec._base_sources = base_sources
     for i in range(len(spec.decisions)):
         levels = spec.levels(i)
+        if levels is None and spec.sampler == "grid":
+            where = sources.lookup(("decisions", i)) or Origin(source)
+            raise InputError(
+                f"{where}: decisions.{i}: the grid sampler needs a step on every decision that "
+                "is not a whole number; give 'step'"
+            )
         if levels is not None and len(levels) < 2:
             where = sources.lookup(("decisions", i)) or Origin(source)
             raise InputError(
@@ -479,7 +481,11 @@ def _check_kpis(
     spec: OptimiseSpec, scenario: Scenario, sources: SourceMap, kpi_units: KpiLookup
 ) -> None:
     roles = list(scenario.staffing.roles()) if scenario.staffing else []
-    named = [(("objective", k), k) for k in spec.objective.terms]
+    goal = "maximise" if spec.objective.higher_is_better else "minimise"
+    single = len(spec.objective.terms) == 1 and isinstance(getattr(spec.objective, goal), str)
+    named = [
+        (("objective", goal) if single else ("objective", goal, k), k) for k in spec.objective.terms
+    ]
     named += [(("constraints", i), c.kpi) for i, c in enumerate(spec.constraints)]
     units = kpi_units(roles, [k for _, k in named])
     for key, kpi in named:
