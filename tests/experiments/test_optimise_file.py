@@ -144,3 +144,11 @@ def test_bad_input_exits_2_before_anything_runs(tmp_path: Path, text: str, messa
     assert re.search(message, " ".join(result.output.split())), result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "scenarios" / "optimise").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_shipped_optimisation_file_loads(path: Path) -> None:
+    spec = load_optimisation(path, kpi_units=kpi_units)
+    assert all(len(spec.targets(i)) >= 1 for i in range(len(spec.decisions)))
