@@ -60,11 +60,35 @@ def frontier_figure(manifest: dict[str, Any], trials: pd.DataFrame, pareto: pd.D
                 zorder=5,
             )
         ax.set_xlabel(f"{terms[0]['kpi']} (mean over replications)")
+        title = "objective against the constrained KPI"
     else:
-        ax.scatter(ok["candidate"], ok["objective_mean"], color="0.5", s=18, label="candidates")
-        ax.set_xlabel("candidate")
-    ax.set_ylabel(f"objective: {manifest['objective']}")
-    ax.set_title(f"{manifest['optimisation']}: objective against the constrained KPI")
+        low = ok["objective_mean"] - ok["objective_ci_low"]
+        high = ok["objective_ci_high"] - ok["objective_mean"]
+        ax.errorbar(
+            ok["candidate"],
+            ok["objective_mean"],
+            yerr=[low, high],
+            fmt="o",
+            color="0.5",
+            ms=4,
+            capsize=2,
+            label="candidates (95 % interval)",
+        )
+        winner = ok[ok["selected"]]
+        if not winner.empty:
+            ax.scatter(
+                winner["candidate"],
+                winner["objective_mean"],
+                marker="*",
+                s=180,
+                color=GAIN_COLOUR,
+                label="chosen",
+                zorder=5,
+            )
+        ax.set_xlabel("candidate (in the order the search proposed them)")
+        title = "objective of every candidate"
+    ax.set_ylabel("objective (mean over replications)")
+    ax.set_title(f"{manifest['optimisation']}: {title}\n{manifest['objective']}", fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     return figure
 
