@@ -3,17 +3,19 @@ the same on every executor; and the command's files and exit codes on the small 
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from click.testing import CliRunner
 from optimise_fns import staff_and_lead_time
 
 from twin.cli import cli
-from twin.experiments.executors import ProcessExecutor
+from twin.experiments.executors import DaskExecutor, ProcessExecutor
 from twin.experiments.optimise import optimise
 from twin.experiments.optimise_output import trials_table
 from twin.experiments.runner import JobRunner
@@ -24,6 +26,7 @@ from twin.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "cli" / "fixtures" / "small.yaml"
+HAS_DASK = importlib.util.find_spec("distributed") is not None
 
 ANALYTIC = """\
 name: least-staff
@@ -93,6 +96,30 @@ def test_bit_identical_on_local_processes(tmp_path: Path) -> None:
     with ProcessExecutor(2) as executor:
         parallel = optimise(spec, JobRunner(executor), staff_and_lead_time)
     pd.testing.assert_frame_equal(trials_table(serial), trials_table(parallel))
+
+
+def test_a_chance_constraint_gets_the_replications_its_confidence_needs(tmp_path: Path) -> None:
+    # P(p95 <= 3.5) is 1 - 1e-6 at headcount 4 with a reorder point of 6 (5 sd inside) and 0 at
+    # headcount 3. To show >= 0.8 with 95 % confidence, Wilson's one-sided bound needs at least
+    # 12 replications that all meet it, so the optimiser must add replications beyond the
+    # first 2 to candidates near the edge.
+    text = ANALYTIC.replace('"lead_time_p95_days <= 3.2"', '"P(lead_time_p95_days <= 3.5) >= 0.8"')
+    text = text.replace("max: 10", "max: 16").replace("high: 12", "high: 6")
+    spec = load_optimisation(spec_file(tmp_path, text))
+    result = optimise(spec, JobRunner(), staff_and_lead_time)
+    assert result.winner is not None and result.winner.values[0] == 4
+    assert result.winner.replications >= 12
+    assert result.views[result.winner.number].constraints[0].met_confident
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_DASK, reason="Dask is an optional extra: pip install 'twin[dask]'")
+def test_bit_identical_on_dask(tmp_path: Path) -> None:
+    spec = load_optimisation(spec_file(tmp_path, ANALYTIC.replace("120", "40")))
+    serial = optimise(spec, JobRunner(), staff_and_lead_time)
+    with DaskExecutor(None, workers=2) as executor:
+        cluster = optimise(spec, JobRunner(executor), staff_and_lead_time)
+    pd.testing.assert_frame_equal(trials_table(serial), trials_table(cluster))
 
 
 def test_grid_sampler_runs_every_point_once(tmp_path: Path) -> None:

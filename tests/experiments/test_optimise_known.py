@@ -39,11 +39,11 @@ def test_newsvendor_level_within_one_unit_of_the_critical_fractile(tmp_path: Pat
     result = _run(EXAMPLES / "newsvendor.yaml", tmp_path / "store")
     scenario = result.spec.base_scenario
     rate = scenario.segments["customers"].arrivals.rate_per_day
-    lead = scenario.suppliers["maker"].lead_time_days
+    lead = scenario.suppliers["maker"].lead_time_days.mean  # a constant 4 days
     h, b = scenario.costs.holding.per_unit_day, scenario.costs.backorder.per_unit_day
     # cost per day h E[(S - D)+] + b E[(D - S)+] with D ~ Poisson(rate x lead) is least at the
     # smallest S with P(D <= S) >= b / (b + h)
-    optimum = int(stats.poisson.ppf(b / (b + h), rate * float(lead)))
+    optimum = int(stats.poisson.ppf(b / (b + h), rate * lead))
     assert optimum == 26
     assert result.winner is not None
     print(
