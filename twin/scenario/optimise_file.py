@@ -26,6 +26,7 @@ from twin.scenario.checks import KPI_NAME
 from twin.scenario.common import Name, Section
 from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
+from twin.scenario.sweep import KeyPathText
 from twin.scenario.sweep_paths import number_at
 from twin.scenario.validation import validate
 from twin.scenario.yaml_source import Origin, SourceMap, load_yaml
@@ -243,7 +244,7 @@ class OptimiseSpec(Section):
     name: Name
     description: str = ""
     base: str = Field(description="The base scenario file, relative to this file.")
-    set: dict[PathText, Any] = Field(default_factory=dict, description="Overrides of the base.")
+    set: dict[KeyPathText, Any] = Field(default_factory=dict, description="Overrides of the base.")
     decisions: list[Decision] = Field(min_length=1)
     objective: Objective
     constraints: list[Constraint] = Field(default_factory=list)
