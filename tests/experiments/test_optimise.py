@@ -17,7 +17,7 @@ from optimise_fns import staff_and_lead_time
 from twin.cli import cli
 from twin.experiments.executors import DaskExecutor, ProcessExecutor
 from twin.experiments.optimise import optimise
-from twin.experiments.optimise_output import trials_table
+from twin.experiments.optimise_output import overlay_of, trials_table
 from twin.experiments.runner import JobRunner
 from twin.experiments.store import ResultStore
 from twin.scenario.loader import load
@@ -177,3 +177,16 @@ def test_nothing_feasible_exits_1_without_best_yaml(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "Nothing feasible with 95% confidence" in result.output
     assert (out / "trials.csv").is_file() and not (out / "best.yaml").exists()
+
+
+def test_the_overlay_writes_a_list_whole_since_extends_replaces_lists() -> None:
+    data = {
+        "products": [{"sku": "A", "price": 1.0}, {"sku": "B", "price": 2.0}],
+        "run": {"seed": 1},
+    }
+    values = {"products.1.price": np.float64(5.0), "run.horizon_days": 30}
+    assert overlay_of(data, values) == {
+        "products": [{"sku": "A", "price": 1.0}, {"sku": "B", "price": 5.0}],
+        "run": {"horizon_days": 30},
+    }
+    assert data["products"][1]["price"] == 2.0  # the base is not changed

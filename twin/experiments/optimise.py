@@ -52,6 +52,9 @@ from twin.scenario.validation import validate
 SEARCH_SHARE = 0.6
 #: Consecutive proposals of candidates already run after which the search stops.
 REPEATS_TO_STOP = 25
+#: Proposals after which the search stops whatever else happens (invalid candidates cost no
+#: simulations, so without it a sampler stuck among them would never end).
+MAX_TRIALS = 2000
 #: First-stage replications KN asks of each contender (fewer if ``replications.max`` is lower):
 #: with fewer, its elimination margins are so wide that it needs many more replications later.
 SELECTION_FIRST_STAGE = 10
@@ -197,7 +200,7 @@ class _Evaluator:
                 candidate.kpis.append({k: float(v) for k, v in kpis.items()})
 
 
-def _sampler(spec: OptimiseSpec, levels: list[list[float] | None]) -> Any:
+def _sampler(spec: OptimiseSpec) -> Any:
     import optuna
 
     if spec.sampler == "random":
@@ -267,7 +270,7 @@ def _search(
     direction = "maximize" if spec.objective.higher_is_better else "minimize"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # experimental-feature notices: not the planner's concern
-        study = optuna.create_study(direction=direction, sampler=_sampler(spec, levels))
+        study = optuna.create_study(direction=direction, sampler=_sampler(spec))
     distributions = _distributions(levels, spec)
     grid_size = (
         math.prod(len(lv) for lv in levels if lv is not None)
@@ -280,7 +283,7 @@ def _search(
     while True:
         if len(by_values) >= grid_size:
             return trials, "exhausted"
-        if repeats >= REPEATS_TO_STOP:
+        if repeats >= REPEATS_TO_STOP or trials >= MAX_TRIALS:
             return trials, "converged"
         if not budget.affords(n0, SEARCH_SHARE):
             return trials, "budget"

@@ -133,10 +133,7 @@ def best_overlay(result: OptimiseResult, out_dir: Path) -> dict[str, Any] | None
         return None
     spec = result.spec
     data, _ = spec.base_data()
-    values = {**{k: v for k, v in spec.set.items()}, **winner.assignments}
-    overlay: dict[str, Any] = {}
-    for path, value in values.items():
-        _place(overlay, data, path.split("."), _plain(value))
+    overlay = overlay_of(data, {**spec.set, **winner.assignments})
     base = os.path.relpath(Path(spec.base_file).resolve(), Path(out_dir).resolve())
     chosen = ", ".join(
         f"{d.name} = {_shown(v)}" for d, v in zip(spec.decisions, winner.values, strict=True)
@@ -147,6 +144,15 @@ def best_overlay(result: OptimiseResult, out_dir: Path) -> dict[str, Any] | None
         "description": f"Chosen by twin optimise {spec.source}: {chosen}.",
         **overlay,
     }
+
+
+def overlay_of(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The nested mapping that sets each key path of ``values`` over the scenario ``data``; a
+    list on a path is written whole, from ``data`` with the change."""
+    overlay: dict[str, Any] = {}
+    for path, value in values.items():
+        _place(overlay, data, path.split("."), _plain(value))
+    return overlay
 
 
 def _place(overlay: dict[str, Any], data: Any, parts: list[str], value: Any) -> None:
