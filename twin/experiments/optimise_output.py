@@ -228,7 +228,8 @@ def sentences(result: OptimiseResult, units: dict[str, str]) -> list[str]:
     elif len(selection.contenders) > 1:
         out.append(
             f"The selection among the {len(selection.contenders)} best feasible candidates "
-            f"stopped at the budget before it could separate them: the winner has the best mean, "
+            "stopped at the budget (or at replications.max) before it could separate them: the "
+            "winner has the best mean, "
             f"but is not yet shown best within delta = {spec.delta:g} at "
             f"{spec.confidence:.0%}."
         )
