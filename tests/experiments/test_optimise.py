@@ -101,14 +101,14 @@ def test_bit_identical_on_local_processes(tmp_path: Path) -> None:
 def test_a_chance_constraint_gets_the_replications_its_confidence_needs(tmp_path: Path) -> None:
     # P(p95 <= 3.5) is 1 - 1e-6 at headcount 4 with a reorder point of 6 (5 sd inside) and 0 at
     # headcount 3. To show >= 0.8 with 95 % confidence, Wilson's one-sided bound needs at least
-    # 12 replications that all meet it, so the optimiser must add replications beyond the
+    # 11 replications that all meet it, so the optimiser must add replications beyond the
     # first 2 to candidates near the edge.
     text = ANALYTIC.replace('"lead_time_p95_days <= 3.2"', '"P(lead_time_p95_days <= 3.5) >= 0.8"')
     text = text.replace("max: 10", "max: 16").replace("high: 12", "high: 6")
     spec = load_optimisation(spec_file(tmp_path, text))
     result = optimise(spec, JobRunner(), staff_and_lead_time)
     assert result.winner is not None and result.winner.values[0] == 4
-    assert result.winner.replications >= 12
+    assert result.winner.replications >= 11
     assert result.views[result.winner.number].constraints[0].met_confident
 
 
