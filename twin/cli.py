@@ -60,6 +60,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "twin.commands.template",
         "Write SCENARIO_FILE's lever keys as an Excel workbook to edit and pass to --set-file.",
     ),
+    "optimise": (
+        "twin.commands.optimise",
+        "Search FILE's decisions for the best feasible one: exit 0 if found, 1 if not.",
+    ),
     "check": (
         "twin.commands.check",
         "Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not.",

@@ -99,8 +99,8 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SCENARIO_FILES = sorted(
     path.relative_to(SCENARIOS).as_posix()
     for path in SCENARIOS.rglob("*.yaml")
-    # sweep definitions are not scenarios (they list the points of a sweep)
-    if "sweep" not in path.name and "sweeps" not in path.parts
+    # sweep and optimisation definitions are not scenarios (they name a base and what to vary)
+    if "sweep" not in path.name and "sweeps" not in path.parts and "optimise" not in path.parts
 )
 
 
