@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from twin.experiments.replicate import run_one
-from twin.kpis import core, kpi_units
-from twin.kpis.labels import (
+from twin.kpi_labels import (
     KPIS,
     PROMOTION_KPIS,
     ROLE_KPIS,
@@ -18,6 +17,7 @@ from twin.kpis.labels import (
     kpi_label,
     plain_unit,
 )
+from twin.kpis import core, kpi_units
 from twin.kpis.staff import ROLE_UNITS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
