@@ -22,6 +22,7 @@ __all__ = [
     "PROMOTION_KPIS",
     "ROLE_KPIS",
     "KpiInfo",
+    "kpi_family",
     "kpi_info",
     "kpi_label",
     "plain_unit",
@@ -75,7 +76,7 @@ KPIS: dict[str, KpiInfo] = {
     "backorder_cost": KpiInfo(
         "Shortage cost",
         "money",
-        "Penalty for units not filled from stock and for the time customers wait for them.",
+        "Penalty for units not filled from stock and for days customers wait.",
     ),
     "bad_debt": KpiInfo("Bad debt", "money", f"Unpaid invoices written off {_W}."),
     "profit": KpiInfo(
@@ -85,7 +86,7 @@ KPIS: dict[str, KpiInfo] = {
     "fill_rate": KpiInfo(
         "Units filled from stock",
         "share",
-        "Share of units ordered that were on the shelf when the order was taken.",
+        "Share of units ordered that were on the shelf when the order came in.",
     ),
     "otif_rate": KpiInfo(
         "Orders on time in full",
@@ -212,7 +213,7 @@ KPIS: dict[str, KpiInfo] = {
     "opportunities": KpiInfo("Sales leads", "opportunities", f"Leads that arrived {_W}."),
     "opportunities_won": KpiInfo("Deals won", "opportunities", f"Opportunities won {_W}."),
     "pipeline_conversion": KpiInfo(
-        "Deal win rate", "share", f"Share of the opportunities closed {_W} that were won."
+        "Deal win rate", "share", f"Share of the deals closed {_W} that were won."
     ),
     "open_pipeline_deals": KpiInfo(
         "Open deals at the start", "opportunities", "Deals open in the CRM when the run starts."
@@ -240,7 +241,7 @@ KPIS: dict[str, KpiInfo] = {
     "working_capital_mean": KpiInfo(
         "Working capital, average",
         "money",
-        "Stock value plus money owed by customers minus money owed to suppliers.",
+        "Stock value plus money owed by customers less money owed to suppliers.",
     ),
     "dio_days": KpiInfo(
         "Days inventory outstanding", "days", "How many days of sales the stock would cover."
@@ -251,7 +252,7 @@ KPIS: dict[str, KpiInfo] = {
     "cash_conversion_cycle_days": KpiInfo(
         "Cash conversion cycle",
         "days",
-        "Days money is tied up: stock days plus customer days minus supplier days.",
+        "Days money is tied up: stock days + customer days - supplier days.",
     ),
 }
 
@@ -303,7 +304,7 @@ PROMOTION_KPIS: dict[str, KpiInfo] = {
     "promo_roi": KpiInfo(
         "Promotion return on cost",
         "share",
-        "Extra gross profit less fixed cost, per unit of promotion cost (0 = break-even).",
+        "Extra gross profit less fixed cost, per unit of cost (0: break-even).",
     ),
     "promo_units_short": KpiInfo(
         "Promoted units short", "units", "Promoted units not on the shelf when ordered."
@@ -351,6 +352,19 @@ def kpi_info(name: str) -> KpiInfo:
                 f"{info.label}: {promotion}", info.unit, f"{info.definition} ({promotion} only)"
             )
     raise KeyError(f"{name!r} is not a KPI of the twin (see docs/kpis.md)")
+
+
+def kpi_family(name: str) -> str:
+    """The name a glossary lists ``name`` under: itself, or its pattern for a per-role or
+    per-promotion KPI (``wait_p95_days_order_desk`` -> ``wait_p95_days_<role>``), whose
+    :func:`kpi_info` reads "Wait for the <role>, 95th percentile"."""
+    if name in KPIS:
+        return name
+    for prefixes, placeholder in ((_ROLE_PREFIXES, "<role>"), (_PROMOTION_PREFIXES, "<promotion>")):
+        for prefix in prefixes:
+            if name.startswith(f"{prefix}_") and len(name) > len(prefix) + 1:
+                return f"{prefix}_{placeholder}"
+    return name
 
 
 def plain_unit(unit: str) -> str:

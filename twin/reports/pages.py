@@ -26,6 +26,9 @@ LEFT = 0.75
 RIGHT = PAGE_SIZE[0] - 0.75
 FOOTER = PAGE_SIZE[1] - 0.4
 FOOTER_STYLE = {"color": "0.45", "fontsize": 8}
+#: A chart's margin at the top and sides, and the strip kept for the footer (inches).
+CHART_MARGIN = 0.45
+CHART_FOOTER = 0.7
 
 
 def put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
@@ -55,12 +58,18 @@ def chart_page(figure: Figure, margins: bool = True, keep_short: bool = False) -
     figure.set_size_inches(PAGE_SIZE)
     engine = figure.get_layout_engine()
     if margins and engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
-        height = 1 - top - bottom
-        if keep_short:
-            height *= min(1.0, natural_height / FIGSIZE[1])
+        left, top = CHART_MARGIN / page_width, CHART_MARGIN / page_height
+        height = chart_height(natural_height if keep_short else FIGSIZE[1]) / page_height
         engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
     return figure
+
+
+def chart_height(natural_height: float) -> float:
+    """Height (inches) a chart of ``natural_height`` takes on a page with margins: the page
+    less its margins, times its share of the standard height (at most all of it). It starts
+    :data:`CHART_MARGIN` below the top, so text may follow below it."""
+    full = PAGE_SIZE[1] - CHART_MARGIN - CHART_FOOTER
+    return full * min(1.0, natural_height / FIGSIZE[1])
 
 
 def created_utc(manifest: dict[str, Any]) -> datetime:
