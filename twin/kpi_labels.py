@@ -52,7 +52,7 @@ KPIS: dict[str, KpiInfo] = {
     "order_lines": KpiInfo("Order lines", "lines", f"Lines of the orders that arrived {_W}."),
     "units_ordered": KpiInfo("Units ordered", "units", f"Units on the orders that arrived {_W}."),
     "units_lost": KpiInfo(
-        "Units lost (lost sales)", "units", "Units ordered that could not be filled and were lost."
+        "Units lost as lost sales", "units", "Units ordered that could not be filled and were lost."
     ),
     "purchase_orders": KpiInfo(
         "Purchase orders placed", "orders", f"Purchase orders sent to suppliers {_W}."
@@ -80,7 +80,7 @@ KPIS: dict[str, KpiInfo] = {
     ),
     "bad_debt": KpiInfo("Bad debt", "money", f"Unpaid invoices written off {_W}."),
     "profit": KpiInfo(
-        "Profit (modelled costs only)", "money", "Gross profit minus every modelled cost."
+        "Profit, modelled costs only", "money", "Gross profit minus every modelled cost."
     ),
     # service
     "fill_rate": KpiInfo(
@@ -115,7 +115,7 @@ KPIS: dict[str, KpiInfo] = {
         "Backorders, average", "units", "Units customers are waiting for, averaged over time."
     ),
     "stockout_sku_days": KpiInfo(
-        "Stock-out days (summed over products)",
+        "Stock-out days, summed over products",
         "sku-days",
         "Days a product had no free stock, added up over the products.",
     ),

@@ -151,7 +151,7 @@ def _title_block(
                 "Fitted parameters",
                 "drawn per replication (parameter_uncertainty on)"
                 if drawn
-                else "point estimates (parameter_uncertainty off)",
+                else "point estimates in every replication",
             )
         )
     for column, facts in enumerate((left, right)):
