@@ -315,8 +315,9 @@ def write_report(run_dir: Path) -> Path:
     charts = build_figures(run_dir)
     lookahead = read_lookahead(run_dir)  # report.lookahead_weeks: the forecast page and chart
     if lookahead is not None:
-        front.append(table_page(lookahead, str(manifest["scenario"]), manifest["replications"]))
-        charts = {CHART_NAME: lookahead_figure(lookahead), **charts}
+        scenario, replications = str(manifest["scenario"]), manifest["replications"]
+        front.append(table_page(lookahead, scenario, replications, currency))
+        charts = {CHART_NAME: lookahead_figure(lookahead, currency), **charts}
 
     save_figures(charts, run_dir)
     pages = [

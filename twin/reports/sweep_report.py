@@ -117,7 +117,10 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             page = Figure(figsize=PAGE_SIZE)
             pages.append(page)
             y = 0.85
-        put(page, LEFT, y, kpi_title(manifest, kpi), fontsize=10, weight="bold")
+        title = kpi_title(manifest, kpi)
+        put(
+            page, LEFT, y, title if kpi in title else f"{title} · {kpi}", fontsize=10, weight="bold"
+        )
         y += 0.22
         unit = manifest.get("units", {}).get(kpi, "")
         for _, row in rows.iterrows():
