@@ -44,14 +44,20 @@ def number_pages(pages: list[Figure], label: str) -> None:
         put(page, RIGHT, FOOTER, f"page {number} of {len(pages)}", ha="right", **FOOTER_STYLE)
 
 
-def chart_page(figure: Figure, margins: bool = True, keep_short: bool = False) -> Figure:
+def chart_page(
+    figure: Figure,
+    margins: bool = True,
+    keep_short: bool = False,
+    max_height: float | None = None,
+) -> Figure:
     """Enlarge a chart to the page.
 
     With ``margins``, a chart with a layout engine is fitted above the footer strip; without,
     it keeps its own margins (fractions of the figure, or none). With ``keep_short``, a chart
     shorter than the standard height (`twin.reports.charts.FIGSIZE`; the utilisation chart of
     a few roles) gets the same fraction of the page height, since stretching two bars to a full
-    page would make them as tall as a door.
+    page would make them as tall as a door. ``max_height`` (inches) caps the chart's height,
+    leaving the rest of the page for text below it.
     """
     natural_height = figure.get_size_inches()[1]
     page_width, page_height = PAGE_SIZE
@@ -59,7 +65,10 @@ def chart_page(figure: Figure, margins: bool = True, keep_short: bool = False) -
     engine = figure.get_layout_engine()
     if margins and engine is not None and hasattr(engine, "set"):
         left, top = CHART_MARGIN / page_width, CHART_MARGIN / page_height
-        height = chart_height(natural_height if keep_short else FIGSIZE[1]) / page_height
+        height = chart_height(natural_height if keep_short else FIGSIZE[1])
+        if max_height is not None:
+            height = min(height, max_height)
+        height /= page_height
         engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
     return figure
 

@@ -37,39 +37,38 @@ ROWS: dict[str, str] = {
 
 _ROW = 0.3
 _FONT = 10.0
-_FIRST_RIGHT = 6.6  # right edge of the first role's column (inches)
+#: Right edge of the first role's column (inches): at most this far right, at least this far
+#: from the left, where the row labels end; and the widest step between columns.
+_FIRST_RIGHT, _LABELS_END, _STEP = 6.6, 5.0, 1.7
+#: Height (inches) of the table below the chart: its heading, role names and rows.
+_TABLE_HEIGHT = 0.55 + 0.42 + len(ROWS) * _ROW
 
 
 def staff_page(figure: Figure, summary: pd.DataFrame, currency: str | None = None) -> Figure:
     """The utilisation chart fitted to the top of a page and the roles' table drawn below it:
-    one row per per-role KPI, one column per role.
+    one row per per-role KPI, one column per role. The chart of many roles gives way to the
+    table rather than push it off the page.
 
     ``summary`` is the run's ``summary.csv``; the roles are those with a ``utilisation_<role>``
     row, in its order.
     """
-    natural = figure.get_size_inches()[1]
-    chart_page(figure, keep_short=True)
+    room = PAGE_SIZE[1] - CHART_MARGIN - 0.8 - _TABLE_HEIGHT
+    height = min(chart_height(figure.get_size_inches()[1]), room)
+    chart_page(figure, keep_short=True, max_height=room)
     means = summary.set_index("kpi")
     roles = [k.removeprefix("utilisation_") for k in means.index if k.startswith("utilisation_")]
     rows = [prefix for prefix in ROWS if f"{prefix}_{roles[0]}" in means.index]
-    step = min(1.7, (RIGHT - _FIRST_RIGHT) / max(1, len(roles) - 1)) if len(roles) > 1 else 0.0
-    y = CHART_MARGIN + chart_height(natural) + 0.55
+    gaps = max(1, len(roles) - 1)
+    first = min(_FIRST_RIGHT, max(_LABELS_END, RIGHT - _STEP * gaps))
+    step = min(_STEP, (RIGHT - first) / gaps)
+    y = CHART_MARGIN + height + 0.55
     put(figure, LEFT, y, "Each role: means over replications", fontsize=12, weight="bold")
     y += 0.42
     for number, role in enumerate(roles):
-        put(
-            figure,
-            _FIRST_RIGHT + number * step,
-            y,
-            role.replace("_", " "),
-            fontsize=_FONT,
-            weight="bold",
-            ha="right",
-        )
+        name = role.replace("_", " ")
+        put(figure, first + number * step, y, name, fontsize=_FONT, weight="bold", ha="right")
     for prefix in rows:
         y += _ROW
-        if y > PAGE_SIZE[1] - 0.75:
-            break
         unit = str(means.loc[f"{prefix}_{roles[0]}", "unit"])
         put(figure, LEFT, y, ROWS[prefix].format(unit=unit_text(unit, currency)), fontsize=_FONT)
         for number, role in enumerate(roles):
@@ -79,5 +78,5 @@ def staff_page(figure: Figure, summary: pd.DataFrame, currency: str | None = Non
                 if prefix == "utilisation"
                 else format_value(row["mean"], row["unit"])
             )
-            put(figure, _FIRST_RIGHT + number * step, y, text, fontsize=_FONT, ha="right")
+            put(figure, first + number * step, y, text, fontsize=_FONT, ha="right")
     return figure
