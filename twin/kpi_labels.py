@@ -349,18 +349,21 @@ def kpi_info(name: str) -> KpiInfo:
             promotion = name[len(prefix) + 1 :]
             info = PROMOTION_KPIS[prefix]
             return KpiInfo(
-                f"{info.label}: {promotion}", info.unit, f"{info.definition} ({promotion} only)"
+                f"{info.label}: {promotion}",
+                info.unit,
+                f"The same, for promotion {promotion} only.",
             )
     raise KeyError(f"{name!r} is not a KPI of the twin (see docs/kpis.md)")
 
 
 def kpi_family(name: str) -> str:
     """The name a glossary lists ``name`` under: itself, or its pattern for a per-role or
-    per-promotion KPI (``wait_p95_days_order_desk`` -> ``wait_p95_days_<role>``), whose
+    per-promotion KPI (``wait_p95_days_order_desk`` -> ``wait_p95_days_<role>``,
+    ``promo_cost_spring`` -> ``promo_cost_<name>``), whose
     :func:`kpi_info` reads "Wait for the <role>, 95th percentile"."""
     if name in KPIS:
         return name
-    for prefixes, placeholder in ((_ROLE_PREFIXES, "<role>"), (_PROMOTION_PREFIXES, "<promotion>")):
+    for prefixes, placeholder in ((_ROLE_PREFIXES, "<role>"), (_PROMOTION_PREFIXES, "<name>")):
         for prefix in prefixes:
             if name.startswith(f"{prefix}_") and len(name) > len(prefix) + 1:
                 return f"{prefix}_{placeholder}"

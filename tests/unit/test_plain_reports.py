@@ -88,7 +88,7 @@ def test_the_glossary_has_one_entry_per_kpi_family_in_the_order_shown():
     assert [e.identifier for e in entries] == [
         "profit",
         "wait_p95_days_<role>",
-        "promo_cost_<promotion>",
+        "promo_cost_<name>",
         "an_output",
     ]
     assert entries[0].unit == "EUR" and entries[0].definition
