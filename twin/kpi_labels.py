@@ -25,6 +25,7 @@ __all__ = [
     "kpi_family",
     "kpi_info",
     "kpi_label",
+    "kpi_name",
     "plain_unit",
     "unit_text",
 ]
@@ -382,6 +383,14 @@ def unit_text(unit: str, currency: str | None = None) -> str:
     if unit == "money":
         return currency or "currency"
     return unit
+
+
+def kpi_name(name: str) -> str:
+    """The KPI's label without its unit; an unknown name (a column that is no KPI) as it is."""
+    try:
+        return kpi_info(name).label
+    except KeyError:
+        return name
 
 
 def kpi_label(name: str, currency: str | None = None) -> str:

@@ -15,6 +15,7 @@ from twin.kpi_labels import (
     ROLE_KPIS,
     kpi_info,
     kpi_label,
+    kpi_name,
     plain_unit,
 )
 from twin.kpis import core, kpi_units
@@ -77,6 +78,8 @@ def test_kpi_label_shows_money_in_the_currency():
     assert kpi_label("otif_rate", "EUR") == "Orders on time in full (share)"
     assert kpi_label("lead_time_p95_days") == "Order lead time, 95th percentile (days)"
     assert kpi_label("not_a_kpi") == "not_a_kpi"
+    assert kpi_name("fill_rate") == "Units filled from stock"
+    assert kpi_name("not_a_kpi") == "not_a_kpi"
 
 
 def test_every_entry_is_plain_words_and_one_sentence():

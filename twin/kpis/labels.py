@@ -13,6 +13,7 @@ from twin.kpi_labels import (
     kpi_family,
     kpi_info,
     kpi_label,
+    kpi_name,
     plain_unit,
     unit_text,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "kpi_family",
     "kpi_info",
     "kpi_label",
+    "kpi_name",
     "plain_unit",
     "unit_text",
 ]

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin.formatting import format_interval, format_value
-from twin.kpi_labels import kpi_info, unit_text
+from twin.kpi_labels import kpi_name, unit_text
 from twin.reports.charts import save_figures
 from twin.reports.figures import build_figures
 from twin.reports.glossary import glossary_pages
@@ -190,13 +190,6 @@ def _table_heading(figure: Figure, y: float, continued: bool, replications: obje
     return y + 0.42
 
 
-def _label(kpi: str) -> str:
-    try:
-        return kpi_info(kpi).label
-    except KeyError:  # a column the label table does not know: its identifier says it
-        return kpi
-
-
 def _table_rows(figure: Figure, rows: pd.DataFrame, y: float, currency: str | None = None) -> None:
     """Draw the table header at `y` (inches from top) and then `rows`, one per line: the KPI's
     label, its identifier in grey, mean, interval and unit (money as ``currency``)."""
@@ -234,10 +227,8 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float, currency: str | No
             )
         body = {"fontsize": _TABLE_FONT}
         kpi = str(row.kpi)
-        put(figure, _KPI_X, baseline, _label(kpi), **body)
-        identifier = (
-            textwrap.shorten(kpi, _ID_WIDTH, placeholder="…") if len(kpi) > _ID_WIDTH else kpi
-        )
+        put(figure, _KPI_X, baseline, kpi_name(kpi), **body)
+        identifier = kpi if len(kpi) <= _ID_WIDTH else kpi[: _ID_WIDTH - 1] + "…"
         put(figure, _ID_X, baseline, identifier, fontsize=_ID_FONT, color="0.4")
         put(figure, _MEANRIGHT, baseline, format_value(row.mean, row.unit), ha="right", **body)
         ci = format_interval(row.ci_low, row.ci_high, row.unit)

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from twin.formatting import format_value
-from twin.kpi_labels import kpi_info, kpi_label
+from twin.kpi_labels import kpi_label, kpi_name
 from twin.reports.charts import (
     BAND_COLOUR,
     FIGSIZE,
@@ -56,14 +56,6 @@ def kpi_title(manifest: dict[str, Any], kpi: str) -> str:
         return label
     unit = manifest.get("units", {}).get(kpi, "")
     return f"{kpi} ({unit})" if unit else kpi
-
-
-def kpi_name(kpi: str) -> str:
-    """The KPI's plain label without its unit, for chart titles."""
-    try:
-        return kpi_info(kpi).label
-    except KeyError:
-        return kpi
 
 
 def is_integer(manifest: dict[str, Any], path: str) -> bool:

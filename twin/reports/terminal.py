@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from twin.formatting import format_interval, format_value
-from twin.kpi_labels import kpi_info, unit_text
+from twin.kpi_labels import kpi_name, unit_text
 from twin.reports.compare_figures import headline, unit_of
 
 #: The columns of ``summary.csv`` the table shows.
@@ -36,13 +36,6 @@ def table_console() -> Console:
     :data:`LOG_WIDTH` elsewhere, so that no number is ever cut."""
     console = Console()
     return console if console.is_terminal else Console(width=LOG_WIDTH)
-
-
-def _label(kpi: str) -> str:
-    try:
-        return kpi_info(kpi).label
-    except KeyError:  # not a KPI of the label table: the identifier column says it
-        return kpi
 
 
 def summary_table(summary: pd.DataFrame, title: str, currency: str | None = None) -> Table:
@@ -80,7 +73,7 @@ def summary_table(summary: pd.DataFrame, title: str, currency: str | None = None
     for row in summary.itertuples(index=False):
         unit = row.unit if isinstance(row.unit, str) else ""
         table.add_row(
-            _label(str(row.kpi)),
+            kpi_name(str(row.kpi)),
             format_value(row.mean, unit),
             format_interval(row.ci_low, row.ci_high, unit),
             unit_text(unit, currency),
@@ -144,7 +137,7 @@ def diff_table(
         rows = comparison[comparison["kpi"] == kpi].set_index("variant")
         unit = unit_of(rows.reset_index())
         cells = [
-            _label(kpi),
+            kpi_name(kpi),
             format_value(rows.loc[base, "mean"], unit) if base in rows.index else "n/a",
         ]
         for name in names[1:]:
