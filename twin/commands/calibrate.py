@@ -23,6 +23,7 @@ import click
 
 from twin.commands.folders import claim_output
 from twin.commands.options import as_of_option, mapping_option, out_option
+from twin.commands.planner_files import write_workbook
 from twin.errors import InputError
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def calibrate(
             write_quality(quality, target)
         with timer.phase("report"):
             write_calibration_report(target, calibration, quality)
+            write_workbook(target, "calibration.xlsx")
     click.echo(f"{int(quarantined)} rows quarantined; model in {out_dir / 'model.yaml'}")
     if verbose:
         click.echo(

@@ -1,0 +1,50 @@
+"""The files for planners that every command writes beside its CSV tables: a workbook, and an
+HTML page beside each PDF.
+
+The writers live in the reports layer and read the folder's files; the KPIs' plain words
+(``twin.kpis.labels``) and directions (``twin.experiments.ranking``) come from layers the reports
+may not import, so they are gathered here, where the commands sit above both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from twin.reports.kpi_words import KpiWords
+
+
+def _describe(kpi: str) -> tuple[str, str] | None:
+    from twin.kpis.labels import kpi_info
+
+    try:
+        info = kpi_info(kpi)
+    except KeyError:
+        return None
+    return info.label, info.definition
+
+
+def kpi_words() -> KpiWords:
+    """The KPIs' labels, definitions and directions, for the workbooks and HTML pages."""
+    from twin.experiments.ranking import direction
+
+    return KpiWords(_describe, direction)
+
+
+def write_workbook(folder: Path, name: str, units: Mapping[str, str] | None = None) -> Path:
+    """Write the workbook ``folder/name`` of every table in `folder`."""
+    from twin.reports.workbook_folder import write_folder_workbook
+
+    return write_folder_workbook(folder, name, units, kpi_words())
+
+
+def write_html(folder: Path, kind: str) -> Path:
+    """Write the HTML page of a ``run``, ``compare`` or ``sweep`` folder beside its PDF."""
+    from twin.reports import html_report
+
+    writer = {
+        "run": html_report.write_run_html,
+        "compare": html_report.write_compare_html,
+        "sweep": html_report.write_sweep_html,
+    }[kind]
+    return writer(folder, kpi_words())

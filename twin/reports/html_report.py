@@ -1,0 +1,453 @@
+"""The HTML report beside each PDF: ``report.html`` of a run, ``compare.html``, ``sweep.html``
+and ``backtest.html``, each one self-contained file (:mod:`twin.reports.html`).
+
+Each page holds what its PDF holds, for the browser: the provenance, the KPI table (sortable),
+the charts as crisp inline SVG with the values under the pointer, the comparison with its
+verdicts where there is one, and a glossary of the KPIs shown. The run, comparison and sweep
+pages are drawn from their folder's files, like the PDFs, with the same chart functions; the
+backtest page from the backtest's tables, as its PDF is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from twin.formatting import format_interval, format_value
+from twin.reports.backtest_figures import fan_figures
+from twin.reports.compare_figures import MANIFEST_KEYS as COMPARE_KEYS
+from twin.reports.compare_figures import build_compare_figures
+from twin.reports.figures import build_figures
+from twin.reports.html import (
+    Cell,
+    Section,
+    chart,
+    esc,
+    facts,
+    glossary,
+    number_cell,
+    page,
+    paragraph,
+    table,
+)
+from twin.reports.kpi_words import KpiWords
+from twin.reports.lookahead_report import CHART_NAME, lookahead_figure, read_lookahead
+from twin.reports.readers import read_manifest, read_run_csv, read_sweep
+from twin.reports.sweep_figures import UNITLESS, parameter_label
+from twin.reports.sweep_figures import build_figures as build_sweep_figures
+from twin.reports.warmup_note import warmup_note
+from twin.tables import COMPARISON_COLUMNS, SUMMARY_COLUMNS
+
+RUN_PAGE = "report.html"
+COMPARE_PAGE = "compare.html"
+SWEEP_PAGE = "sweep.html"
+BACKTEST_PAGE = "backtest.html"
+
+
+def _charts(figures: dict[str, Figure]) -> str:
+    """Every figure as an inline chart, captioned with the PNG file beside it."""
+    return "\n".join(
+        chart(figure, f"chart-{index}", f"Also saved as {name}.")
+        for index, (name, figure) in enumerate(figures.items())
+    )
+
+
+def _glossary(kpis: Iterable[str], units: dict[str, str], words: KpiWords) -> Section:
+    entries = [
+        (words.label(kpi), kpi, units.get(kpi, ""), words.definition(kpi))
+        for kpi in dict.fromkeys(kpis)
+    ]
+    body = paragraph(
+        "Every KPI named on this page: its plain name, identifier (the column in "
+        "the CSV files), unit and definition."
+    ) + glossary(entries)
+    return Section("glossary", "Glossary", body)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+def measured_window(manifest: dict[str, Any]) -> str:
+    """The dates the KPIs measure: from the end of the warm-up to the horizon."""
+    start = dt.date.fromisoformat(str(manifest["start_date"]))
+    first = start + dt.timedelta(days=_number(manifest["warmup_days"]))
+    last = start + dt.timedelta(days=_number(manifest["horizon_days"])) - dt.timedelta(days=1)
+    return f"{first.isoformat()} to {last.isoformat()}"
+
+
+def kpi_table(summary: pd.DataFrame, words: KpiWords) -> str:
+    """The run's KPI table: plain name, identifier, mean, interval, unit; sortable."""
+    rows = [
+        [
+            Cell(words.label(row.kpi)),
+            Cell(f"<code>{esc(row.kpi)}</code>", row.kpi, markup=True),
+            number_cell(format_value(row.mean, row.unit), row.mean),
+            number_cell(format_interval(row.ci_low, row.ci_high, row.unit), row.ci_low),
+            Cell(row.unit),
+        ]
+        for row in summary.itertuples(index=False)
+    ]
+    return table(["KPI", "Identifier", "Mean", "95 % CI", "Unit"], rows, numeric=(2, 3))
+
+
+def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
+    """Write ``report.html`` of a run folder (its files as for ``report.pdf``)."""
+    run_dir = Path(run_dir)
+    words = words or KpiWords()
+    manifest = read_manifest(
+        run_dir,
+        (
+            "scenario",
+            "description",
+            "replications",
+            "horizon_days",
+            "warmup_days",
+            "start_date",
+            "seed",
+            "created_utc",
+        ),
+    )
+    summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
+    about = [
+        ("Measured window", f"{measured_window(manifest)} (after the warm-up)"),
+        ("Simulated from", str(manifest["start_date"])),
+        ("Horizon", f"{_number(manifest['horizon_days']):g} days"),
+        ("Warm-up", f"{_number(manifest['warmup_days']):g} days (excluded from KPIs)"),
+        ("Replications", str(manifest["replications"])),
+        ("Seed", str(manifest["seed"])),
+        ("Created (UTC)", str(manifest["created_utc"])),
+        ("twin version", str(manifest.get("twin_version", ""))),
+    ]
+    notes = [warmup_note(run_dir), *manifest.get("notes", [])]
+    body = paragraph(str(manifest["description"])) + facts(about)
+    body += "".join(paragraph(str(note), "note") for note in notes if note)
+    n = manifest["replications"]
+    explain = (
+        f"Means over {n} replications after the warm-up; the 95 % CI is a Student-t interval "
+        "across replications (n/a with one). Click a header to sort."
+    )
+    figures = build_figures(run_dir)
+    lookahead = read_lookahead(run_dir)
+    if lookahead is not None:
+        figures = {CHART_NAME: lookahead_figure(lookahead), **figures}
+    units = dict(zip(summary["kpi"], summary["unit"], strict=True))
+    sections = [
+        Section("run", "The run", body),
+        Section(
+            "kpis", "Key performance indicators", paragraph(explain) + kpi_table(summary, words)
+        ),
+        Section("charts", "Charts", _charts(figures)),
+        _glossary(summary["kpi"], units, words),
+    ]
+    text = page(
+        "twin simulation report",
+        str(manifest["scenario"]),
+        sections,
+        f"twin {manifest.get('twin_version', '')} · drawn from {run_dir.name}",
+    )
+    return _write(run_dir / RUN_PAGE, text)
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+def verdict(row: Any, base: str, words: KpiWords) -> Cell:
+    """The paired difference's verdict: better, worse or higher/lower when no direction is
+    known, or no clear difference when the interval holds zero."""
+    if row.variant == base:
+        return Cell("base", css="verdict-same")
+    if str(row.significant) != "True":
+        return Cell("no clear difference", css="verdict-same")
+    higher = float(row.diff) > 0
+    better = words.direction(str(row.kpi))
+    if better is None:
+        return Cell(f"{'higher' if higher else 'lower'} than {base}")
+    good = higher == better
+    return Cell(
+        f"{'better' if good else 'worse'} ({'higher' if higher else 'lower'})",
+        css="verdict-better" if good else "verdict-worse",
+    )
+
+
+def comparison_table(comparison: pd.DataFrame, base: str, words: KpiWords) -> str:
+    rows = []
+    for row in comparison.itertuples(index=False):
+        unit = row.unit if isinstance(row.unit, str) else ""
+        is_base = row.variant == base
+        rows.append(
+            [
+                Cell(words.label(row.kpi)),
+                Cell(f"<code>{esc(row.kpi)}</code>", row.kpi, markup=True),
+                Cell(str(row.variant)),
+                number_cell(format_value(row.mean, unit), row.mean),
+                number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
+                number_cell("" if is_base else format_value(row.diff, unit), row.diff),
+                number_cell(
+                    "" if is_base else format_interval(row.diff_ci_low, row.diff_ci_high, unit),
+                    row.diff_ci_low,
+                ),
+                verdict(row, base, words),
+                Cell(unit),
+            ]
+        )
+    heads = [
+        "KPI",
+        "Identifier",
+        "Variant",
+        "Mean",
+        "CI",
+        f"Difference to {base}",
+        "Difference CI",
+        "Verdict",
+        "Unit",
+    ]
+    return table(heads, rows, numeric=(3, 4, 5, 6))
+
+
+def ranking_table(ranking: pd.DataFrame, unit: str) -> str:
+    rows = [
+        [
+            number_cell(str(row.rank), row.rank),
+            Cell(str(row.variant)),
+            number_cell(format_value(row.mean, unit), row.mean),
+            number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
+            number_cell(format_value(row.diff_to_best, unit), row.diff_to_best),
+            Cell("yes" if str(row.separable) == "True" else "no"),
+        ]
+        for row in ranking.itertuples(index=False)
+    ]
+    heads = ["Rank", "Variant", "Mean", "CI", "Difference to best", "Separated from the rest"]
+    return table(heads, rows, numeric=(0, 2, 3, 4))
+
+
+def write_compare_html(out_dir: Path, words: KpiWords | None = None) -> Path:
+    """Write ``compare.html`` of a comparison folder (its files as for ``compare.pdf``)."""
+    out_dir = Path(out_dir)
+    words = words or KpiWords()
+    manifest = read_manifest(out_dir, COMPARE_KEYS)
+    comparison = read_run_csv(out_dir, "comparison.csv", COMPARISON_COLUMNS)
+    ranking = pd.read_csv(out_dir / "ranking.csv") if (out_dir / "ranking.csv").is_file() else None
+    base = str(manifest["base"])
+    names = list(manifest["variants"])
+    units = dict(zip(comparison["kpi"], comparison["unit"].astype(str), strict=True))
+    confidence = float(manifest["confidence"])
+    about = [
+        ("Variants", ", ".join(names)),
+        ("Seed", f"{manifest['seed']} (common random numbers: replication r of every variant)"),
+        ("Replications", f"{manifest['replications']} per variant"),
+        ("Confidence", f"{confidence:.0%}"),
+        ("Created (UTC)", str(manifest["created_utc"])),
+        ("twin version", str(manifest.get("twin_version", ""))),
+    ]
+    body = facts(about)
+    if manifest.get("selection"):
+        body += paragraph(str(manifest["selection"]), "lead")
+    best = manifest.get("best") or {}
+    if ranking is not None and best.get("kpi"):
+        kpi = str(best["kpi"])
+        body += f"<h3>Ranking on {esc(words.label(kpi))} (<code>{esc(kpi)}</code>)</h3>"
+        body += ranking_table(ranking, units.get(kpi, ""))
+    explain = (
+        f"Each variant's mean and its paired difference to {base} (replication r of each ran on "
+        f"the same random numbers), with {confidence:.0%} intervals. The verdict is 'no clear "
+        "difference' when the difference's interval holds zero. Click a header to sort."
+    )
+    for failure in manifest.get("failures", []):
+        body += paragraph(f"Failed: {failure}", "note")
+    sections = [
+        Section("comparison", f"{base} and {len(names) - 1} variant(s)", body),
+        Section(
+            "verdicts",
+            "Every KPI: differences and verdicts",
+            paragraph(explain) + comparison_table(comparison, base, words),
+        ),
+        Section("charts", "Charts", _charts(build_compare_figures(out_dir))),
+        _glossary(comparison["kpi"], units, words),
+    ]
+    text = page(
+        "twin comparison report",
+        f"Comparison of {base}",
+        sections,
+        f"twin {manifest.get('twin_version', '')} · drawn from {out_dir.name}",
+    )
+    return _write(out_dir / COMPARE_PAGE, text)
+
+
+# --- sweep --------------------------------------------------------------------------------
+
+
+def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
+    """Write ``sweep.html`` of a sweep folder (its files as for ``sweep.pdf``)."""
+    folder = Path(folder)
+    words = words or KpiWords()
+    manifest, results, sensitivity = read_sweep(folder)
+    units: dict[str, str] = {str(k): str(v) for k, v in manifest.get("units", {}).items()}
+    design = pd.read_csv(folder / "design.csv") if (folder / "design.csv").is_file() else None
+    about = [
+        ("Sweep file", str(manifest.get("sweep_file", ""))),
+        ("Base scenario", str(manifest.get("base", ""))),
+        ("Design", str(manifest["design"].get("kind", ""))),
+        ("Points x replications", f"{manifest.get('points')} x {manifest.get('replications')}"),
+        ("Seed (every point)", str(manifest.get("seed", ""))),
+        ("Created (UTC)", str(manifest.get("created_utc", ""))),
+        ("twin version", str(manifest.get("twin_version", ""))),
+    ]
+    body = paragraph(str(manifest.get("description") or "")) + facts(about)
+    body += "".join(paragraph(f"Note: {note}", "note") for note in manifest.get("notes", []))
+    method, index = manifest["headline"]
+    head = sensitivity[(sensitivity["method"] == method) & (sensitivity["index"] == index)]
+    rows = []
+    for row in head.itertuples(index=False):
+        unit = "ratio" if row.index in UNITLESS else units.get(row.kpi, "")
+        rows.append(
+            [
+                Cell(words.label(row.kpi)),
+                Cell(parameter_label(manifest, row.parameter)),
+                number_cell(format_value(row.value, unit), abs(row.value)),
+                number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
+                Cell(unit),
+            ]
+        )
+    indices = table(
+        ["KPI", "Parameter", f"{index} ({method})", "95 % interval", "Unit"], rows, numeric=(2, 3)
+    )
+    points = _points_table(manifest, results, words, units)
+    sections = [
+        Section("sweep", str(manifest["sweep"]), body),
+        Section(
+            "indices",
+            f"Sensitivity: {index} by parameter",
+            paragraph("Sorting by the index column sorts by its size.") + indices,
+        ),
+        Section("points", "Each point's values and mean KPIs", points),
+        Section("charts", "Charts", _charts(build_sweep_figures(folder))),
+        _glossary(manifest["kpis"], units, words),
+    ]
+    if design is None:
+        sections.pop(2)
+    text = page(
+        "twin sensitivity sweep",
+        str(manifest["sweep"]),
+        sections,
+        f"twin {manifest.get('twin_version', '')} · drawn from {folder.name}",
+    )
+    return _write(folder / SWEEP_PAGE, text)
+
+
+def _points_table(
+    manifest: dict[str, Any], results: pd.DataFrame, words: KpiWords, units: dict[str, str]
+) -> str:
+    """Each design point's parameter values and the mean of each swept KPI over replications."""
+    paths = [p["path"] for p in manifest["parameters"]]
+    kpis = [k for k in manifest["kpis"] if k in results.columns]
+    means = results.groupby("point", sort=True)[[*paths, *kpis]].mean(numeric_only=True)
+    rows = [
+        [
+            number_cell(str(point), point),
+            *(number_cell(f"{row[p]:g}", row[p]) for p in paths),
+            *(number_cell(format_value(row[k], units.get(k, "")), row[k]) for k in kpis),
+        ]
+        for point, row in means.iterrows()
+    ]
+    heads = [
+        "Point",
+        *(parameter_label(manifest, p) for p in paths),
+        *(f"{words.label(k)} ({units.get(k, '')})" for k in kpis),
+    ]
+    return table(heads, rows, numeric=range(len(heads)))
+
+
+# --- backtest -----------------------------------------------------------------------------
+
+#: The backtest summary's columns shown, with their headings.
+_BACKTEST_COLUMNS = (
+    ("origin", "Origin"),
+    ("series", "Series"),
+    ("weeks", "Weeks"),
+    ("actual_mean", "Actual, mean"),
+    ("forecast_mean", "Forecast, mean"),
+    ("mape", "MAPE"),
+    ("bias", "Bias"),
+    ("coverage_50", "Coverage 50 %"),
+    ("coverage_90", "Coverage 90 %"),
+    ("crps", "CRPS"),
+    ("mase", "MASE"),
+    ("relative_mae", "Relative MAE"),
+)
+
+
+def _amount(value: object) -> str:
+    if not isinstance(value, int | float) or value != value:
+        return "–"
+    return f"{value:,.0f}" if abs(float(value)) >= 1000 else f"{value:.4g}"
+
+
+def write_backtest_html(
+    out_dir: Path,
+    backtest: pd.DataFrame,
+    summary: pd.DataFrame,
+    history: pd.DataFrame,
+    checks: pd.DataFrame,
+    facts_lines: Sequence[tuple[str, str]],
+    replications: int,
+) -> Path:
+    """Write ``backtest.html`` from the backtest's tables (those ``backtest.pdf`` is drawn from)."""
+    out_dir = Path(out_dir)
+    verdicts = []
+    for row in checks.itertuples(index=False):
+        state = "no value" if pd.isna(row.passed) else ("passed" if row.passed else "FAILED")
+        css = {"passed": "verdict-better", "FAILED": "verdict-worse"}.get(state, "verdict-same")
+        verdicts.append(
+            [
+                Cell(f"{row.series}.{row.score}"),
+                number_cell(f"{row.value:.3f}", row.value),
+                Cell(f"[{row.low:g}, {row.high:g}]"),
+                Cell(state, css=css),
+            ]
+        )
+    rows = []
+    shown = [(c, h) for c, h in _BACKTEST_COLUMNS if c in summary.columns]
+    for record in summary.to_dict(orient="records"):
+        cells: list[Cell] = []
+        for column, _ in shown:
+            value = record[column]
+            if column in ("origin", "series"):
+                cells.append(Cell(str(value)))
+            elif column in ("actual_mean", "forecast_mean", "crps"):
+                cells.append(number_cell(_amount(value), value))
+            elif column == "bias":
+                cells.append(number_cell(f"{value:+.1%}" if value == value else "–", value))
+            else:
+                cells.append(number_cell(f"{value:.3g}" if value == value else "–", value))
+        rows.append(cells)
+    numeric = [i for i, (c, _) in enumerate(shown) if c not in ("origin", "series")]
+    sections = [
+        Section("backtest", "Rolling-origin backtest", facts(list(facts_lines))),
+        Section(
+            "checks",
+            "Tolerances and verdicts",
+            table(["Score", "Value", "Tolerance", "Verdict"], verdicts, numeric=(1,)),
+        ),
+        Section(
+            "scores",
+            "Scores by origin and series",
+            table([h for _, h in shown], rows, numeric=numeric),
+        ),
+        Section("charts", "Fan charts", _charts(fan_figures(backtest, history, replications))),
+    ]
+    text = page("twin backtest report", "Rolling-origin backtest", sections, "twin backtest")
+    return _write(out_dir / BACKTEST_PAGE, text)
