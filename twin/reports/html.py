@@ -277,6 +277,7 @@ def _tips(figure: Figure) -> dict[str, str]:
     return tips
 
 
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _ID = re.compile(r'\bid="')
 _URL = re.compile(r"url\(#")
 _HREF = re.compile(r'href="#')
@@ -293,7 +294,7 @@ def svg(figure: Figure, prefix: str) -> tuple[str, list[dict]]:
     with matplotlib.rc_context({"svg.hashsalt": "twin", "svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg") :]
+    text = _METADATA.sub("", text[text.index("<svg") :])  # the RDF block: no use inline
     for gid, label in tips.items():
         text = text.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{esc(label)}</title>', 1)
     text = _ID.sub(f'id="{prefix}-', text)

@@ -7,8 +7,9 @@ whole units with thousands separators, shares as percentages, days with two deci
 dates) and column widths fitted to the contents. A long table (``unit`` per row, as in
 ``summary.csv``) formats each row's values by that row's unit.
 
-The cells keep full precision: formats change only how a number is shown, so a planner's sums
-in Excel are the sums of the CSV files' numbers. A table longer than a sheet may hold
+The cells keep the numbers (to 16 significant digits, more than Excel computes with): formats
+change only how a number is shown, so a planner's sums in Excel are the sums of the CSV files'
+numbers. A table longer than a sheet may hold
 (:data:`MAX_ROWS`) continues on sheets named ``NAME (2)``, ``NAME (3)``: no row is dropped.
 """
 
