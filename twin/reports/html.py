@@ -23,6 +23,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateFormatter, ConciseDateFormatter, DateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter
 
 #: Forbids every request but the page's own inline style, script and data: images.
 CSP = (
@@ -51,7 +52,9 @@ p.lead { font-style: italic; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 4px; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: left;
          vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+div.wide { overflow-x: auto; }
 thead th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink); }
 table.sortable thead th { cursor: pointer; user-select: none; }
 table.sortable thead th::after { content: " \\2195"; color: var(--rule); }
@@ -196,7 +199,10 @@ def table(
     )
     css = ' class="sortable"' if sortable else ""
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f"<table{css}>{cap}<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+    return (
+        f'<div class="wide"><table{css}>{cap}<thead><tr>{head}</tr></thead><tbody>\n{body}\n'
+        "</tbody></table></div>"
+    )
 
 
 def facts(items: Sequence[tuple[str, str]]) -> str:
@@ -227,8 +233,12 @@ def _is_date(ax: Axes, axis: str) -> bool:
 
 
 def _is_category(ax: Axes, axis: str) -> bool:
-    converter = getattr(ax, f"{axis}axis").get_converter()
-    return converter is not None and type(converter).__name__ == "StrCategoryConverter"
+    """Whether an axis names things (bars of variants, parameters) rather than measuring."""
+    scale = getattr(ax, f"{axis}axis")
+    converter = scale.get_converter()
+    if converter is not None and type(converter).__name__ == "StrCategoryConverter":
+        return True
+    return isinstance(scale.get_major_formatter(), FixedFormatter)  # labels set one by one
 
 
 def _axis_info(ax: Axes, axis: str) -> dict | None:
