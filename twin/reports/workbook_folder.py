@@ -34,7 +34,12 @@ class Table(NamedTuple):
 
 #: The tables a workbook shows, in sheet order; files a folder does not hold are left out.
 TABLES: tuple[Table, ...] = (
-    Table("summary.csv", "Summary", ("mean", "std", "ci_low", "ci_high")),
+    Table(
+        "summary.csv",
+        "Summary",
+        # a run's; a backtest's summary has its series' unit on each row too
+        ("mean", "std", "ci_low", "ci_high", "actual_mean", "forecast_mean", "crps", "pinball"),
+    ),
     Table(
         "comparison.csv",
         "Comparison",
@@ -52,7 +57,14 @@ TABLES: tuple[Table, ...] = (
     Table("daily.csv", "Daily levels"),
     Table("lead_times.csv", "Lead times"),
     Table("warmup.csv", "Warm-up"),
-    Table("backtest.csv", "Backtest weeks"),
+    Table(
+        "backtest.csv",
+        "Backtest weeks",
+        (
+            *("actual", "forecast_mean", "p05", "p25", "p50", "p75", "p95", "baseline_value"),
+            *("band90_low", "band90_high", "band50_low", "band50_high"),
+        ),
+    ),
     Table("validation.csv", "Validation"),
     Table("weekly.csv", "Weekly"),
     Table("fit_report.csv", "Fit report"),
