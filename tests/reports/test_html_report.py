@@ -9,6 +9,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -16,7 +17,13 @@ from matplotlib.figure import Figure
 from twin.commands.planner_files import kpi_words
 from twin.reports.figures import build_figures
 from twin.reports.html import Cell, number_cell, svg, table
-from twin.reports.html_report import RUN_PAGE, measured_window, verdict, write_run_html
+from twin.reports.html_report import (
+    RUN_PAGE,
+    measured_window,
+    verdict,
+    write_backtest_html,
+    write_run_html,
+)
 from twin.reports.kpi_words import KpiWords
 
 
@@ -159,3 +166,59 @@ def test_a_verdict_reads_the_kpis_direction(
     words = KpiWords(direction={"profit": True, "lead_time_p95_days": False}.get)
     assert verdict(Row("v", kpi, diff, significant), "base", words).text == text
     assert verdict(Row("base", kpi, diff, significant), "base", words).text == "base"
+
+
+def backtest_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A backtest of one origin, two series and three weeks, as ``twin backtest`` holds it."""
+    weeks = pd.date_range("2026-09-01", periods=3, freq="7D")
+    rows = []
+    for series, unit, level in (("orders", "orders", 1300.0), ("revenue", "currency", 9e5)):
+        for week, start in enumerate(weeks):
+            middle = level * (1 + 0.01 * week)
+            rows.append(
+                {
+                    "origin": "2026-09-01", "week": week, "week_start": start.date().isoformat(),
+                    "series": series, "unit": unit, "actual": middle * 1.02,
+                    "forecast_mean": middle, "p05": middle * 0.9, "p25": middle * 0.95,
+                    "p50": middle, "p75": middle * 1.05, "p95": middle * 1.1,
+                    "band90_low": middle * 0.9, "band90_high": middle * 1.1,
+                    "band50_low": middle * 0.95, "band50_high": middle * 1.05,
+                    "baseline": "seasonal_naive", "baseline_value": level,
+                }
+            )  # fmt: skip
+    backtest = pd.DataFrame(rows)
+    history = backtest[["origin", "series", "unit"]].assign(
+        week_start=pd.Timestamp("2026-08-25").date().isoformat(), actual=1000.0
+    )
+    summary = pd.DataFrame(
+        {
+            "origin": ["2026-09-01", "2026-09-01", "all"],
+            "series": ["orders", "revenue", "orders"],
+            "unit": ["orders", "currency", "orders"], "weeks": [3, 3, 3],
+            "actual_mean": [1326.0, 918000.0, 1326.0], "forecast_mean": [1313.0, 909000.0, 1313.0],
+            "mape": [0.02, 0.02, 0.02], "bias": [-0.0098, -0.0098, -0.0098],
+            "coverage_50": [1.0, 1.0, 1.0], "coverage_90": [1.0, 1.0, 1.0],
+            "crps": [5.0, 3000.0, 5.0], "mase": [0.5, 0.5, 0.5], "relative_mae": [0.8, 0.8, 0.8],
+        }
+    )  # fmt: skip
+    checks = pd.DataFrame(
+        {
+            "series": ["orders", "orders", "units"], "score": ["coverage_90", "bias", "bias"],
+            "value": [1.0, -0.0098, np.nan], "low": [0.8, -0.1, -0.1], "high": [0.97, 0.1, 0.1],
+            "passed": [False, True, None],
+        }
+    )  # fmt: skip
+    return backtest, summary, history, checks
+
+
+def test_the_backtest_page_shows_the_verdicts_scores_and_a_fan_per_origin(tmp_path: Path) -> None:
+    backtest, summary, history, checks = backtest_tables()
+    facts = [("Source", "sample"), ("Origins", "2026-09-01")]
+    page = write_backtest_html(tmp_path, backtest, summary, history, checks, facts, 4)
+    outline = Outline()
+    outline.feed(page.read_text(encoding="utf-8"))
+    verdicts, scores = outline.frame(0), outline.frame(1)
+    assert list(verdicts["Verdict"]) == ["FAILED", "passed", "no value"]
+    assert list(scores["Series"]) == ["orders", "revenue", "orders"]
+    assert list(scores["Bias"]) == ["-1.0%"] * 3 and scores["Actual, mean"][1] == "918,000"
+    assert outline.count("svg") == 1  # one origin, one fan chart

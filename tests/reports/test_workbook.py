@@ -151,6 +151,8 @@ def test_the_run_workbook_holds_every_row_of_every_table_with_labels(small_run: 
     assert headers["revenue"].value == "Revenue (currency)\nrevenue"
     assert kpis.cell(2, headers["fill_rate"].column).number_format == "0.0%"
     assert book["Daily levels"]["G1"].value == "inventory_value (currency)"
+    date = book["Daily levels"]["D2"]  # an ISO date column becomes dates
+    assert date.number_format == "yyyy-mm-dd" and date.value.isoformat() == "2026-01-05T00:00:00"
 
 
 def test_a_folder_without_words_still_gets_its_workbook(small_run: Path) -> None:

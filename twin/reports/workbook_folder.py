@@ -149,7 +149,7 @@ def _read(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: cannot be read as CSV ({error})") from error
     for column in DATE_COLUMNS:
-        if column in frame.columns and frame[column].dtype == object:
+        if column in frame.columns and pd.api.types.is_string_dtype(frame[column].dtype):
             parsed = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
             if parsed.notna().sum() == frame[column].notna().sum():  # all dates, else text
                 frame[column] = parsed
