@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from twin.cli import cli
 from twin.commands.planner_files import kpi_words
 from twin.reports import workbook
 from twin.reports.workbook import Sheet, header_text, sheet_names, write_workbook
-from twin.reports.workbook_folder import folder_sheets
+from twin.reports.workbook_folder import folder_sheets, write_folder_workbook
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "cli" / "fixtures" / "small.yaml"
@@ -177,3 +178,68 @@ def test_a_workbook_that_cannot_be_written_leaves_no_run_folder(
     assert result.exit_code == 2, result.output
     assert "run.xlsx" in result.output and "cannot write" in result.output
     assert not out.exists()  # the folder appears complete or not at all
+
+
+# --- the other folders' workbooks, from their files ------------------------------------------
+
+
+def write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    frame.to_csv(folder / name, index=False)
+
+
+def test_a_check_folder_states_units_for_the_kpis_it_checks_and_takes_the_rest(
+    tmp_path: Path,
+) -> None:
+    write_csv(
+        tmp_path,
+        "checks.csv",
+        pd.DataFrame(
+            {"name": ["profit > 0"], "kpi": ["profit"], "target": [0.0], "value": [-5.0],
+             "p_meet": [0.25], "unit": ["currency"]}
+        ),
+    )  # fmt: skip
+    write_csv(
+        tmp_path,
+        "kpis.csv",
+        pd.DataFrame({"variant": ["a"], "replication": [0], "profit": [-5.0], "orders": [9.0]}),
+    )
+    sheets = {s.name: s for s in folder_sheets(tmp_path, {"orders": "orders"}, kpi_words())}
+    assert list(sheets) == ["Checks", "KPIs per replication"]  # no manifest, no About
+    checks = sheets["Checks"]
+    assert checks.row_unit == "unit" and "value" in checks.per_row
+    assert checks.units["p_meet"] == "share"
+    assert sheets["KPIs per replication"].units == {
+        "replication": "integer",
+        "profit": "currency",  # told by checks.csv
+        "orders": "orders",  # told by the command
+    }
+
+
+def test_a_comparisons_ranking_is_in_the_unit_of_the_kpi_it_ranks(tmp_path: Path) -> None:
+    write_csv(
+        tmp_path,
+        "comparison.csv",
+        pd.DataFrame({"variant": ["a", "b"], "kpi": ["fill_rate"] * 2, "unit": ["ratio"] * 2,
+                      "mean": [0.9, 0.95], "diff": [0.0, 0.05]}),
+    )  # fmt: skip
+    write_csv(tmp_path, "ranking.csv", pd.DataFrame({"rank": [1, 2], "mean": [0.95, 0.9]}))
+    (tmp_path / "manifest.json").write_text('{"best": {"kpi": "fill_rate"}, "seed": 1}')
+    sheets = {s.name: s for s in folder_sheets(tmp_path)}
+    assert list(sheets) == ["Comparison", "Ranking", "About"]
+    assert sheets["Ranking"].units == {"rank": "integer", "mean": "ratio"}
+    assert "mean" not in sheets["Comparison"].units  # formatted row by row instead
+    about = sheets["About"].table
+    assert dict(zip(about["key"], about["value"], strict=True)) == {
+        "best": '{"kpi": "fill_rate"}',
+        "seed": 1,
+    }
+
+
+def test_a_model_folder_gets_its_fit_report_and_quality_counts(tmp_path: Path) -> None:
+    for name in ("fit_report.csv", "quality.csv"):
+        shutil.copy(REPO / "calibration" / "models" / "sample" / name, tmp_path / name)
+    path = write_folder_workbook(tmp_path, "calibration.xlsx", words=kpi_words())
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Fit report", "Data quality"]
+    for sheet, name in (("Fit report", "fit_report.csv"), ("Data quality", "quality.csv")):
+        assert book[sheet].max_row == len(pd.read_csv(tmp_path / name)) + 1
