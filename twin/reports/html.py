@@ -301,7 +301,7 @@ def svg(figure: Figure, prefix: str) -> tuple[str, list[dict]]:
     """
     tips = _tips(figure)
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "twin", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "twin", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = _METADATA.sub("", text[text.index("<svg") :])  # the RDF block: no use inline
