@@ -139,6 +139,24 @@ def test_a_chart_is_inline_svg_with_prefixed_ids_and_named_series() -> None:
     assert panel["x"]["lim"] == list(ax.get_xlim()) and not panel["x"]["date"]
 
 
+def test_the_readout_names_a_shared_axis_and_knows_dates_and_named_bars() -> None:
+    figure = Figure(figsize=(4, 5))
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    days = pd.date_range("2027-01-01", periods=3).to_numpy()
+    top.plot(days, [1, 2, 3])
+    bottom.plot(days, [3, 2, 1])
+    bottom.set_xlabel("Date")
+    named = Figure().subplots()
+    named.barh([0, 1], [5, 7])
+    named.set_yticks([0, 1], ["order desk", "warehouse"])
+    (upper, lower), bars = svg(figure, "a")[1], svg(named.figure, "b")[1]
+    assert upper["x"]["name"] == lower["x"]["name"] == "Date:"
+    assert upper["x"]["date"] and not upper["y"]["date"]
+    # matplotlib's day numbers, which the script turns into dates: days since 1970-01-01
+    assert upper["x"]["lim"][0] < 20820.0 < upper["x"]["lim"][1]  # 2027-01-03
+    assert bars[0]["y"] is None and bars[0]["x"] is not None  # bars named, not measured
+
+
 def test_a_number_sorts_by_its_value_and_text_is_escaped() -> None:
     html = table(["a", "b"], [[Cell("<x>"), number_cell("1,234", 1234.0)]], numeric=(1,))
     assert "&lt;x&gt;" in html and 'data-sort="1234.0"' in html

@@ -23,7 +23,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateFormatter, ConciseDateFormatter, DateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter
 
 #: Forbids every request but the page's own inline style, script and data: images.
 CSP = (
@@ -238,14 +238,28 @@ def _is_category(ax: Axes, axis: str) -> bool:
     converter = scale.get_converter()
     if converter is not None and type(converter).__name__ == "StrCategoryConverter":
         return True
-    return isinstance(scale.get_major_formatter(), FixedFormatter)  # labels set one by one
+    # labels given one by one (``set_yticks(positions, names)``): a FixedFormatter, or in newer
+    # matplotlib a FuncFormatter over a FixedLocator
+    formatter = scale.get_major_formatter()
+    if isinstance(formatter, FixedFormatter):
+        return True
+    return isinstance(formatter, FuncFormatter) and isinstance(
+        scale.get_major_locator(), FixedLocator
+    )
+
+
+def _shared_label(ax: Axes, axis: str) -> str:
+    """The label of an axis shared with another panel, where only one of them shows it."""
+    shared = ax.get_shared_x_axes() if axis == "x" else ax.get_shared_y_axes()
+    labels = (getattr(other, f"get_{axis}label")() for other in shared.get_siblings(ax))
+    return next((label for label in labels if label), "")
 
 
 def _axis_info(ax: Axes, axis: str) -> dict | None:
     """What the pointer readout needs of one axis; None for a category axis."""
     if _is_category(ax, axis) or not getattr(ax, f"{axis}axis").get_visible():
         return None
-    label = getattr(ax, f"get_{axis}label")() or axis
+    label = getattr(ax, f"get_{axis}label")() or _shared_label(ax, axis) or axis
     scale = getattr(ax, f"get_{axis}scale")()
     if scale not in ("linear", "log"):
         return None
