@@ -129,6 +129,7 @@ def test_a_chart_is_inline_svg_with_prefixed_ids_and_named_series() -> None:
     ax.set_xlabel("day")
     ax.set_ylabel("units")
     drawing, panels = svg(figure, "c7")
+    assert svg(figure, "c7")[0] == drawing  # no date, no random ids: one figure, one drawing
     assert drawing.startswith("<svg") and drawing.rstrip().endswith("</svg>")
     assert "<title>mean of 5 replications</title>" in drawing
     ids = re.findall(r'\bid="([^"]+)"', drawing)
