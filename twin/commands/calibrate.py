@@ -103,6 +103,7 @@ def calibrate(
     if strict and quarantined:
         with folder.writing() as target:
             write_quality(quality, target)
+            write_workbook(target, "calibration.xlsx")
         raise InputError(
             f"--strict: {int(quarantined)} rows of {shown_source(source)} were quarantined; see "
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
