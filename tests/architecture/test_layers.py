@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "twin.errors",
             "twin.stats",
             "twin.formatting",
+            "twin.kpi_labels",
             "twin.distributions",
             "twin.calendar",
             "twin.streams",

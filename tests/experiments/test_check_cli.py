@@ -172,6 +172,15 @@ def test_a_sweep_is_checked_at_every_point_and_on_the_mean(tmp_path):
     results = pd.read_csv(tmp_path / "out" / "checks.csv")
     assert results["group"].tolist() == ["point 0", "point 1", "mean"]
     assert results["status"].tolist() == ["pass", "pass", "fail"]
+    # each point's values beside its verdict, in points.csv and on its terminal line
+    points = pd.read_csv(tmp_path / "out" / "points.csv")
+    assert points[["point", "staffing.order_desk.headcount", "status"]].values.tolist() == [
+        [0, 1, "pass"],
+        [1, 2, "pass"],
+    ]
+    assert "PASS fill_rate >= 0.9 [point 1: staffing.order_desk.headcount=2]: mean" in (
+        result.output
+    )
 
 
 def test_results_do_not_depend_on_the_executor(tmp_path):

@@ -20,6 +20,7 @@ from twin.reports.html import Cell, number_cell, svg, table
 from twin.reports.html_report import (
     RUN_PAGE,
     measured_window,
+    shown_unit,
     verdict,
     write_backtest_html,
     write_run_html,
@@ -115,6 +116,12 @@ def test_the_run_page_has_a_chart_per_figure_and_a_row_per_kpi(
     assert glossary["Definition"].str.len().gt(10).all()
     assert outline.count("table", **{"class": "sortable"}) == len(outline.tables)
     assert "2026-01-10 to 2026-01-24" in run_page.read_text(encoding="utf-8")
+
+
+def test_money_is_shown_in_the_scenarios_currency_when_it_names_one() -> None:
+    assert shown_unit("currency", "EUR") == "EUR"
+    assert shown_unit("currency", None) == "currency"
+    assert shown_unit("days", "EUR") == "days" and shown_unit(float("nan")) == ""
 
 
 def test_the_measured_window_runs_from_the_warmup_to_the_horizon() -> None:

@@ -95,6 +95,7 @@ def test_a_heading_shows_the_label_with_the_unit_above_the_identifier() -> None:
     assert header_text("revenue", "currency", "Revenue") == "Revenue (currency)\nrevenue"
     assert header_text("day", "integer") == "day"
     assert header_text("quantile", "share") == "quantile (%)"
+    assert header_text("revenue", "currency", "Revenue", "EUR") == "Revenue (EUR)\nrevenue"
 
 
 def test_a_table_longer_than_a_sheet_continues_on_further_sheets(

@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from twin.experiments.replicate import run_one
-from twin.kpis import core, kpi_units
-from twin.kpis.labels import (
+from twin.kpi_labels import (
     KPIS,
     PROMOTION_KPIS,
     ROLE_KPIS,
     kpi_info,
     kpi_label,
+    kpi_name,
     plain_unit,
 )
+from twin.kpis import core, kpi_units
 from twin.kpis.staff import ROLE_UNITS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -77,6 +78,8 @@ def test_kpi_label_shows_money_in_the_currency():
     assert kpi_label("otif_rate", "EUR") == "Orders on time in full (share)"
     assert kpi_label("lead_time_p95_days") == "Order lead time, 95th percentile (days)"
     assert kpi_label("not_a_kpi") == "not_a_kpi"
+    assert kpi_name("fill_rate") == "Units filled from stock"
+    assert kpi_name("not_a_kpi") == "not_a_kpi"
 
 
 def test_every_entry_is_plain_words_and_one_sentence():

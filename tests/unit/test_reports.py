@@ -309,7 +309,13 @@ def test_summary_table_has_one_row_per_kpi(report: Path) -> None:
     summary = pd.read_csv(report / "summary.csv")
     table = summary_table(summary, "baseline")
     assert table.row_count == len(summary)
-    assert [column.header for column in table.columns] == ["KPI", "Mean", "95 % CI", "Unit"]
+    assert [column.header for column in table.columns] == [
+        "KPI",
+        "Mean",
+        "95 % CI",
+        "Unit",
+        "Identifier",
+    ]
 
 
 def test_summary_table_rejects_missing_column() -> None:

@@ -3,9 +3,10 @@
 Exit code 0 when every check holds, 1 when any fails, 2 on bad input (through the ``twin`` group).
 A scenario file runs its base and variants with common random numbers and judges each check per
 variant; a sweep file runs every point and judges each check per point (or on their mean). The
-results go to ``kpis.csv``, ``checks.csv``, ``risk.csv`` and ``summary.md`` in ``--out``,
-optionally to a JUnit XML file and a Markdown summary elsewhere; one line per check and group goes
-to standard output. The semantics are in ``docs/ci-gate.md``.
+results go to ``kpis.csv``, ``checks.csv``, ``risk.csv`` and ``summary.md`` in ``--out`` (and
+``points.csv``, each point's parameter values beside its verdicts, for a sweep), optionally to a
+JUnit XML file and a Markdown summary elsewhere; one line per check and group goes to standard
+output, a sweep point's naming its parameter values. The semantics are in ``docs/ci-gate.md``.
 
 Everything that can be told from the file (its checks, the variants they name) is checked before
 anything is simulated; KPI names are checked against the KPI table once it exists.
@@ -59,11 +60,13 @@ class Gate:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A gate's run: the KPI table, the KPIs' units, and notes for the planner."""
+    """A gate's run: the KPI table, the KPIs' units, notes for the planner, and for a sweep the
+    design (``point`` and one column per parameter)."""
 
     kpis: pd.DataFrame
     units: dict[str, str]
     notes: list[str]
+    design: pd.DataFrame | None = None
 
 
 @click.command(name="check")
@@ -108,7 +111,7 @@ def check(
     output_format: str = "table",
 ) -> None:
     """Run FILE (a scenario or a sweep) and judge its checks: exit 0 if all hold, 1 if not."""
-    from twin.experiments.checks import evaluate_checks
+    from twin.experiments.checks import evaluate_checks, point_values
     from twin.experiments.junit import describe, verdict
     from twin.scenario.sweep import is_sweep_file
 
@@ -133,7 +136,7 @@ def check(
         units=outcome.units,
     )
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
-        write_outputs(results, kpis, gate.name, target, junit_file, summary_file)
+        write_outputs(results, kpis, gate.name, target, junit_file, summary_file, outcome.design)
         write_workbook(target, "check.xlsx", outcome.units)
     passed = verdict(results)
     as_json = output_format == "json"
@@ -144,8 +147,9 @@ def check(
             gate.name, str(file), results, kpis, gate.group, passed, str(out_dir)
         )
         click.echo(to_json(document))
+    values = {} if outcome.design is None else point_values(outcome.design)
     for _, row in results.iterrows():
-        click.echo(describe(row), err=as_json)
+        click.echo(describe(_with_values(row, values)), err=as_json)
     click.echo(
         f"{'All checks hold' if passed else 'Checks failed'}; results in {out_dir}", err=as_json
     )
@@ -233,9 +237,24 @@ def sweep_gate(file: Path, overrides: Sequence[str], replications: int | None) -
         # the parameter columns are not KPIs; the point number stands for its values
         kpis = runs.results.drop(columns=[p.path for p in spec.parameters])
         kpis["error"] = kpis["error"].fillna("")
-        return Outcome(kpis, kpi_units(roles, list(kpis.columns)), list(runs.notes))
+        units = kpi_units(roles, list(kpis.columns))
+        return Outcome(kpis, units, list(runs.notes), runs.design)
 
     return Gate(spec.name, list(spec.checks), "point", None, run)
+
+
+def _with_values(row: pd.Series, values: dict[int, str]) -> pd.Series:
+    """A results row whose sweep-point group names the point's values, for the terminal line
+    (``point 1: staffing.warehouse.headcount=3``); other rows as they are."""
+    group = str(row["group"])
+    if not group.startswith("point "):
+        return row
+    text = values.get(int(group.removeprefix("point ")))
+    if not text:
+        return row
+    shown = row.copy()
+    shown["group"] = f"{group}: {text}"
+    return shown
 
 
 def write_outputs(
@@ -245,14 +264,18 @@ def write_outputs(
     out_dir: Path,
     junit_file: Path | None,
     summary_file: Path | None,
+    design: pd.DataFrame | None = None,
 ) -> None:
-    """``kpis.csv``, ``checks.csv``, ``risk.csv``, ``summary.md``, and the files asked for."""
-    from twin.experiments.checks import risk_view
+    """``kpis.csv``, ``checks.csv``, ``risk.csv``, ``summary.md``, ``points.csv`` for a sweep
+    (``design`` given), and the files asked for."""
+    from twin.experiments.checks import points_table, risk_view
     from twin.experiments.junit import write_junit, write_summary
 
     kpis.to_csv(out_dir / "kpis.csv", index=False)
     results.to_csv(out_dir / "checks.csv", index=False)
     risk_view(results).to_csv(out_dir / "risk.csv", index=False)
+    if design is not None:
+        points_table(results, design).to_csv(out_dir / "points.csv", index=False)
     title = f"twin check {name}"
     write_summary(results, out_dir / "summary.md", title)
     extra: list[tuple[str, Path | None, Callable[[Path], Path]]] = [

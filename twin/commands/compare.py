@@ -107,6 +107,7 @@ def compare(
     from twin.experiments.precision import parse_precision, run_to_precision
     from twin.experiments.ranking import parse_objective, rank_variants, selection_sentence
     from twin.formatting import format_value
+    from twin.kpi_labels import unit_text
     from twin.reports.compare_report import write_compare_report
     from twin.reports.terminal import diff_table, table_console
     from twin.scenario.variants import load_variants
@@ -141,8 +142,10 @@ def compare(
     comparison = compare_table(runs, confidence)
     ranking = rank_variants(runs, objective, confidence)
     unit = runs.units().get(objective.kpi, "")
+    currency = variants.scenarios[variants.base].currency
+    shown_unit = unit_text(unit, currency) if unit else ""
     sentence = selection_sentence(
-        ranking, objective, confidence, lambda v: f"{format_value(v, unit)} {unit}".strip()
+        ranking, objective, confidence, lambda v: f"{format_value(v, unit)} {shown_unit}".strip()
     )
     extra: dict = {
         "best": {"kpi": objective.kpi, "higher_is_better": objective.higher_is_better},
@@ -184,7 +187,9 @@ def compare(
         )
         click.echo(to_json(document))
     elif not quiet:
-        table_console().print(diff_table(comparison, variants.base, confidence))
+        table_console().print(
+            diff_table(comparison, variants.base, confidence, [objective.kpi], currency)
+        )
     click.echo(sentence, err=as_json)
     if reached is not None:
         if reached.reached:

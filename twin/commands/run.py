@@ -129,6 +129,7 @@ def run(
             summary,
             f"{scenario.name}: {n} replications, {scenario.run.horizon_days:g} days",
             table_console(),
+            scenario.currency,
         )
     if not quiet:
         for note in notes:

@@ -50,7 +50,7 @@ def sweep(
     from twin.experiments.sweep import run_sweep, sweep_manifest, write_sweep
     from twin.formatting import format_value
     from twin.kpis import kpi_units
-    from twin.reports.sweep_figures import UNITLESS
+    from twin.reports.sweep_figures import UNITLESS, kpi_title
     from twin.reports.sweep_report import write_sweep_report
     from twin.scenario.sweep import load_sweep
 
@@ -83,7 +83,7 @@ def sweep(
                 f"{labels.get(row.parameter, row.parameter)} {format_value(row.value, unit)}"
                 for row in rows.head(3).itertuples()
             )
-            click.echo(f"{kpi}: largest {index} ({method}): {top}")
+            click.echo(f"{kpi_title(manifest, kpi)} [{kpi}]: largest {index} ({method}): {top}")
     click.echo(
         f"Results in {out_dir} ({len(runs.design)} points x {spec.replications} replications, "
         f"{wall:.1f} s)"

@@ -13,7 +13,9 @@ it applies to and returns a tidy table (columns in :data:`RESULT_COLUMNS`):
 - a sweep check (``at: every_point``) is judged per point, and ``at: mean`` once, on the
   per-replication mean over points (group ``mean``);
 - the risk view: the share of replications that meet the target on their own, with a Wilson score
-  95 % interval (``p_meet, p_low, p_high``).
+  95 % interval (``p_meet, p_low, p_high``);
+- for a sweep, the points table (:func:`points_table`): each point's parameter values beside its
+  verdicts, so ``point 3`` can be read back to a headcount without the design file.
 
 A replication that failed (its ``error`` cell is set) or left the KPI undefined (NaN) makes the
 check fail in its group, with the reason, and counts as not meeting the target.
@@ -55,6 +57,9 @@ RESULT_COLUMNS = [
     "p_high",
     "unit",  # the KPI's unit (of the difference, for a comparison)
 ]
+
+#: Columns of ``points.csv`` (a sweep's check), the parameter paths going after ``point``.
+POINT_COLUMNS = ["point", "check", "name", "kpi", "value", "status"]
 
 #: Columns of the risk view (``risk.csv``).
 RISK_COLUMNS = ["check", "name", "group", "kpi", "replications", "met", "p_meet", "p_low", "p_high"]
@@ -171,6 +176,33 @@ def evaluate_checks(
                 row.update(_judge(check, sample, confidence, what))
             rows.append(row)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def point_values(design: pd.DataFrame) -> dict[int, str]:
+    """``point -> "staffing.warehouse.headcount=3, ..."``: each point's parameter values as the
+    check's terminal lines show them. ``design`` has a ``point`` column and one per parameter."""
+    paths = [c for c in design.columns if c != "point"]
+    return {
+        int(row["point"]): ", ".join(f"{path}={_value_text(row[path])}" for path in paths)
+        for _, row in design.iterrows()
+    }
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def points_table(results: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """``points.csv`` of a sweep's check: one row per check and point, the point's parameter
+    values beside the verdict (columns :data:`POINT_COLUMNS` around the parameter paths); the
+    checks judged on the mean over points (``at: mean``) have no point and are left out."""
+    paths = [c for c in design.columns if c != "point"]
+    at_point = results[results["group"].astype(str).str.startswith("point ")]
+    table = at_point.assign(point=at_point["group"].str.removeprefix("point ").astype(int))
+    table = table.merge(design, on="point", how="left", validate="many_to_one")
+    return table[["point", *paths, *POINT_COLUMNS[1:]]].reset_index(drop=True)
 
 
 def risk_view(results: pd.DataFrame) -> pd.DataFrame:

@@ -295,11 +295,13 @@ def manifest(
                 "scenario_hash": scenario_hash(scenario),
                 "horizon_days": scenario.run.horizon_days,
                 "warmup_days": scenario.run.warmup_days,
+                "start_date": scenario.run.start_date.isoformat(),
                 "replications_ok": len(runs.outputs.get(name, [])),
             }
             for name, scenario in variants.scenarios.items()
         },
         "seed": variants.seed,
+        "currency": variants.scenarios[variants.base].currency,
         "replications": runs.replications,
         "confidence": confidence,
         "twin_version": __version__,

@@ -22,7 +22,7 @@ from twin.scenario.schema import Scenario
 from twin.scenario.yaml_source import is_path_key
 
 #: Scenario keys that do not change what a replication computes, left out of its hash.
-UNHASHED_KEYS = ("name", "description", "variants", "checks", "products_file")
+UNHASHED_KEYS = ("name", "description", "currency", "variants", "checks", "products_file")
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def write_run(
         "horizon_days": run.horizon_days,
         "warmup_days": run.warmup_days,
         "start_date": run.start_date.isoformat(),
+        "currency": scenario.currency,
         "parameter_uncertainty": run.parameter_uncertainty,
         "wall_s": round(wall_s, 3),
         "packages": package_versions(),

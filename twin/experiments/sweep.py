@@ -239,6 +239,7 @@ def sweep_manifest(runs: SweepRuns, wall_s: float, headline: tuple[str, str]) ->
             "horizon_days": scenario.run.horizon_days,
             "warmup_days": scenario.run.warmup_days,
             "start_date": scenario.run.start_date.isoformat(),
+            "currency": scenario.currency,
         }
     else:
         units = {}

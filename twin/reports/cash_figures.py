@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from twin.kpi_labels import unit_text
 from twin.reports.charts import (
     BAND_COLOUR,
     CONFIDENCE,
@@ -37,7 +38,9 @@ SPREAD = (0.05, 0.95)
 MIN_SPREAD_REPLICATIONS = 3
 
 
-def cash_figure(daily: pd.DataFrame, warmup_days: float) -> Figure | None:
+def cash_figure(
+    daily: pd.DataFrame, warmup_days: float, currency: str | None = None
+) -> Figure | None:
     """The daily cash balance with its bands above, working capital and its parts below.
 
     Parameters
@@ -48,6 +51,8 @@ def cash_figure(daily: pd.DataFrame, warmup_days: float) -> Figure | None:
         daily time-weighted means).
     warmup_days : float
         Length of the warm-up period from day 0 (days); shaded.
+    currency : str, optional
+        The scenario's currency code, shown on the money axes (``currency`` when absent).
 
     Returns
     -------
@@ -76,8 +81,9 @@ def cash_figure(daily: pd.DataFrame, warmup_days: float) -> Figure | None:
                 zorder=0,
                 label=f"warm-up ({warmup_days:g} days, not in KPIs)",
             )
-    _balance_panel(top, daily, origin)
-    _working_capital_panel(bottom, daily, origin)
+    money = unit_text("currency", currency)
+    _balance_panel(top, daily, origin, money)
+    _working_capital_panel(bottom, daily, origin, money)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -89,7 +95,7 @@ def _dates(origin: pd.Timestamp, days: pd.Index) -> pd.DatetimeIndex:
     return origin + pd.to_timedelta(days.to_numpy(dtype=float), unit="D")
 
 
-def _balance_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp) -> None:
+def _balance_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp, money: str) -> None:
     band = t_band(daily, "day", "cash_balance")
     dates = _dates(origin, band.index)
     n = int(band["n"].max())
@@ -119,14 +125,14 @@ def _balance_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp) -> None:
     ax.axhline(0.0, color=COST_COLOUR, linewidth=0.8, linestyle=":")
     ax.yaxis.set_major_formatter(GroupedFormatter())
     ax.set_xlim(dates.min(), dates.max())
-    ax.set_ylabel("Cash balance (currency)")
+    ax.set_ylabel(f"Cash balance ({money})")
     ax.set_title("Cash in the bank (daily time-weighted means)", loc="left")
     bottom, top = ax.get_ylim()
     ax.set_ylim(bottom, bottom + 1.3 * (top - bottom))  # headroom for the legend
     ax.legend(loc="upper right", ncols=2, fontsize="small", frameon=False)
 
 
-def _working_capital_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp) -> None:
+def _working_capital_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp, money: str) -> None:
     means = daily.groupby("day")[["working_capital", *CASH_COLUMNS[3:], "payables"]].mean()
     dates = _dates(origin, means.index)
     lines = (
@@ -138,7 +144,7 @@ def _working_capital_panel(ax: Axes, daily: pd.DataFrame, origin: pd.Timestamp) 
     for column, label, colour, style, width in lines:
         ax.plot(dates, means[column], color=colour, linestyle=style, linewidth=width, label=label)
     ax.yaxis.set_major_formatter(GroupedFormatter())
-    ax.set_ylabel("Currency (mean)")
+    ax.set_ylabel(f"Mean amount ({money})")
     ax.set_title("Working capital = inventory value + receivables - payables", loc="left")
     bottom, top = ax.get_ylim()
     ax.set_ylim(bottom, bottom + 1.3 * (top - bottom))

@@ -3,11 +3,12 @@
 ``twin compare`` writes ``comparison.csv``, ``ranking.csv``, ``daily.csv``, ``lead_times.csv``
 and ``manifest.json`` (``docs/compare.md``); this module reads them back and draws
 
-- ``kpi_bars.png``: a few headline KPIs, one panel each, one bar per variant with its interval;
+- ``kpi_bars.png``: a few headline KPIs (and the ``--best`` one), one panel each, one bar per
+  variant with its interval;
 - ``differences.png``: the paired difference of each variant against the base with its
   interval, one panel per headline KPI; a filled marker when the interval excludes 0;
 - ``inventory.png``: the distribution of the daily inventory value after the warm-up, pooled
-  over replications, overlaid per variant;
+  over replications, overlaid per variant, as the share of days in each value bin;
 - ``lead_times.png``: the order lead-time distribution per variant (the across-replication mean
   of each quantile, read as a cumulative curve), overlaid.
 
@@ -17,6 +18,7 @@ The PDF around them is :mod:`twin.reports.compare_report`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from twin.formatting import format_value
+from twin.kpi_labels import kpi_label, unit_text
 from twin.reports.charts import FIGSIZE, GroupedFormatter, new_figure, style_axes
 from twin.reports.readers import read_manifest, read_run_csv
 from twin.tables import COMPARISON_COLUMNS
@@ -40,6 +43,8 @@ HEADLINE_KPIS = (
     "inventory_value_mean",
 )
 MANIFEST_KEYS = ("base", "variants", "seed", "replications", "confidence", "created_utc")
+#: Inventory values from which the histogram's axis counts in thousands.
+THOUSANDS = 10_000.0
 _RATIO_UNITS = {"ratio"}
 
 
@@ -59,14 +64,24 @@ def _grid(count: int) -> tuple[Figure, list[Axes]]:
     return figure, axes[:count]
 
 
-def headline(comparison: pd.DataFrame) -> list[str]:
-    """The headline KPIs the comparison reports with at least one value."""
-    have = comparison.dropna(subset=["mean"])["kpi"].unique()
-    return [kpi for kpi in HEADLINE_KPIS if kpi in have]
+def headline(comparison: pd.DataFrame, also: Sequence[str] = ()) -> list[str]:
+    """The headline KPIs the comparison reports with at least one value, then those of ``also``
+    (the KPI ``--best`` selects on) not among them, so the compared KPI is always shown."""
+    have = set(comparison.dropna(subset=["mean"])["kpi"].unique())
+    wanted = [*HEADLINE_KPIS, *(kpi for kpi in also if kpi not in HEADLINE_KPIS)]
+    return [kpi for kpi in wanted if kpi in have]
 
 
-def _title(kpi: str, unit: str) -> str:
-    return f"{kpi} ({unit})" if unit else kpi
+def best_kpi(manifest: dict) -> list[str]:
+    """The KPI the comparison selected the best variant on, as a list (empty if not said)."""
+    best = manifest.get("best")
+    return [str(best["kpi"])] if isinstance(best, dict) and "kpi" in best else []
+
+
+def _title(kpi: str, currency: str | None) -> str:
+    """The panel title: the KPI's label with its unit, then its identifier."""
+    label = kpi_label(kpi, currency)
+    return label if label == kpi else f"{label}\n{kpi}"
 
 
 def unit_of(rows: pd.DataFrame) -> str:
@@ -84,9 +99,15 @@ def _format_axis(ax: Axes, unit: str, axis: str = "y") -> None:
         target.set_major_formatter(GroupedFormatter())
 
 
-def kpi_bars_figure(comparison: pd.DataFrame, names: list[str]) -> Figure:
-    """One panel per headline KPI: a bar per variant (mean) with its confidence interval."""
-    kpis = headline(comparison)
+def kpi_bars_figure(
+    comparison: pd.DataFrame,
+    names: list[str],
+    also: Sequence[str] = (),
+    currency: str | None = None,
+) -> Figure:
+    """One panel per headline KPI (and each of ``also``): a bar per variant (mean) with its
+    confidence interval."""
+    kpis = headline(comparison, also)
     figure, axes = _grid(len(kpis))
     colours = _colours(names)
     figure.suptitle("Headline KPIs per variant: mean and confidence interval", x=0.01, ha="left")
@@ -105,14 +126,21 @@ def kpi_bars_figure(comparison: pd.DataFrame, names: list[str]) -> Figure:
             ha="right" if len(names) > 3 else "center",
         )
         unit = unit_of(rows.reset_index())
-        ax.set_title(_title(kpi, unit), fontsize="small", loc="left")
+        ax.set_title(_title(kpi, currency), fontsize="small", loc="left")
         _format_axis(ax, unit)
     return figure
 
 
-def differences_figure(comparison: pd.DataFrame, names: list[str], base: str) -> Figure:
-    """One panel per headline KPI: each variant's paired difference to the base with its CI."""
-    kpis = headline(comparison)
+def differences_figure(
+    comparison: pd.DataFrame,
+    names: list[str],
+    base: str,
+    also: Sequence[str] = (),
+    currency: str | None = None,
+) -> Figure:
+    """One panel per headline KPI (and each of ``also``): each variant's paired difference to
+    the base with its CI."""
+    kpis = headline(comparison, also)
     others = [n for n in names if n != base]
     figure, axes = _grid(len(kpis))
     colours = _colours(names)
@@ -144,15 +172,23 @@ def differences_figure(comparison: pd.DataFrame, names: list[str], base: str) ->
         ax.set_yticks(y, others)
         ax.grid(True, axis="x", color="0.9", linewidth=0.8)
         unit = unit_of(rows.reset_index())
-        ax.set_title(_title(kpi, unit), fontsize="small", loc="left")
+        ax.set_title(_title(kpi, currency), fontsize="small", loc="left")
         _format_axis(ax, unit, axis="x")
     return figure
 
 
-def inventory_figure(daily: pd.DataFrame, names: list[str], warmup: dict[str, float]) -> Figure:
-    """Overlaid distributions of the daily inventory value after the warm-up, per variant."""
+def inventory_figure(
+    daily: pd.DataFrame,
+    names: list[str],
+    warmup: dict[str, float],
+    currency: str | None = None,
+) -> Figure:
+    """Overlaid distributions of the daily inventory value after the warm-up, per variant: the
+    share of a variant's days whose value falls in each bin (its bars add up to 100 %), values
+    in thousands once they reach :data:`THOUSANDS`."""
     figure, (ax,) = new_figure()
     colours = _colours(names)
+    money = unit_text("currency", currency)
     measured = {
         name: daily.loc[
             (daily["variant"] == name) & (daily["day"] >= warmup.get(name, 0.0)), "inventory_value"
@@ -162,25 +198,30 @@ def inventory_figure(daily: pd.DataFrame, names: list[str], warmup: dict[str, fl
         for name in names
     }
     pooled = np.concatenate([v for v in measured.values() if v.size] or [np.zeros(1)])
-    bins = np.histogram_bin_edges(pooled, bins=30)
+    scale, scaled_unit = (
+        (1000.0, f"thousands of {money}") if np.abs(pooled).max() >= THOUSANDS else (1.0, money)
+    )
+    bins = np.histogram_bin_edges(pooled / scale, bins=30)
     for name in names:
         values = measured[name]
         if values.size:
             ax.hist(
-                values,
+                values / scale,
                 bins=bins,
-                density=True,
+                weights=np.full(values.size, 1.0 / values.size),
                 histtype="step",
                 linewidth=1.8,
                 color=colours[name],
-                label=f"{name} (mean {format_value(values.mean(), 'currency')})",
+                label=f"{name} (mean {format_value(values.mean(), 'currency')} {money})",
             )
     ax.set_title(
         "Daily inventory value at cost after the warm-up (all replications pooled)", loc="left"
     )
-    ax.set_xlabel("Inventory value (currency)")
-    ax.set_ylabel("Density (share of days per currency unit)")
+    ax.set_xlabel(f"Inventory value ({scaled_unit})")
+    width = format_value(float(bins[1] - bins[0]) * scale, "currency")
+    ax.set_ylabel(f"Share of days (bins {width} {money} wide)")
     ax.xaxis.set_major_formatter(GroupedFormatter())
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.legend(loc="upper right", fontsize="small", frameon=False)
     return figure
 
@@ -227,9 +268,10 @@ def build_compare_figures(out_dir: Path) -> dict[str, Figure]:
     daily = read_run_csv(out_dir, "daily.csv", ("variant", "day", "inventory_value"))
     lead_times = read_run_csv(out_dir, "lead_times.csv", ("variant", "quantile", "lead_time_days"))
     warmup = {n: float(v.get("warmup_days", 0.0)) for n, v in manifest["variants"].items()}
-    figures = {"kpi_bars.png": kpi_bars_figure(comparison, names)}
+    best, currency = best_kpi(manifest), manifest.get("currency")
+    figures = {"kpi_bars.png": kpi_bars_figure(comparison, names, best, currency)}
     if len(names) > 1:
-        figures["differences.png"] = differences_figure(comparison, names, base)
-    figures["inventory.png"] = inventory_figure(daily, names, warmup)
+        figures["differences.png"] = differences_figure(comparison, names, base, best, currency)
+    figures["inventory.png"] = inventory_figure(daily, names, warmup, currency)
     figures["lead_times.png"] = lead_times_figure(lead_times, names)
     return figures

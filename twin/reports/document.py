@@ -1,8 +1,10 @@
 """The PDF report of one run folder.
 
 `write_report` writes the chart PNGs into the run folder and ``report.pdf`` next to them: a title
-page with the run's provenance and the KPI table (continued on further pages when long), then one
-page per chart. Pages are A4 landscape, drawn as vector graphics with matplotlib's PDF backend.
+page with the run's provenance, the measured window in dates and the KPI table (plain labels with
+their identifiers, money in the scenario's currency; continued on further pages when long), then
+one page per chart, then the glossary of the KPIs shown. Pages are A4 landscape, drawn as vector
+graphics with matplotlib's PDF backend.
 
 The PDF is reproducible: its creation date comes from the manifest's ``created_utc`` rather than
 the clock, so rendering the same run folder twice gives byte-identical files (with the same
@@ -22,8 +24,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from twin.formatting import format_interval, format_value
+from twin.kpi_labels import kpi_name, unit_text
 from twin.reports.charts import save_figures
 from twin.reports.figures import build_figures
+from twin.reports.glossary import glossary_pages
 from twin.reports.lookahead_report import CHART_NAME, lookahead_figure, read_lookahead, table_page
 from twin.reports.pages import (
     LEFT,
@@ -36,7 +40,9 @@ from twin.reports.pages import (
     save_pdf,
 )
 from twin.reports.readers import read_manifest, read_run_csv
+from twin.reports.staff_page import STAFF_CHART, staff_page
 from twin.reports.warmup_note import warmup_note
+from twin.reports.window import window_text
 from twin.tables import SUMMARY_COLUMNS
 
 REPORT_NAME = "report.pdf"
@@ -58,10 +64,14 @@ MANIFEST_KEYS = (
 _TABLE_BOTTOM = PAGE_SIZE[1] - 0.75
 _ROW = 0.21
 _KPI_X = LEFT + 0.1
-_MEANRIGHT = 5.9
-_CIRIGHT = 9.0
-_UNIT_X = 9.4
+_ID_X = 4.05
+_MEANRIGHT = 7.45
+_CIRIGHT = 9.75
+_UNIT_X = 9.95
 _TABLE_FONT = 9.0
+_ID_FONT = 7.5
+#: Characters of an identifier shown before it is shortened (a promotion's name can be long).
+_ID_WIDTH = 40
 
 
 def _creation_date(manifest: dict[str, Any], path: Path) -> datetime:
@@ -120,32 +130,37 @@ def _title_block(
 
     horizon = _number(manifest, "horizon_days", path)
     warmup = _number(manifest, "warmup_days", path)
-    facts = [
+    # two columns: provenance on the left, the simulated time on the right
+    left = [
         ("Created (UTC)", created.strftime("%Y-%m-%d %H:%M")),
-        ("Simulated from", str(manifest["start_date"])),
         ("twin version", str(manifest["twin_version"])),
-        ("Horizon", f"{horizon:g} days"),
         ("Seed", str(manifest["seed"])),
-        ("Warm-up", f"{warmup:g} days (excluded from KPIs)"),
         ("Replications", str(manifest["replications"])),
         ("Wall time", _duration(_number(manifest, "wall_s", path))),
     ]
+    right = [
+        ("Measured window", window_text(manifest["start_date"], warmup, horizon, short=True)),
+        ("Simulated from", str(manifest["start_date"])),
+        ("Horizon", f"{horizon:g} days"),
+        ("Warm-up", f"{warmup:g} days (excluded from KPIs)"),
+    ]
     if "parameter_uncertainty" in manifest:  # older run folders do not say
         drawn = bool(manifest["parameter_uncertainty"])
-        facts.append(
+        right.append(
             (
                 "Fitted parameters",
-                "drawn per replication from their sampling distribution"
+                "drawn per replication (parameter_uncertainty on)"
                 if drawn
-                else "point estimates in every replication (parameter_uncertainty off)",
+                else "point estimates in every replication",
             )
         )
-    for index, (label, value) in enumerate(facts):
-        column, row = index % 2, index // 2
+    for column, facts in enumerate((left, right)):
         x = LEFT + column * 5.2
-        put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5)
-    y += ((len(facts) + 1) // 2) * 0.22 + 0.05
+        for row, (label, value) in enumerate(facts):
+            weight = "bold" if label == "Measured window" else "normal"
+            put(figure, x, y + row * 0.22, label, fontsize=9.5, color="0.4")
+            put(figure, x + 1.35, y + row * 0.22, value, fontsize=9.5, weight=weight)
+    y += max(len(left), len(right)) * 0.22 + 0.05
     if warmup_note:
         for line in _limited_wrap(warmup_note, width=150, max_lines=3):
             put(figure, LEFT, y, line, fontsize=9.5, color="firebrick")
@@ -175,11 +190,13 @@ def _table_heading(figure: Figure, y: float, continued: bool, replications: obje
     return y + 0.42
 
 
-def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
-    """Draw the table header at `y` (inches from top) and then `rows`, one per line."""
+def _table_rows(figure: Figure, rows: pd.DataFrame, y: float, currency: str | None = None) -> None:
+    """Draw the table header at `y` (inches from top) and then `rows`, one per line: the KPI's
+    label, its identifier in grey, mean, interval and unit (money as ``currency``)."""
     width, height = PAGE_SIZE
     header = {"fontsize": _TABLE_FONT, "weight": "bold"}
     put(figure, _KPI_X, y, "KPI", **header)
+    put(figure, _ID_X, y, "identifier", **header)
     put(figure, _MEANRIGHT, y, "Mean", ha="right", **header)
     put(figure, _CIRIGHT, y, "95 % CI", ha="right", **header)
     put(figure, _UNIT_X, y, "Unit", **header)
@@ -209,11 +226,14 @@ def _table_rows(figure: Figure, rows: pd.DataFrame, y: float) -> None:
                 )
             )
         body = {"fontsize": _TABLE_FONT}
-        put(figure, _KPI_X, baseline, str(row.kpi), **body)
+        kpi = str(row.kpi)
+        put(figure, _KPI_X, baseline, kpi_name(kpi), **body)
+        identifier = kpi if len(kpi) <= _ID_WIDTH else kpi[: _ID_WIDTH - 1] + "…"
+        put(figure, _ID_X, baseline, identifier, fontsize=_ID_FONT, color="0.4")
         put(figure, _MEANRIGHT, baseline, format_value(row.mean, row.unit), ha="right", **body)
         ci = format_interval(row.ci_low, row.ci_high, row.unit)
         put(figure, _CIRIGHT, baseline, ci, ha="right", **body)
-        put(figure, _UNIT_X, baseline, row.unit, color="0.35", **body)
+        put(figure, _UNIT_X, baseline, unit_text(row.unit, currency), color="0.35", **body)
 
 
 def table_pages(
@@ -249,7 +269,8 @@ def table_pages(
         y = _table_heading(page, y, continued=bool(pages), replications=manifest["replications"])
         # One row for the header, then as many KPI rows as fit above the bottom margin.
         capacity = max(1, int((_TABLE_BOTTOM - y) / _ROW) - 1)
-        _table_rows(page, summary.iloc[start : start + capacity], y)
+        rows = summary.iloc[start : start + capacity]
+        _table_rows(page, rows, y, manifest.get("currency"))
         start += capacity
         pages.append(page)
     return pages
@@ -280,15 +301,31 @@ def write_report(run_dir: Path) -> Path:
     manifest = read_manifest(run_dir, MANIFEST_KEYS)
     created = _creation_date(manifest, manifest_path)
     summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
+    currency = manifest.get("currency")
     front = table_pages(summary, manifest, manifest_path, warmup_note(run_dir))
     charts = build_figures(run_dir)
     lookahead = read_lookahead(run_dir)  # report.lookahead_weeks: the forecast page and chart
     if lookahead is not None:
-        front.append(table_page(lookahead, str(manifest["scenario"]), manifest["replications"]))
-        charts = {CHART_NAME: lookahead_figure(lookahead), **charts}
+        scenario, replications = str(manifest["scenario"]), manifest["replications"]
+        front.append(table_page(lookahead, scenario, replications, currency))
+        charts = {CHART_NAME: lookahead_figure(lookahead, currency), **charts}
 
     save_figures(charts, run_dir)
-    pages = [*front, *(chart_page(figure, keep_short=True) for figure in charts.values())]
+    pages = [
+        *front,
+        *(
+            staff_page(figure, summary, currency)
+            if name == STAFF_CHART
+            else chart_page(figure, keep_short=True)
+            for name, figure in charts.items()
+        ),
+    ]
+    window = window_text(
+        manifest["start_date"],
+        _number(manifest, "warmup_days", manifest_path),
+        _number(manifest, "horizon_days", manifest_path),
+    )
+    pages += glossary_pages(summary["kpi"].astype(str), currency, window)
     metadata = {
         "Title": f"twin report: {manifest['scenario']}",
         "Subject": str(manifest["description"]),

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from twin.formatting import format_value
+from twin.kpi_labels import unit_text
 from twin.reports.cash_figures import cash_figure
 from twin.reports.charts import (
     BAND_COLOUR,
@@ -149,7 +150,9 @@ def inventory_backlog_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
     return figure
 
 
-def receivables_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
+def receivables_figure(
+    daily: pd.DataFrame, warmup_days: float, currency: str | None = None
+) -> Figure:
     """Open receivables over time, mean across replications with a 95 % band.
 
     Parameters
@@ -159,6 +162,8 @@ def receivables_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
         time-weighted mean of invoiced but unpaid amounts).
     warmup_days : float
         Length of the warm-up period from day 0 (days); shaded.
+    currency : str, optional
+        The scenario's currency code, shown on the axis (``currency`` when absent).
 
     Returns
     -------
@@ -170,7 +175,7 @@ def receivables_figure(daily: pd.DataFrame, warmup_days: float) -> Figure:
     figure, (ax,) = new_figure()
     _shade_warmup(ax, origin, warmup_days)
     _plot_series(ax, daily, "receivables", origin)
-    ax.set_ylabel("Receivables (currency)")
+    ax.set_ylabel(f"Receivables ({unit_text('currency', currency)})")
     ax.set_ylim(bottom=0)
     ax.set_title("Open receivables (daily time-weighted means)", loc="left")
     _date_axis(ax)
@@ -226,18 +231,25 @@ def lead_time_figure(lead_times: pd.DataFrame) -> Figure:
     suffix = "replication" if n == 1 else "replications"
     ax.plot(mean, quantiles, color=MEAN_COLOUR, linewidth=1.8, label=f"mean of {n} {suffix}")
     left = min(0.0, float(np.nanmin(grid.to_numpy())))
-    ax.set_xlim(left=left)
+    longest = float(np.nanmax(grid.to_numpy()))
+    # Room to the right of the longest lead time; with constant lead times the curve is a
+    # vertical step and matplotlib's own margin would put it at the axis's edge.
+    right = longest + 0.08 * max(longest - left, 1.0)
+    ax.set_xlim(left, right)
     # The mean quantile function is increasing, so interpolating it gives its own p50 and p95.
     for q, name in ((0.5, "p50"), (0.95, "p95")):
         value = float(np.interp(q, quantiles, mean))
         ax.vlines(value, 0, q, colors="0.35", linestyles=":", linewidth=1)
         ax.hlines(q, left, value, colors="0.35", linestyles=":", linewidth=1)
         ax.plot([value], [q], "o", color=COST_COLOUR, markersize=5, zorder=3)
+        # a mark in the right part of the axis is labelled on its left, so the text stays inside
+        on_left = value > left + 0.6 * (right - left)
         ax.annotate(
             f"{name} = {format_value(value, 'days')} days",
             xy=(value, q),
-            xytext=(8, -14),
+            xytext=(-8 if on_left else 8, -14),
             textcoords="offset points",
+            ha="right" if on_left else "left",
             fontsize="small",
         )
     ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
@@ -268,14 +280,16 @@ def build_figures(run_dir: Path) -> dict[str, Figure]:
         If an input file is missing or malformed (the message names it).
     """
     run_dir = Path(run_dir)
-    warmup_days = read_manifest(run_dir)["warmup_days"]
+    manifest = read_manifest(run_dir)
+    warmup_days = manifest["warmup_days"]
+    currency = manifest.get("currency")
     if not isinstance(warmup_days, int | float) or isinstance(warmup_days, bool):
         raise ValueError(f"{run_dir / 'manifest.json'}: warmup_days must be a number of days")
     summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
     daily = read_run_csv(run_dir, "daily.csv", DAILY_COLUMNS)
     lead_times = read_run_csv(run_dir, "lead_times.csv", LEAD_TIME_COLUMNS)
     try:
-        profit = profit_figure(summary)
+        profit = profit_figure(summary, currency)
     except ValueError as error:
         raise ValueError(f"{run_dir / 'summary.csv'}: {error}") from error
     drawn = {
@@ -283,8 +297,8 @@ def build_figures(run_dir: Path) -> dict[str, Figure]:
         "lead_time.png": lead_time_figure(lead_times),
         "profit.png": profit,
         "utilisation.png": utilisation_figure(summary),
-        "receivables.png": receivables_figure(daily, warmup_days),
-        "cash.png": cash_figure(daily, warmup_days),
+        "receivables.png": receivables_figure(daily, warmup_days, currency),
+        "cash.png": cash_figure(daily, warmup_days, currency),
     }
     return {name: figure for name, figure in drawn.items() if figure is not None}
 

@@ -57,9 +57,17 @@ def _charts(figures: dict[str, Figure]) -> str:
     )
 
 
-def _glossary(kpis: Iterable[str], units: dict[str, str], words: KpiWords) -> Section:
+def shown_unit(unit: object, currency: object = None) -> str:
+    """A unit as the page shows it: money as the scenario's currency code when it has one."""
+    text = unit if isinstance(unit, str) else ""
+    return currency if text == "currency" and isinstance(currency, str) and currency else text
+
+
+def _glossary(
+    kpis: Iterable[str], units: dict[str, str], words: KpiWords, currency: object = None
+) -> Section:
     entries = [
-        (words.label(kpi), kpi, units.get(kpi, ""), words.definition(kpi))
+        (words.label(kpi), kpi, shown_unit(units.get(kpi, ""), currency), words.definition(kpi))
         for kpi in dict.fromkeys(kpis)
     ]
     body = paragraph(
@@ -89,7 +97,7 @@ def measured_window(manifest: dict[str, Any]) -> str:
     return f"{first.isoformat()} to {last.isoformat()}"
 
 
-def kpi_table(summary: pd.DataFrame, words: KpiWords) -> str:
+def kpi_table(summary: pd.DataFrame, words: KpiWords, currency: object = None) -> str:
     """The run's KPI table: plain name, identifier, mean, interval, unit; sortable."""
     rows = [
         [
@@ -97,7 +105,7 @@ def kpi_table(summary: pd.DataFrame, words: KpiWords) -> str:
             Cell(f"<code>{esc(row.kpi)}</code>", row.kpi, markup=True),
             number_cell(format_value(row.mean, row.unit), row.mean),
             number_cell(format_interval(row.ci_low, row.ci_high, row.unit), row.ci_low),
-            Cell(row.unit),
+            Cell(shown_unit(row.unit, currency)),
         ]
         for row in summary.itertuples(index=False)
     ]
@@ -148,10 +156,12 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
     sections = [
         Section("run", "The run", body),
         Section(
-            "kpis", "Key performance indicators", paragraph(explain) + kpi_table(summary, words)
+            "kpis",
+            "Key performance indicators",
+            paragraph(explain) + kpi_table(summary, words, manifest.get("currency")),
         ),
         Section("charts", "Charts", _charts(figures)),
-        _glossary(summary["kpi"], units, words),
+        _glossary(summary["kpi"], units, words, manifest.get("currency")),
     ]
     text = page(
         "twin simulation report",
@@ -183,7 +193,9 @@ def verdict(row: Any, base: str, words: KpiWords) -> Cell:
     )
 
 
-def comparison_table(comparison: pd.DataFrame, base: str, words: KpiWords) -> str:
+def comparison_table(
+    comparison: pd.DataFrame, base: str, words: KpiWords, currency: object = None
+) -> str:
     rows = []
     for row in comparison.itertuples(index=False):
         unit = row.unit if isinstance(row.unit, str) else ""
@@ -201,7 +213,7 @@ def comparison_table(comparison: pd.DataFrame, base: str, words: KpiWords) -> st
                     row.diff_ci_low,
                 ),
                 verdict(row, base, words),
-                Cell(unit),
+                Cell(shown_unit(unit, currency)),
             ]
         )
     heads = [
@@ -273,10 +285,11 @@ def write_compare_html(out_dir: Path, words: KpiWords | None = None) -> Path:
         Section(
             "verdicts",
             "Every KPI: differences and verdicts",
-            paragraph(explain) + comparison_table(comparison, base, words),
+            paragraph(explain)
+            + comparison_table(comparison, base, words, manifest.get("currency")),
         ),
         Section("charts", "Charts", _charts(build_compare_figures(out_dir))),
-        _glossary(comparison["kpi"], units, words),
+        _glossary(comparison["kpi"], units, words, manifest.get("currency")),
     ]
     text = page(
         "twin comparison report",
@@ -319,7 +332,7 @@ def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
                 Cell(parameter_label(manifest, row.parameter)),
                 number_cell(format_value(row.value, unit), abs(row.value)),
                 number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
-                Cell(unit),
+                Cell(shown_unit(unit, manifest.get("currency"))),
             ]
         )
     indices = table(
@@ -335,7 +348,7 @@ def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
         ),
         Section("points", "Each point's values and mean KPIs", points),
         Section("charts", "Charts", _charts(build_sweep_figures(folder))),
-        _glossary(manifest["kpis"], units, words),
+        _glossary(manifest["kpis"], units, words, manifest.get("currency")),
     ]
     if design is None:
         sections.pop(2)
@@ -366,7 +379,7 @@ def _points_table(
     heads = [
         "Point",
         *(parameter_label(manifest, p) for p in paths),
-        *(f"{words.label(k)} ({units.get(k, '')})" for k in kpis),
+        *(f"{words.label(k)} ({shown_unit(units.get(k), manifest.get('currency'))})" for k in kpis),
     ]
     return table(heads, rows, numeric=range(len(heads)))
 

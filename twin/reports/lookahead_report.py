@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from twin.kpi_labels import unit_text
 from twin.reports.charts import BAND_COLOUR, MEAN_COLOUR, GroupedFormatter, new_figure
 from twin.reports.pages import LEFT, PAGE_SIZE, RIGHT, put
 from twin.reports.readers import require_columns
@@ -100,8 +101,11 @@ def _rule(figure: Figure, y: float, weight: float = 0.01, colour: str = "0.2") -
     )
 
 
-def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figure:
-    """The look-ahead page: weeks as columns, the stock, service and cash blocks as rows."""
+def table_page(
+    table: pd.DataFrame, scenario: str, replications: object, currency: str | None = None
+) -> Figure:
+    """The look-ahead page: weeks as columns, the stock, service and cash blocks as rows; money
+    in thousands of ``currency`` (the scenario's code, when it has one)."""
     weeks = table[["week", "week_start"]].drop_duplicates().sort_values("week")
     n = len(weeks)
     page = Figure(figsize=PAGE_SIZE)
@@ -137,7 +141,10 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
         put(page, LEFT, y, title, fontsize=_FONT + 0.8, weight="bold", color=MEAN_COLOUR)
         for name, _block, unit, label in rows:
             y += _ROW
-            shown = f"{label} ({SHOWN_UNITS.get(unit, unit)})"
+            shown_unit = SHOWN_UNITS.get(unit, unit)
+            if unit == "currency" and currency:
+                shown_unit = f"k {currency}"
+            shown = f"{label} ({shown_unit})"
             put(page, LEFT + 0.1, y, shown, fontsize=_FONT)
             for x, week in zip(right_edges, weeks["week"], strict=True):
                 put(page, x, y, cell(means.at[name, week], unit), fontsize=_FONT, ha="right")
@@ -152,7 +159,7 @@ def table_page(table: pd.DataFrame, scenario: str, replications: object) -> Figu
     return page
 
 
-def lookahead_figure(table: pd.DataFrame) -> Figure:
+def lookahead_figure(table: pd.DataFrame, currency: str | None = None) -> Figure:
     """Closing on hand, fill rate and closing cash by week, each mean with its 90 % band
     (the cash panel only when the run has a cash book)."""
     panels = [
@@ -160,7 +167,9 @@ def lookahead_figure(table: pd.DataFrame) -> Figure:
         ("fill_rate", "Fill rate (%)", 100.0),
     ]
     if "cash_closing" in set(table["measure"]):
-        panels.append(("cash_closing", "Cash at week end", 1.0))
+        panels.append(
+            ("cash_closing", f"Cash at week end ({unit_text('currency', currency)})", 1.0)
+        )
     figure, axes = new_figure(nrows=len(panels), sharex=True, height=2.4 * len(panels) + 0.6)
     for ax, (name, title, scale) in zip(axes, panels, strict=True):
         rows = table[table["measure"] == name].sort_values("week")

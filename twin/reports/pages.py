@@ -26,6 +26,9 @@ LEFT = 0.75
 RIGHT = PAGE_SIZE[0] - 0.75
 FOOTER = PAGE_SIZE[1] - 0.4
 FOOTER_STYLE = {"color": "0.45", "fontsize": 8}
+#: A chart's margin at the top and sides, and the strip kept for the footer (inches).
+CHART_MARGIN = 0.45
+CHART_FOOTER = 0.7
 
 
 def put(figure: Figure, x: float, y: float, text: str, **style: Any) -> None:
@@ -41,26 +44,41 @@ def number_pages(pages: list[Figure], label: str) -> None:
         put(page, RIGHT, FOOTER, f"page {number} of {len(pages)}", ha="right", **FOOTER_STYLE)
 
 
-def chart_page(figure: Figure, margins: bool = True, keep_short: bool = False) -> Figure:
+def chart_page(
+    figure: Figure,
+    margins: bool = True,
+    keep_short: bool = False,
+    max_height: float | None = None,
+) -> Figure:
     """Enlarge a chart to the page.
 
     With ``margins``, a chart with a layout engine is fitted above the footer strip; without,
     it keeps its own margins (fractions of the figure, or none). With ``keep_short``, a chart
     shorter than the standard height (`twin.reports.charts.FIGSIZE`; the utilisation chart of
     a few roles) gets the same fraction of the page height, since stretching two bars to a full
-    page would make them as tall as a door.
+    page would make them as tall as a door. ``max_height`` (inches) caps the chart's height,
+    leaving the rest of the page for text below it.
     """
     natural_height = figure.get_size_inches()[1]
     page_width, page_height = PAGE_SIZE
     figure.set_size_inches(PAGE_SIZE)
     engine = figure.get_layout_engine()
     if margins and engine is not None and hasattr(engine, "set"):
-        left, top, bottom = 0.45 / page_width, 0.45 / page_height, 0.7 / page_height
-        height = 1 - top - bottom
-        if keep_short:
-            height *= min(1.0, natural_height / FIGSIZE[1])
+        left, top = CHART_MARGIN / page_width, CHART_MARGIN / page_height
+        height = chart_height(natural_height if keep_short else FIGSIZE[1])
+        if max_height is not None:
+            height = min(height, max_height)
+        height /= page_height
         engine.set(rect=(left, 1 - top - height, 1 - 2 * left, height))
     return figure
+
+
+def chart_height(natural_height: float) -> float:
+    """Height (inches) a chart of ``natural_height`` takes on a page with margins: the page
+    less its margins, times its share of the standard height (at most all of it). It starts
+    :data:`CHART_MARGIN` below the top, so text may follow below it."""
+    full = PAGE_SIZE[1] - CHART_MARGIN - CHART_FOOTER
+    return full * min(1.0, natural_height / FIGSIZE[1])
 
 
 def created_utc(manifest: dict[str, Any]) -> datetime:

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from twin.formatting import format_value
+from twin.kpi_labels import unit_text
 from twin.reports.charts import (
     BAND_COLOUR,
     CONFIDENCE,
@@ -54,7 +55,7 @@ def _errors(row: pd.Series) -> tuple[float, float]:
     return (np.nan_to_num(max(below, 0.0)), np.nan_to_num(max(above, 0.0)))
 
 
-def profit_figure(summary: pd.DataFrame) -> Figure:
+def profit_figure(summary: pd.DataFrame, currency: str | None = None) -> Figure:
     """Profit waterfall: revenue, minus each cost, down to profit, with 95 % CI error bars.
 
     Bars use the across-replication means. A cost bar hangs from the running total; its error
@@ -66,6 +67,8 @@ def profit_figure(summary: pd.DataFrame) -> Figure:
     summary : pandas.DataFrame
         The ``summary.csv`` table (``kpi, mean, std, ci_low, ci_high, unit``) with the KPIs
         ``revenue``, ``profit`` and the costs in `COST_KPIS` (currency).
+    currency : str, optional
+        The scenario's currency code, shown on the axis (``currency`` when absent).
 
     Returns
     -------
@@ -127,7 +130,7 @@ def profit_figure(summary: pd.DataFrame) -> Figure:
     ax.set_xticks(x, labels, fontsize="small")
     ax.grid(False, axis="x")
     ax.yaxis.set_major_formatter(GroupedFormatter())
-    ax.set_ylabel("Amount per run after warm-up (currency)")
+    ax.set_ylabel(f"Amount in the measured window ({unit_text('currency', currency)})")
     ax.set_title(f"Profit breakdown: means with {CONFIDENCE:.0%} CI error bars", loc="left")
     return figure
 

@@ -21,9 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from twin.formatting import format_value
+from twin.kpi_labels import kpi_label, kpi_name
 from twin.reports.charts import (
     BAND_COLOUR,
     FIGSIZE,
@@ -46,8 +49,24 @@ def parameter_label(manifest: dict[str, Any], path: str) -> str:
 
 
 def kpi_title(manifest: dict[str, Any], kpi: str) -> str:
+    """The KPI's plain label with its unit (money as the base's currency); a sweep's own
+    output the label table does not know keeps its name and unit."""
+    label = kpi_label(kpi, manifest.get("currency"))
+    if label != kpi:
+        return label
     unit = manifest.get("units", {}).get(kpi, "")
     return f"{kpi} ({unit})" if unit else kpi
+
+
+def is_integer(manifest: dict[str, Any], path: str) -> bool:
+    """Whether a parameter takes whole values only (a headcount), as the manifest says."""
+    return any(p["path"] == path and p.get("integer") for p in manifest["parameters"])
+
+
+def _parameter_axis(ax: Axes, manifest: dict[str, Any], path: str) -> None:
+    """Whole-number ticks for an integer parameter: no headcount of 2.5 on the axis."""
+    if is_integer(manifest, path):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _oat_levels(manifest: dict[str, Any], results: pd.DataFrame, path: str) -> tuple[Any, Any]:
@@ -84,7 +103,9 @@ def tornado_figure(
     ax.xaxis.set_major_formatter(GroupedFormatter())
     ax.set_xlabel(f"change in {kpi_title(manifest, kpi)} from the base point")
     unit = manifest.get("units", {}).get(kpi, "")
-    ax.set_title(f"{kpi}: one parameter at a time (base {format_value(base, unit)})", loc="left")
+    ax.set_title(
+        f"{kpi_name(kpi)}: one parameter at a time (base {format_value(base, unit)})", loc="left"
+    )
     ax.legend(loc="best", frameon=False)
     return figure
 
@@ -124,7 +145,7 @@ def ranking_figure(manifest: dict[str, Any], sensitivity: pd.DataFrame, kpi: str
         "lhs": "Spearman rank correlation",
     }
     ax.set_xlabel(what.get(kind, f"{index} ({kpi_title(manifest, kpi)})"))
-    ax.set_title(f"{kpi}: parameters ranked by {index} (95 % intervals)", loc="left")
+    ax.set_title(f"{kpi_name(kpi)}: parameters ranked by {index} (95 % intervals)", loc="left")
     if len(series) > 1:
         ax.legend(loc="lower right", frameon=False)
     return figure
@@ -158,7 +179,7 @@ def heatmap_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) ->
             color="black" if light else "white",
         )
     figure.colorbar(image, ax=ax, label=kpi_title(manifest, kpi), format=GroupedFormatter())
-    ax.set_title(f"{kpi}: mean over replications at each grid point", loc="left")
+    ax.set_title(f"{kpi_name(kpi)}: mean over replications at each grid point", loc="left")
     return figure
 
 
@@ -172,9 +193,10 @@ def response_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) -
     ax.fill_between(x, band["low"], band["high"], color=BAND_COLOUR, alpha=0.35, linewidth=0)
     ax.plot(x, band["mean"], marker="o", color=MEAN_COLOUR)
     ax.set_xlabel(parameter_label(manifest, path))
+    _parameter_axis(ax, manifest, path)
     ax.set_ylabel(kpi_title(manifest, kpi))
     ax.yaxis.set_major_formatter(GroupedFormatter())
-    ax.set_title(f"{kpi}: response (mean and 95 % interval)", loc="left")
+    ax.set_title(f"{kpi_name(kpi)}: response (mean and 95 % interval)", loc="left")
     return figure
 
 
@@ -188,11 +210,12 @@ def scatter_figure(manifest: dict[str, Any], results: pd.DataFrame, kpi: str) ->
     for ax, path in zip(axes, paths, strict=False):
         ax.scatter(ok[path], ok[kpi], s=12, color=MEAN_COLOUR, alpha=0.6, linewidths=0)
         ax.set_xlabel(parameter_label(manifest, path), fontsize=9)
+        _parameter_axis(ax, manifest, path)
         ax.yaxis.set_major_formatter(GroupedFormatter())
     for ax in axes[len(paths) :]:
         ax.set_visible(False)
     axes[0].set_ylabel(kpi_title(manifest, kpi))
-    figure.suptitle(f"{kpi} at every point and replication", x=0.01, ha="left")
+    figure.suptitle(f"{kpi_name(kpi)} at every point and replication", x=0.01, ha="left")
     return figure
 
 

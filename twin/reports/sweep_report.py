@@ -2,8 +2,9 @@
 
 `write_sweep_report` reads ``manifest.json``, ``results.csv`` and ``sensitivity.csv`` of a sweep
 folder (written by ``twin sweep``), saves the chart PNGs of :mod:`twin.reports.sweep_figures`
-into it and writes ``sweep.pdf``: a title page with the sweep's provenance and a table of the
-top indices per KPI, then one page per chart.
+into it and writes ``sweep.pdf``: a title page with the sweep's provenance (the measured window in
+dates among it) and a table of the top indices per KPI, then one page per chart, then the
+glossary of the KPIs analysed.
 
 Like the run report, nothing here simulates, figures never go through `pyplot`, and the PDF's
 creation date comes from the manifest, so the same folder renders to the same file.
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from twin.formatting import format_interval, format_value
 from twin.reports.charts import save_figures
+from twin.reports.glossary import glossary_pages
 from twin.reports.pages import (
     LEFT,
     PAGE_SIZE,
@@ -31,6 +33,7 @@ from twin.reports.pages import (
 )
 from twin.reports.readers import read_sweep
 from twin.reports.sweep_figures import UNITLESS, build_figures, kpi_title, parameter_label
+from twin.reports.window import window_text
 
 REPORT_NAME = "sweep.pdf"
 #: Parameters shown per KPI in the report's table.
@@ -39,6 +42,16 @@ TOP = 5
 
 def _days(value: Any) -> str:
     return f"{value:g} days" if isinstance(value, int | float) else "n/a"
+
+
+def measured_window(manifest: dict[str, Any]) -> str:
+    """The base's measured window in dates; ``n/a`` for a sweep without a base scenario."""
+    start, warmup, horizon = (
+        manifest.get(k) for k in ("start_date", "warmup_days", "horizon_days")
+    )
+    if start is None or warmup is None or horizon is None:
+        return "n/a"
+    return window_text(start, float(warmup), float(horizon), short=True)
 
 
 def _index_text(row: pd.Series, unit: str) -> tuple[str, str]:
@@ -80,6 +93,7 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             "Horizon, warm-up",
             f"{_days(manifest['horizon_days'])}, {_days(manifest['warmup_days'])}",
         ),
+        ("Measured window", measured_window(manifest)),
         ("Created (UTC)", created_utc(manifest).strftime("%Y-%m-%d %H:%M")),
         ("twin version", str(manifest["twin_version"])),
         ("Wall time", f"{manifest['wall_s']:.1f} s"),
@@ -90,7 +104,7 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
         put(page, LEFT + 1.7, y + row * 0.22, value[:70], fontsize=9.5)
     for row, (label, value) in enumerate(facts[5:]):
         put(page, 7.0, y + row * 0.22, label, fontsize=9.5, color="0.4")
-        put(page, 8.7, y + row * 0.22, value[:30], fontsize=9.5)
+        put(page, 8.7, y + row * 0.22, value[:36], fontsize=9.5)
     y += max(5, len(facts) - 5) * 0.22 + 0.3
     method, index = manifest["headline"]
     put(page, LEFT, y, f"Top parameters by {index} ({method})", fontsize=13, weight="bold")
@@ -103,7 +117,10 @@ def _front_pages(manifest: dict[str, Any], sensitivity: pd.DataFrame) -> list[Fi
             page = Figure(figsize=PAGE_SIZE)
             pages.append(page)
             y = 0.85
-        put(page, LEFT, y, kpi_title(manifest, kpi), fontsize=10, weight="bold")
+        title = kpi_title(manifest, kpi)
+        put(
+            page, LEFT, y, title if kpi in title else f"{title} · {kpi}", fontsize=10, weight="bold"
+        )
         y += 0.22
         unit = manifest.get("units", {}).get(kpi, "")
         for _, row in rows.iterrows():
@@ -126,6 +143,7 @@ def write_sweep_report(folder: Path) -> Path:
     charts = build_figures(folder)
     save_figures(charts, folder)
     pages = [*_front_pages(manifest, sensitivity), *(chart_page(f) for f in charts.values())]
+    pages += glossary_pages(manifest["kpis"], manifest.get("currency"), measured_window(manifest))
     number_pages(pages, f"sweep {manifest['sweep']} · twin {manifest['twin_version']}")
     created = created_utc(manifest)
     metadata = {

@@ -2,18 +2,22 @@
 
 `summary_table` turns the long ``summary.csv`` table (columns ``kpi, mean, std, ci_low, ci_high,
 unit``) into a `rich` table; `print_summary` prints it. `diff_table` shows a comparison's
-headline differences. Numbers are written by :mod:`twin.formatting`, as in the PDF.
+headline differences. KPIs are named by their plain label (:mod:`twin.kpi_labels`) with the
+identifier in the last column, money in the scenario's currency; numbers are written by
+:mod:`twin.formatting`, as in the PDF.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from twin.formatting import format_interval, format_value
+from twin.kpi_labels import kpi_name, unit_text
 from twin.reports.compare_figures import headline, unit_of
 
 #: The columns of ``summary.csv`` the table shows.
@@ -34,8 +38,8 @@ def table_console() -> Console:
     return console if console.is_terminal else Console(width=LOG_WIDTH)
 
 
-def summary_table(summary: pd.DataFrame, title: str) -> Table:
-    """Build a compact KPI table: kpi, mean, 95 % CI and unit, one row per KPI.
+def summary_table(summary: pd.DataFrame, title: str, currency: str | None = None) -> Table:
+    """Build a compact KPI table: label, mean, 95 % CI, unit and identifier, one row per KPI.
 
     Parameters
     ----------
@@ -44,6 +48,8 @@ def summary_table(summary: pd.DataFrame, title: str) -> Table:
         unit``. Rows are shown in the order given.
     title : str
         Table title, e.g. the scenario name.
+    currency : str, optional
+        The scenario's currency code, the unit shown on money (``currency`` when absent).
 
     Returns
     -------
@@ -63,18 +69,25 @@ def summary_table(summary: pd.DataFrame, title: str) -> Table:
     table.add_column("Mean", justify="right", no_wrap=True)
     table.add_column("95 % CI", justify="right", no_wrap=True)
     table.add_column("Unit", style="dim", no_wrap=True)
+    table.add_column("Identifier", style="dim", no_wrap=True)
     for row in summary.itertuples(index=False):
         unit = row.unit if isinstance(row.unit, str) else ""
         table.add_row(
-            str(row.kpi),
+            kpi_name(str(row.kpi)),
             format_value(row.mean, unit),
             format_interval(row.ci_low, row.ci_high, unit),
-            unit,
+            unit_text(unit, currency),
+            str(row.kpi),
         )
     return table
 
 
-def print_summary(summary: pd.DataFrame, title: str, console: Console | None = None) -> None:
+def print_summary(
+    summary: pd.DataFrame,
+    title: str,
+    console: Console | None = None,
+    currency: str | None = None,
+) -> None:
     """Print the KPI table built by `summary_table`.
 
     Parameters
@@ -85,12 +98,21 @@ def print_summary(summary: pd.DataFrame, title: str, console: Console | None = N
         Table title.
     console : rich.console.Console, optional
         Where to print; :func:`table_console` if omitted.
+    currency : str, optional
+        The scenario's currency code (see `summary_table`).
     """
-    (console or table_console()).print(summary_table(summary, title))
+    (console or table_console()).print(summary_table(summary, title, currency))
 
 
-def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
-    """A compact rich table: each headline KPI's base mean and every variant's difference.
+def diff_table(
+    comparison: pd.DataFrame,
+    base: str,
+    confidence: float,
+    also: Sequence[str] = (),
+    currency: str | None = None,
+) -> Table:
+    """A compact rich table: each headline KPI's base mean and every variant's difference;
+    ``also`` adds KPIs to the headline ones (the KPI ``--best`` selects on is always shown).
 
     A cell reads ``+1,234 (±567)`` with the half-width of the paired interval, followed by
     :data:`SIGNIFICANT` and in bold when the interval excludes 0 (the mark is there for logs,
@@ -110,10 +132,14 @@ def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
     for name in names[1:]:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("Unit", style="dim", no_wrap=True)
-    for kpi in headline(comparison):
+    table.add_column("Identifier", style="dim", no_wrap=True)
+    for kpi in headline(comparison, also):
         rows = comparison[comparison["kpi"] == kpi].set_index("variant")
         unit = unit_of(rows.reset_index())
-        cells = [kpi, format_value(rows.loc[base, "mean"], unit) if base in rows.index else "n/a"]
+        cells = [
+            kpi_name(kpi),
+            format_value(rows.loc[base, "mean"], unit) if base in rows.index else "n/a",
+        ]
         for name in names[1:]:
             row = rows.loc[name]
             diff = format_value(row["diff"], unit)
@@ -123,6 +149,6 @@ def diff_table(comparison: pd.DataFrame, base: str, confidence: float) -> Table:
             text = diff if math.isnan(half) else f"{diff} (±{format_value(half, unit)})"
             significant = str(row["significant"]) == "True"
             cells.append(f"[bold]{text} {SIGNIFICANT}[/bold]" if significant else text)
-        cells.append(unit)
+        cells += [unit_text(unit, currency), kpi]
         table.add_row(*cells)
     return table

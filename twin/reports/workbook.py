@@ -85,6 +85,8 @@ class Sheet:
         The value columns formatted by each row's `row_unit`.
     headings : mapping of str to str
         A header to show above a column's name (a KPI's label, for instance).
+    currency : str, optional
+        The currency code money columns name in their headers (``EUR``); ``currency`` if None.
     """
 
     name: str
@@ -93,6 +95,7 @@ class Sheet:
     row_unit: str | None = None
     per_row: Sequence[str] = ()
     headings: Mapping[str, str] = field(default_factory=dict)
+    currency: str | None = None
 
 
 def number_format(unit: object) -> str:
@@ -102,10 +105,15 @@ def number_format(unit: object) -> str:
     return NUMBER_FORMATS.get(unit.strip().lower(), DEFAULT_NUMBER_FORMAT)
 
 
-def header_text(column: str, unit: str | None, heading: str | None = None) -> str:
-    """A column's header: its heading (or name), its unit in brackets when it has one, and
-    under a heading the column's name (``"Revenue (currency)\nrevenue"``)."""
+def header_text(
+    column: str, unit: str | None, heading: str | None = None, currency: str | None = None
+) -> str:
+    """A column's header: its heading (or name), its unit in brackets when it has one (money as
+    the `currency` code when there is one), and under a heading the column's name
+    (``"Revenue (EUR)\nrevenue"``)."""
     shown = HEADER_UNITS.get(unit, unit) if unit else ""
+    if unit == "currency" and currency:
+        shown = currency
     text = f"{heading or column} ({shown})" if shown else heading or column
     return f"{text}\n{column}" if heading else text
 
@@ -190,7 +198,7 @@ def _add_sheet(book: Workbook, name: str, sheet: Sheet, rows: range) -> Workshee
     if sheet.row_unit and sheet.per_row:
         for column in sheet.per_row:
             unit_of[column] = None  # named per row, in the unit column
-    headers = [header_text(c, unit_of[c], sheet.headings.get(c)) for c in columns]
+    headers = [header_text(c, unit_of[c], sheet.headings.get(c), sheet.currency) for c in columns]
     worksheet = book.create_sheet(name)
     worksheet.freeze_panes = "A2"
     for index, (column, header) in enumerate(zip(columns, headers, strict=True), start=1):

@@ -48,6 +48,7 @@ TABLES: tuple[Table, ...] = (
     Table("ranking.csv", "Ranking"),
     Table("checks.csv", "Checks", ("target", "reference", "value", "bound")),
     Table("risk.csv", "Risk"),
+    Table("points.csv", "Points"),
     Table("design.csv", "Design"),
     Table("results.csv", "Results per point"),
     Table("sensitivity.csv", "Sensitivity"),
@@ -157,7 +158,11 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def table_sheet(
-    table: Table, frame: pd.DataFrame, units: Mapping[str, str], words: KpiWords | None
+    table: Table,
+    frame: pd.DataFrame,
+    units: Mapping[str, str],
+    words: KpiWords | None,
+    currency: str | None = None,
 ) -> Sheet:
     """The sheet of one table: each column's unit, and a KPI's label above its identifier."""
     column_units = {}
@@ -183,6 +188,7 @@ def table_sheet(
         row_unit=row_unit,
         per_row=table.per_row if row_unit else (),
         headings=headings,
+        currency=currency,
     )
 
 
@@ -205,6 +211,7 @@ def folder_sheets(
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     known = {**folder_units(folder, manifest), **(units or {})}
+    currency = manifest.get("currency")  # the scenario's code (EUR), when it gives one
     ranking = dict(known)
     best = manifest.get("best")
     if isinstance(best, dict) and best.get("kpi") in known:  # ranking.csv is in that KPI's unit
@@ -215,6 +222,7 @@ def folder_sheets(
             _read(folder / table.file),
             ranking if table.file == "ranking.csv" else known,
             words,
+            currency if isinstance(currency, str) else None,
         )
         for table in TABLES
         if (folder / table.file).is_file()

@@ -14,10 +14,11 @@ scenario into a running SimPy network.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from twin.scenario.cash import CashPolicy
 from twin.scenario.cash import check_references as check_cash
@@ -47,6 +48,11 @@ class Scenario(Section):
 
     name: Name
     description: str = ""
+    currency: str | None = Field(
+        None,
+        description="ISO 4217 code of the scenario's money (e.g. EUR), shown on every amount in "
+        "reports and tables; absent: amounts are labelled 'currency'. Changes no number.",
+    )
     run: RunControl = Field(default_factory=RunControl)
     products: list[Product] = Field(default_factory=list)
     products_file: str | None = Field(
@@ -96,6 +102,16 @@ class Scenario(Section):
     _line_prices: PriceRows | None = PrivateAttr(None)
     # the open state's checked tables, read once at validation (None without initial_state)
     _open_state: OpenState | None = PrivateAttr(None)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(
+                f"{value!r} is not a currency code: give the ISO 4217 code in three capital "
+                "letters, e.g. EUR, USD or GBP"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod
