@@ -1,9 +1,9 @@
 """The files for planners that every command writes beside its CSV tables: a workbook, and an
 HTML page beside each PDF.
 
-The writers live in the reports layer and read the folder's files; the KPIs' plain words
-(``twin.kpis.labels``) and directions (``twin.experiments.ranking``) come from layers the reports
-may not import, so they are gathered here, where the commands sit above both.
+The writers live in the reports layer and read the folder's files; the KPIs' directions (is more
+better?, ``twin.experiments.ranking``) come from a layer the reports may not import, so they are
+handed in here, where the commands sit above both.
 """
 
 from __future__ import annotations
@@ -14,21 +14,11 @@ from pathlib import Path
 from twin.reports.kpi_words import KpiWords
 
 
-def _describe(kpi: str) -> tuple[str, str] | None:
-    from twin.kpis.labels import kpi_info
-
-    try:
-        info = kpi_info(kpi)
-    except KeyError:
-        return None
-    return info.label, info.definition
-
-
 def kpi_words() -> KpiWords:
     """The KPIs' labels, definitions and directions, for the workbooks and HTML pages."""
     from twin.experiments.ranking import direction
 
-    return KpiWords(_describe, direction)
+    return KpiWords(direction=direction)
 
 
 def write_workbook(folder: Path, name: str, units: Mapping[str, str] | None = None) -> Path:

@@ -10,7 +10,6 @@ backtest page from the backtest's tables, as its PDF is.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from twin.reports.backtest_figures import fan_figures
 from twin.reports.compare_figures import MANIFEST_KEYS as COMPARE_KEYS
 from twin.reports.compare_figures import build_compare_figures
 from twin.reports.figures import build_figures
+from twin.reports.glossary import glossary_entries
 from twin.reports.html import (
     Cell,
     Section,
@@ -41,6 +41,7 @@ from twin.reports.readers import read_manifest, read_run_csv, read_sweep
 from twin.reports.sweep_figures import UNITLESS, parameter_label
 from twin.reports.sweep_figures import build_figures as build_sweep_figures
 from twin.reports.warmup_note import warmup_note
+from twin.reports.window import window_text
 from twin.tables import COMPARISON_COLUMNS, SUMMARY_COLUMNS
 
 RUN_PAGE = "report.html"
@@ -63,17 +64,13 @@ def shown_unit(unit: object, currency: object = None) -> str:
     return currency if text == "currency" and isinstance(currency, str) and currency else text
 
 
-def _glossary(
-    kpis: Iterable[str], units: dict[str, str], words: KpiWords, currency: object = None
-) -> Section:
-    entries = [
-        (words.label(kpi), kpi, shown_unit(units.get(kpi, ""), currency), words.definition(kpi))
-        for kpi in dict.fromkeys(kpis)
-    ]
+def _glossary(kpis: Iterable[str], currency: object = None) -> Section:
+    """The glossary, one entry per KPI family as in the PDF's (:mod:`twin.reports.glossary`)."""
+    code = currency if isinstance(currency, str) and currency else None
     body = paragraph(
         "Every KPI named on this page: its plain name, identifier (the column in "
-        "the CSV files), unit and definition."
-    ) + glossary(entries)
+        "the CSV files), unit and definition; a staff role's or promotion's KPIs share one line."
+    ) + glossary(glossary_entries(kpis, code))
     return Section("glossary", "Glossary", body)
 
 
@@ -87,14 +84,6 @@ def _number(value: object) -> float:
 
 
 # --- run ----------------------------------------------------------------------------------
-
-
-def measured_window(manifest: dict[str, Any]) -> str:
-    """The dates the KPIs measure: from the end of the warm-up to the horizon."""
-    start = dt.date.fromisoformat(str(manifest["start_date"]))
-    first = start + dt.timedelta(days=_number(manifest["warmup_days"]))
-    last = start + dt.timedelta(days=_number(manifest["horizon_days"])) - dt.timedelta(days=1)
-    return f"{first.isoformat()} to {last.isoformat()}"
 
 
 def kpi_table(summary: pd.DataFrame, words: KpiWords, currency: object = None) -> str:
@@ -131,7 +120,14 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
     )
     summary = read_run_csv(run_dir, "summary.csv", SUMMARY_COLUMNS)
     about = [
-        ("Measured window", f"{measured_window(manifest)} (after the warm-up)"),
+        (
+            "Measured window",
+            window_text(
+                manifest["start_date"],
+                _number(manifest["warmup_days"]),
+                _number(manifest["horizon_days"]),
+            ),
+        ),
         ("Simulated from", str(manifest["start_date"])),
         ("Horizon", f"{_number(manifest['horizon_days']):g} days"),
         ("Warm-up", f"{_number(manifest['warmup_days']):g} days (excluded from KPIs)"),
@@ -152,7 +148,6 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
     lookahead = read_lookahead(run_dir)
     if lookahead is not None:
         figures = {CHART_NAME: lookahead_figure(lookahead), **figures}
-    units = dict(zip(summary["kpi"], summary["unit"], strict=True))
     sections = [
         Section("run", "The run", body),
         Section(
@@ -161,7 +156,7 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
             paragraph(explain) + kpi_table(summary, words, manifest.get("currency")),
         ),
         Section("charts", "Charts", _charts(figures)),
-        _glossary(summary["kpi"], units, words, manifest.get("currency")),
+        _glossary(summary["kpi"], manifest.get("currency")),
     ]
     text = page(
         "twin simulation report",
@@ -289,7 +284,7 @@ def write_compare_html(out_dir: Path, words: KpiWords | None = None) -> Path:
             + comparison_table(comparison, base, words, manifest.get("currency")),
         ),
         Section("charts", "Charts", _charts(build_compare_figures(out_dir))),
-        _glossary(comparison["kpi"], units, words, manifest.get("currency")),
+        _glossary(comparison["kpi"], manifest.get("currency")),
     ]
     text = page(
         "twin comparison report",
@@ -348,7 +343,7 @@ def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
         ),
         Section("points", "Each point's values and mean KPIs", points),
         Section("charts", "Charts", _charts(build_sweep_figures(folder))),
-        _glossary(manifest["kpis"], units, words, manifest.get("currency")),
+        _glossary(manifest["kpis"], manifest.get("currency")),
     ]
     if design is None:
         sections.pop(2)

@@ -1,9 +1,10 @@
 """What a report says about a KPI besides its identifier: plain label, definition, direction.
 
-The words live in ``twin.kpis.labels`` and the directions in ``twin.experiments.ranking``, two
-layers the reports may not import (reports draw result files). The commands therefore hand a
-:class:`KpiWords` to the workbook and HTML writers; without one, a KPI is named by its
-identifier and has no definition or direction, so a report never fails for want of words.
+The labels and definitions are the one table of :mod:`twin.kpi_labels`; the directions (is more
+better?) live in ``twin.experiments.ranking``, a layer the reports may not import (reports draw
+result files), so the commands hand them in. Without a direction a verdict says only higher or
+lower; a name that is no KPI keeps its identifier and has no definition, so a report never fails
+for want of words.
 """
 
 from __future__ import annotations
@@ -11,8 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from twin.kpi_labels import kpi_info
 
-def _nothing(_: str) -> None:
+
+def describe(kpi: str) -> tuple[str, str] | None:
+    """A KPI's label and one-line definition; None for a name that is no KPI."""
+    try:
+        info = kpi_info(kpi)
+    except KeyError:
+        return None
+    return info.label, info.definition
+
+
+def _no_direction(_: str) -> None:
     return None
 
 
@@ -28,8 +40,8 @@ class KpiWords:
         ``direction(kpi)``: True when more is better, False when less is, None when unknown.
     """
 
-    describe: Callable[[str], tuple[str, str] | None] = _nothing
-    direction: Callable[[str], bool | None] = _nothing
+    describe: Callable[[str], tuple[str, str] | None] = describe
+    direction: Callable[[str], bool | None] = _no_direction
 
     def label(self, kpi: str) -> str:
         """The plain label, or the identifier when there is none."""
