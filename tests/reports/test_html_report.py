@@ -118,10 +118,11 @@ def test_the_run_page_has_a_chart_per_figure_and_a_row_per_kpi(
     assert "2026-01-10 to 2026-01-24" in run_page.read_text(encoding="utf-8")
 
 
-def test_money_is_shown_in_the_scenarios_currency_when_it_names_one() -> None:
+def test_units_are_the_planners_words_and_money_the_scenarios_currency() -> None:
     assert shown_unit("currency", "EUR") == "EUR"
     assert shown_unit("currency", None) == "currency"
     assert shown_unit("days", "EUR") == "days" and shown_unit(float("nan")) == ""
+    assert shown_unit("ratio") == "share"  # the planner's word, as in the PDF
 
 
 def test_a_chart_is_inline_svg_with_prefixed_ids_and_named_series() -> None:

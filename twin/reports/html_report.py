@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from twin.formatting import format_interval, format_value
+from twin.kpi_labels import unit_text
 from twin.reports.backtest_figures import fan_figures
 from twin.reports.compare_figures import MANIFEST_KEYS as COMPARE_KEYS
 from twin.reports.compare_figures import build_compare_figures
@@ -59,9 +60,11 @@ def _charts(figures: dict[str, Figure]) -> str:
 
 
 def shown_unit(unit: object, currency: object = None) -> str:
-    """A unit as the page shows it: money as the scenario's currency code when it has one."""
-    text = unit if isinstance(unit, str) else ""
-    return currency if text == "currency" and isinstance(currency, str) and currency else text
+    """A unit in the planner's words, as the PDF shows it (:func:`twin.kpi_labels.unit_text`):
+    a ratio as a share, money as the scenario's currency code when it names one."""
+    if not isinstance(unit, str) or not unit:
+        return ""
+    return unit_text(unit, currency if isinstance(currency, str) and currency else None)
 
 
 def _glossary(kpis: Iterable[str], currency: object = None) -> Section:
@@ -327,7 +330,8 @@ def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
                 Cell(parameter_label(manifest, row.parameter)),
                 number_cell(format_value(row.value, unit), abs(row.value)),
                 number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
-                Cell(shown_unit(unit, manifest.get("currency"))),
+                # a variance share or a correlation has no unit; a swing is in the KPI's
+                Cell("" if row.index in UNITLESS else shown_unit(unit, manifest.get("currency"))),
             ]
         )
     indices = table(
