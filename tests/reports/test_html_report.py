@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from small_run_folder import small_run_fixture  # noqa: F401  (the fixture small_run)
 
 from twin.commands.planner_files import kpi_words
 from twin.reports.figures import build_figures

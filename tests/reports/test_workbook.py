@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from small_run_folder import small_run_fixture  # noqa: F401  (the fixture small_run)
 
 from twin.cli import cli
 from twin.commands.planner_files import kpi_words
