@@ -18,11 +18,11 @@ from small_run_folder import small_run_fixture  # noqa: F401  (the fixture small
 from twin.commands.planner_files import kpi_words
 from twin.reports.figures import build_figures
 from twin.reports.html import Cell, number_cell, svg, table
+from twin.reports.html_backtest import write_backtest_html
 from twin.reports.html_report import (
     RUN_PAGE,
     shown_unit,
     verdict,
-    write_backtest_html,
     write_run_html,
 )
 from twin.reports.kpi_words import KpiWords

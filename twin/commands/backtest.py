@@ -86,7 +86,7 @@ def backtest(
     from twin.calibration.backtest_output import write_backtest
     from twin.calibration.backtest_windows import check_origins, parse_origins, spread_origins
     from twin.calibration.sources import shown_source
-    from twin.reports.html_report import write_backtest_html
+    from twin.reports.html_backtest import write_backtest_html
 
     if origins is not None and n_origins is not None:
         raise InputError("--origins and --n-origins: give one of them, not both")

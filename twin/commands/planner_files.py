@@ -30,11 +30,8 @@ def write_workbook(folder: Path, name: str, units: Mapping[str, str] | None = No
 
 def write_html(folder: Path, kind: str) -> Path:
     """Write the HTML page of a ``run``, ``compare`` or ``sweep`` folder beside its PDF."""
-    from twin.reports import html_report
+    from twin.reports.html_report import write_compare_html, write_run_html
+    from twin.reports.html_sweep import write_sweep_html
 
-    writer = {
-        "run": html_report.write_run_html,
-        "compare": html_report.write_compare_html,
-        "sweep": html_report.write_sweep_html,
-    }[kind]
-    return writer(folder, kpi_words())
+    writer = {"run": write_run_html, "compare": write_compare_html, "sweep": write_sweep_html}
+    return writer[kind](folder, kpi_words())

@@ -1,16 +1,16 @@
-"""The HTML report beside each PDF: ``report.html`` of a run, ``compare.html``, ``sweep.html``
-and ``backtest.html``, each one self-contained file (:mod:`twin.reports.html`).
+"""The HTML report beside a run's and a comparison's PDF, ``report.html`` and ``compare.html``,
+each one self-contained file (:mod:`twin.reports.html`), and what every page shares.
 
 Each page holds what its PDF holds, for the browser: the provenance, the KPI table (sortable),
 the charts as crisp inline SVG with the values under the pointer, the comparison with its
-verdicts where there is one, and a glossary of the KPIs shown. The run, comparison and sweep
-pages are drawn from their folder's files, like the PDFs, with the same chart functions; the
-backtest page from the backtest's tables, as its PDF is.
+verdicts, and a glossary of the KPIs shown. They are drawn from their folder's files, like the
+PDFs, with the same chart functions. The sweep's page is :mod:`twin.reports.html_sweep`, the
+backtest's :mod:`twin.reports.html_backtest`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 
 from twin.formatting import format_interval, format_value
 from twin.kpi_labels import unit_text
-from twin.reports.backtest_figures import fan_figures
 from twin.reports.compare_figures import MANIFEST_KEYS as COMPARE_KEYS
 from twin.reports.compare_figures import build_compare_figures
 from twin.reports.figures import build_figures
@@ -38,20 +37,16 @@ from twin.reports.html import (
 )
 from twin.reports.kpi_words import KpiWords
 from twin.reports.lookahead_report import CHART_NAME, lookahead_figure, read_lookahead
-from twin.reports.readers import read_manifest, read_run_csv, read_sweep
-from twin.reports.sweep_figures import UNITLESS, parameter_label
-from twin.reports.sweep_figures import build_figures as build_sweep_figures
+from twin.reports.readers import read_manifest, read_run_csv
 from twin.reports.warmup_note import warmup_note
 from twin.reports.window import window_text
 from twin.tables import COMPARISON_COLUMNS, SUMMARY_COLUMNS
 
 RUN_PAGE = "report.html"
 COMPARE_PAGE = "compare.html"
-SWEEP_PAGE = "sweep.html"
-BACKTEST_PAGE = "backtest.html"
 
 
-def _charts(figures: dict[str, Figure]) -> str:
+def charts_html(figures: dict[str, Figure]) -> str:
     """Every figure as an inline chart, captioned with the PNG file beside it."""
     return "\n".join(
         chart(figure, f"chart-{index}", f"Also saved as {name}.")
@@ -67,7 +62,7 @@ def shown_unit(unit: object, currency: object = None) -> str:
     return unit_text(unit, currency if isinstance(currency, str) and currency else None)
 
 
-def _glossary(kpis: Iterable[str], currency: object = None) -> Section:
+def glossary_section(kpis: Iterable[str], currency: object = None) -> Section:
     """The glossary, one entry per KPI family as in the PDF's (:mod:`twin.reports.glossary`)."""
     code = currency if isinstance(currency, str) and currency else None
     body = paragraph(
@@ -77,12 +72,14 @@ def _glossary(kpis: Iterable[str], currency: object = None) -> Section:
     return Section("glossary", "Glossary", body)
 
 
-def _write(path: Path, text: str) -> Path:
+def write_page(path: Path, text: str) -> Path:
+    """Write a page's text as UTF-8 (the page declares it); return its path."""
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def _number(value: object) -> float:
+def plain_number(value: object) -> float:
+    """A manifest's number as a float; 0 for anything else (the readers checked the keys)."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
@@ -127,13 +124,13 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
             "Measured window",
             window_text(
                 manifest["start_date"],
-                _number(manifest["warmup_days"]),
-                _number(manifest["horizon_days"]),
+                plain_number(manifest["warmup_days"]),
+                plain_number(manifest["horizon_days"]),
             ),
         ),
         ("Simulated from", str(manifest["start_date"])),
-        ("Horizon", f"{_number(manifest['horizon_days']):g} days"),
-        ("Warm-up", f"{_number(manifest['warmup_days']):g} days (excluded from KPIs)"),
+        ("Horizon", f"{plain_number(manifest['horizon_days']):g} days"),
+        ("Warm-up", f"{plain_number(manifest['warmup_days']):g} days (excluded from KPIs)"),
         ("Replications", str(manifest["replications"])),
         ("Seed", str(manifest["seed"])),
         ("Created (UTC)", str(manifest["created_utc"])),
@@ -158,8 +155,8 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
             "Key performance indicators",
             paragraph(explain) + kpi_table(summary, words, manifest.get("currency")),
         ),
-        Section("charts", "Charts", _charts(figures)),
-        _glossary(summary["kpi"], manifest.get("currency")),
+        Section("charts", "Charts", charts_html(figures)),
+        glossary_section(summary["kpi"], manifest.get("currency")),
     ]
     text = page(
         "twin simulation report",
@@ -167,7 +164,7 @@ def write_run_html(run_dir: Path, words: KpiWords | None = None) -> Path:
         sections,
         f"twin {manifest.get('twin_version', '')} · drawn from {run_dir.name}",
     )
-    return _write(run_dir / RUN_PAGE, text)
+    return write_page(run_dir / RUN_PAGE, text)
 
 
 # --- compare ------------------------------------------------------------------------------
@@ -286,8 +283,8 @@ def write_compare_html(out_dir: Path, words: KpiWords | None = None) -> Path:
             paragraph(explain)
             + comparison_table(comparison, base, words, manifest.get("currency")),
         ),
-        Section("charts", "Charts", _charts(build_compare_figures(out_dir))),
-        _glossary(comparison["kpi"], manifest.get("currency")),
+        Section("charts", "Charts", charts_html(build_compare_figures(out_dir))),
+        glossary_section(comparison["kpi"], manifest.get("currency")),
     ]
     text = page(
         "twin comparison report",
@@ -295,171 +292,4 @@ def write_compare_html(out_dir: Path, words: KpiWords | None = None) -> Path:
         sections,
         f"twin {manifest.get('twin_version', '')} · drawn from {out_dir.name}",
     )
-    return _write(out_dir / COMPARE_PAGE, text)
-
-
-# --- sweep --------------------------------------------------------------------------------
-
-
-def write_sweep_html(folder: Path, words: KpiWords | None = None) -> Path:
-    """Write ``sweep.html`` of a sweep folder (its files as for ``sweep.pdf``)."""
-    folder = Path(folder)
-    words = words or KpiWords()
-    manifest, results, sensitivity = read_sweep(folder)
-    units: dict[str, str] = {str(k): str(v) for k, v in manifest.get("units", {}).items()}
-    design = pd.read_csv(folder / "design.csv") if (folder / "design.csv").is_file() else None
-    about = [
-        ("Sweep file", str(manifest.get("sweep_file", ""))),
-        ("Base scenario", str(manifest.get("base", ""))),
-        ("Design", str(manifest["design"].get("kind", ""))),
-        ("Points x replications", f"{manifest.get('points')} x {manifest.get('replications')}"),
-        ("Seed (every point)", str(manifest.get("seed", ""))),
-        ("Created (UTC)", str(manifest.get("created_utc", ""))),
-        ("twin version", str(manifest.get("twin_version", ""))),
-    ]
-    body = paragraph(str(manifest.get("description") or "")) + facts(about)
-    body += "".join(paragraph(f"Note: {note}", "note") for note in manifest.get("notes", []))
-    method, index = manifest["headline"]
-    head = sensitivity[(sensitivity["method"] == method) & (sensitivity["index"] == index)]
-    rows = []
-    for row in head.itertuples(index=False):
-        unit = "ratio" if row.index in UNITLESS else units.get(row.kpi, "")
-        rows.append(
-            [
-                Cell(words.label(row.kpi)),
-                Cell(parameter_label(manifest, row.parameter)),
-                number_cell(format_value(row.value, unit), abs(row.value)),
-                number_cell(format_interval(row.ci_low, row.ci_high, unit), row.ci_low),
-                # a variance share or a correlation has no unit; a swing is in the KPI's
-                Cell("" if row.index in UNITLESS else shown_unit(unit, manifest.get("currency"))),
-            ]
-        )
-    indices = table(
-        ["KPI", "Parameter", f"{index} ({method})", "95 % interval", "Unit"], rows, numeric=(2, 3)
-    )
-    points = _points_table(manifest, results, words, units)
-    sections = [
-        Section("sweep", str(manifest["sweep"]), body),
-        Section(
-            "indices",
-            f"Sensitivity: {index} by parameter",
-            paragraph("Sorting by the index column sorts by its size.") + indices,
-        ),
-        Section("points", "Each point's values and mean KPIs", points),
-        Section("charts", "Charts", _charts(build_sweep_figures(folder))),
-        _glossary(manifest["kpis"], manifest.get("currency")),
-    ]
-    if design is None:
-        sections.pop(2)
-    text = page(
-        "twin sensitivity sweep",
-        str(manifest["sweep"]),
-        sections,
-        f"twin {manifest.get('twin_version', '')} · drawn from {folder.name}",
-    )
-    return _write(folder / SWEEP_PAGE, text)
-
-
-def _points_table(
-    manifest: dict[str, Any], results: pd.DataFrame, words: KpiWords, units: dict[str, str]
-) -> str:
-    """Each design point's parameter values and the mean of each swept KPI over replications."""
-    paths = [p["path"] for p in manifest["parameters"]]
-    kpis = [k for k in manifest["kpis"] if k in results.columns]
-    means = results.groupby("point", sort=True)[[*paths, *kpis]].mean(numeric_only=True)
-    rows = [
-        [
-            number_cell(str(point), point),
-            *(number_cell(f"{row[p]:g}", row[p]) for p in paths),
-            *(number_cell(format_value(row[k], units.get(k, "")), row[k]) for k in kpis),
-        ]
-        for point, row in means.iterrows()
-    ]
-    heads = [
-        "Point",
-        *(parameter_label(manifest, p) for p in paths),
-        *(f"{words.label(k)} ({shown_unit(units.get(k), manifest.get('currency'))})" for k in kpis),
-    ]
-    return table(heads, rows, numeric=range(len(heads)))
-
-
-# --- backtest -----------------------------------------------------------------------------
-
-#: The backtest summary's columns shown, with their headings.
-_BACKTEST_COLUMNS = (
-    ("origin", "Origin"),
-    ("series", "Series"),
-    ("weeks", "Weeks"),
-    ("actual_mean", "Actual, mean"),
-    ("forecast_mean", "Forecast, mean"),
-    ("mape", "MAPE"),
-    ("bias", "Bias"),
-    ("coverage_50", "Coverage 50 %"),
-    ("coverage_90", "Coverage 90 %"),
-    ("crps", "CRPS"),
-    ("mase", "MASE"),
-    ("relative_mae", "Relative MAE"),
-)
-
-
-def _amount(value: object) -> str:
-    if not isinstance(value, int | float) or value != value:
-        return "–"
-    return f"{value:,.0f}" if abs(float(value)) >= 1000 else f"{value:.4g}"
-
-
-def write_backtest_html(
-    out_dir: Path,
-    backtest: pd.DataFrame,
-    summary: pd.DataFrame,
-    history: pd.DataFrame,
-    checks: pd.DataFrame,
-    facts_lines: Sequence[tuple[str, str]],
-    replications: int,
-) -> Path:
-    """Write ``backtest.html`` from the backtest's tables (those ``backtest.pdf`` is drawn from)."""
-    out_dir = Path(out_dir)
-    verdicts = []
-    for row in checks.itertuples(index=False):
-        state = "no value" if pd.isna(row.passed) else ("passed" if row.passed else "FAILED")
-        css = {"passed": "verdict-better", "FAILED": "verdict-worse"}.get(state, "verdict-same")
-        verdicts.append(
-            [
-                Cell(f"{row.series}.{row.score}"),
-                number_cell(f"{row.value:.3f}", row.value),
-                Cell(f"[{row.low:g}, {row.high:g}]"),
-                Cell(state, css=css),
-            ]
-        )
-    rows = []
-    shown = [(c, h) for c, h in _BACKTEST_COLUMNS if c in summary.columns]
-    for record in summary.to_dict(orient="records"):
-        cells: list[Cell] = []
-        for column, _ in shown:
-            value = record[column]
-            if column in ("origin", "series"):
-                cells.append(Cell(str(value)))
-            elif column in ("actual_mean", "forecast_mean", "crps"):
-                cells.append(number_cell(_amount(value), value))
-            elif column == "bias":
-                cells.append(number_cell(f"{value:+.1%}" if value == value else "–", value))
-            else:
-                cells.append(number_cell(f"{value:.3g}" if value == value else "–", value))
-        rows.append(cells)
-    numeric = [i for i, (c, _) in enumerate(shown) if c not in ("origin", "series")]
-    sections = [
-        Section("backtest", "Rolling-origin backtest", facts(list(facts_lines))),
-        Section(
-            "checks",
-            "Tolerances and verdicts",
-            table(["Score", "Value", "Tolerance", "Verdict"], verdicts, numeric=(1,)),
-        ),
-        Section(
-            "scores",
-            "Scores by origin and series",
-            table([h for _, h in shown], rows, numeric=numeric),
-        ),
-        Section("charts", "Fan charts", _charts(fan_figures(backtest, history, replications))),
-    ]
-    text = page("twin backtest report", "Rolling-origin backtest", sections, "twin backtest")
-    return _write(out_dir / BACKTEST_PAGE, text)
+    return write_page(out_dir / COMPARE_PAGE, text)
