@@ -22,6 +22,7 @@ from twin.commands.options import (
     out_option,
     workers_option,
 )
+from twin.commands.planner_files import write_workbook
 from twin.errors import InputError
 
 
@@ -85,6 +86,7 @@ def backtest(
     from twin.calibration.backtest_output import write_backtest
     from twin.calibration.backtest_windows import check_origins, parse_origins, spread_origins
     from twin.calibration.sources import shown_source
+    from twin.reports.html_backtest import write_backtest_html
 
     if origins is not None and n_origins is not None:
         raise InputError("--origins and --n-origins: give one of them, not both")
@@ -132,6 +134,16 @@ def backtest(
             ),
         ]
         write_backtest(result, checks, target, facts)
+        write_workbook(target, "backtest.xlsx")
+        write_backtest_html(
+            target,
+            result.backtest,
+            result.summary,
+            result.history,
+            checks,
+            facts,
+            result.replications,
+        )
     click.echo(
         f"Backtest of {len(chosen)} origins x {horizon_weeks} weeks in "
         f"{time.perf_counter() - started:.1f} s; results in {out_dir / 'summary.csv'}"

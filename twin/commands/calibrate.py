@@ -23,6 +23,7 @@ import click
 
 from twin.commands.folders import claim_output
 from twin.commands.options import as_of_option, mapping_option, out_option
+from twin.commands.planner_files import write_workbook
 from twin.errors import InputError
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def calibrate(
     if strict and quarantined:
         with folder.writing() as target:
             write_quality(quality, target)
+            write_workbook(target, "calibration.xlsx")
         raise InputError(
             f"--strict: {int(quarantined)} rows of {shown_source(source)} were quarantined; see "
             f"{out_dir / 'quality.csv'} and {out_dir / 'quarantine'}"
@@ -124,6 +126,7 @@ def calibrate(
             write_quality(quality, target)
         with timer.phase("report"):
             write_calibration_report(target, calibration, quality)
+            write_workbook(target, "calibration.xlsx")
     click.echo(f"{int(quarantined)} rows quarantined; model in {out_dir / 'model.yaml'}")
     if verbose:
         click.echo(

@@ -30,6 +30,7 @@ from twin.commands.options import (
     replications_option,
     set_option,
 )
+from twin.commands.planner_files import write_workbook
 from twin.errors import InputError
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ def check(
     )
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_outputs(results, kpis, gate.name, target, junit_file, summary_file, outcome.design)
+        write_workbook(target, "check.xlsx", outcome.units)
     passed = verdict(results)
     as_json = output_format == "json"
     if as_json:

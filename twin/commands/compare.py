@@ -24,6 +24,7 @@ from twin.commands.options import (
     replications_option,
     set_option,
 )
+from twin.commands.planner_files import write_html, write_workbook
 
 if TYPE_CHECKING:
     from twin.experiments.precision import PrecisionResult
@@ -159,8 +160,10 @@ def compare(
         }
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_comparison(target, runs, comparison, ranking, manifest(runs, confidence, wall, extra))
+        write_workbook(target, "compare.xlsx")
         if not no_report:
             write_compare_report(target)
+            write_html(target, "compare")
 
     as_json = output_format == "json"
     if as_json:

@@ -25,6 +25,7 @@ from twin.commands.options import (
     set_option,
     workers_option,
 )
+from twin.commands.planner_files import write_html, write_workbook
 
 if TYPE_CHECKING:
     from twin.scenario.schema import Scenario
@@ -110,8 +111,10 @@ def run(
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_run(target, outputs, wall, orders_format=orders_format)
         warmup.to_csv(target / "warmup.csv", index=False)
+        write_workbook(target, "run.xlsx")
         if not no_report:
             write_report(target)
+            write_html(target, "run")
     summary = summarise(outputs.kpis(), outputs.units(), CONFIDENCE)
     notes = list(outputs.notes())
     as_json = output_format == "json"

@@ -22,6 +22,7 @@ from twin.commands.options import (
     out_option,
     set_option,
 )
+from twin.commands.planner_files import write_html, write_workbook
 
 
 @click.command(name="sweep")
@@ -67,8 +68,10 @@ def sweep(
     manifest = sweep_manifest(runs, wall, HEADLINE[kind])
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_sweep(target, runs, sensitivity, manifest)
+        write_workbook(target, "sweep.xlsx")
         if not no_report:
             write_sweep_report(target)
+            write_html(target, "sweep")
     for note in runs.notes:
         click.echo(f"note: {note}", err=True)
     if not quiet:

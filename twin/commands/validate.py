@@ -22,6 +22,7 @@ from twin.commands.options import (
     replications_option,
     workers_option,
 )
+from twin.commands.planner_files import write_workbook
 from twin.errors import InputError
 
 
@@ -81,6 +82,7 @@ def validate(
     )
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_validation(result, target)
+        write_workbook(target, "validation.xlsx")
     period = result.period
     click.echo(
         f"Compared {period.weeks} weeks from {period.start} with {replications} replications "
