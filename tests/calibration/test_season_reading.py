@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from test_month_pooling import (
     HORIZON_DAYS,
     expected,
@@ -26,7 +27,12 @@ from test_month_pooling import (
 )
 
 from twin.calibration.arrivals import fit_poisson_arrivals
-from twin.calibration.season_reading import FORECAST_DAYS, blend_readings, season_weight
+from twin.calibration.season_reading import (
+    FORECAST_DAYS,
+    band_sd,
+    blend_readings,
+    season_weight,
+)
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals
 
@@ -65,16 +71,39 @@ def _spec(rate: float, trend: float, months: list[float] | None = None) -> dict:
     }
 
 
-def test_the_band_gains_the_second_moment_of_the_season_reading_and_the_point_stays():
+def _mixture_below(q: float, sd: float, d: float, w: float) -> float:
+    return (1 - w) * scipy.stats.norm.cdf(q / sd) + w * scipy.stats.norm.cdf((q - d) / sd)
+
+
+@pytest.mark.parametrize(
+    ("sd", "d", "w"), [(0.035, -0.18, 0.2), (0.05, -0.11, 0.72), (0.1, 0.3, 0.5)]
+)
+def test_the_band_holds_the_mixtures_90_percent_band(sd, d, w):
+    # the normal's 5 % and 95 % points hold the mixture's, one of them exactly
+    new = band_sd(sd, d, w)
+    z = scipy.stats.norm.ppf(0.95)
+    below, above = _mixture_below(-z * new, sd, d, w), 1 - _mixture_below(z * new, sd, d, w)
+    assert below <= 0.05 + 1e-9 and above <= 0.05 + 1e-9
+    assert max(below, above) == pytest.approx(0.05, abs=1e-9)
+    # the second moment about the growth reading would not hold it
+    assert new > math.hypot(sd, math.sqrt(w) * d) or w > 0.5
+
+
+def test_an_improbable_or_equal_reading_does_not_widen_the_band():
+    assert band_sd(0.05, -0.5, 0.0) == 0.05
+    assert band_sd(0.05, 0.0, 0.7) == 0.05
+    assert band_sd(0.05, -0.5, 0.001) < 0.0505
+
+
+def test_the_spec_keeps_the_point_and_the_rate_slope_covariance():
     growth = _spec(100.0, 0.0)
     season = _spec(80.0, 0.0)
     day = dt.date(2026, 1, 1)
     spec, reading = blend_readings(growth, season, 0.25, day, day)
     assert reading.log_ratio == pytest.approx(math.log(0.8))
-    assert reading.added_sd == pytest.approx(0.5 * abs(math.log(0.8)))
     stated = spec["uncertainty"]
-    assert stated["log_rate_sd"] == pytest.approx(math.hypot(0.03, 0.5 * math.log(0.8)))
-    # the covariance of log rate and slope is kept
+    assert stated["log_rate_sd"] == pytest.approx(band_sd(0.03, math.log(0.8), 0.25))
+    assert reading.added_sd == pytest.approx(math.sqrt(stated["log_rate_sd"] ** 2 - 0.03**2))
     assert stated["log_rate_sd"] * stated["correlation"] == pytest.approx(0.03 * 0.8)
     assert stated["trend_sd"] == 0.05
     assert spec["rate_per_day"] == 100.0 and spec["monthly_multipliers"] == [1.0] * 12
