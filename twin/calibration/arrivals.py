@@ -38,7 +38,10 @@ Changepoints are chosen with all month factors free. When some month is seen in 
 ``min_month_years`` calendar years, the trend can mimic the month factors, so they are partially
 pooled towards their common level (:mod:`twin.calibration.month_pooling`: a random-effects prior
 on the log factors, its spread from the evidence, the trend refitted with the pooled months) and
-the posterior covariance feeds the standard errors and ``uncertainty``. Free once-seen months on
+the posterior covariance feeds the standard errors and ``uncertainty``. The pooling's prior reads
+a season rising over one year as growth; the season reading (every month free, no trend) is
+then weighed against the free joint fit by Akaike weights and held in the band
+(:mod:`twin.calibration.season_reading`). Free once-seen months on
 Olist's first year absorbed its growth (January 2017 at a factor 0.3); sharing the base level
 throws a real season away. If free once-seen months and a trend have no joint maximum (a history
 that starts from nothing), those months share the base level, the pooling's limit.
@@ -125,7 +128,9 @@ class ArrivalsFit:
         (NaN value when not fitted), ``overdispersion.sd_log`` and
         ``overdispersion.autocorrelation`` (0 when the counts are Poisson) and
         ``uncertainty.log_rate_sd``, ``.trend_sd`` and ``.correlation`` (the spec's
-        ``uncertainty``). ``se`` is the delta-method standard error (NaN for fixed values),
+        ``uncertainty``), and, when the months were pooled, ``season_reading.weight`` and
+        ``season_reading.log_ratio`` (:mod:`twin.calibration.season_reading`). ``se`` is the
+        delta-method standard error (NaN for fixed values),
         under the day multiplier when there is one.
     daily : pandas.DataFrame
         Columns ``date, orders, fitted``: the observed daily counts and the fitted means.

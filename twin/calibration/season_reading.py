@@ -53,8 +53,14 @@ import scipy.stats
 from twin.scenario.arrival_rates import daily_rates
 from twin.scenario.arrivals import PoissonArrivals
 
-__all__ = ["BAND_LEVEL", "FORECAST_DAYS", "SeasonReading", "band_sd", "blend_readings"]
-__all__ += ["season_weight"]
+__all__ = [
+    "BAND_LEVEL",
+    "FORECAST_DAYS",
+    "SeasonReading",
+    "band_sd",
+    "blend_readings",
+    "season_weight",
+]
 
 #: The central band the stated normal is matched on (the 90 % band a planner reads).
 BAND_LEVEL = 0.90
