@@ -124,3 +124,26 @@ def test_p_alive_and_expected_purchases_agree_with_simulated_customers(name):
     assert expected.mean() == pytest.approx(
         holdout.mean(), abs=4 * holdout.std() / np.sqrt(len(holdout))
     )
+
+
+def test_the_model_p_alive_matches_the_fit_for_customers_this_alike():
+    """The sample's trade segment at 2026-10-01: 299 customers of one rate (r ~ 1100) with about
+    a hundred purchases each. scipy's direct 2F1(a, b; a+1; z) with a ~ 1200 is not finite there;
+    the model's P(alive) was nan for every customer, and the segment ordered nothing. Both
+    closed forms are exact, so they agree to rounding (1e-9 relative, on values near 1)."""
+    from twin.model.customer_base import p_alive
+
+    params = {"r": 1125.88, "alpha": 7143.18, "s": 8.945e-5, "beta": 43723.2}
+    x = np.array([74.0, 98.0, 126.0, 0.0])
+    t_x = np.array([581.4, 620.9, 633.9, 0.0])
+    T = np.array([586.4, 627.1, 634.1, 300.0])
+    vector = np.array([params[name] for name in pareto_nbd.PARAMETERS])
+    model = p_alive("pareto_nbd", params, x, t_x, T)
+    assert np.all(np.isfinite(model))
+    assert model == pytest.approx(pareto_nbd.p_alive(vector, x, t_x, T), rel=1e-9)
+    # where the direct form is finite the model keeps it exactly as before
+    small = PARETO["alpha >= beta"]
+    named = dict(zip(pareto_nbd.PARAMETERS, small, strict=True))
+    assert p_alive("pareto_nbd", named, x[:1], t_x[:1], T[:1]) == pytest.approx(
+        pareto_nbd.p_alive(np.array(small), x[:1], t_x[:1], T[:1]), rel=1e-9
+    )

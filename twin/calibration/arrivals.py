@@ -38,7 +38,10 @@ Changepoints are chosen with all month factors free. When some month is seen in 
 ``min_month_years`` calendar years, the trend can mimic the month factors, so they are partially
 pooled towards their common level (:mod:`twin.calibration.month_pooling`: a random-effects prior
 on the log factors, its spread from the evidence, the trend refitted with the pooled months) and
-the posterior covariance feeds the standard errors and ``uncertainty``. Free once-seen months on
+the posterior covariance feeds the standard errors and ``uncertainty``. The pooling's prior reads
+a season rising over one year as growth; the season reading (every month free, no trend) is
+then weighed against the free joint fit by Akaike weights and held in the band
+(:mod:`twin.calibration.season_reading`). Free once-seen months on
 Olist's first year absorbed its growth (January 2017 at a factor 0.3); sharing the base level
 throws a real season away. If free once-seen months and a trend have no joint maximum (a history
 that starts from nothing), those months share the base level, the pooling's limit.
@@ -93,6 +96,7 @@ from twin.calibration.count_model import (
 )
 from twin.calibration.month_pooling import covariance_at, pool_months
 from twin.calibration.overdispersion import fit_rate_noise, overdispersed_covariance
+from twin.calibration.season_reading import FORECAST_DAYS, blend_readings, season_weight
 from twin.scenario.arrival_rates import event_dates
 from twin.scenario.arrivals import ArrivalEvent, PoissonArrivals
 from twin.scenario.common import WEEKDAYS
@@ -124,7 +128,9 @@ class ArrivalsFit:
         (NaN value when not fitted), ``overdispersion.sd_log`` and
         ``overdispersion.autocorrelation`` (0 when the counts are Poisson) and
         ``uncertainty.log_rate_sd``, ``.trend_sd`` and ``.correlation`` (the spec's
-        ``uncertainty``). ``se`` is the delta-method standard error (NaN for fixed values),
+        ``uncertainty``), and, when the months were pooled, ``season_reading.weight`` and
+        ``season_reading.log_ratio`` (:mod:`twin.calibration.season_reading`). ``se`` is the
+        delta-method standard error (NaN for fixed values),
         under the day multiplier when there is one.
     daily : pandas.DataFrame
         Columns ``date, orders, fitted``: the observed daily counts and the fitted means.
@@ -404,6 +410,9 @@ def fit_poisson_arrivals(
         )
     p_x = X.shape[1]
     p = theta.size
+    # the free joint fit's evidence for a trend, which the season reading is weighed against
+    free_loglik = loglik
+    free_dispersion = float(np.sum((y - mu) ** 2 / mu)) / max(y.size - p, 1)
     whole = np.zeros(y_all.size)
     whole[keep] = mu
     noise = fit_rate_noise(y_all, whole, p)
@@ -685,6 +694,60 @@ def fit_poisson_arrivals(
         else "fewer than 3 months fitted: not stated"
     )
     rows.append(("uncertainty.month_sd", month_sd, math.nan, y.size, y.sum(), month_note))
+    if pooled is not None:
+        # Growth or season (twin.calibration.season_reading): the season reading, every month
+        # free and no trend, held in the band by its Akaike weight against the free joint fit.
+        season = fit_poisson_arrivals(
+            timestamps,
+            start=first_day,
+            end=last_day,
+            holidays=holidays,
+            events=events,
+            reference_date=reference.date(),
+            fit_trend=False,
+            max_iter=max_iter,
+            tol=tol,
+        )
+        weight = season_weight(free_loglik, season.loglik, t.size, free_dispersion)
+        spec, reading = blend_readings(spec, season.spec, weight, reference.date(), forecast_from)
+        rows = [
+            (term, spec["uncertainty"][term[12:]], *rest)
+            if term in ("uncertainty.log_rate_sd", "uncertainty.correlation")
+            else (term, value, *rest)
+            for term, value, *rest in rows
+        ]
+        rows.append(
+            (
+                "season_reading.weight",
+                reading.weight,
+                math.nan,
+                y.size,
+                y.sum(),
+                f"Akaike weight of months free without a trend (log-likelihood "
+                f"{season.loglik:.1f}) against months free with it ({free_loglik:.1f}, "
+                f"{t.size} trend parameters, dispersion {max(free_dispersion, 1.0):.2f})",
+            )
+        )
+        rows.append(
+            (
+                "season_reading.log_ratio",
+                reading.log_ratio,
+                math.nan,
+                y.size,
+                y.sum(),
+                f"log of the season over the growth reading's expected orders in the "
+                f"{FORECAST_DAYS} days after the history; log-rate sd + "
+                f"{reading.added_sd:.3f} in quadrature",
+            )
+        )
+        if reading.weight > 0.01:
+            notes.append(
+                f"growth or season: months free without a trend explain the history about as "
+                f"well as with one (Akaike weight {reading.weight:.2f}); their forecast of the "
+                f"next {FORECAST_DAYS} days is {math.expm1(reading.log_ratio):+.1%} against the "
+                f"growth reading's; the band holds it: log-rate sd + {reading.added_sd:.3f} "
+                "(in quadrature)"
+            )
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
         {"value": float, "se": float, "n_days": int, "orders": int}

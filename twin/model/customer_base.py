@@ -55,6 +55,25 @@ MIN_DROPOUT = 1e-12
 # ---------------------------------------------------------------------------- closed forms
 
 
+def _log_hyp2f1_a_a1(a, b, z) -> np.ndarray:
+    """``log 2F1(a, b; a + 1; z)`` for 0 <= z < 1.
+
+    Directly where scipy's value is finite; otherwise (large ``a``: a customer base whose
+    purchase rates barely differ, r in the thousands) by Euler's transformation ``2F1(a, b; a+1;
+    z) = (1 - z)^(1 - b) 2F1(1, a + 1 - b; a + 1; z)``, whose series has positive terms below
+    those of ``1 / (1 - z)`` and never overflows. The direct value overflowed to inf or nan
+    quietly, every customer's P(alive) became nan, and the segment ordered nothing.
+    """
+    a, b, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, z)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        direct = np.log(hyp2f1(a, b, a + 1.0, z))
+    bad = ~np.isfinite(direct)
+    if bad.any():
+        a, b, z = a[bad], b[bad], z[bad]
+        direct[bad] = (1.0 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, a + 1.0 - b, a + 1.0, z))
+    return direct
+
+
 def p_alive(model: str, params: dict[str, float], x, t_x, T) -> np.ndarray:
     """``P(alive at T | x, t_x, T)`` of each customer (Fader-Hardie closed forms).
 
@@ -80,12 +99,10 @@ def p_alive(model: str, params: dict[str, float], x, t_x, T) -> np.ndarray:
         z_first, z_second, second = alpha - beta, alpha, s + 1.0
     else:
         z_first, z_second, second = beta - alpha, beta, r + x
-    log_at_tx = np.log(hyp2f1(rxs, second, rxs + 1.0, z_first / (z_second + t_x))) - rxs * np.log(
+    log_at_tx = _log_hyp2f1_a_a1(rxs, second, z_first / (z_second + t_x)) - rxs * np.log(
         z_second + t_x
     )
-    log_at_T = np.log(hyp2f1(rxs, second, rxs + 1.0, z_first / (z_second + T))) - rxs * np.log(
-        z_second + T
-    )
+    log_at_T = _log_hyp2f1_a_a1(rxs, second, z_first / (z_second + T)) - rxs * np.log(z_second + T)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_a0 = log_at_tx + np.log1p(-np.exp(log_at_T - log_at_tx))
         log_ratio = (
