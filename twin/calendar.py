@@ -269,9 +269,10 @@ class WorkCalendar:
         interval holding ``t`` is found once for both."""
         if self._always:
             return t, t + work
-        if not work >= 0.0 or math.isinf(work):
+        if not 0.0 <= work < math.inf:  # as advance checks it, without a call
             raise ValueError(f"work must be a finite number of days >= 0, got {work!r}")
-        self._cover(t)
+        if not 0.0 <= t < self._end_day or t >= MAX_DAYS:  # else covered already
+            self._cover(t)
         starts, cumulative = self._starts, self._cumulative  # starts extended in place below
         i = bisect_right(starts, t) - 1
         if i >= 0 and t < self._ends[i]:

@@ -240,8 +240,9 @@ class Sampler:
 
     def take(self, n: int) -> list[float]:
         """Return the next ``n`` values, the same as ``n`` calls of :meth:`next`."""
-        n = _check_non_negative_int(n, "n")
         buffer = self._buffer
+        if type(n) is not int or not 0 < n <= len(buffer):  # else valid: no check to call
+            n = _check_non_negative_int(n, "n")
         if 0 < n <= len(buffer):  # the usual case: the buffer holds them all
             out = buffer[-n:]
             del buffer[-n:]

@@ -3,7 +3,8 @@
 Built only when the scenario has a ``cash`` section; then it books, from ``opening_balance``:
 
 - **customer payments** (+), as the ledger settles an invoice by payment (a write-off brings
-  no cash), through ``Ledger.report_payments``;
+  no cash), through ``Ledger.report_payments``: known when the invoice is issued, so queued
+  with the payments known ahead;
 - **supplier bills** (-): each purchase-order receipt (``Stock``'s :class:`SupplierBills` hook)
   is billed quantity x unit cost and paid on its due date, receipt + the supplier's terms;
 - **payroll** (-): each staff role's cost of a payroll period (the staff KPIs' cost: scheduled
@@ -19,9 +20,9 @@ Built only when the scenario has a ``cash`` section; then it books, from ``openi
   what a state's bill already bills of them (:func:`prepaid_credits`: a bill issued before its
   goods arrived is paid once, as the state's bill).
 
-Payments known ahead (bills, payroll, promotions) wait in one due-date queue and are booked
-when time passes them: at the next movement or when the run is collected. So the cash book
-adds no event to the simulation's heap. Freight and ordering costs are read from the
+Payments known ahead (customer payments, bills, payroll, promotions) wait in one due-date queue
+and are booked when time passes them: at the next receipt or when the run is collected. So the
+cash book adds no event to the simulation's heap. Freight and ordering costs are read from the
 ``shipments`` and ``purchases`` tables when the run is collected, at the times they occurred:
 nothing in the run reads the balance yet, and the hot loops stay untouched.
 Holding and backorder costs are not cash: the first is the cost of the capital the stock
@@ -109,16 +110,15 @@ class CashBook:
             supplier = number[name]
             self._bills.add((supplier, -1, t_bill, t_due, amount, t_pay))
             self._schedule(t_pay, SUPPLIER, self._supplier_base + supplier, amount)
-        ledger.report_payments(self.paid)
+        ledger.report_payments(self.expect_payment)
 
     # ----------------------------------------------------------------- during the run
 
-    def paid(self, segment: int, amount: float) -> None:
-        """A customer of ``segment`` paid ``amount`` now (the ledger's ``on_payment``)."""
-        now = self.env.now
-        self.settle(now)
-        self._movements.add((now, CUSTOMER, segment, amount))
-        self.balance += amount
+    def expect_payment(self, t_paid: float, segment: int, amount: float) -> None:
+        """A customer of ``segment`` will pay ``amount`` at ``t_paid`` (the ledger's
+        ``on_payment``, told when the invoice is issued): booked when time passes it, with the
+        payments known ahead (money in, so queued as a negative payment)."""
+        self._schedule(t_paid, CUSTOMER, segment, -amount)
 
     def expect_open(self, row: int, sku: int, t_receipt: float, quantity: int) -> None:
         """Row ``row`` of the open state's purchase orders (``quantity`` units of ``sku``) will

@@ -131,6 +131,7 @@ class CreditDesk(Wired):
             self._invoiced if self._tracks_committed else None,
             self._settled,
             payments=policy.dynamic_limit is not None,
+            watched=self.held,  # a held order's customer: its settlements are events
         )
         self._accounts = ledger.accounts
         self._no_invoices = Account()  # the account of a customer with no invoice yet
@@ -147,6 +148,7 @@ class CreditDesk(Wired):
         """
         value = order.value
         segment, customer = order.segment, order.customer
+        self.ledger.settle_until(self.env.now)  # the accounts as they stand now
         klass = None
         account = None
         risk = self.risk
@@ -159,7 +161,7 @@ class CreditDesk(Wired):
                     if check == DAYS_OVERDUE_OVER:
                         # Account.days_overdue, inline: drop settled invoices from the front
                         due = account.due
-                        while due and due[0][1].processed:  # settled
+                        while due and due[0][1].done:  # settled
                             due.popleft()
                         overdue = self.env.now - due[0][0] if due else 0.0
                         if not overdue > threshold:  # max(0.0, overdue) > threshold >= 0
@@ -230,7 +232,12 @@ class CreditDesk(Wired):
             self._reject(pending.order, waited)
         elif action == HOLD:
             order = pending.order
-            self.held.setdefault((order.segment, order.customer), []).append(pending)
+            key = (order.segment, order.customer)
+            held = self.held.get(key)
+            if held is None:
+                held = self.held[key] = []
+                self.ledger.watch(*key)  # its settlements check its held orders again
+            held.append(pending)
             if self.policy.hold_max_days is not None:
                 expiry = self.env.timeout(self.policy.hold_max_days, value=pending)
                 expiry.callbacks.append(self._hold_expired)

@@ -121,8 +121,14 @@ class DemandSource:
     ) -> Generator:
         """Process: at each arrival time create the order and hand it with its lines (SKU
         numbers and quantities) to ``accept``; a candidate of the customer loop only if its
-        placement test passes then."""
+        placement test passes then.
+
+        A candidate due before anything else happens (before the next event on the heap) is
+        tested now: the customers' state it reads cannot change before its time, so the test
+        gives what it would give then, and a candidate it turns away needs no event.
+        """
         env = self.env
+        peek = env.peek
         number = self.number
         promise = self.segment.promised_lead_time_days
         book = self.book
@@ -137,10 +143,16 @@ class DemandSource:
                 continue  # churned for good, or never won: no need to wait for its time
             if promoted is not None and promoted[k] is UNPLACED:
                 continue
-            delay = t - env.now
-            yield env.timeout(delay if delay > 0.0 else 0.0)
-            if test is not None and not places(k, customer):
-                continue
+            if test is not None and t < peek():  # nothing else happens before t
+                if not places(k, customer):
+                    continue  # turned away: no need to wait for its time
+                delay = t - env._now  # env.now without the property's call (hot path)
+                yield env.timeout(delay if delay > 0.0 else 0.0)
+            else:
+                delay = t - env._now
+                yield env.timeout(delay if delay > 0.0 else 0.0)
+                if test is not None and not places(k, customer):
+                    continue
             a, b = line_start[k], line_start[k + 1]
             order = Order(next_id(), number, customer, t, t + promise)
             if values is not None:

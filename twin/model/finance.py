@@ -2,26 +2,31 @@
 defaults and the invoice is written off.
 
 Whether an invoice defaults and when it settles are drawn when it is issued, from the segment's
-own streams. A settlement that something acts on (a credit account, the cash book) is an event;
-otherwise nothing waits on it, so it is only queued by its time (no heap event) and
-:meth:`Ledger.receivables` settles the queue up to the moment it is asked.
+own streams. Nothing waits on most settlements, so they are queued by time (no heap event) and
+settled when time has passed them, before anything reads what they change:
+:meth:`Ledger.receivables`, the next invoice, and the credit desk's decisions
+(:meth:`Ledger.settle_until`). A payment is known when its invoice is issued, so the cash book
+is told of it then (``report_payments``) and books it at its time, as it books its bills.
 
 Under a credit policy (:meth:`Ledger.track_accounts`) the ledger also keeps one
 :class:`Account` per customer: its open invoices by due date (the oldest open one first, settled
-ones dropped lazily), its open amount and, when a credit limit follows them, its payments, and
-it tells the credit desk about every invoice and settlement. The customer's risk class scales
-the default probability and shifts the delay of the same two draws per invoice, so the payment
-streams stay aligned. Without a credit policy none of this exists and ``invoice`` takes its
-original path.
+ones dropped lazily), its open amount and, when a credit limit follows them, its payments. The
+credit desk acts on a settlement only for a customer with held orders (it checks them again):
+such a customer's settlements are events (:meth:`Ledger.watch`), which tell the desk as they
+happen. The customer's risk class scales the default probability and shifts the delay of the
+same two draws per invoice, so the payment streams stay aligned. Without a credit policy none of
+this exists and ``invoice`` takes its original path.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from itertools import count
 
 import simpy
+from simpy.events import NORMAL
 
 from twin.model.context import Context
 from twin.model.hooks import PaymentHook
@@ -55,6 +60,11 @@ class Ledger:
         self.open_amount = 0.0
         # settlements nothing acts on, by time: (t_settle, amount), settled when asked
         self._unsettled: list[tuple[float, float]] = []
+        # under accounts, the same by time and issue number (as events would be processed)
+        self._queued: list[tuple[float, int, Settlement]] = []
+        self._numbers = count()
+        # customers whose settlements are events (the credit desk's held orders' keys)
+        self._watched: Container[tuple[int, int]] = ()
         # per-customer accounts, kept only under a credit policy (see track_accounts)
         self.accounts: dict[tuple[int, int], Account] | None = None
         self._risk: Callable[[int, int], tuple[float, float]] | None = None
@@ -74,6 +84,7 @@ class Ledger:
         on_invoice: Callable[[int, float], None] | None,
         on_settle: Callable[[int, int], None],
         payments: bool = True,
+        watched: Container[tuple[int, int]] = (),
     ) -> None:
         """Keep per-customer accounts from now on (the credit desk calls this when built).
 
@@ -81,9 +92,12 @@ class Ledger:
         when every customer pays as its segment says; ``on_invoice(order_id, amount)`` (unless
         None) and ``on_settle(segment, customer)`` are called after each invoice and each
         settlement (payment or write-off); ``payments``: keep each account's payments (only a
-        credit limit that follows them reads them).
+        credit limit that follows them reads them); ``watched``: the (segment, customer) keys
+        whose settlements are events, so ``on_settle`` is called at their time (the others are
+        settled when time has passed them, without the call: see :meth:`watch`).
         """
         self.accounts = {}
+        self._watched = watched
         self.invoice = self._invoice_account
         self._track_payments = payments
         self._risk = risk
@@ -91,8 +105,9 @@ class Ledger:
         self._on_settle = on_settle
 
     def report_payments(self, on_payment: PaymentHook) -> None:
-        """Call ``on_payment(segment, amount)`` at every payment from now on (the cash book
-        calls this when built); a write-off is no payment and is not reported."""
+        """Call ``on_payment(t_paid, segment, amount)`` for every invoice issued from now on
+        that will be paid, when it is issued (the cash book calls this when built, and books the
+        payment at ``t_paid``); a write-off is no payment and is not reported."""
         self._on_payment = on_payment
 
     def account(self, segment: int, customer: int) -> Account:
@@ -119,6 +134,12 @@ class Ledger:
         settle_after = write_off_after if defaults else pay_delay
         row = (order_id, segment, customer, t, t + terms, amount, t + settle_after, defaults)
         self._invoices.add(row)
+        if self._on_payment is not None:
+            # settled as time passed them, as their events did: the open amount sums in the
+            # same order as it did then (without a cash book it is summed when asked)
+            unsettled = self._unsettled
+            while unsettled and unsettled[0][0] < t:
+                self.open_amount -= heapq.heappop(unsettled)[1]
         self.open_amount += amount
         self._schedule_settlement(t, settle_after, amount, segment, paid=not defaults)
 
@@ -135,20 +156,11 @@ class Ledger:
         self, t: float, delay: float, amount: float, segment: int, paid: bool
     ) -> None:
         """Without accounts: close ``amount`` at ``t + delay`` (t is now unless the invoice was
-        booked after the fact, which only happens without a cash book); a payment (not a
-        write-off) is also told to the cash book, when there is one. Without a cash book nothing
-        acts on the settlement: it is queued by time instead of scheduled as an event."""
-        if self._on_payment is None:
-            heapq.heappush(self._unsettled, (t + delay, amount))
-            return
-        settlement = self.env.timeout(delay, value=amount)
-        settlement.callbacks.append(self._settle)
-        on_payment = self._on_payment
-        if paid:
-            settlement.callbacks.append(lambda event: on_payment(segment, event.value))
-
-    def _settle(self, event: simpy.Event) -> None:
-        self.open_amount -= event.value
+        booked after the fact, which only happens without a cash book): queued by time, as
+        nothing acts on it; a payment (not a write-off) is told to the cash book, if any."""
+        heapq.heappush(self._unsettled, (t + delay, amount))
+        if paid and self._on_payment is not None:
+            self._on_payment(t + delay, segment, amount)
 
     def receivables(self) -> float:
         """The amount invoiced and not settled before now (a settlement due exactly now has
@@ -156,6 +168,7 @@ class Ledger:
         unsettled, now = self._unsettled, self.env.now
         while unsettled and unsettled[0][0] < now:
             self.open_amount -= heapq.heappop(unsettled)[1]
+        self.settle_until(now)
         return self.open_amount
 
     def enter_open(
@@ -181,10 +194,11 @@ class Ledger:
             return
         account = self.account(segment, customer)
         account.open_amount += amount
-        value = (amount, account, segment, customer, written_off)
-        settlement = env.timeout(delay, value=value)
-        settlement.callbacks.append(self._settle_account)
+        settlement = Settlement(env.now + delay, amount, account, segment, customer, written_off)
+        self._queue(settlement)
         account.due.append((t_due, settlement))
+        if not written_off and self._on_payment is not None:
+            self._on_payment(env.now + delay, segment, amount)
 
     def _invoice_account(self, order_id: int, segment: int, customer: int, amount: float) -> None:
         """``invoice`` under a credit policy: the same two draws, adjusted by the risk class,
@@ -192,6 +206,9 @@ class Ledger:
         env = self.env
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
         t = env.now
+        queued = self._queued
+        if queued and queued[0][0] < t:  # settle what time has passed, in time order
+            self.settle_until(t)
         u = default_draw.next()
         pay_delay = delay.next()
         account = self.accounts.get((segment, customer))
@@ -211,28 +228,117 @@ class Ledger:
         settle_after = write_off_after if defaults else pay_delay
         t_due = t + terms
         rows = self._invoice_rows
-        rows.append((order_id, segment, customer, t, t_due, amount, t + settle_after, defaults))
+        t_settle = t + settle_after
+        rows.append((order_id, segment, customer, t, t_due, amount, t_settle, defaults))
         if len(rows) >= CHUNK:
             self._invoices.flush()
         self.open_amount += amount
         account.open_amount += amount
-        settlement = env.timeout(settle_after, value=(amount, account, segment, customer, defaults))
-        settlement.callbacks.append(self._settle_account)
+        settlement = Settlement(t_settle, amount, account, segment, customer, defaults)
+        if (segment, customer) in self._watched:
+            self._schedule(settle_after, settlement)
+        else:
+            heapq.heappush(queued, (t_settle, next(self._numbers), settlement))
         # a segment's terms are fixed and time only moves on, so each account's invoices come
         # due in the order they are issued: appending keeps the queue sorted by due date
         account.due.append((t_due, settlement))
+        if not defaults and self._on_payment is not None:
+            self._on_payment(t_settle, segment, amount)
         if self._on_invoice is not None:
             self._on_invoice(order_id, amount)
 
-    def _settle_account(self, event: simpy.Event) -> None:
-        amount, account, segment, customer, written_off = event.value
+    def _queue(self, settlement: Settlement) -> None:
+        """Settle ``settlement`` at its time (>= now): an event if its customer is watched."""
+        if (settlement.segment, settlement.customer) in self._watched:
+            self._schedule_at(settlement)
+        else:
+            heapq.heappush(self._queued, (settlement.t, next(self._numbers), settlement))
+
+    def _schedule(self, delay: float, settlement: Settlement) -> None:
+        """Settle ``settlement`` by an event ``delay`` days from now (its time, when issued now)."""
+        settlement.event = event = self.env.timeout(delay, value=settlement)
+        event.callbacks.append(self._settle_event)
+
+    def _schedule_at(self, settlement: Settlement) -> None:
+        """Settle ``settlement`` by an event at its time, issued before now."""
+        settlement.event = event = simpy.Event(self.env)
+        event._ok = True
+        event._value = settlement
+        event.callbacks.append(self._settle_event)
+        schedule_at(self.env, event, settlement.t)
+
+    def watch(self, segment: int, customer: int) -> None:
+        """From now on, settle the customer's invoices as events, which tell the credit desk
+        (``on_settle``) at their time: its open ones (in issue order, as they were queued) and
+        the ones it will get while it stays in ``watched``."""
+        now = self.env.now
+        self.settle_until(now)
+        account = self.accounts.get((segment, customer))
+        if account is None:
+            return
+        for _, settlement in account.due:
+            if not settlement.done and settlement.event is None:
+                self._schedule_at(settlement)
+
+    def settle_until(self, now: float) -> None:
+        """Settle the queued (not watched) settlements due before ``now``, in time order."""
+        queued = self._queued
+        while queued and queued[0][0] < now:
+            t, _, settlement = heapq.heappop(queued)
+            if settlement.event is None:  # else watched since: its event settles it
+                self._settle(t, settlement)
+
+    def _settle_event(self, event: simpy.Event) -> None:
+        """A watched customer's settlement: close it now and tell the credit desk."""
+        settlement: Settlement = event.value
+        now = self.env.now
+        self.settle_until(now)
+        self._settle(now, settlement)
+        self._on_settle(settlement.segment, settlement.customer)
+
+    def _settle(self, t: float, settlement: Settlement) -> None:
+        amount = settlement.amount
+        account = settlement.account
+        settlement.done = True
         self.open_amount -= amount
         account.open_amount -= amount
-        if self._track_payments and not written_off:
-            account.paid.append((self.env.now, amount))
-        if self._on_payment is not None and not written_off:
-            self._on_payment(segment, amount)
-        self._on_settle(segment, customer)
+        if self._track_payments and not settlement.written_off:
+            account.paid.append((t, amount))
+
+
+def schedule_at(env: simpy.Environment, event: simpy.Event, t: float) -> None:
+    """Trigger ``event`` (value already set) at exactly clock time ``t`` (>= now).
+
+    What ``env.schedule(event, NORMAL, t - env.now)`` does, but at ``t`` itself: ``now +
+    (t - now)`` may be a unit in the last place off ``t``, and an event drawn for ``t`` must
+    come then.
+    """
+    heapq.heappush(env._queue, (t, NORMAL, next(env._eid), event))
+
+
+class Settlement:
+    """One invoice's payment or write-off under accounts: open until ``done``."""
+
+    __slots__ = ("account", "amount", "customer", "done", "event", "segment", "t", "written_off")
+
+    def __init__(
+        self,
+        t: float,
+        amount: float,
+        account: Account,
+        segment: int,
+        customer: int,
+        written_off: bool,
+    ) -> None:
+        self.t = t  # when it settles (days)
+        self.amount = amount
+        self.account = account
+        self.segment = segment
+        self.customer = customer
+        self.written_off = written_off
+        self.done = False
+        # the event that settles it once its customer is watched (None: queued by time)
+        self.event: simpy.Event | None = None
 
 
 class Account:
@@ -244,17 +350,17 @@ class Account:
     def __init__(self) -> None:
         # (default multiplier, payment-delay shift) of the customer's risk class, or None
         self.risk: tuple[float, float] | None = None
-        # (due time, settlement event) of each invoice in issue order, which is due-date order;
-        # an invoice is open until its settlement event is processed; settled ones are dropped
-        # when they come first
-        self.due: deque[tuple[float, simpy.Event]] = deque()
+        # (due time, settlement) of each invoice in issue order, which is due-date order; an
+        # invoice is open until its settlement is done; settled ones are dropped when they come
+        # first
+        self.due: deque[tuple[float, Settlement]] = deque()
         self.open_amount = 0.0
         self.paid: deque[tuple[float, float]] = deque()  # (time, amount) of each payment
 
     def days_overdue(self, now: float) -> float:
         """Days the oldest open invoice is past its due date (0 if none is overdue)."""
         due = self.due
-        while due and due[0][1].processed:  # settled
+        while due and due[0][1].done:  # settled
             due.popleft()
         return max(0.0, now - due[0][0]) if due else 0.0
 

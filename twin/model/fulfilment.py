@@ -28,7 +28,10 @@ from twin.model.flows import run_flow, start_flow
 from twin.model.hooks import AfterSalesHook, CreditCheck, CustomerExperiences
 from twin.model.inventory import Stock
 from twin.model.staff import MINUTES_PER_DAY
+from twin.records import ColumnTable
 from twin.streams import Sampler
+
+CHUNK = ColumnTable.CHUNK  # rows a table buffers (shipments append to the buffer)
 
 
 class Fulfilment:
@@ -56,6 +59,7 @@ class Fulfilment:
         self.unit_cost = catalogue.unit_cost
         self.ship_complete = scenario.fulfilment.mode == "ship_complete"
         self._shipments = context.recorder.shipments
+        self._shipment_rows = context.recorder.shipments.rows  # appended to directly
         self.transit = [
             Sampler(s.transit_days, streams.generator("transit", name))
             for name, s in scenario.segments.items()
@@ -172,7 +176,7 @@ class Fulfilment:
             job = self.desk.serve(self.desk_minutes.next() / MINUTES_PER_DAY)
             yield job
             order.t_desk_start = job.t_start
-        order.t_desk_end = env.now
+        order.t_desk_end = env._now  # env.now without the property's call (hot path)
         handling = self.handling[order.segment]
         if handling is not None:
             delay = handling.next()
@@ -214,7 +218,7 @@ class Fulfilment:
         """Process fragment: pick, pack, travel, deliver and invoice one shipment (``parcel``:
         its (SKU, units) of the SKUs that can fail, tracked only for after-sales)."""
         env = self.env
-        t_ready = env.now
+        t_ready = env._now  # env.now without the property's call (hot path)
         order.n_shipments += 1
         if self.warehouse is not None:
             minutes = self.pick_minutes.next()
@@ -223,17 +227,21 @@ class Fulfilment:
             yield self.warehouse.serve(minutes / MINUTES_PER_DAY)
         if self.shipping is not None:
             yield self.shipping.serve(self.ship_minutes.next() / MINUTES_PER_DAY)
-        t_shipped = env.now
+        t_shipped = env._now
         if order.t_first_ship != order.t_first_ship:  # NaN: first shipment
             order.t_first_ship = t_shipped
         transit = self.transit[order.segment].next()
         # recorded as it leaves, so stock in transit at the horizon is still accounted for
         row = (order.id, t_ready, t_shipped, t_shipped + transit, lines, units, revenue, cogs)
         batch = len(self._shipments) if parcel else -1  # the shipment's row number
-        self._shipments.add(row)
+        rows = self._shipment_rows
+        rows.append(row)  # ColumnTable.add, inline
+        if len(rows) >= CHUNK:
+            self._shipments.flush()
         deliveries = self._deliveries
         if deliveries is not None:  # nothing acts on the delivery: book it when time has passed
-            self.book_deliveries(t_shipped)
+            if deliveries and deliveries[0][0] < t_shipped:
+                self.book_deliveries(t_shipped)
             number = next(self._delivery_numbers)
             heapq.heappush(deliveries, (t_shipped + transit, number, order, units, revenue))
             return

@@ -31,8 +31,8 @@ from twin.model.entities import Order
 ReleaseOrder = Callable[[Order, list[int], list[int]], None]
 #: ``fill(order, sku, units, new_line)``: backlogged units of an order arrived
 FillOrder = Callable[[Order, int, int, bool], None]
-#: ``on_payment(segment, amount)``: a customer of the segment paid an invoice of ``amount``
-PaymentHook = Callable[[int, float], None]
+#: ``on_payment(t_paid, segment, amount)``: a customer of the segment will pay ``amount`` then
+PaymentHook = Callable[[float, int, float], None]
 
 
 class CreditCheck(Protocol):

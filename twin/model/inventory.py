@@ -205,8 +205,10 @@ class Stock(Wired):
         under lost sales. Backlogged units are reported through ``on_fill`` as stock arrives.
         The filled part becomes the order's pending (ready to dispatch) parcel.
         """
-        t = self.env.now
+        t = self.env._now  # env.now without the property's call (hot path)
         on_hand = self.on_hand
+        on_order = self.on_order
+        backlog_units = self.backlog_units
         backorder = self.backorder
         trigger = self.review_trigger
         # an order with promoted lines carries its own per-SKU prices
@@ -237,7 +239,7 @@ class Stock(Wired):
             if short:
                 if backorder[sku]:
                     self.backlogs[sku].append([short, order, got > 0])
-                    self.backlog_units[sku] += short
+                    backlog_units[sku] += short
                     waiting += short
                     record((t, sku, -got, short))
                 else:
@@ -247,7 +249,7 @@ class Stock(Wired):
             else:
                 record((t, sku, -got, 0))
             # continuous review, asking the policy only when the position may call for an order
-            if on_hand[sku] + self.on_order[sku] - self.backlog_units[sku] <= trigger[sku]:
+            if on_hand[sku] + on_order[sku] - backlog_units[sku] <= trigger[sku]:
                 self.review(sku)
         changes.flush_if_full()
         order.lines = len(skus)

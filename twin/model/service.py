@@ -25,6 +25,7 @@ from scipy import stats
 from twin.model.catalogue import Catalogue
 from twin.model.context import Context
 from twin.model.entities import NOT_YET, Order
+from twin.model.flows import run_flow
 from twin.model.hooks import CustomerExperiences
 from twin.model.inventory import Stock
 from twin.scenario.service import FailureRate, Failures
@@ -183,7 +184,8 @@ class AfterSales:
                 # inverse of the Weibull CDF truncated to [0, window): F(age) = u F(window)
                 u = age_draws.next()
                 age = scale * (-math.log1p(-u * p)) ** (1.0 / shape)
-                self.env.process(self._ticket(order, sku, batch, age))
+                # a flow: nobody waits on the ticket, and its first step only waits
+                run_flow(self._ticket(order, sku, batch, age))
 
     def _sampler(self, purpose: str, sku: int) -> UniformSampler:
         return UniformSampler(self._streams.generator(purpose, self.skus[sku]))

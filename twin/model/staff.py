@@ -27,10 +27,11 @@ from simpy.events import NORMAL
 
 from twin.calendar import WorkCalendar
 from twin.model.entities import NOT_YET
-from twin.records import Recorder
+from twin.records import ColumnTable, Recorder
 from twin.scenario.staffing import Calendar, Role
 
 MINUTES_PER_DAY = 1440.0
+CHUNK = ColumnTable.CHUNK  # rows a table buffers (the staff jobs append to the buffer)
 
 
 def work_calendar(
@@ -153,6 +154,7 @@ class StaffRole:
             {} if overtime_premium is None else overtime_premium
         )
         self._jobs = recorder.staff_jobs
+        self._job_rows = recorder.staff_jobs.rows  # appended to directly on the hot path
 
     @property
     def busy(self) -> int:
@@ -163,11 +165,12 @@ class StaffRole:
         """Ask for ``work_days`` of work; the returned job fires when it is done."""
         env = self.env
         done = Job(env)
+        now = env._now  # env.now without the property's call: once per job
         if self.free > 0:
             self.free -= 1
-            self._start(done, env.now, work_days)
+            self._start(done, now, work_days)
         else:
-            self.queue.append((done, env.now, work_days))
+            self.queue.append((done, now, work_days))
         return done
 
     def set_headcount(self, headcount: int) -> None:
@@ -200,13 +203,16 @@ class StaffRole:
 
     def _start(self, done: Job, t_request: float, work: float) -> None:
         env = self.env
-        now = env.now
+        now = env._now  # env.now without the property's call: once per job
         if work > 0.0:
             start, end = self.calendar.start_and_end(now, work)
         else:
             start = end = now
         done.t_start = start
-        self._jobs.add((self.number, t_request, start, end, work))
+        rows = self._job_rows
+        rows.append((self.number, t_request, start, end, work))  # ColumnTable.add, inline
+        if len(rows) >= CHUNK:
+            self._jobs.flush()
         # schedule the completion directly (what Timeout does in its constructor), so the
         # event a process already waits on becomes the job's completion
         done._ok = True
