@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from twin.scenario.loader import load
 from twin.scenario.schema import Scenario
@@ -107,27 +108,28 @@ def write_scenario(folder: Path, scale: Scale, name: str | None = None) -> Path:
     """Write the scaled scenario (and its catalogue files) into ``folder``; its path."""
     folder.mkdir(parents=True, exist_ok=True)
     base = load(Scenario, BASELINE)
-    lines = [f"extends: {BASELINE.as_posix()}", f"name: {name or 'scaled'}"]
+    data: dict = {"extends": BASELINE.as_posix(), "name": name or "scaled"}
     run = {"horizon_days": scale.horizon_days, "warmup_days": scale.warmup_days}
-    run_lines = [f"  {key}: {value}" for key, value in run.items() if value is not None]
-    if run_lines:
-        lines += ["run:", *run_lines]
+    if any(value is not None for value in run.values()):
+        data["run"] = {key: value for key, value in run.items() if value is not None}
     if scale.skus is not None:
         write_catalogue(folder, base, scale.skus, scale.volume)
-        lines += ["products: null", "products_file: products.csv"]
-        lines += ["inventory:", "  skus_file: skus.csv"]
+        data.update(products=None, products_file="products.csv")
+        data["inventory"] = {"skus_file": "skus.csv"}
     total = sum(segment.customers for segment in base.segments.values())
-    lines.append("segments:")
+    segments = data["segments"] = {}
     for segment_name, segment in base.segments.items():
-        lines.append(f"  {segment_name}:")
-        lines.append(f"    arrivals: {{rate_per_day: {segment.arrivals.rate_per_day * scale.volume!r}}}")
+        entry = segments[segment_name] = {
+            "arrivals": {"rate_per_day": segment.arrivals.rate_per_day * scale.volume}
+        }
         if scale.customers is not None:
-            lines.append(f"    customers: {max(1, round(segment.customers * scale.customers / total))}")
+            entry["customers"] = max(1, round(segment.customers * scale.customers / total))
         if scale.skus is not None:
-            lines.append("    sku_mix: {kind: weights, weights: null, weights_file: mix.csv}")
-    lines.append("staffing:")
-    for role_name, role in base.staffing.roles().items():
-        lines.append(f"  {role_name}: {{headcount: {max(1, round(role.headcount * scale.volume))}}}")
+            entry["sku_mix"] = {"kind": "weights", "weights": None, "weights_file": "mix.csv"}
+    data["staffing"] = {
+        role_name: {"headcount": max(1, round(role.headcount * scale.volume))}
+        for role_name, role in base.staffing.roles().items()
+    }
     path = folder / "scenario.yaml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
