@@ -27,10 +27,14 @@ days-of-demand rules of the baseline would round a slow SKU's levels to zero, ba
 every line of it and place a purchase order for nearly every line.
 
 Everything is drawn from a fixed seed, so the files are the same on every call.
+``python benchmarks/distributor/make_scenario.py FOLDER`` writes the mid-size distributor
+(:func:`distributor`) there, to run with ``twin run FOLDER/scenario.yaml``;
+``benchmarks/bench_scale.py`` times it.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SEED = 17
 SAFETY = 2.0
+DISTRIBUTOR_LINES_PER_YEAR = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -133,3 +138,26 @@ def write_scenario(folder: Path, scale: Scale, name: str | None = None) -> Path:
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def distributor() -> Scale:
+    """The mid-size distributor: 20,000 SKUs, 3,000 customers, 2 M order lines a year (the
+    baseline's volume scaled to that), one year after a month's warm-up."""
+    base = load(Scenario, BASELINE)
+    lines_per_day = sum(
+        segment.arrivals.rate_per_day * segment.lines_per_order.mean
+        for segment in base.segments.values()
+    )
+    volume = DISTRIBUTOR_LINES_PER_YEAR / 365.0 / lines_per_day
+    return Scale(volume=volume, skus=20_000, customers=3_000, horizon_days=395, warmup_days=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the mid-size distributor's scenario.")
+    parser.add_argument("folder", type=Path, help="where to write scenario.yaml and its files")
+    folder = parser.parse_args().folder
+    print(write_scenario(folder, distributor(), "distributor"))
+
+
+if __name__ == "__main__":
+    main()
