@@ -1,9 +1,9 @@
 """Benchmark the core model against a bare-SimPy skeleton doing the same event work.
 
 Prints one JSON line:
-- ``order_lines``, ``wall_s``, ``lines_per_s``: one baseline replication (simulation only; KPIs and
+- ``order_lines``, ``cpu_s``, ``lines_per_s``: one baseline replication (simulation only; KPIs and
   tables are timed separately as ``collect_s``);
-- ``skeleton_wall_s``: a bare SimPy program, in the same run, doing the event work the model
+- ``skeleton_cpu_s``: a bare SimPy program, in the same run, doing the event work the model
   does per order: one arrival timeout per order, one completion event per staff job (a FIFO
   pool of the role's headcount scheduling each job's completion directly, as
   ``twin.model.staff.StaffRole`` does, not a ``simpy.Resource``'s request, timeout and
@@ -12,19 +12,19 @@ Prints one JSON line:
   them, with no event. It leaves out what the model does besides events: calendars, allocation,
   reviews, the ledger, recording;
 - ``events``, ``skeleton_events``: the events each scheduled (SimPy's event counter), so the two
-  are seen to do the same event work; ``us_per_event`` and ``skeleton_us_per_event``: wall time
+  are seen to do the same event work; ``us_per_event`` and ``skeleton_us_per_event``: CPU time
   per event;
-- ``overhead_ratio`` = wall_s / skeleton_wall_s, and ``per_event_ratio`` the same per event;
-- ``double_volume_ratio``: wall time of the horizon doubled over the baseline's, against
+- ``overhead_ratio`` = cpu_s / skeleton_cpu_s, and ``per_event_ratio`` the same per event;
+- ``double_volume_ratio``: CPU time of the horizon doubled over the baseline's, against
   ``double_lines_ratio``, the ratio of their order lines (linear scaling keeps these equal; the
   demand trend makes the doubled run's lines a little more than twice), and
-  ``double_time_per_line_ratio``, wall time per line of the doubled run over the baseline's
+  ``double_time_per_line_ratio``, CPU time per line of the doubled run over the baseline's
   (1.0 is perfectly linear); ``double_volume_ratio_paired``, the median over repeats of each
   doubled run over the single run of the same repeat (the runs are interleaved);
 - ``replication_peak_rss_mb``: peak resident memory of a fresh process that loads the scenario
   and runs one replication with its KPIs (no order log written);
-- ``levers_wall_s``, ``levers_ratio``: one replication of ``--levers`` (default
-  ``scenarios/whole-loop.yaml``: every lever on) and its wall time over the core's ``wall_s``;
+- ``levers_cpu_s``, ``levers_ratio``: one replication of ``--levers`` (default
+  ``scenarios/whole-loop.yaml``: every lever on) and its CPU time over the core's ``cpu_s``;
   ``levers_order_lines`` and ``levers_time_per_line_ratio`` say how much of it is volume;
   ``levers_ratio_paired``, the median over repeats of each levers' run over the core run right
   after it: the two minima of ``levers_ratio`` may come from moments of different load, a pair
@@ -32,10 +32,11 @@ Prints one JSON line:
 
 Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml]
 [--levers scenarios/whole-loop.yaml] [--repeat 3]``.
-Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine; the
-levers', the core's, the doubled horizon's and the skeleton's runs alternate within each repeat
-(so drift does not land on one of them), each starting from a collected heap with nothing of the
-others alive.
+Times are CPU seconds of this process (``time.process_time``): the machine is shared, and CPU
+time is what other processes disturb least. Each figure is the minimum over ``--repeat`` runs,
+the usual way to read a noisy machine; the levers', the core's, the doubled horizon's and the
+skeleton's runs alternate within each repeat (so drift does not land on one of them), each
+starting from a collected heap with nothing of the others alive.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def skeleton(counts: dict, capacities: dict, seed: int = 1) -> tuple[float, int]
     def noop(event):
         return None
 
-    start = time.perf_counter()
+    start = time.process_time()
     env = simpy.Environment()
     desk = _Pool(env, capacities["order_desk"]) if "order_desk" in capacities else None
     warehouse = _Pool(env, capacities["warehouse"]) if "warehouse" in capacities else None
@@ -156,7 +157,7 @@ def skeleton(counts: dict, capacities: dict, seed: int = 1) -> tuple[float, int]
         env.run()
     finally:
         gc.enable()
-    return time.perf_counter() - start, next(env._eid)
+    return time.process_time() - start, next(env._eid)
 
 
 def replication_peak_rss_mb(scenario_file: str) -> float:
@@ -192,15 +193,15 @@ def timed_run(scenario: Scenario) -> tuple[float, float, object, int]:
     """Wall time of one replication, of its KPIs and daily levels, the result and its events."""
     gc.collect()  # each timed run starts from a clean heap, as the skeleton's does
     _made.clear()
-    start = time.perf_counter()
+    start = time.process_time()
     result = run_replication(scenario, 0)
-    wall = time.perf_counter() - start
+    cpu = time.process_time() - start
     events = next(_made[-1]._eid)  # simpy numbers every scheduled event from 0
     _made.clear()
-    start = time.perf_counter()
+    start = time.process_time()
     compute_kpis(result, scenario.costs)
     daily_levels(result)
-    return wall, time.perf_counter() - start, result, events
+    return cpu, time.process_time() - start, result, events
 
 
 def main() -> None:
@@ -214,15 +215,15 @@ def main() -> None:
     double = load(Scenario, Path(args.scenario), [f"run.horizon_days={2 * horizon}"])
 
     levers = load(Scenario, Path(args.levers))
-    walls, collects, skeletons, levers_walls, double_walls = [], [], [], [], []
+    cpus, collects, skeletons, levers_cpus, double_cpus = [], [], [], [], []
     for _ in range(args.repeat):
         # every run of a repeat back to back, so drift does not land on one of them
-        levers_wall, _, levers_result, _ = timed_run(levers)
-        levers_walls.append(levers_wall)
+        levers_cpu, _, levers_result, _ = timed_run(levers)
+        levers_cpus.append(levers_cpu)
         levers_lines = int(levers_result.tables["orders"]["lines"].sum())
         del levers_result
-        wall, collect_s, result, events = timed_run(scenario)
-        walls.append(wall)
+        cpu, collect_s, result, events = timed_run(scenario)
+        cpus.append(cpu)
         collects.append(collect_s)
         t = result.tables
         jobs = t["staff_jobs"]
@@ -237,19 +238,19 @@ def main() -> None:
         capacities = {name: r["headcount"] for name, r in result.roles.items()}
         lines = int(result.tables["orders"]["lines"].sum())
         del result, t, jobs
-        wall_2, _, double_result, _ = timed_run(double)
-        double_walls.append(wall_2)
+        cpu_2, _, double_result, _ = timed_run(double)
+        double_cpus.append(cpu_2)
         double_lines = int(double_result.tables["orders"]["lines"].sum())
         del double_result
         gc.collect()
-        skeleton_wall, skeleton_events = skeleton(counts, capacities)
-        skeletons.append(skeleton_wall)
-    paired = sorted(lw / w for lw, w in zip(levers_walls, walls, strict=True))
-    double_paired = sorted(d / w for d, w in zip(double_walls, walls, strict=True))
-    wall = min(walls)
-    double_wall = min(double_walls)
-    levers_wall = min(levers_walls)
-    skeleton_wall = min(skeletons)
+        skeleton_cpu, skeleton_events = skeleton(counts, capacities)
+        skeletons.append(skeleton_cpu)
+    paired = sorted(lw / w for lw, w in zip(levers_cpus, cpus, strict=True))
+    double_paired = sorted(d / w for d, w in zip(double_cpus, cpus, strict=True))
+    cpu = min(cpus)
+    double_cpu = min(double_cpus)
+    levers_cpu = min(levers_cpus)
+    skeleton_cpu = min(skeletons)
     print(
         json.dumps(
             {
@@ -257,31 +258,27 @@ def main() -> None:
                 "order_lines": lines,
                 "orders": counts["orders"],
                 "shipments": counts["shipments"],
-                "wall_s": round(wall, 3),
-                "lines_per_s": round(lines / wall),
+                "cpu_s": round(cpu, 3),
+                "lines_per_s": round(lines / cpu),
                 "collect_s": round(min(collects), 3),
                 "events": events,
                 "skeleton_events": skeleton_events,
-                "us_per_event": round(1e6 * wall / events, 3),
-                "skeleton_us_per_event": round(1e6 * skeleton_wall / skeleton_events, 3),
-                "skeleton_wall_s": round(skeleton_wall, 3),
-                "overhead_ratio": round(wall / skeleton_wall, 3),
-                "per_event_ratio": round((wall / events) / (skeleton_wall / skeleton_events), 3),
+                "us_per_event": round(1e6 * cpu / events, 3),
+                "skeleton_us_per_event": round(1e6 * skeleton_cpu / skeleton_events, 3),
+                "skeleton_cpu_s": round(skeleton_cpu, 3),
+                "overhead_ratio": round(cpu / skeleton_cpu, 3),
+                "per_event_ratio": round((cpu / events) / (skeleton_cpu / skeleton_events), 3),
                 "double_volume_ratio_paired": round(float(np.median(double_paired)), 3),
                 "double_lines_ratio": round(double_lines / lines, 3),
-                "double_volume_ratio": round(double_wall / wall, 3),
-                "double_time_per_line_ratio": round(
-                    (double_wall / double_lines) / (wall / lines), 3
-                ),
+                "double_volume_ratio": round(double_cpu / cpu, 3),
+                "double_time_per_line_ratio": round((double_cpu / double_lines) / (cpu / lines), 3),
                 "replication_peak_rss_mb": round(replication_peak_rss_mb(args.scenario)),
                 "levers_scenario": levers.name,
                 "levers_order_lines": levers_lines,
-                "levers_wall_s": round(levers_wall, 3),
-                "levers_ratio": round(levers_wall / wall, 3),
+                "levers_cpu_s": round(levers_cpu, 3),
+                "levers_ratio": round(levers_cpu / cpu, 3),
                 "levers_ratio_paired": round(float(np.median(paired)), 3),
-                "levers_time_per_line_ratio": round(
-                    (levers_wall / levers_lines) / (wall / lines), 3
-                ),
+                "levers_time_per_line_ratio": round((levers_cpu / levers_lines) / (cpu / lines), 3),
                 "repeat": args.repeat,
             }
         )
