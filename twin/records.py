@@ -212,6 +212,14 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 _TYPECODES = {F: "d", INT: "q", B: "b", S: "q"}
 
+#: Columns stored narrower than their dtype while the run records them (widened when framed):
+#: numbers bounded by the scenario's size (a SKU's, a role's, a segment's), so they always fit.
+NARROW = {
+    ("stock_changes", "sku"): "i",
+    ("staff_jobs", "role"): "h",
+    ("invoices", "segment"): "h",
+}
+
 
 class ColumnTable:
     """A table that grows row by row, stored column by column in typed arrays.
@@ -229,9 +237,14 @@ class ColumnTable:
 
     CHUNK = 4096
 
-    def __init__(self, columns: tuple[tuple[str, str], ...]) -> None:
+    def __init__(
+        self, columns: tuple[tuple[str, str], ...], narrow: dict[str, str] | None = None
+    ) -> None:
+        """``narrow``: column -> an ``array`` typecode smaller than the dtype's, for a column
+        whose values always fit it (see :data:`NARROW`)."""
         self.spec = columns
-        self.columns = [array(_TYPECODES[dtype]) for _, dtype in columns]
+        narrow = narrow or {}
+        self.columns = [array(narrow.get(name, _TYPECODES[dtype])) for name, dtype in columns]
         self.rows: list[tuple] = []
         self._framed: pd.DataFrame | None = None  # the rows handed over by earlier frames
 
@@ -266,7 +279,8 @@ class ColumnTable:
             values = np.frombuffer(column, dtype=np.dtype(column.typecode)).copy()
             self.columns[k] = array(column.typecode)  # freed now, before the next column's copy
             del column
-            data[name] = values.astype(dtype) if dtype in (B,) else values
+            wide = np.dtype(np.int64 if dtype == S else dtype)
+            data[name] = values if values.dtype == wide else values.astype(wide)
         new = pd.DataFrame(data, copy=False)  # the copies above are the frame's own
         earlier = self._framed
         if earlier is not None and len(earlier):
@@ -275,18 +289,22 @@ class ColumnTable:
         return new
 
 
+def _narrowed(table: str) -> ColumnTable:
+    """A recorder table with its :data:`NARROW` columns."""
+    narrow = {column: code for (name, column), code in NARROW.items() if name == table}
+    return ColumnTable(COLUMNS[table], narrow)
+
+
 @dataclass
 class Recorder:
     """The tables a replication appends to while it runs (columns as in ``COLUMNS``; the
     ``role`` of ``staff_jobs`` is recorded as the role's number and named when collected)."""
 
     purchases: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["purchases"]))
-    stock_changes: ColumnTable = field(
-        default_factory=lambda: ColumnTable(COLUMNS["stock_changes"])
-    )
+    stock_changes: ColumnTable = field(default_factory=lambda: _narrowed("stock_changes"))
     shipments: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["shipments"]))
-    invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
-    staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
+    invoices: ColumnTable = field(default_factory=lambda: _narrowed("invoices"))
+    staff_jobs: ColumnTable = field(default_factory=lambda: _narrowed("staff_jobs"))
     promotion_lines: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["promotion_lines"])
     )

@@ -88,3 +88,13 @@ def test_lazy_samplers_draw_what_samplers_made_up_front_draw():
         (2, eager[2].next()) for _ in range(2)
     ]
     assert lazy.made() == 2 and len(lazy) == 3
+
+
+def test_narrow_columns_are_widened_to_the_spec_dtype_when_framed():
+    table = ColumnTable(COLUMNS["stock_changes"], {"sku": "i"})
+    table.add((0.5, 2**31 - 1, -3, 4))
+    frame = table.frame()
+    assert frame["sku"].dtype == np.int64 and frame["sku"].iloc[0] == 2**31 - 1
+    with pytest.raises(OverflowError):  # a value that would not fit is an error, never wrapped
+        table.add((1.0, 2**31, 0, 0))
+        table.flush()
