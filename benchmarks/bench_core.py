@@ -1,21 +1,30 @@
 """Benchmark the core model against a bare-SimPy skeleton doing the same event work.
 
 Prints one JSON line:
-- ``order_lines``, ``wall_s``, ``lines_per_s``: one baseline replication (simulation only; KPIs and
+- ``order_lines``, ``cpu_s``, ``lines_per_s``: one baseline replication (simulation only; KPIs and
   tables are timed separately as ``collect_s``);
-- ``skeleton_wall_s``: a bare SimPy program, in the same run, that schedules the same number of
-  arrival timeouts, order processes, staff resource cycles (request, timeout, release), transit,
-  payment and purchase-order timeouts, with no bookkeeping;
-- ``overhead_ratio`` = wall_s / skeleton_wall_s;
-- ``double_volume_ratio``: wall time of the horizon doubled over the baseline's, against
+- ``skeleton_cpu_s``: a bare SimPy program, in the same run, doing the event work the model
+  does per order: one arrival timeout per order, one completion event per staff job (a FIFO
+  pool of the role's headcount scheduling each job's completion directly, as
+  ``twin.model.staff.StaffRole`` does, not a ``simpy.Resource``'s request, timeout and
+  release), an urgent start per back-order shipment (as ``twin.model.flows.start_flow``), one
+  timeout per purchase order; deliveries and settlements queued by time, as the model books
+  them, with no event. It leaves out what the model does besides events: calendars, allocation,
+  reviews, the ledger, recording;
+- ``events``, ``skeleton_events``: the events each scheduled (SimPy's event counter), so the two
+  are seen to do the same event work; ``us_per_event`` and ``skeleton_us_per_event``: CPU time
+  per event;
+- ``overhead_ratio`` = cpu_s / skeleton_cpu_s, and ``per_event_ratio`` the same per event;
+- ``double_volume_ratio``: CPU time of the horizon doubled over the baseline's, against
   ``double_lines_ratio``, the ratio of their order lines (linear scaling keeps these equal; the
   demand trend makes the doubled run's lines a little more than twice), and
-  ``double_time_per_line_ratio``, wall time per line of the doubled run over the baseline's
-  (1.0 is perfectly linear);
+  ``double_time_per_line_ratio``, CPU time per line of the doubled run over the baseline's
+  (1.0 is perfectly linear); ``double_volume_ratio_paired``, the median over repeats of each
+  doubled run over the single run of the same repeat (the runs are interleaved);
 - ``replication_peak_rss_mb``: peak resident memory of a fresh process that loads the scenario
   and runs one replication with its KPIs (no order log written);
-- ``levers_wall_s``, ``levers_ratio``: one replication of ``--levers`` (default
-  ``scenarios/whole-loop.yaml``: every lever on) and its wall time over the core's ``wall_s``;
+- ``levers_cpu_s``, ``levers_ratio``: one replication of ``--levers`` (default
+  ``scenarios/whole-loop.yaml``: every lever on) and its CPU time over the core's ``cpu_s``;
   ``levers_order_lines`` and ``levers_time_per_line_ratio`` say how much of it is volume;
   ``levers_ratio_paired``, the median over repeats of each levers' run over the core run right
   after it: the two minima of ``levers_ratio`` may come from moments of different load, a pair
@@ -23,22 +32,28 @@ Prints one JSON line:
 
 Usage: ``python benchmarks/bench_core.py [--scenario scenarios/baseline.yaml]
 [--levers scenarios/whole-loop.yaml] [--repeat 3]``.
-Each figure is the minimum over ``--repeat`` runs, the usual way to read a noisy machine; model and
-skeleton runs alternate, each starting from a collected heap with nothing of the other alive.
+Times are CPU seconds of this process (``time.process_time``): the machine is shared, and CPU
+time is what other processes disturb least. Each figure is the minimum over ``--repeat`` runs,
+the usual way to read a noisy machine; the levers', the core's, the doubled horizon's and the
+skeleton's runs alternate within each repeat (so drift does not land on one of them), each
+starting from a collected heap with nothing of the others alive.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import heapq
 import json
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
 import simpy
+from simpy.core import NORMAL, URGENT
 
 from twin.kpis import compute_kpis, daily_levels
 from twin.model.network import run_replication
@@ -48,8 +63,38 @@ from twin.scenario.schema import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def skeleton(counts: dict, capacities: dict, seed: int = 1) -> float:
-    """Wall time of bare SimPy doing the same timeouts and resource cycles as the model run."""
+class _Pool:
+    """A FIFO pool of ``headcount`` people; a job's completion is its one event (no calendar)."""
+
+    def __init__(self, env: simpy.Environment, headcount: int) -> None:
+        self.env = env
+        self.free = headcount
+        self.queue: deque[tuple[simpy.Event, float]] = deque()
+
+    def serve(self, work: float) -> simpy.Event:
+        done = simpy.Event(self.env)
+        if self.free > 0:
+            self.free -= 1
+            self._start(done, work)
+        else:
+            self.queue.append((done, work))
+        return done
+
+    def _start(self, done: simpy.Event, work: float) -> None:
+        done._ok = True
+        done._value = None
+        done.callbacks.append(self._finish)
+        self.env.schedule(done, NORMAL, work)
+
+    def _finish(self, _event: simpy.Event) -> None:
+        if self.queue:
+            self._start(*self.queue.popleft())
+        else:
+            self.free += 1
+
+
+def skeleton(counts: dict, capacities: dict, seed: int = 1) -> tuple[float, int]:
+    """Wall time and events scheduled of bare SimPy doing the model run's event work."""
     rng = np.random.default_rng(seed)
     n_orders = counts["orders"]
     gaps = rng.exponential(counts["horizon_days"] / max(n_orders, 1), n_orders).tolist()
@@ -57,55 +102,62 @@ def skeleton(counts: dict, capacities: dict, seed: int = 1) -> float:
     pick_times = rng.exponential(counts["pick_mean"], counts["shipments"]).tolist()
     transit = rng.exponential(1.0, counts["shipments"]).tolist()
     pay = rng.exponential(30.0, counts["shipments"]).tolist()
-    extra = counts["shipments"] - n_orders  # backfill shipments, spawned as their own processes
+    extra = counts["shipments"] - n_orders  # back-order shipments, each started on its own
     lead = rng.exponential(10.0, counts["purchases"]).tolist()
 
     def noop(event):
         return None
 
-    start = time.perf_counter()
+    start = time.process_time()
     env = simpy.Environment()
-    desk = simpy.Resource(env, capacities.get("order_desk", 1))
-    warehouse = simpy.Resource(env, capacities.get("warehouse", 1))
-    has_desk = "order_desk" in capacities
-    has_wh = "warehouse" in capacities
+    desk = _Pool(env, capacities["order_desk"]) if "order_desk" in capacities else None
+    warehouse = _Pool(env, capacities["warehouse"]) if "warehouse" in capacities else None
+    deliveries: list[tuple[float, int]] = []  # queued by time, as the model books them
+    settlements: list[tuple[float, int]] = []
     cursor = {"ship": 0}
 
-    def ship():
+    def shipped(i: int) -> None:
+        heapq.heappush(deliveries, (env.now + transit[i], i))
+        heapq.heappush(settlements, (env.now + transit[i] + pay[i], i))
+
+    def ship(_event=None) -> None:
         i = cursor["ship"]
         cursor["ship"] = i + 1
-        if has_wh:
-            req = warehouse.request()
-            yield req
-            yield env.timeout(pick_times[i])
-            warehouse.release(req)
-        yield env.timeout(transit[i])
-        env.timeout(pay[i]).callbacks.append(noop)
+        if warehouse is not None:
+            warehouse.serve(pick_times[i]).callbacks.append(lambda _e: shipped(i))
+        else:
+            shipped(i)
 
-    def order(k):
-        if has_desk:
-            req = desk.request()
-            yield req
-            yield env.timeout(desk_times[k])
-            desk.release(req)
-        yield from ship()
+    def order(k: int) -> None:
+        if desk is not None:
+            desk.serve(desk_times[k]).callbacks.append(ship)
+        else:
+            ship()
 
-    def arrivals():
-        for k in range(n_orders):
-            yield env.timeout(gaps[k])
-            env.process(order(k))
-            if k < extra:
-                env.process(ship())
-            if k < len(lead):
-                env.timeout(lead[k]).callbacks.append(noop)
+    def backfill(_event) -> None:  # started by an urgent event, as a flow is
+        started = simpy.Event(env)
+        started._ok = True
+        started._value = None
+        started.callbacks.append(ship)
+        env.schedule(started, URGENT)
 
-    env.process(arrivals())
+    def arrive(k: int) -> None:
+        order(k)
+        if k < extra:
+            backfill(None)
+        if k < len(lead):
+            env.timeout(lead[k]).callbacks.append(noop)
+        if k + 1 < n_orders:
+            env.timeout(gaps[k + 1]).callbacks.append(lambda _e: arrive(k + 1))
+
+    if n_orders:
+        env.timeout(gaps[0]).callbacks.append(lambda _e: arrive(0))
     gc.disable()  # as the model's runner does, so both pay the same for memory management
     try:
         env.run()
     finally:
         gc.enable()
-    return time.perf_counter() - start
+    return time.process_time() - start, next(env._eid)
 
 
 def replication_peak_rss_mb(scenario_file: str) -> float:
@@ -125,15 +177,31 @@ def replication_peak_rss_mb(scenario_file: str) -> float:
     return int(out.stdout.strip()) / 1024
 
 
-def timed_run(scenario: Scenario) -> tuple[float, float, object]:
+_made: list[simpy.Environment] = []
+_init = simpy.Environment.__init__
+
+
+def _remember(env: simpy.Environment, *args, **kwargs) -> None:
+    _init(env, *args, **kwargs)
+    _made.append(env)
+
+
+simpy.Environment.__init__ = _remember  # the model's environment, to read its event counter
+
+
+def timed_run(scenario: Scenario) -> tuple[float, float, object, int]:
+    """Wall time of one replication, of its KPIs and daily levels, the result and its events."""
     gc.collect()  # each timed run starts from a clean heap, as the skeleton's does
-    start = time.perf_counter()
+    _made.clear()
+    start = time.process_time()
     result = run_replication(scenario, 0)
-    wall = time.perf_counter() - start
-    start = time.perf_counter()
+    cpu = time.process_time() - start
+    events = next(_made[-1]._eid)  # simpy numbers every scheduled event from 0
+    _made.clear()
+    start = time.process_time()
     compute_kpis(result, scenario.costs)
     daily_levels(result)
-    return wall, time.perf_counter() - start, result
+    return cpu, time.process_time() - start, result, events
 
 
 def main() -> None:
@@ -147,15 +215,15 @@ def main() -> None:
     double = load(Scenario, Path(args.scenario), [f"run.horizon_days={2 * horizon}"])
 
     levers = load(Scenario, Path(args.levers))
-    walls, collects, skeletons, levers_walls = [], [], [], []
+    cpus, collects, skeletons, levers_cpus, double_cpus = [], [], [], [], []
     for _ in range(args.repeat):
-        # the levers' run alternates with the core's, so both see the same machine
-        levers_wall, _, levers_result = timed_run(levers)
-        levers_walls.append(levers_wall)
+        # every run of a repeat back to back, so drift does not land on one of them
+        levers_cpu, _, levers_result, _ = timed_run(levers)
+        levers_cpus.append(levers_cpu)
         levers_lines = int(levers_result.tables["orders"]["lines"].sum())
         del levers_result
-        wall, collect_s, result = timed_run(scenario)
-        walls.append(wall)
+        cpu, collect_s, result, events = timed_run(scenario)
+        cpus.append(cpu)
         collects.append(collect_s)
         t = result.tables
         jobs = t["staff_jobs"]
@@ -170,17 +238,19 @@ def main() -> None:
         capacities = {name: r["headcount"] for name, r in result.roles.items()}
         lines = int(result.tables["orders"]["lines"].sum())
         del result, t, jobs
-        gc.collect()
-        skeletons.append(skeleton(counts, capacities))
-    double_wall = float("inf")
-    for _ in range(args.repeat):
-        wall_2, _, double_result = timed_run(double)
-        double_wall = min(double_wall, wall_2)
+        cpu_2, _, double_result, _ = timed_run(double)
+        double_cpus.append(cpu_2)
         double_lines = int(double_result.tables["orders"]["lines"].sum())
         del double_result
-    paired = sorted(lw / w for lw, w in zip(levers_walls, walls, strict=True))
-    wall = min(walls)
-    levers_wall = min(levers_walls)
+        gc.collect()
+        skeleton_cpu, skeleton_events = skeleton(counts, capacities)
+        skeletons.append(skeleton_cpu)
+    paired = sorted(lw / w for lw, w in zip(levers_cpus, cpus, strict=True))
+    double_paired = sorted(d / w for d, w in zip(double_cpus, cpus, strict=True))
+    cpu = min(cpus)
+    double_cpu = min(double_cpus)
+    levers_cpu = min(levers_cpus)
+    skeleton_cpu = min(skeletons)
     print(
         json.dumps(
             {
@@ -188,25 +258,27 @@ def main() -> None:
                 "order_lines": lines,
                 "orders": counts["orders"],
                 "shipments": counts["shipments"],
-                "wall_s": round(wall, 3),
-                "lines_per_s": round(lines / wall),
+                "cpu_s": round(cpu, 3),
+                "lines_per_s": round(lines / cpu),
                 "collect_s": round(min(collects), 3),
-                "skeleton_wall_s": round(min(skeletons), 3),
-                "overhead_ratio": round(wall / min(skeletons), 3),
+                "events": events,
+                "skeleton_events": skeleton_events,
+                "us_per_event": round(1e6 * cpu / events, 3),
+                "skeleton_us_per_event": round(1e6 * skeleton_cpu / skeleton_events, 3),
+                "skeleton_cpu_s": round(skeleton_cpu, 3),
+                "overhead_ratio": round(cpu / skeleton_cpu, 3),
+                "per_event_ratio": round((cpu / events) / (skeleton_cpu / skeleton_events), 3),
+                "double_volume_ratio_paired": round(float(np.median(double_paired)), 3),
                 "double_lines_ratio": round(double_lines / lines, 3),
-                "double_volume_ratio": round(double_wall / wall, 3),
-                "double_time_per_line_ratio": round(
-                    (double_wall / double_lines) / (wall / lines), 3
-                ),
+                "double_volume_ratio": round(double_cpu / cpu, 3),
+                "double_time_per_line_ratio": round((double_cpu / double_lines) / (cpu / lines), 3),
                 "replication_peak_rss_mb": round(replication_peak_rss_mb(args.scenario)),
                 "levers_scenario": levers.name,
                 "levers_order_lines": levers_lines,
-                "levers_wall_s": round(levers_wall, 3),
-                "levers_ratio": round(levers_wall / wall, 3),
+                "levers_cpu_s": round(levers_cpu, 3),
+                "levers_ratio": round(levers_cpu / cpu, 3),
                 "levers_ratio_paired": round(float(np.median(paired)), 3),
-                "levers_time_per_line_ratio": round(
-                    (levers_wall / levers_lines) / (wall / lines), 3
-                ),
+                "levers_time_per_line_ratio": round((levers_cpu / levers_lines) / (cpu / lines), 3),
                 "repeat": args.repeat,
             }
         )

@@ -212,25 +212,45 @@ ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 _TYPECODES = {F: "d", INT: "q", B: "b", S: "q"}
 
+#: Columns stored narrower than their dtype while the run records them (widened when framed):
+#: numbers bounded by the scenario's size (a SKU's, a role's, a segment's), so they always fit.
+NARROW = {
+    ("stock_changes", "sku"): "i",
+    ("staff_jobs", "role"): "h",
+    ("invoices", "segment"): "h",
+}
+
 
 class ColumnTable:
     """A table that grows row by row, stored column by column in typed arrays.
 
     Rows are appended as tuples to a short buffer (the cheapest thing a hot loop can do) and moved
     into one typed array per column every ``CHUNK`` rows: eight bytes a value and no boxed Python
-    objects, so memory and time stay linear in volume and the DataFrame at the end is a copy of
-    the buffers. A hot loop may bind ``rows.append`` once and call :meth:`flush_if_full` after.
+    objects, so memory and time stay linear in volume. A hot loop may bind ``rows.append`` once
+    and call :meth:`flush_if_full` after.
+
+    :meth:`frame` hands the rows over to a DataFrame: each column is copied out and its array
+    freed at once, so a table never exists twice in memory, only one column does. The table keeps
+    a (copy-on-write) reference to that frame, so rows added later and another ``frame()`` give
+    every row, as before.
     """
 
     CHUNK = 4096
 
-    def __init__(self, columns: tuple[tuple[str, str], ...]) -> None:
+    def __init__(
+        self, columns: tuple[tuple[str, str], ...], narrow: dict[str, str] | None = None
+    ) -> None:
+        """``narrow``: column -> an ``array`` typecode smaller than the dtype's, for a column
+        whose values always fit it (see :data:`NARROW`)."""
         self.spec = columns
-        self.columns = [array(_TYPECODES[dtype]) for _, dtype in columns]
+        narrow = narrow or {}
+        self.columns = [array(narrow.get(name, _TYPECODES[dtype])) for name, dtype in columns]
         self.rows: list[tuple] = []
+        self._framed: pd.DataFrame | None = None  # the rows handed over by earlier frames
 
     def __len__(self) -> int:
-        return len(self.columns[0]) + len(self.rows)
+        framed = 0 if self._framed is None else len(self._framed)
+        return framed + len(self.columns[0]) + len(self.rows)
 
     def add(self, row: tuple) -> None:
         """Append one row (values in column order)."""
@@ -251,12 +271,28 @@ class ColumnTable:
             self.rows.clear()  # clear, not rebind: hot loops hold rows.append
 
     def frame(self) -> pd.DataFrame:
+        """Every row added so far, as a DataFrame with the dtypes of the spec."""
         self.flush()
         data = {}
-        for (name, dtype), column in zip(self.spec, self.columns, strict=True):
+        for k, (name, dtype) in enumerate(self.spec):
+            column = self.columns[k]
             values = np.frombuffer(column, dtype=np.dtype(column.typecode)).copy()
-            data[name] = values.astype(dtype) if dtype in (B,) else values
-        return pd.DataFrame(data)
+            self.columns[k] = array(column.typecode)  # freed now, before the next column's copy
+            del column
+            wide = np.dtype(np.int64 if dtype == S else dtype)
+            data[name] = values if values.dtype == wide else values.astype(wide)
+        new = pd.DataFrame(data, copy=False)  # the copies above are the frame's own
+        earlier = self._framed
+        if earlier is not None and len(earlier):
+            new = pd.concat([earlier, new], ignore_index=True) if len(new) else earlier.copy()
+        self._framed = new.copy(deep=False)  # copy-on-write: changing either copies the data
+        return new
+
+
+def _narrowed(table: str) -> ColumnTable:
+    """A recorder table with its :data:`NARROW` columns."""
+    narrow = {column: code for (name, column), code in NARROW.items() if name == table}
+    return ColumnTable(COLUMNS[table], narrow)
 
 
 @dataclass
@@ -265,12 +301,10 @@ class Recorder:
     ``role`` of ``staff_jobs`` is recorded as the role's number and named when collected)."""
 
     purchases: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["purchases"]))
-    stock_changes: ColumnTable = field(
-        default_factory=lambda: ColumnTable(COLUMNS["stock_changes"])
-    )
+    stock_changes: ColumnTable = field(default_factory=lambda: _narrowed("stock_changes"))
     shipments: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["shipments"]))
-    invoices: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["invoices"]))
-    staff_jobs: ColumnTable = field(default_factory=lambda: ColumnTable(COLUMNS["staff_jobs"]))
+    invoices: ColumnTable = field(default_factory=lambda: _narrowed("invoices"))
+    staff_jobs: ColumnTable = field(default_factory=lambda: _narrowed("staff_jobs"))
     promotion_lines: ColumnTable = field(
         default_factory=lambda: ColumnTable(COLUMNS["promotion_lines"])
     )
@@ -308,12 +342,32 @@ class Recorder:
         return frames
 
 
-def orders_frame(orders: list) -> pd.DataFrame:
-    """The per-order log, one row per order created, every lifecycle timestamp (days)."""
+def orders_frame(orders: list, release: bool = False, chunk: int = 65536) -> pd.DataFrame:
+    """The per-order log, one row per order created, every lifecycle timestamp (days).
+
+    The orders are read ``chunk`` at a time into one array per dtype, which the frame's columns
+    view: the only temporary is one chunk's rows, not a tuple per order of the whole run. With
+    ``release`` the list is emptied as it is read, so orders nothing else holds are freed while
+    the frame grows (what a replication's collection wants: its memory peaks there).
+    """
     fetch = attrgetter(*(attribute for _, attribute, _ in ORDER_COLUMNS))
-    values = np.array([fetch(o) for o in orders], dtype=float).reshape(-1, len(ORDER_COLUMNS))
+    n, width = len(orders), len(ORDER_COLUMNS)
+    floats = [k for k, (_, _, dtype) in enumerate(ORDER_COLUMNS) if dtype == F]
+    ints = [k for k, (_, _, dtype) in enumerate(ORDER_COLUMNS) if dtype == INT]
+    float_block = np.empty((len(floats), n), dtype=np.float64)
+    int_block = np.empty((len(ints), n), dtype=np.int64)
+    for start in range(0, n, chunk):
+        part = orders[:chunk] if release else orders[start : start + chunk]
+        if release:
+            del orders[:chunk]
+        values = np.array([fetch(o) for o in part], dtype=float).reshape(-1, width).T
+        del part
+        float_block[:, start : start + values.shape[1]] = values[floats]
+        int_block[:, start : start + values.shape[1]] = values[ints]
+    row = {k: float_block[i] for i, k in enumerate(floats)}
+    row.update({k: int_block[i] for i, k in enumerate(ints)})
     return pd.DataFrame(
-        {column: values[:, k].astype(dtype) for k, (column, _, dtype) in enumerate(ORDER_COLUMNS)}
+        {column: row[k] for k, (column, _, _) in enumerate(ORDER_COLUMNS)}, copy=False
     )
 
 

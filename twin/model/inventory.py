@@ -24,7 +24,7 @@ from twin.model.policies import BaseStock, MinMax, Policy, ReorderPointQuantity
 from twin.model.wiring import Wired
 from twin.scenario import inventory as stocking
 from twin.scenario import schema
-from twin.streams import Sampler
+from twin.streams import LazySamplers
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,16 @@ def resolve_rules(
 ) -> list[SkuRule]:
     """Layer default < supplier < category < SKU rules for every SKU, resolved into units."""
     inventory = scenario.inventory
+    sku_rules = inventory.sku_rules()  # once: a 20,000-SKU file is not looked up attribute-wise
+    given: dict[int, dict] = {}  # a shared layer's set fields, read once (keyed by identity)
+
+    def fields(layer: stocking.InventoryRule) -> dict:
+        values = given.get(id(layer))
+        if values is None:
+            values = {k: getattr(layer, k) for k in type(layer).model_fields}
+            values = given[id(layer)] = {k: v for k, v in values.items() if v is not None}
+        return values
+
     rules = []
     for i, sku in enumerate(catalogue.skus):
         layers = [inventory.default]
@@ -73,16 +83,16 @@ def resolve_rules(
         category = catalogue.category[i]
         if category in inventory.categories:
             layers.append(inventory.categories[category])
-        rule = inventory.sku_rule(sku)
+        rule = sku_rules.get(sku)
         if rule is not None:
             layers.append(rule)
         merged: dict = {}
         for layer in layers:
-            values = {k: getattr(layer, k) for k in type(layer).model_fields}
-            if values["initial_on_hand"] is not None or values["initial_on_hand_days"] is not None:
+            values = fields(layer)
+            if "initial_on_hand" in values or "initial_on_hand_days" in values:
                 merged.pop("initial_on_hand", None)
                 merged.pop("initial_on_hand_days", None)
-            merged.update({k: v for k, v in values.items() if v is not None})
+            merged.update(values)
         policy = resolve_policy(merged["policy"], float(demand_per_day[i]))
         review = merged.get("review")
         periodic = isinstance(review, stocking.PeriodicReview)
@@ -176,10 +186,10 @@ class Stock(Wired):
         self.moq = [s.min_order_quantity for s in suppliers]
         # one lead-time stream per SKU, so a variant ordering one SKU differently leaves the
         # lead times of every other SKU unchanged (common random numbers)
-        self.lead_time = [
-            Sampler(s.lead_time_days, streams.generator("lead_time", sku))
-            for s, sku in zip(suppliers, catalogue.skus, strict=True)
-        ]
+        # (made on first use: most of a large catalogue's SKUs are bought rarely or never)
+        self.lead_time = LazySamplers(
+            streams, "lead_time", [s.lead_time_days for s in suppliers], catalogue.skus
+        )
         self._purchases = recorder.purchases
         self._stock_changes = recorder.stock_changes
         self.units_received = 0

@@ -222,7 +222,8 @@ def collect(network: Network, replication: int) -> RunResult:
     if credit is not None:  # decisions still pending
         credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
-    tables["orders"] = orders_frame(network.fulfilment.orders)
+    # released: the order objects are freed as their rows are read (collection peaks here)
+    tables["orders"] = orders_frame(network.fulfilment.orders, release=True)
     roles = {}
     staffing = scenario.staffing
     for name, role in network.roles.items():

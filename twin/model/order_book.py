@@ -13,6 +13,7 @@ variants of a scenario see exactly the same demand (common random numbers).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,11 +75,12 @@ class OrderBook:
     ``line_start[k]:line_start[k + 1]`` of ``skus`` and ``quantities``.
     """
 
-    times: list[float]
-    customers: list[int]
-    line_start: list[int]
-    skus: list[int]
-    quantities: list[int]
+    # lists, or typed arrays (:func:`compact`) for a plain book: the same values, less memory
+    times: Sequence[float]
+    customers: Sequence[int]
+    line_start: Sequence[int]
+    skus: Sequence[int]
+    quantities: Sequence[int]
     # per order, what the promotions changed and the drawn prices, applied to the order when
     # it is placed (None: nothing; UNPLACED: the order lost every line and is not placed);
     # None when no promotion is offered to the segment and there is no prices file
@@ -168,9 +170,21 @@ def draw_order_book(
             prices,
         )
     book = OrderBook(
-        times.tolist(), customers.tolist(), line_start.tolist(), skus.tolist(), quantities.tolist()
+        compact(times, "d"),
+        compact(customers, "q"),
+        compact(line_start, "q"),
+        compact(skus, "q"),
+        compact(quantities, "q"),
     )
     return book if prices is None else with_prices(book, prices, None)
+
+
+def compact(values: np.ndarray, typecode: str) -> array:
+    """``values`` as a typed ``array.array``: read like a list (the same Python numbers), eight
+    bytes a value instead of a pointer and, above 256 or for a float, a boxed number."""
+    packed = array(typecode)
+    packed.frombytes(np.ascontiguousarray(values, dtype=np.dtype(typecode)).tobytes())
+    return packed
 
 
 def sku_units(

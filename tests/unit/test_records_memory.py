@@ -1,0 +1,100 @@
+"""The compact recorder: frames hand columns over without changing a value, dtype or row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.distributions import Exponential
+from twin.model.entities import Order
+from twin.records import COLUMNS, ORDER_COLUMNS, ColumnTable, orders_frame
+from twin.streams import LazySamplers, Sampler, Streams
+
+
+def _rows(n: int) -> list[tuple]:
+    rng = np.random.default_rng(3)
+    return [
+        (int(k), float(rng.random()), float(rng.random()), float("nan"), 1, 2, 0.5, 0.25)
+        for k in range(n)
+    ]
+
+
+def test_frame_is_every_row_added_with_the_spec_dtypes():
+    table = ColumnTable(COLUMNS["shipments"])
+    rows = _rows(ColumnTable.CHUNK * 2 + 17)  # two flushed chunks and a buffered tail
+    for row in rows:
+        table.add(row)
+    frame = table.frame()
+    expected = pd.DataFrame(rows, columns=[name for name, _ in COLUMNS["shipments"]])
+    pd.testing.assert_frame_equal(frame, expected.astype(dict(COLUMNS["shipments"])))
+    assert len(table) == len(rows)
+
+
+def test_a_second_frame_keeps_the_first_rows_and_the_rows_added_since():
+    table = ColumnTable(COLUMNS["spare_issues"])
+    table.add((1.0, 2, 3, 4))
+    first = table.frame()
+    first.loc[0, "units"] = 99  # changing the first frame changes nothing else (copy on write)
+    table.add((5.0, 6, 7, 8))
+    second = table.frame()
+    assert second.to_dict("list") == {
+        "t": [1.0, 5.0],
+        "sku": [2, 6],
+        "units": [3, 7],
+        "ticket_id": [4, 8],
+    }
+    assert table.frame().equals(second)  # nothing added: the same rows again
+    assert second.dtypes.tolist() == [np.float64, np.int64, np.int64, np.int64]
+
+
+def test_an_empty_table_frames_with_its_columns_and_dtypes():
+    frame = ColumnTable(COLUMNS["invoices"]).frame()
+    assert list(frame.columns) == [name for name, _ in COLUMNS["invoices"]]
+    assert frame.empty and frame["written_off"].dtype == bool
+
+
+@pytest.mark.parametrize("release", [False, True])
+def test_orders_frame_in_chunks_equals_one_row_per_order(release):
+    orders = []
+    for k in range(11):
+        order = Order(k, k % 3, 100 + k, 0.5 * k, 0.5 * k + 3.0)
+        order.lines, order.units, order.value = k + 1, 2 * k, 1.25 * k
+        orders.append(order)
+    expected = pd.DataFrame(
+        {
+            column: np.array([getattr(o, attribute) for o in orders], dtype=float).astype(dtype)
+            for column, attribute, dtype in ORDER_COLUMNS
+        }
+    )
+    kept = list(orders)
+    frame = orders_frame(orders, release=release, chunk=4)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert len(orders) == (0 if release else len(kept))
+
+
+def test_lazy_samplers_draw_what_samplers_made_up_front_draw():
+    dists = [Exponential(mean=1.0), Exponential(mean=5.0), Exponential(mean=2.0)]
+    names = ["a", "b", "c"]
+    eager_streams = Streams(7, 1)
+    eager = [
+        Sampler(d, eager_streams.generator("lead_time", n))
+        for d, n in zip(dists, names, strict=True)
+    ]
+    lazy = LazySamplers(Streams(7, 1), "lead_time", dists, names)
+    assert lazy.made() == 0
+    draws = [(i, lazy[i].next()) for i in (2, 0, 2, 2)]  # first use in another order
+    assert draws == [(2, eager[2].next()), (0, eager[0].next())] + [
+        (2, eager[2].next()) for _ in range(2)
+    ]
+    assert lazy.made() == 2 and len(lazy) == 3
+
+
+def test_narrow_columns_are_widened_to_the_spec_dtype_when_framed():
+    table = ColumnTable(COLUMNS["stock_changes"], {"sku": "i"})
+    table.add((0.5, 2**31 - 1, -3, 4))
+    frame = table.frame()
+    assert frame["sku"].dtype == np.int64 and frame["sku"].iloc[0] == 2**31 - 1
+    with pytest.raises(OverflowError):  # a value that would not fit is an error, never wrapped
+        table.add((1.0, 2**31, 0, 0))
+        table.flush()
