@@ -1,7 +1,8 @@
 """The calibration report: how well the fitted scenario base matches the history.
 
 `write_calibration_report` writes one PNG per chart and ``calibration.pdf`` into the model
-folder. The PDF has, in order:
+folder, and ``calibration.html`` beside it (the same table, notes and charts, for the browser).
+The PDF has, in order:
 
 1. the fit report table (quantity, group, distribution, n, goodness-of-fit p, defaulted, note),
    then the notes of the calibration and the quality step and the charts that were skipped and
@@ -15,7 +16,8 @@ folder. The PDF has, in order:
    (``seasonality_<segment>.png``);
 5. satisfaction against lateness, when the history has scores: mean score per lateness bin
    against the fitted curve (``satisfaction.png``);
-6. the data-quality counts (``quality_summary.png``).
+6. the data-quality counts (``quality_summary.png``);
+7. a glossary page: what the fit report's columns mean.
 
 The charts show the values each fit was made from, as
 :func:`~twin.calibration.calibrate.calibrate_history` kept them (``Calibration.values``). A
@@ -51,6 +53,8 @@ from twin.calibration.figures import (
 from twin.calibration.fit_report import FittedValues
 from twin.calibration.quality import QualityResult
 from twin.reports.charts import DPI
+from twin.reports.glossary import calibration_glossary_page
+from twin.reports.html_calibration import write_calibration_html
 from twin.reports.pages import LEFT, PAGE_SIZE, RIGHT, chart_page, number_pages, put, save_pdf
 
 __all__ = ["REPORT_NAME", "observed_seasonality", "write_calibration_report"]
@@ -350,6 +354,7 @@ def write_calibration_report(
         *_front_pages(calibration, quality, calibration.values, skipped),
         # the charts keep their margins (fractions), so the footer strip stays free
         *(chart_page(figure, margins=False) for figure in charts.values()),
+        calibration_glossary_page(),
     ]
     name = str(calibration.model.get("name", "calibrated"))
     created = _creation_date(calibration.model)
@@ -361,4 +366,33 @@ def write_calibration_report(
         "ModDate": created,
     }
     number_pages(pages, f"{name} · calibration · twin {__version__}")
-    return save_pdf(out / REPORT_NAME, pages, metadata)
+    pdf = save_pdf(out / REPORT_NAME, pages, metadata)
+    _write_html(out, calibration, quality, charts, skipped)
+    return pdf
+
+
+def _write_html(
+    out: Path,
+    calibration: Calibration,
+    quality: QualityResult,
+    charts: dict[str, Figure],
+    skipped: list[str],
+) -> Path:
+    """Write ``calibration.html`` beside the PDF, from the same table, notes and charts."""
+    model = calibration.model
+    data = calibration.values
+    facts = [
+        ("Active period", f"{data.period[0]}..{data.period[1]}" if data.period else "n/a"),
+        ("Description", str(model.get("description", ""))),
+        ("Segments", str(len(model.get("segments", {})))),
+        ("Products", str(len(model.get("products", [])))),
+        ("Suppliers", str(len(model.get("suppliers", {})))),
+        ("twin", __version__),
+    ]
+    notes = {
+        "Calibration notes": calibration.notes,
+        "Data quality notes": quality.notes,
+        "Charts skipped": skipped,
+    }
+    name = str(model.get("name", "calibrated"))
+    return write_calibration_html(out, name, facts, calibration.report, notes, charts)

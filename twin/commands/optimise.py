@@ -3,7 +3,8 @@
 ``twin optimise FILE`` loads the optimisation file and its base
 (``twin.scenario.optimise_file``), searches, sharpens and selects on common random numbers
 (``twin.experiments.optimise``) and writes the folder: ``trials.csv``, ``pareto.csv``,
-``best.yaml``, ``manifest.json``, ``pareto.png`` and ``optimise.pdf`` (``docs/optimise.md``).
+``best.yaml``, ``manifest.json``, ``pareto.png``, ``optimise.pdf`` and ``optimise.html``
+(``docs/optimise.md``).
 Exit 0 with a feasible answer, 1 when nothing feasible was found within the budget, 2 on bad
 input.
 """
@@ -22,6 +23,7 @@ from twin.commands.options import (
     out_option,
     set_option,
 )
+from twin.commands.planner_files import write_html
 
 #: Exit code when no candidate is feasible with the file's confidence within the budget.
 EXIT_NOTHING_FEASIBLE = 1
@@ -34,7 +36,7 @@ EXIT_NOTHING_FEASIBLE = 1
     "Override a key of the optimisation file (repeatable), e.g. --set budget.simulations=60; "
     "a key starting with set. overrides the base scenario, e.g. --set set.run.horizon_days=60."
 )
-@no_report_option("Skip pareto.png and optimise.pdf.")
+@no_report_option("Skip pareto.png, optimise.pdf and optimise.html.")
 @executor_options
 def optimise(
     optimise_file: Path,
@@ -70,6 +72,7 @@ def optimise(
         write_optimisation(target, result, meta, overlay_dir=out_dir)
         if not no_report:
             write_optimise_report(target)
+            write_html(target, "optimise")
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for sentence in meta["sentences"]:

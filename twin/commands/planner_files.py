@@ -29,7 +29,12 @@ def write_workbook(folder: Path, name: str, units: Mapping[str, str] | None = No
 
 
 def write_html(folder: Path, kind: str) -> Path:
-    """Write the HTML page of a ``run``, ``compare`` or ``sweep`` folder beside its PDF."""
+    """Write the HTML page of a ``run``, ``compare``, ``sweep`` or ``optimise`` folder beside
+    its PDF."""
+    if kind == "optimise":
+        from twin.reports.html_optimise import write_optimise_html
+
+        return write_optimise_html(folder)
     from twin.reports.html_report import write_compare_html, write_run_html
     from twin.reports.html_sweep import write_sweep_html
 

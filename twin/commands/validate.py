@@ -2,7 +2,8 @@
 
 ``twin validate MODEL_DIR --source ... --mapping ...`` reads the same history as ``twin
 calibrate`` (:func:`twin.commands.calibrate.mapped_and_checked`), simulates the model over it
-(``twin.calibration.validate``) and writes the comparison; exit 1 when a KPI misses its tolerance.
+(``twin.calibration.validate``) and writes the comparison, its weekly charts and
+``validation.html`` (the same for the browser); exit 1 when a KPI misses its tolerance.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def validate(
     with folder.writing() as target:  # all files or none, renamed to out_dir at the end
         write_validation(result, target)
         write_workbook(target, "validation.xlsx")
+        _write_html(target, result, model_dir)
     period = result.period
     click.echo(
         f"Compared {period.weeks} weeks from {period.start} with {replications} replications "
@@ -98,3 +100,22 @@ def validate(
         )
     if len(failures):
         click.get_current_context().exit(1)
+
+
+def _write_html(target: Path, result, model_dir: Path) -> Path:
+    """Write ``validation.html`` beside the weekly charts, from the validation's table."""
+    from twin.calibration.validation_output import weekly_figure
+    from twin.reports.html_validate import write_validation_html
+
+    labels = {"orders": "Orders per week", "revenue": "Revenue per week"}
+    figures = {
+        f"weekly_{column}.png": weekly_figure(result.weekly, column, label, result.replications)
+        for column, label in labels.items()
+    }
+    period = result.period
+    facts = [
+        ("Model", str(model_dir)),
+        ("Compared", f"{period.weeks} weeks from {period.start}"),
+        ("Replications", str(result.replications)),
+    ]
+    return write_validation_html(target, result.table, figures, facts, result.notes)

@@ -1,4 +1,5 @@
-"""The PDF of a backtest, ``backtest.pdf``: the facts, the summary table, the checks, the fans.
+"""The PDF of a backtest, ``backtest.pdf``: the facts, the summary table, the checks, the fans,
+and a glossary page of the scores.
 
 Drawn from the backtest's tables (passed as DataFrames: the reports layer does not know
 calibration). The fan charts of :mod:`twin.reports.backtest_figures` are saved as PNGs beside it.
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 
 from twin.reports.backtest_figures import fan_figures
 from twin.reports.charts import save_figures
+from twin.reports.glossary import backtest_glossary_page
 from twin.reports.pages import PAGE_SIZE, chart_page, number_pages, put, save_pdf
 
 REPORT_NAME = "backtest.pdf"
@@ -115,6 +117,7 @@ def write_backtest_report(
     paths = save_figures(charts, out_dir)
     pages = _front_pages(summary, checks, facts)
     pages += [chart_page(figure) for figure in charts.values()]
+    pages.append(backtest_glossary_page())
     number_pages(pages, "twin backtest")
     created = dt.datetime.combine(
         dt.date.fromisoformat(str(backtest["origin"].max())), dt.time(), tzinfo=dt.UTC

@@ -1,6 +1,6 @@
 """The HTML report beside a backtest's PDF, ``backtest.html``: the facts, the tolerances with
-their verdicts, the scores by origin and series and the fan charts, drawn from the backtest's
-tables as its PDF is (the reports do not know calibration).
+their verdicts, the scores by origin and series, the fan charts and a glossary of the scores,
+drawn from the backtest's tables as its PDF is (the reports do not know calibration).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from twin.reports.backtest_figures import fan_figures
+from twin.reports.glossary import BACKTEST_TERMS
 from twin.reports.html import Cell, Section, facts, number_cell, page, table
 from twin.reports.html_report import charts_html, write_page
+from twin.reports.html_terms import terms_section
 
 BACKTEST_PAGE = "backtest.html"
 
@@ -91,6 +93,7 @@ def write_backtest_html(
             table([h for _, h in shown], rows, numeric=numeric),
         ),
         Section("charts", "Fan charts", charts_html(fan_figures(backtest, history, replications))),
+        terms_section(BACKTEST_TERMS, "The scores of the table. Full formulas: docs/backtest.md."),
     ]
     text = page("twin backtest report", "Rolling-origin backtest", sections, "twin backtest")
     return write_page(out_dir / BACKTEST_PAGE, text)
