@@ -164,7 +164,7 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written, calibrated):
         assert (tmp_path / name).read_bytes().startswith(PNG)
     # the front pages (the fit report's rows, then the notes, flowing over) and one page per chart
     report_rows = len(calibration.report)
-    front = _pages(pdf) - len(names)
+    front = _pages(pdf) - len(names) - 1  # the last page is the glossary
     # base and behaviour fits: ~30 rows fill about one page, the notes one or two more
     assert report_rows > 30
     assert 2 <= front <= 4
@@ -223,8 +223,9 @@ def test_a_calibration_without_payments_or_purchase_orders_skips_those_charts(tm
     names = {p.name for p in tmp_path.glob("*.png")}
     assert not any(name.startswith(("fit_payment", "fit_lead_time")) for name in names)
     assert "fit_transit_days_web.png" in names
-    # front pages: the fit report's rows (two per segment for the arrivals' variation) and notes
-    assert 1 + len(names) <= _pages(path.read_bytes()) <= 3 + len(names)
+    # front pages: the fit report's rows (two per segment for the arrivals' variation) and notes;
+    # a page per chart; the glossary page
+    assert 1 + len(names) + 1 <= _pages(path.read_bytes()) <= 3 + len(names) + 1
 
 
 @pytest.mark.parametrize(
