@@ -162,6 +162,8 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written, calibrated):
     ]
     for name in names:
         assert (tmp_path / name).read_bytes().startswith(PNG)
+    # the page beside the PDF: a chart per PNG, inline
+    assert (tmp_path / "calibration.html").read_text(encoding="utf-8").count("<svg ") == len(names)
     # the front pages (the fit report's rows, then the notes, flowing over) and one page per chart
     report_rows = len(calibration.report)
     front = _pages(pdf) - len(names) - 1  # the last page is the glossary

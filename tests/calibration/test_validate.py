@@ -224,6 +224,7 @@ def test_validate_writes_the_table_and_charts_and_exits_by_the_tolerances(olist_
     assert set(table["kpi"]) >= {"weekly_orders", "weekly_revenue", "lead_time_p50_days"}
     for name in ("weekly_orders.png", "weekly_revenue.png"):
         assert (out / name).stat().st_size > 10_000, name
+    assert (out / "validation.html").read_text(encoding="utf-8").count("<svg ") == 2
     weekly = table.set_index("kpi").loc[["weekly_orders", "weekly_revenue"]]
     assert (weekly["tolerance"] == [0.20, 0.25]).all()
     assert weekly["passed"].notna().all()

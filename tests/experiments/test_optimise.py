@@ -159,6 +159,7 @@ def test_the_command_writes_its_folder_and_best_yaml_extends_the_base(tmp_path: 
     for name in ("trials.csv", "pareto.csv", "best.yaml", "manifest.json", "pareto.png"):
         assert (out / name).is_file(), name
     assert (out / "optimise.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "optimise.html").read_text(encoding="utf-8").count("<svg ") == 1
     best = yaml.safe_load((out / "best.yaml").read_text())
     assert best["staffing"]["warehouse"]["headcount"] == chosen
     scenario = load(Scenario, out / "best.yaml")  # extends the base, relative to the folder
@@ -178,6 +179,7 @@ def test_nothing_feasible_exits_1_without_best_yaml(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "Nothing feasible with 95% confidence" in result.output
     assert (out / "trials.csv").is_file() and not (out / "best.yaml").exists()
+    assert not (out / "optimise.html").exists()  # --no-report skips the page with the PDF
 
 
 def test_the_overlay_writes_a_list_whole_since_extends_replaces_lists() -> None:
