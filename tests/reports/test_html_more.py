@@ -110,6 +110,11 @@ def test_the_calibration_page_shows_the_fit_report_charts_and_its_columns(tmp_pa
         tmp_path, "small", [("Active period", "2024-01-01..2025-02-04")], fit_report, notes, figures
     )
     assert page.name == CALIBRATION_PAGE
+    first = page.read_bytes()
+    write_calibration_html(
+        tmp_path, "small", [("Active period", "2024-01-01..2025-02-04")], fit_report, notes, figures
+    )
+    assert page.read_bytes() == first  # the same calibration gives the same page
     outline = assert_self_contained(page.read_text(encoding="utf-8"))
     assert outline.count("svg") == 2 and outline.count("table", **{"class": "sortable"}) == 2
     table = outline.frame(0)
