@@ -173,6 +173,7 @@ def test_the_report_has_a_page_per_chart_and_valid_pngs(written, calibrated):
     assert not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.slow
 def test_the_pdf_is_byte_identical_when_written_twice(calibrated, written, tmp_path):
     calibration, quality = calibrated
     first = written

@@ -150,6 +150,7 @@ def test_olist_weekday_profile(olist_raw, olist):
 # --- online_retail -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_retail_cancellation_lines(retail_raw, retail):
     cancel = retail_raw["InvoiceNo"].str.startswith("C")
     assert cancel.sum() == 9_288  # README: 9,288 lines from 3,836 C-invoices
@@ -168,6 +169,7 @@ def test_retail_cancellation_lines(retail_raw, retail):
     assert len(retail.quality.tables["order_lines"]) + len(quarantined) == len(retail_raw)
 
 
+@pytest.mark.slow
 def test_retail_no_saturday_invoices_means_a_zero_saturday(retail_raw, retail):
     weekday = retail_raw["InvoiceDate"].dt.day_of_week
     assert not (weekday == SATURDAY).any()
@@ -189,6 +191,7 @@ def _expected_orders(arrivals: dict, start: dt.date, month: str) -> float:
     return float(daily_rates(moved, first.date(), pd.Period(month).days_in_month).sum())
 
 
+@pytest.mark.slow
 def test_retail_monthly_seasonality(retail_raw, retail):
     month = retail_raw["InvoiceDate"].dt.to_period("M").astype(str)
     lines = month.value_counts()

@@ -51,6 +51,7 @@ def readme_counts() -> dict[str, int]:
     return {key: int(count) for key, count in re.findall(r"^\| `(\w+)` \| (\d+) \|", text, re.M)}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_and_another_seed_other_files(tmp_path):
     first = write_sample(tmp_path / "a", BASELINE, seed=11, days=14)
     write_sample(tmp_path / "b", BASELINE, seed=11, days=14)

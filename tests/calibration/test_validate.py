@@ -216,6 +216,7 @@ def _validate(model: Path, *args: str):
     )
 
 
+@pytest.mark.slow
 def test_validate_writes_the_table_and_charts_and_exits_by_the_tolerances(olist_model):
     result = _validate(olist_model, "--replications", "3", "--holdout-from", "2018-05-01")
     out = olist_model / "validation"
@@ -244,6 +245,7 @@ def test_validate_writes_the_table_and_charts_and_exits_by_the_tolerances(olist_
     assert abs(satisfaction["simulated_mean"] - satisfaction["actual"]) < 0.25
 
 
+@pytest.mark.slow
 def test_a_missed_tolerance_exits_1_and_names_the_kpi(olist_model, tmp_path):
     result = _validate(
         olist_model,
@@ -263,6 +265,7 @@ def test_a_missed_tolerance_exits_1_and_names_the_kpi(olist_model, tmp_path):
     assert not table.loc["weekly_orders", "passed"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("holdout", "message"),
     [

@@ -64,6 +64,7 @@ def test_two_processes_give_identical_outcomes(replication_jobs, serial_outcomes
     assert_same_outputs(got, serial_outcomes)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DASK, reason="Dask is an optional extra: pip install 'twin[dask]'")
 def test_dask_local_cluster_gives_identical_outcomes(replication_jobs, serial_outcomes):
     with DaskExecutor(None, workers=2) as executor:
@@ -76,6 +77,7 @@ def test_dask_local_cluster_gives_identical_outcomes(replication_jobs, serial_ou
     assert failed[1] == 9
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DASK, reason="Dask is an optional extra: pip install 'twin[dask]'")
 def test_a_scheduler_address_gives_identical_outcomes(replication_jobs, serial_outcomes):
     # --scheduler tcp://HOST:PORT: a cluster that twin did not start, reached by its address

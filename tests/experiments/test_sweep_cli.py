@@ -80,6 +80,7 @@ def test_running_again_gives_identical_results(tmp_path: Path) -> None:
         assert (first / name).read_bytes() == (second / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_a_grid_over_two_parameters_draws_a_heat_map(tmp_path: Path) -> None:
     text = OAT.replace("{{kind: oat}}", "{{kind: grid}}").replace(
         "replications: 1", "replications: 2"
