@@ -37,7 +37,7 @@ def test_every_kpi_of_a_real_run_has_a_label(load_scenario, relative, overrides)
     roles = [name[len("utilisation_") :] for name in kpis if name.startswith("utilisation_")]
     units = kpi_units(roles, kpis)
     missing = [name for name in kpis if name not in KPIS and not _resolves(name)]
-    assert not missing, f"KPIs without a label in twin/kpis/labels.py: {missing}"
+    assert not missing, f"KPIs without a label in twin/kpi_labels.py: {missing}"
     for name in kpis:
         assert kpi_info(name).unit == plain_unit(units[name]), name
 
