@@ -12,7 +12,6 @@ runs. The rules a planner sees are in ``docs/optimise.md``.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from twin.scenario.checks import KPI_NAME
 from twin.scenario.common import Name, Section
 from twin.scenario.overrides import apply_overrides
 from twin.scenario.schema import Scenario
-from twin.scenario.sweep import KeyPathText
+from twin.scenario.sweep import KeyPathText, load_base_scenario
 from twin.scenario.sweep_paths import number_at
 from twin.scenario.validation import validate
 from twin.scenario.yaml_source import Origin, SourceMap, load_yaml
@@ -370,19 +369,9 @@ def load_optimisation(
     data = apply_overrides(data, sources, own)
     spec = validate(OptimiseSpec, data, sources)
     spec._source = source
-    base_file = Path(path).parent / spec.base
-    if not base_file.is_file():
-        where = sources.lookup(("base",)) or Origin(source)
-        raise InputError(f"{where}: base: scenario file not found: {base_file}")
-    base_data, base_sources = load_yaml(base_file)
-    for key, value in spec.set.items():
-        override = f"{key}={json.dumps(value, default=str)}"
-        base_data = apply_overrides(base_data, base_sources, [override], cwd=Path(path).parent)
-        parts = tuple(key.split("."))
-        base_sources.discard(parts)
-        base_sources.set(parts, sources.lookup(("set", key)) or Origin(source))
-    base_data = apply_overrides(base_data, base_sources, base_overrides)
-    scenario = validate(Scenario, base_data, base_sources)
+    base_file, base_data, base_sources, scenario = load_base_scenario(
+        path, spec.base, spec.set, sources, base_overrides
+    )
     dumped = scenario.model_dump(mode="python", by_alias=True)
     targets, integer = [], []
     for i, decision in enumerate(spec.decisions):

@@ -301,6 +301,33 @@ def is_sweep_file(path: Path | str) -> bool:
 KpiLookup = Callable[[list[str], list[str]], Mapping[str, str]]
 
 
+def load_base_scenario(
+    path: Path | str,
+    base: str,
+    settings: Mapping[str, Any],
+    sources: SourceMap,
+    base_overrides: Sequence[str],
+) -> tuple[Path, dict[str, Any], SourceMap, Scenario]:
+    """The base scenario of a sweep or optimisation file at ``path``: ``base`` (relative to the
+    file) with the file's ``set`` (``settings``, each traced to its line in the file) and the
+    command line's ``set.`` overrides applied. Returns the base file, its data and their
+    sources with the overrides applied, and the validated scenario."""
+    source = str(path)
+    base_file = Path(path).parent / base
+    if not base_file.is_file():
+        where = sources.lookup(("base",)) or Origin(source)
+        raise InputError(f"{where}: base: scenario file not found: {base_file}")
+    base_data, base_sources = load_yaml(base_file)
+    for key, value in settings.items():
+        override = f"{key}={json.dumps(value, default=str)}"
+        base_data = apply_overrides(base_data, base_sources, [override], cwd=Path(path).parent)
+        parts = tuple(key.split("."))
+        base_sources.discard(parts)
+        base_sources.set(parts, sources.lookup(("set", key)) or Origin(source))
+    base_data = apply_overrides(base_data, base_sources, base_overrides)
+    return base_file, base_data, base_sources, validate(Scenario, base_data, base_sources)
+
+
 def load_sweep(
     path: Path | str, overrides: Sequence[str] = (), *, kpi_units: KpiLookup | None = None
 ) -> SweepSpec:
@@ -333,19 +360,9 @@ def load_sweep(
     spec = validate(SweepSpec, data, sources)
     spec._source = source
     spec._overrides = tuple(overrides)
-    base_file = Path(path).parent / spec.base
-    base_origin = sources.lookup(("base",)) or Origin(source)
-    if not base_file.is_file():
-        raise InputError(f"{base_origin}: base: scenario file not found: {base_file}")
-    base_data, base_sources = load_yaml(base_file)
-    for key, value in spec.set.items():
-        override = f"{key}={json.dumps(value, default=str)}"
-        base_data = apply_overrides(base_data, base_sources, [override], cwd=Path(path).parent)
-        parts = tuple(key.split("."))
-        base_sources.discard(parts)
-        base_sources.set(parts, sources.lookup(("set", key)) or Origin(source))
-    base_data = apply_overrides(base_data, base_sources, base_overrides)
-    scenario = validate(Scenario, base_data, base_sources)
+    base_file, base_data, base_sources, scenario = load_base_scenario(
+        path, spec.base, spec.set, sources, base_overrides
+    )
     dumped = scenario.model_dump(mode="python", by_alias=True)
     values: dict[str, float] = {}
     for i, parameter in enumerate(spec.parameters):
