@@ -94,6 +94,8 @@ STREAM_IDS: dict[str, int] = {
     "open_win": 72,
     "open_ticket_travel": 73,
     "open_ticket_repair": 74,
+    # the part of every segment's log-rate draw that all segments share (parameter uncertainty)
+    "shared_parameters": 75,
     # spare ids for the levers (assign a name here before use)
 }
 

@@ -95,16 +95,20 @@ def test_an_improbable_or_equal_reading_does_not_widen_the_band():
     assert band_sd(0.05, -0.5, 0.001) < 0.0505
 
 
-def test_the_spec_keeps_the_point_and_the_rate_slope_covariance():
+def test_the_spec_keeps_the_point_and_states_the_reading_as_a_shared_term():
     growth = _spec(100.0, 0.0)
     season = _spec(80.0, 0.0)
     day = dt.date(2026, 1, 1)
     spec, reading = blend_readings(growth, season, 0.25, day, day)
     assert reading.log_ratio == pytest.approx(math.log(0.8))
     stated = spec["uncertainty"]
-    assert stated["log_rate_sd"] == pytest.approx(band_sd(0.03, math.log(0.8), 0.25))
-    assert reading.added_sd == pytest.approx(math.sqrt(stated["log_rate_sd"] ** 2 - 0.03**2))
-    assert stated["log_rate_sd"] * stated["correlation"] == pytest.approx(0.03 * 0.8)
+    # the segment's own sampling sd and its correlation with the slope stay as fitted; the
+    # reading's sd is the shared term, so the total sd is the band's
+    assert stated["log_rate_sd"] == 0.03 and stated["correlation"] == 0.8
+    assert math.hypot(0.03, stated["shared_sd"]) == pytest.approx(
+        band_sd(0.03, math.log(0.8), 0.25)
+    )
+    assert reading.added_sd == pytest.approx(stated["shared_sd"])
     assert stated["trend_sd"] == 0.05
     assert spec["rate_per_day"] == 100.0 and spec["monthly_multipliers"] == [1.0] * 12
     assert growth["uncertainty"]["log_rate_sd"] == 0.03  # the input is not changed

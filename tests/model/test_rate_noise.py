@@ -15,6 +15,7 @@ from twin.model.arrivals import (
     rate_multipliers,
     season_factors,
     segment_arrival_times,
+    shared_draw,
 )
 from twin.scenario.arrivals import PoissonArrivals
 from twin.scenario.loader import load
@@ -199,3 +200,26 @@ def test_variants_share_the_noisy_and_uncertain_demand():
     frame = kpis.kpis()
     assert np.all(paired(frame, "small", "more", "orders") == 0)
     assert np.any(paired(frame, "small", "plain", "orders") != 0)
+
+
+def test_the_shared_term_moves_every_segment_together():
+    """400 replications of two segments with only a shared sd of 0.2 (and a sampling sd of
+    0.05 each): the logs of their drawn rates correlate at 0.2**2 / (0.2**2 + 0.05**2) = 0.94
+    (standard error about (1 - 0.94**2) / sqrt(400) = 0.006; tolerance 0.03), and each spreads
+    with sd sqrt(0.05**2 + 0.2**2) = 0.206 (relative standard error 3.5 %; tolerance 12 %)."""
+    spec = arrivals(uncertainty={"log_rate_sd": 0.05, "shared_sd": 0.2})
+    pairs = []
+    for r in range(400):
+        streams = Streams(3, r)
+        shared = shared_draw(streams)
+        retail = drawn_parameters(spec, streams.generator("parameters", "retail"), shared)
+        web = drawn_parameters(spec, streams.generator("parameters", "web"), shared)
+        pairs.append((retail.rate_per_day, web.rate_per_day))
+    logs = np.log(np.array(pairs) / spec.rate_per_day)
+    assert np.corrcoef(logs.T)[0, 1] == pytest.approx(0.94, abs=0.03)
+    assert logs.std(axis=0) == pytest.approx([0.206, 0.206], rel=0.12)
+    # without a shared sd the shared draw changes nothing
+    plain = arrivals(uncertainty={"log_rate_sd": 0.05})
+    rng = Streams(3, 0).generator("parameters", "retail")
+    again = Streams(3, 0).generator("parameters", "retail")
+    assert drawn_parameters(plain, rng, 1.7) == drawn_parameters(plain, again)

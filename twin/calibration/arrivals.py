@@ -710,12 +710,17 @@ def fit_poisson_arrivals(
         )
         weight = season_weight(free_loglik, season.loglik, t.size, free_dispersion)
         spec, reading = blend_readings(spec, season.spec, weight, reference.date(), forecast_from)
-        rows = [
-            (term, spec["uncertainty"][term[12:]], *rest)
-            if term in ("uncertainty.log_rate_sd", "uncertainty.correlation")
-            else (term, value, *rest)
-            for term, value, *rest in rows
-        ]
+        rows.append(
+            (
+                "uncertainty.shared_sd",
+                spec["uncertainty"].get("shared_sd", 0.0),
+                math.nan,
+                y.size,
+                y.sum(),
+                "sd of log(rate) added for the season reading, drawn once per replication for "
+                "every segment alike",
+            )
+        )
         rows.append(
             (
                 "season_reading.weight",
@@ -736,8 +741,8 @@ def fit_poisson_arrivals(
                 y.size,
                 y.sum(),
                 f"log of the season over the growth reading's expected orders in the "
-                f"{FORECAST_DAYS} days after the history; log-rate sd + "
-                f"{reading.added_sd:.3f} in quadrature",
+                f"{FORECAST_DAYS} days after the history; shared log-rate sd "
+                f"{reading.added_sd:.3f}",
             )
         )
         if reading.weight > 0.01:
@@ -745,8 +750,8 @@ def fit_poisson_arrivals(
                 f"growth or season: months free without a trend explain the history about as "
                 f"well as with one (Akaike weight {reading.weight:.2f}); their forecast of the "
                 f"next {FORECAST_DAYS} days is {math.expm1(reading.log_ratio):+.1%} against the "
-                f"growth reading's; the band holds it: log-rate sd + {reading.added_sd:.3f} "
-                "(in quadrature)"
+                f"growth reading's; the band holds it: a log-rate term of sd "
+                f"{reading.added_sd:.3f} that every segment draws alike (uncertainty.shared_sd)"
             )
     PoissonArrivals.model_validate(spec)  # the spec must be one a scenario accepts
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(

@@ -30,10 +30,15 @@ carried on the forecast's first quarter (``FORECAST_DAYS`` after the history): w
 mixture ``(1 - w_s) N(0, sd**2) + w_s N(d, sd**2)`` about the growth reading (``sd`` the stated
 ``log_rate_sd``), and the stated sd becomes the one whose central ``BAND_LEVEL`` interval about
 the growth reading holds that mixture's: ``max(-q_low, q_high) / z``, the mixture's
-``(1 - BAND_LEVEL) / 2`` and ``(1 + BAND_LEVEL) / 2`` quantiles over the normal's. The band a
+``(1 - BAND_LEVEL) / 2`` and ``(1 + BAND_LEVEL) / 2`` quantiles over the normal's. The sd it
+adds in quadrature is stated as ``uncertainty.shared_sd``: a term every segment draws from the
+same standard normal in a replication, because growth or season is a reading of the company's
+calendar, and segments that draw it independently would spread their total less than any one of
+them (three segments alike: by a factor of about 1.7). The band a
 planner reads (and ``twin backtest`` scores) then holds the season reading with its weight; a
 second-moment match would not (a weight of 0.2 and ``d`` = -0.18 gives a moment sd of 0.09, but
-the mixture's 5 % quantile is at -0.21). The covariance of rate and slope is kept. The point
+the mixture's 5 % quantile is at -0.21). The sampling sd of the rate and its correlation with the
+slope are kept. The point
 forecast (rate, months, slopes, events) stays the growth reading's: moving it to the mixture's
 mean would forecast a young business that doubled in its first year at three quarters of its
 level whenever its within-month slopes are noisy (a week-to-week multiplier of sd 0.15 gives
@@ -166,8 +171,8 @@ def blend_readings(
     # a rate known exactly (no stated sd) is matched as if known to 0.1 %
     new_sd = band_sd(max(old_sd, 1e-3), log_ratio, weight)
     added_sd = math.sqrt(max(new_sd**2 - old_sd**2, 0.0))
-    if new_sd > 0 and old_sd > 0:
-        # the covariance of log rate and slope is unchanged; the correlation shrinks with it
-        stated["correlation"] = stated["correlation"] * old_sd / new_sd
-    stated["log_rate_sd"] = new_sd
+    # the reading is the company's, not one segment's sample: the added sd is the shared term
+    # (one draw per replication for every segment), the sampling sd and its correlation with
+    # the slope stay as fitted
+    stated["shared_sd"] = min(added_sd, 3.0)  # the section's bound
     return {**growth, "uncertainty": stated}, SeasonReading(weight, log_ratio, added_sd)

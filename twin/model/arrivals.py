@@ -7,7 +7,8 @@ A Poisson segment may carry two refinements, each drawn from its own stream so t
 changes no other draw: ``overdispersion`` multiplies each day's rate by a mean-one lognormal
 AR(1) multiplier (:func:`rate_multipliers`, stream ``("rate_noise", segment)``), and with
 ``run.parameter_uncertainty`` on, ``uncertainty`` perturbs the fitted rate and trend once per
-replication (:func:`drawn_parameters`, stream ``("parameters", segment)``) and draws a factor
+replication (:func:`drawn_parameters`, stream ``("parameters", segment)``, and the term every
+segment shares from stream ``shared_parameters``, :func:`shared_draw`) and draws a factor
 for each month the history did not show (:func:`season_factors`, stream ``("season", segment)``).
 """
 
@@ -50,19 +51,28 @@ def rate_multipliers(
     return np.exp(log_m - 0.5 * s * s)
 
 
-def drawn_parameters(arrivals: PoissonArrivals, rng: np.random.Generator) -> PoissonArrivals:
+def shared_draw(streams: Streams) -> float:
+    """The replication's standard normal that every segment's ``uncertainty.shared_sd`` scales
+    (stream ``shared_parameters``): one draw, so the segments' shared terms move together."""
+    return float(streams.generator("shared_parameters").standard_normal())
+
+
+def drawn_parameters(
+    arrivals: PoissonArrivals, rng: np.random.Generator, shared: float = 0.0
+) -> PoissonArrivals:
     """``arrivals`` with its rate and trend drawn from their sampling distribution.
 
     ``(a, b)`` bivariate normal as stated by ``arrivals.uncertainty``: the rate is multiplied by
-    ``exp(a)`` (its median stays the fitted rate) and ``b`` is added to every slope, so the
-    trend factor gains ``b * d / 365`` on day d. Unchanged when no uncertainty is stated.
+    ``exp(a + shared_sd * shared)`` (its median stays the fitted rate; ``shared`` is the
+    replication's :func:`shared_draw`) and ``b`` is added to every slope, so the trend factor
+    gains ``b * d / 365`` on day d. Unchanged when no uncertainty is stated.
     """
     stated = arrivals.uncertainty
     if stated is None:
         return arrivals
     z = rng.standard_normal(2)
     r = stated.correlation
-    a = stated.log_rate_sd * z[0]
+    a = stated.log_rate_sd * z[0] + stated.shared_sd * shared
     b = stated.trend_sd * (r * z[0] + math.sqrt(max(1.0 - r * r, 0.0)) * z[1])
     changes = [
         change.model_copy(update={"trend_per_year": change.trend_per_year + b})
@@ -111,7 +121,9 @@ def segment_arrival_times(
     n_days = int(np.ceil(run.horizon_days))
     season = None
     if run.parameter_uncertainty:
-        arrivals = drawn_parameters(arrivals, streams.generator("parameters", segment))
+        arrivals = drawn_parameters(
+            arrivals, streams.generator("parameters", segment), shared_draw(streams)
+        )
         season = season_factors(
             arrivals, streams.generator("season", segment), run.start_date, n_days
         )

@@ -40,6 +40,7 @@ from twin.model.arrivals import (
     poisson_arrival_times,
     rate_multipliers,
     season_factors,
+    shared_draw,
 )
 from twin.scenario.arrival_rates import calendar_shape
 from twin.scenario.arrivals import PoissonArrivals
@@ -316,7 +317,9 @@ def draw_cohort(segment: Segment, name: str, scenario: Scenario, streams: Stream
         new_customers = spec.new_customers
         if run.parameter_uncertainty:
             new_customers = drawn_parameters(
-                new_customers, streams.generator("new_customer_parameters", name)
+                new_customers,
+                streams.generator("new_customer_parameters", name),
+                shared_draw(streams),
             )
         arrivals = poisson_arrival_times(new_customers, newcomers, run.start_date, horizon, season)
     else:

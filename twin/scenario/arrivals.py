@@ -122,6 +122,13 @@ class RateUncertainty(Section):
     ``trend_sd`` and correlation ``correlation``. A month the history did not show
     (``unseen_months``) has a factor that is a guess: a replication multiplies its rate by
     ``exp(month_sd * z - month_sd**2 / 2)``, z standard normal, one per month and replication.
+
+    ``shared_sd`` adds ``shared_sd * z_c`` to ``a``, where ``z_c`` is one standard normal per
+    replication that every segment shares: the doubt about a reading of the history that holds
+    for the whole company (growth or season, :mod:`twin.calibration.season_reading`), not for
+    one segment's sample. The segment's log rate then has sd ``sqrt(log_rate_sd**2 +
+    shared_sd**2)``, and the segments move together by that part, so their total spreads as
+    much as the reading is in doubt.
     """
 
     log_rate_sd: NonNegativeFloat = Field(le=3.0, description="Sd of log(rate_per_day).")
@@ -136,6 +143,11 @@ class RateUncertainty(Section):
     )
     month_sd: NonNegativeFloat = Field(
         0.0, le=3.0, description="Sd of the log of an unseen month's factor."
+    )
+    shared_sd: NonNegativeFloat = Field(
+        0.0,
+        le=3.0,
+        description="Sd of a log(rate) term drawn once per replication for every segment alike.",
     )
 
 
