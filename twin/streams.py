@@ -96,6 +96,8 @@ STREAM_IDS: dict[str, int] = {
     "open_ticket_repair": 74,
     # the part of every segment's log-rate draw that all segments share (parameter uncertainty)
     "shared_parameters": 75,
+    # the slope changes a fitted trend may take after the history (parameter uncertainty)
+    "trend_changes": 76,
     # spare ids for the levers (assign a name here before use)
 }
 

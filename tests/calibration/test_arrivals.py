@@ -475,3 +475,24 @@ def test_a_whole_year_or_too_few_months_state_no_unseen_months():
     short = simulate(start="2024-03-04", end="2024-04-30", trend=0.0, seed=14)
     fit = fit_poisson_arrivals(short, start=dt.date(2024, 3, 4), end=dt.date(2024, 4, 30))
     assert "unseen_months" not in fit.spec["uncertainty"]  # two fitted months: no spread
+
+
+def test_the_trend_may_bend_after_the_history_as_it_did_within_it(piecewise):
+    # One changepoint in the 731 days of history: a rate of 365 / 731 a year, and its step
+    # (the change of slope at CHANGE) as the mean absolute step, from the day after the history.
+    stated = piecewise.spec["uncertainty"]
+    slopes = [change["trend_per_year"] for change in piecewise.spec["trend_changes"]]
+    assert stated["trend_change_rate"] == pytest.approx(365.0 / 731.0)
+    assert stated["trend_change_scale"] == pytest.approx(abs(slopes[1] - slopes[0]))
+    assert stated["trend_change_scale"] == pytest.approx(abs(SLOPES[1] - SLOPES[0]), abs=0.2)
+    assert stated["changes_from"] == dt.date(2025, 1, 1)
+    table = piecewise.table.set_index("term")
+    assert table.loc["uncertainty.trend_change_rate", "value"] == stated["trend_change_rate"]
+    PoissonArrivals.model_validate(piecewise.spec)
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_a_trend_without_changepoints_states_no_bends_to_come(seed):
+    fit = fit_poisson_arrivals(piecewise_counts(seed, slopes=(0.3, 0.3)), changepoints=True)
+    assert "trend_change_rate" not in fit.spec["uncertainty"]
+    assert "uncertainty.trend_change_rate" not in set(fit.table["term"])

@@ -94,6 +94,20 @@ def test_rereferenced_uncertainty_draws_the_old_models_rates(trend, rho):
     np.testing.assert_allclose(approx.mean(axis=1), exact.mean(axis=1), atol=2e-3)
 
 
+def test_rereferenced_slope_changes_keep_their_size_on_the_calendar():
+    # A step of the slope adds step x years to the old trend factor; at the new day 0 the level
+    # is f times the old one, so the same step in new units is step / f, and the date and rate
+    # of the changes are calendar facts that stay.
+    stated = {"log_rate_sd": 0.0, "trend_change_rate": 1.5, "trend_change_scale": 0.6}
+    old = {**_poisson(40.0, 0.5), "uncertainty": {**stated, "changes_from": dt.date(2021, 1, 1)}}
+    new = rereference_arrivals(old, -200.0)
+    factor = 1.0 + 0.5 * -200.0 / 365.0
+    assert new["rate_per_day"] == pytest.approx(40.0 * factor)
+    assert new["uncertainty"]["trend_change_scale"] == pytest.approx(0.6 / factor)
+    assert new["uncertainty"]["trend_change_rate"] == 1.5
+    assert new["uncertainty"]["changes_from"] == dt.date(2021, 1, 1)
+
+
 def test_rereferencing_past_the_trend_zero_is_an_input_error():
     with pytest.raises(InputError, match=r"gives no orders 400 days before its start date"):
         rereference_arrivals(_poisson(10.0, 1.0), -400)

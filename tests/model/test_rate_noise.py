@@ -11,6 +11,7 @@ import pytest
 from twin.experiments.compare import paired, run_variants
 from twin.model.arrivals import (
     drawn_parameters,
+    future_trend_changes,
     poisson_arrival_times,
     rate_multipliers,
     season_factors,
@@ -223,3 +224,49 @@ def test_the_shared_term_moves_every_segment_together():
     rng = Streams(3, 0).generator("parameters", "retail")
     again = Streams(3, 0).generator("parameters", "retail")
     assert drawn_parameters(plain, rng, 1.7) == drawn_parameters(plain, again)
+
+
+def test_slope_changes_after_the_history_are_drawn_as_stated():
+    """2000 replications over a year after 2026-03-01 (306 days of the 365 from START): the
+    number of changes is Poisson with mean 2 x 306 / 365 = 1.68 (its mean's standard error
+    0.03, its variance's about 0.07; tolerances 0.1 and 0.25), the steps Laplace with mean
+    absolute size 0.4 (standard error 0.4 / sqrt(3350) = 0.007; tolerance 0.03), every day in
+    the span, and each slope the one before plus its step."""
+    spec = arrivals(
+        trend_per_year=0.1,
+        trend_changes=[],
+        uncertainty={
+            "log_rate_sd": 0.0,
+            "trend_change_rate": 2.0,
+            "trend_change_scale": 0.4,
+            "changes_from": dt.date(2026, 3, 1),
+        },
+    )
+    counts, steps = [], []
+    for r in range(2000):
+        drawn = future_trend_changes(
+            spec, Streams(5, r).generator("trend_changes", "retail"), START, 365
+        )
+        changes = drawn.trend_changes
+        counts.append(len(changes))
+        slopes = [0.1, *(change.trend_per_year for change in changes)]
+        steps.extend(np.diff(slopes))
+        assert all(dt.date(2026, 3, 1) <= c.date < dt.date(2027, 1, 1) for c in changes)
+        PoissonArrivals.model_validate(drawn.model_dump())  # dates in order, one per day
+    assert np.mean(counts) == pytest.approx(2.0 * 306 / 365, abs=0.1)
+    assert np.var(counts) == pytest.approx(2.0 * 306 / 365, abs=0.25)
+    assert np.mean(np.abs(steps)) == pytest.approx(0.4, abs=0.03)
+    assert abs(np.mean(steps)) < 0.03
+
+
+def test_slope_changes_come_after_the_stated_ones_and_not_without_a_rate():
+    later = dt.date(2026, 6, 1)
+    spec = arrivals(
+        trend_changes=[{"date": later, "trend_per_year": -0.2}],
+        uncertainty={"log_rate_sd": 0.0, "trend_change_rate": 20.0, "trend_change_scale": 0.5},
+    )
+    drawn = future_trend_changes(spec, Streams(1, 0).generator("trend_changes", "r"), START, 365)
+    assert drawn.trend_changes[0].date == later and len(drawn.trend_changes) > 1
+    assert all(c.date > later for c in drawn.trend_changes[1:])
+    plain = arrivals(uncertainty={"log_rate_sd": 0.1, "trend_change_scale": 0.5})
+    assert future_trend_changes(plain, np.random.default_rng(0), START, 365) is plain

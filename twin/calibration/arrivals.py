@@ -567,6 +567,19 @@ def fit_poisson_arrivals(
             f"{forecast_days} days of {forecast_from}: the forecast is flat from then on"
         )
 
+    # The trend may bend again after the history as often and as much as it did within it
+    # (Prophet's future-trend uncertainty): the changepoints per year of history and the mean
+    # absolute step of the slope at them, in the spec's units.
+    change_rate = change_scale = 0.0
+    if fit_trend and knots:
+        change_rate = len(knots) / (y_all.size / 365.0)
+        change_scale = float(np.mean(np.abs(np.diff(slopes))))
+        uncertainty.update(
+            trend_change_rate=min(change_rate, 52.0),
+            trend_change_scale=min(change_scale, 100.0),
+            changes_from=forecast_from,
+        )
+
     fitted = np.zeros(y_all.size)
     fitted[keep] = mu
     daily = daily.assign(fitted=fitted)
@@ -684,8 +697,26 @@ def fit_poisson_arrivals(
         ("overdispersion.autocorrelation", noise.autocorrelation, math.nan, y.size, y.sum(), "")
     )
     source = "sandwich under the day multiplier" if noise.present else "Poisson information"
-    for key, value in uncertainty.items():
-        rows.append((f"uncertainty.{key}", value, math.nan, y.size, y.sum(), source))
+    for key in ("log_rate_sd", "trend_sd", "correlation"):
+        rows.append((f"uncertainty.{key}", uncertainty[key], math.nan, y.size, y.sum(), source))
+    if change_rate > 0:
+        step_note = (
+            f"drawn after the history, from {forecast_from}: {len(knots)} changepoint(s) in "
+            f"{y_all.size} days"
+        )
+        rows.append(
+            ("uncertainty.trend_change_rate", change_rate, math.nan, y.size, y.sum(), step_note)
+        )
+        rows.append(
+            (
+                "uncertainty.trend_change_scale",
+                change_scale,
+                math.nan,
+                y.size,
+                y.sum(),
+                "mean absolute step of the slope at the changepoints (Laplace scale)",
+            )
+        )
     month_note = (
         "unseen months: " + ", ".join(MONTHS[j] for j in unseen)
         if unseen and month_sd > 0

@@ -162,7 +162,8 @@ def rereference_arrivals(
     slope, so at the new day 0 (``s = shift / 365`` years, ``k`` the slope in force there) the
     level moves by ``a' = a + b s / f`` and the slope in new units by ``b' = b (f - k s) / f**2``
     (to first order in ``b``; exact for the level's mean path of a linear trend), and the
-    standard deviations and correlation are those of ``(a', b')``.
+    standard deviations and correlation are those of ``(a', b')``. The scale of the slope changes
+    drawn after the history (``trend_change_scale``) is a slope too and becomes ``scale / f``.
     """
     if arrivals.get("kind") != "poisson":
         return arrivals  # replayed order times are calendar times already
@@ -205,12 +206,15 @@ def rereference_uncertainty(stated: dict, years: float, factor: float, slope: fl
     cov = c * (rho * sd_a * sd_b + u * sd_b**2)
     new_a, new_b = math.sqrt(max(var_a, 0.0)), abs(c) * sd_b
     correlation = cov / (new_a * new_b) if new_a > 0 and new_b > 0 else 0.0
-    return {
+    result = {
         **stated,
         "log_rate_sd": min(new_a, 3.0),  # the section's bound
         "trend_sd": new_b,
         "correlation": max(-1.0, min(1.0, correlation)),
     }
+    if "trend_change_scale" in stated:  # a slope, in units of the day-0 rate like the trend's
+        result["trend_change_scale"] = stated["trend_change_scale"] / factor
+    return result
 
 
 def scenario_for(model_dir: Path, period: Period, replications: int) -> Scenario:

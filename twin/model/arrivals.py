@@ -8,8 +8,10 @@ changes no other draw: ``overdispersion`` multiplies each day's rate by a mean-o
 AR(1) multiplier (:func:`rate_multipliers`, stream ``("rate_noise", segment)``), and with
 ``run.parameter_uncertainty`` on, ``uncertainty`` perturbs the fitted rate and trend once per
 replication (:func:`drawn_parameters`, stream ``("parameters", segment)``, and the term every
-segment shares from stream ``shared_parameters``, :func:`shared_draw`) and draws a factor
-for each month the history did not show (:func:`season_factors`, stream ``("season", segment)``).
+segment shares from stream ``shared_parameters``, :func:`shared_draw`), draws the slope changes
+the trend may take after the history (:func:`future_trend_changes`, stream ``("trend_changes",
+segment)``) and a factor for each month the history did not show (:func:`season_factors`,
+stream ``("season", segment)``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import scipy.signal
 from twin.errors import InputError
 from twin.input_files import check_input_file
 from twin.scenario.arrival_rates import daily_rates
-from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals
+from twin.scenario.arrivals import PoissonArrivals, ReplayArrivals, TrendChange
 from twin.scenario.run_control import RunControl
 from twin.scenario.schema import Scenario
 from twin.scenario.segments import Segment
@@ -87,6 +89,47 @@ def drawn_parameters(
     )
 
 
+def future_trend_changes(
+    arrivals: PoissonArrivals, rng: np.random.Generator, start_date: dt.date, n_days: int
+) -> PoissonArrivals:
+    """``arrivals`` with the slope changes a replication draws after the history.
+
+    With ``uncertainty.trend_change_rate`` (changes per year) and ``.trend_change_scale`` (mean
+    absolute step, per year) both positive, the changes fall on the days from ``changes_from``
+    (default ``start_date``; never before the day after the last stated change) to the end of
+    the run: their number is Poisson with mean rate x years of that span, each day uniform over
+    it, each step Laplace with mean 0 and that scale, added to the slope in effect (steps on the
+    same day add up). The draws are always the number, then the days, then the steps, so a
+    replication's changes depend on nothing else. Unchanged without the two figures.
+    """
+    stated = arrivals.uncertainty
+    if stated is None or stated.trend_change_rate <= 0 or stated.trend_change_scale <= 0:
+        return arrivals
+    first = stated.changes_from or start_date
+    if arrivals.trend_changes:
+        first = max(first, arrivals.trend_changes[-1].date + dt.timedelta(days=1))
+    span = (start_date + dt.timedelta(days=n_days) - first).days
+    if span <= 0:
+        return arrivals
+    count = int(rng.poisson(stated.trend_change_rate * span / 365.0))
+    days = rng.integers(0, span, size=count)
+    steps = rng.laplace(0.0, stated.trend_change_scale, size=count)
+    if count == 0:
+        return arrivals
+    change_days, where = np.unique(days, return_inverse=True)
+    step_by_day = np.bincount(where, weights=steps, minlength=change_days.size)
+    slope = (
+        arrivals.trend_changes[-1].trend_per_year
+        if arrivals.trend_changes
+        else arrivals.trend_per_year
+    )
+    drawn = []
+    for day, step in zip(change_days.tolist(), step_by_day.tolist(), strict=True):
+        slope += step
+        drawn.append(TrendChange(date=first + dt.timedelta(days=day), trend_per_year=slope))
+    return arrivals.model_copy(update={"trend_changes": [*arrivals.trend_changes, *drawn]})
+
+
 def season_factors(
     arrivals: PoissonArrivals, rng: np.random.Generator, start_date: dt.date, n_days: int
 ) -> np.ndarray | None:
@@ -114,7 +157,8 @@ def segment_arrival_times(
     """A Poisson segment's arrival times for one replication, with its refinements drawn.
 
     With ``run.parameter_uncertainty`` the rate and trend are drawn first (stream
-    ``parameters``) and the unseen months' factors (stream ``season``), then the daily
+    ``parameters``), then the slope changes after the history (stream ``trend_changes``) and the
+    unseen months' factors (stream ``season``), then the daily
     multipliers (stream ``rate_noise``), then the times (stream ``arrivals``); without any
     refinement this is :func:`poisson_arrival_times` exactly.
     """
@@ -123,6 +167,9 @@ def segment_arrival_times(
     if run.parameter_uncertainty:
         arrivals = drawn_parameters(
             arrivals, streams.generator("parameters", segment), shared_draw(streams)
+        )
+        arrivals = future_trend_changes(
+            arrivals, streams.generator("trend_changes", segment), run.start_date, n_days
         )
         season = season_factors(
             arrivals, streams.generator("season", segment), run.start_date, n_days

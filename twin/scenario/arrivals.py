@@ -129,6 +129,13 @@ class RateUncertainty(Section):
     one segment's sample. The segment's log rate then has sd ``sqrt(log_rate_sd**2 +
     shared_sd**2)``, and the segments move together by that part, so their total spreads as
     much as the reading is in doubt.
+
+    ``trend_change_rate`` and ``trend_change_scale`` say that the trend may bend again after
+    the history, as often and as much as it did within it (the future-trend uncertainty of
+    Taylor and Letham's Prophet): each replication draws a Poisson number of changes over the
+    days from ``changes_from`` to the end of the run, each on a uniformly drawn day, each
+    adding a Laplace-distributed step of mean absolute size ``trend_change_scale`` to the slope
+    in effect (:func:`twin.model.arrivals.future_trend_changes`).
     """
 
     log_rate_sd: NonNegativeFloat = Field(le=3.0, description="Sd of log(rate_per_day).")
@@ -148,6 +155,23 @@ class RateUncertainty(Section):
         0.0,
         le=3.0,
         description="Sd of a log(rate) term drawn once per replication for every segment alike.",
+    )
+    trend_change_rate: NonNegativeFloat = Field(
+        0.0,
+        le=52.0,
+        description="Changes of the trend's slope per year to expect after changes_from: each "
+        "replication draws their number (Poisson), days (uniform) and sizes (Laplace).",
+    )
+    trend_change_scale: NonNegativeFloat = Field(
+        0.0,
+        le=100.0,
+        description="Mean absolute size of a drawn slope change, per year (the unit of "
+        "trend_per_year).",
+    )
+    changes_from: dt.date | None = Field(
+        None,
+        description="First day a drawn slope change can fall on (the day after the history); "
+        "default run.start_date. Never before the day after the last of trend_changes.",
     )
 
 
