@@ -38,7 +38,7 @@ from twin.model.staff import (
     work_calendar,
 )
 from twin.model.wiring import Wired, check_connections
-from twin.records import Recorder, RunResult, orders_frame
+from twin.records import Recorder, RunResult
 from twin.scenario.schema import Scenario
 from twin.scenario.staffing import Role
 from twin.streams import Streams
@@ -222,8 +222,8 @@ def collect(network: Network, replication: int) -> RunResult:
     if credit is not None:  # decisions still pending
         credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
-    # released: the order objects are freed as their rows are read (collection peaks here)
-    tables["orders"] = orders_frame(network.fulfilment.orders, release=True)
+    # the finished orders' rows and the live orders, freed as they are read
+    tables["orders"] = network.fulfilment.orders.frame()
     roles = {}
     staffing = scenario.staffing
     for name, role in network.roles.items():
