@@ -316,7 +316,7 @@ def test_with_the_customer_loop_candidates_are_common_and_new_customers_are_acqu
 ) -> None:
     import simpy
 
-    from twin.model.network import build, collect
+    from twin.model.network import build
     from twin.records import Recorder
 
     path = write_history(tmp_path, "bg_nbd", n=100)
