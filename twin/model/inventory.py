@@ -67,11 +67,16 @@ def resolve_rules(
     inventory = scenario.inventory
     sku_rules = inventory.sku_rules()  # once: a 20,000-SKU file is not looked up attribute-wise
     given: dict[int, dict] = {}  # a shared layer's set fields, read once (keyed by identity)
+    names: dict[type, tuple[str, ...]] = {}  # a layer type's fields, asked of pydantic once
 
     def fields(layer: stocking.InventoryRule) -> dict:
         values = given.get(id(layer))
         if values is None:
-            values = {k: getattr(layer, k) for k in type(layer).model_fields}
+            kind = type(layer)
+            keys = names.get(kind)
+            if keys is None:
+                keys = names[kind] = tuple(kind.model_fields)
+            values = {k: getattr(layer, k) for k in keys}
             values = given[id(layer)] = {k: v for k, v in values.items() if v is not None}
         return values
 
