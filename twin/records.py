@@ -8,6 +8,7 @@ and documented in ``docs/results.md``. Times are days since the simulation start
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -220,14 +221,18 @@ NARROW = {
     ("invoices", "segment"): "h",
 }
 
+#: Where an integer column starts when no narrower typecode is given: four bytes, widened to
+#: eight the first time a value does not fit (counts and ids almost always fit in four).
+GROWING = "i"
+
 
 class ColumnTable:
     """A table that grows row by row, stored column by column in typed arrays.
 
     Rows are appended as tuples to a short buffer (the cheapest thing a hot loop can do) and moved
-    into one typed array per column every ``CHUNK`` rows: eight bytes a value and no boxed Python
-    objects, so memory and time stay linear in volume. A hot loop may bind ``rows.append`` once
-    and call :meth:`flush_if_full` after.
+    into one typed array per column every ``CHUNK`` rows: eight bytes a float, four an integer
+    (eight once a value needs them) and no boxed Python objects, so memory and time stay linear
+    in volume. A hot loop may bind ``rows.append`` once and call :meth:`flush_if_full` after.
 
     :meth:`frame` hands the rows over to a DataFrame: each column is copied out and its array
     freed at once, so a table never exists twice in memory, only one column does. The table keeps
@@ -241,10 +246,16 @@ class ColumnTable:
         self, columns: tuple[tuple[str, str], ...], narrow: dict[str, str] | None = None
     ) -> None:
         """``narrow``: column -> an ``array`` typecode smaller than the dtype's, for a column
-        whose values always fit it (see :data:`NARROW`)."""
+        whose values always fit it (see :data:`NARROW`): a value that does not fit is an error
+        there. Other integer columns start at :data:`GROWING` and widen when they must."""
         self.spec = columns
         narrow = narrow or {}
-        self.columns = [array(narrow.get(name, _TYPECODES[dtype])) for name, dtype in columns]
+        self.columns = [
+            array(narrow.get(name, GROWING if dtype in (INT, S) else _TYPECODES[dtype]))
+            for name, dtype in columns
+        ]
+        # the columns that widen to eight bytes rather than refuse a value
+        self._growing = [name not in narrow and dtype in (INT, S) for name, dtype in columns]
         self.rows: list[tuple] = []
         self._framed: pd.DataFrame | None = None  # the rows handed over by earlier frames
 
@@ -266,22 +277,38 @@ class ColumnTable:
     def flush(self) -> None:
         """Move the buffered rows into the column arrays."""
         if self.rows:
-            for column, values in zip(self.columns, zip(*self.rows, strict=True), strict=True):
-                column.extend(values)
+            columns = self.columns
+            for k, values in enumerate(zip(*self.rows, strict=True)):
+                column = columns[k]
+                before = len(column)
+                try:
+                    column.extend(values)
+                except OverflowError:
+                    if not self._growing[k] or column.typecode == "q":
+                        raise
+                    # extend stops at the value that does not fit: drop what it took, widen
+                    del column[before:]
+                    columns[k] = column = array("q", column)
+                    column.extend(values)
             self.rows.clear()  # clear, not rebind: hot loops hold rows.append
+
+    def take_columns(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Hand every row added so far over, column by column: (name, values with the spec's
+        dtype); each column's array is freed as soon as its values are copied out, so the table
+        never exists twice in memory. The table is left empty."""
+        self.flush()
+        for k, (name, dtype) in enumerate(self.spec):
+            column = self.columns[k]
+            self.columns[k] = array(column.typecode)  # freed with the copy below
+            values = np.frombuffer(column, dtype=np.dtype(column.typecode))
+            wide = np.dtype(np.int64 if dtype == S else dtype)
+            values = values.copy() if values.dtype == wide else values.astype(wide)
+            del column
+            yield name, values
 
     def frame(self) -> pd.DataFrame:
         """Every row added so far, as a DataFrame with the dtypes of the spec."""
-        self.flush()
-        data = {}
-        for k, (name, dtype) in enumerate(self.spec):
-            column = self.columns[k]
-            values = np.frombuffer(column, dtype=np.dtype(column.typecode)).copy()
-            self.columns[k] = array(column.typecode)  # freed now, before the next column's copy
-            del column
-            wide = np.dtype(np.int64 if dtype == S else dtype)
-            data[name] = values if values.dtype == wide else values.astype(wide)
-        new = pd.DataFrame(data, copy=False)  # the copies above are the frame's own
+        new = pd.DataFrame(dict(self.take_columns()), copy=False)  # the copies are its own
         earlier = self._framed
         if earlier is not None and len(earlier):
             new = pd.concat([earlier, new], ignore_index=True) if len(new) else earlier.copy()

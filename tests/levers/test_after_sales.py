@@ -63,7 +63,7 @@ def test_a_spare_part_is_served_ahead_of_a_waiting_customer(tiny) -> None:
         # the order (2 units of B, day 0.5) is backordered whole; a unit of A it came with
         # (by hand) fails at day 1.0 and its repair needs one B
         yield env.timeout(1.0)
-        env.process(service._ticket(network.fulfilment.orders[0], 0, -1, 0.0))
+        env.process(service._ticket(network.fulfilment.orders.live[0], 0, -1, 0.0))
 
     env.process(open_ticket())
     env.run(until=scenario.run.horizon_days)

@@ -369,7 +369,7 @@ def test_with_a_neutral_customer_loop_known_customers_still_order_as_expected(
 def test_pipeline_customers_buy_from_their_win_for_their_drawn_lifetime(tmp_path: Path) -> None:
     import simpy
 
-    from twin.model.network import build
+    from twin.model.network import build, collect
     from twin.records import Recorder
 
     path = write_history(tmp_path, "pareto_nbd", n=50)
@@ -380,10 +380,8 @@ def test_pipeline_customers_buy_from_their_win_for_their_drawn_lifetime(tmp_path
     loop = network.customers
     first = loop.first_pipeline_slot[0]
     assert first == 50  # no new customers: the pipeline's slots follow the known ones
-    events = pd.DataFrame(
-        [(o.customer, o.t_arrival) for o in network.fulfilment.orders if o.customer >= first],
-        columns=["customer", "t"],
-    )
+    orders = collect(network, 0).tables["orders"]
+    events = orders.loc[orders["customer"] >= first, ["customer", "t_arrival"]]
     won = loop.next_customer[0] - first
     assert won > 5 and len(events) > 0
     lifetimes = loop.pipeline_lifetime[0]

@@ -82,3 +82,52 @@ def test_an_event_scheduled_at_a_time_comes_at_exactly_that_time():
     schedule_at(env, event, t)
     env.run()
     assert seen == [t]
+
+
+def test_queued_settlements_close_in_the_order_a_heap_of_time_amount_pairs_pops_them():
+    import heapq
+
+    import numpy as np
+
+    from twin.model.finance import Settlements
+
+    rng = np.random.default_rng(5)
+    # ties in time (and in both) and amounts whose sum depends on the order they are taken in
+    times = rng.integers(0, 40, 3000).astype(float) / 4
+    amounts = rng.choice([0.1, 0.2, 0.3, 1e16, 3.0, 7.7], 3000)
+    queue, heap = Settlements(), []
+    for t, amount in zip(times.tolist(), amounts.tolist(), strict=True):
+        queue.add(t, amount)
+        heapq.heappush(heap, (t, amount))
+    queue.CHUNK = 7  # several chunks
+    for now in (2.5, 2.5, 6.0, 100.0):
+        expected = []
+        while heap and heap[0][0] < now:
+            expected.append(heapq.heappop(heap)[1])
+        assert list(queue.close_before(now)) == expected
+        assert len(queue) == len(heap)
+    assert len(queue) == 0
+
+
+def test_without_a_cash_book_the_open_amount_is_summed_as_a_heap_would_sum_it(tiny):
+    """An invoice booked after the fact settles before one issued earlier: the open amount
+    still subtracts every settlement in time order (amounts whose result depends on it)."""
+    env = simpy.Environment()
+    scenario = tiny()
+    context = Context(
+        env, scenario, Streams(1, 0), Recorder(), Catalogue.from_scenario(scenario), {}
+    )
+    ledger = Ledger(context)
+    ledger.invoice(1, 0, 3, 0.1)  # settles at 10
+    wait(env, 5.0)
+    ledger.invoice(2, 0, 3, 0.7)  # settles at 15
+    ledger.invoice_at(0.5, 3, 0, 3, 0.2)  # booked now, settles at 10.5
+    total = ((0.0 + 0.1) + 0.7) + 0.2
+    assert ((total - 0.1) - 0.2) - 0.7 != ((total - 0.1) - 0.7) - 0.2  # the order shows
+    wait(env, 5.0)  # t 10: nothing settled yet
+    assert ledger.receivables() == total
+    wait(env, 2.0)  # t 12: the first two by time
+    assert ledger.receivables() == (total - 0.1) - 0.2
+    wait(env, 10.0)
+    assert ledger.receivables() == ((total - 0.1) - 0.2) - 0.7
+    assert ledger.receivables() == ((total - 0.1) - 0.2) - 0.7  # nothing settles twice

@@ -98,3 +98,36 @@ def test_narrow_columns_are_widened_to_the_spec_dtype_when_framed():
     with pytest.raises(OverflowError):  # a value that would not fit is an error, never wrapped
         table.add((1.0, 2**31, 0, 0))
         table.flush()
+
+
+def test_an_integer_column_widens_when_a_value_needs_eight_bytes():
+    table = ColumnTable(COLUMNS["shipments"])
+    rows = _rows(ColumnTable.CHUNK + 5)
+    rows[7] = (2**40, *rows[7][1:])  # an order id past four bytes, in the first chunk
+    rows[-1] = (-(2**35), *rows[-1][1:4], 2**33, *rows[-1][5:])  # and two in the second
+    for row in rows:
+        table.add(row)
+    assert table.columns[0].typecode == "q" and table.columns[4].typecode == "i"
+    frame = table.frame()
+    expected = pd.DataFrame(rows, columns=[name for name, _ in COLUMNS["shipments"]])
+    pd.testing.assert_frame_equal(frame, expected.astype(dict(COLUMNS["shipments"])))
+
+
+def test_the_order_log_frames_finished_and_live_orders_as_one_row_per_order_by_id():
+    from twin.model.order_log import OrderLog
+
+    log = OrderLog()
+    orders = []
+    for k in range(3 * ColumnTable.CHUNK // 2):
+        order = Order(len(log), k % 3, 100 + k, 0.5 * k, 0.5 * k + 3.0)
+        order.lines, order.units, order.value = k % 5 + 1, 2 * k, 1.25 * k
+        log.append(order)
+        orders.append(order)
+    rng = np.random.default_rng(11)
+    for k in rng.permutation(len(orders))[: len(orders) - 40]:  # finished in any order
+        orders[k].units_delivered = orders[k].units
+        orders[k].t_last_delivery = 9.5 + k
+        log.finish(orders[k])
+    assert len(log.live) == 40 and len(log) == len(orders)
+    expected = orders_frame(list(orders))
+    pd.testing.assert_frame_equal(log.frame(), expected)

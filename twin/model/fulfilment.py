@@ -27,6 +27,7 @@ from twin.model.finance import Ledger
 from twin.model.flows import run_flow, start_flow
 from twin.model.hooks import AfterSalesHook, CreditCheck, CustomerExperiences
 from twin.model.inventory import Stock
+from twin.model.order_log import OrderLog
 from twin.model.staff import MINUTES_PER_DAY
 from twin.records import ColumnTable
 from twin.streams import Sampler
@@ -35,7 +36,8 @@ CHUNK = ColumnTable.CHUNK  # rows a table buffers (shipments append to the buffe
 
 
 class Fulfilment:
-    """Moves orders from arrival to delivery; owns the order list of the replication."""
+    """Moves orders from arrival to delivery; owns the order log of the replication (an order
+    leaves it as a row once its last units are delivered)."""
 
     def __init__(
         self,
@@ -52,7 +54,7 @@ class Fulfilment:
         env, scenario, streams = context.env, context.scenario, context.streams
         catalogue, roles = context.catalogue, context.roles
         self.env = env
-        self.orders: list[Order] = []
+        self.orders = OrderLog()
         self.stock = stock
         self.ledger = ledger
         self.price = catalogue.price
@@ -116,14 +118,17 @@ class Fulfilment:
         if not deliveries:
             return
         invoice_at = self.ledger.invoice_at
+        finish = self.orders.finish
         while deliveries and deliveries[0][0] < until:
             t, _, order, units, revenue = heapq.heappop(deliveries)
             order.units_delivered += units
             order.t_last_delivery = t
             invoice_at(t, order.id, order.segment, order.customer, revenue)
+            if order.units_delivered + order.units_lost == order.units:  # its last delivery
+                finish(order)
 
     def next_id(self) -> int:
-        """The id of the next order: its place in ``orders`` (the credit desk relies on it)."""
+        """The id of the next order: the number of orders created so far."""
         return len(self.orders)
 
     # ----------------------------------------------------------------- arrival
@@ -252,5 +257,7 @@ class Fulfilment:
         if parcel:  # units that can fail
             self.service.delivered(order, batch, parcel)
         # the last delivery completes the order: an experience for the customer loop
-        if self.customers is not None and order.units_delivered + order.units_lost == order.units:
-            self.customers.delivered(order)
+        if order.units_delivered + order.units_lost == order.units:
+            if self.customers is not None:
+                self.customers.delivered(order)
+            self.orders.finish(order)

@@ -67,11 +67,16 @@ def resolve_rules(
     inventory = scenario.inventory
     sku_rules = inventory.sku_rules()  # once: a 20,000-SKU file is not looked up attribute-wise
     given: dict[int, dict] = {}  # a shared layer's set fields, read once (keyed by identity)
+    names: dict[type, tuple[str, ...]] = {}  # a layer type's fields, asked of pydantic once
 
     def fields(layer: stocking.InventoryRule) -> dict:
         values = given.get(id(layer))
         if values is None:
-            values = {k: getattr(layer, k) for k in type(layer).model_fields}
+            kind = type(layer)
+            keys = names.get(kind)
+            if keys is None:
+                keys = names[kind] = tuple(kind.model_fields)
+            values = {k: getattr(layer, k) for k in keys}
             values = given[id(layer)] = {k: v for k, v in values.items() if v is not None}
         return values
 
@@ -172,8 +177,10 @@ class Stock(Wired):
         self.on_order = [0] * n
         self.backlog_units = [0] * n
         # per SKU, FIFO entries [units still short, order, whether the line already has units
-        # in the order's undispatched parcel], so a line filled in parts counts once there
-        self.backlogs: list[deque[list]] = [deque() for _ in range(n)]
+        # in the order's undispatched parcel], so a line filled in parts counts once there;
+        # made at the SKU's first shortfall (an empty deque takes 760 bytes, and most SKUs of a
+        # large catalogue are never short)
+        self.backlogs: list[deque[list] | None] = [None] * n
         self.backorder = [r.backorder for r in rules]
         self.policies = [r.policy for r in rules]
         # the highest position at which a continuously reviewed SKU's policy may order;
@@ -248,7 +255,10 @@ class Stock(Wired):
                     parcel.append((sku, got))
             if short:
                 if backorder[sku]:
-                    self.backlogs[sku].append([short, order, got > 0])
+                    backlog = self.backlogs[sku]
+                    if backlog is None:
+                        backlog = self.backlogs[sku] = deque()
+                    backlog.append([short, order, got > 0])
                     backlog_units[sku] += short
                     waiting += short
                     record((t, sku, -got, short))
@@ -394,10 +404,16 @@ class Stock(Wired):
     def review_periodically(
         self, skus: list[int], period_days: float, first_day: float
     ) -> Generator:
-        """Process: review ``skus`` every ``period_days``, starting at ``first_day``."""
+        """Process: review ``skus`` every ``period_days``, starting at ``first_day``.
+
+        Only a SKU whose position is at or below its policy's trigger is asked: above it no
+        policy orders, and a large catalogue has thousands of SKUs to look at each time."""
         env = self.env
+        on_hand, on_order, backlog_units = self.on_hand, self.on_order, self.backlog_units
+        triggers = [(sku, self.policies[sku].trigger_position) for sku in skus]
         yield env.timeout(first_day)
         while True:
-            for sku in skus:
-                self.review(sku)
+            for sku, trigger in triggers:
+                if on_hand[sku] + on_order[sku] - backlog_units[sku] <= trigger:
+                    self.review(sku)
             yield env.timeout(period_days)

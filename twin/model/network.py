@@ -38,7 +38,7 @@ from twin.model.staff import (
     work_calendar,
 )
 from twin.model.wiring import Wired, check_connections
-from twin.records import Recorder, RunResult, orders_frame
+from twin.records import Recorder, RunResult
 from twin.scenario.schema import Scenario
 from twin.scenario.staffing import Role
 from twin.streams import Streams
@@ -222,19 +222,22 @@ def collect(network: Network, replication: int) -> RunResult:
     if credit is not None:  # decisions still pending
         credit.record_pending()
     tables = network.recorder.frames(list(network.roles))
-    # released: the order objects are freed as their rows are read (collection peaks here)
-    tables["orders"] = orders_frame(network.fulfilment.orders, release=True)
+    # the finished orders' rows and the live orders, freed as they are read
+    tables["orders"] = network.fulfilment.orders.frame()
     roles = {}
     staffing = scenario.staffing
+    jobs = tables["staff_jobs"]
+    # the columns read, selected per role (not the whole table: a copy of it per role)
+    job_starts, job_ends = jobs["t_start"].to_numpy(), jobs["t_end"].to_numpy()
+    job_work = jobs["work_days"].to_numpy()
     for name, role in network.roles.items():
         spec = staffing.roles()[name]
         window = role.calendar.working_time(run.warmup_days, run.horizon_days)
-        jobs = tables["staff_jobs"]
-        jobs = jobs[jobs["role"] == name]
-        starts, ends = jobs["t_start"].to_numpy(), jobs["t_end"].to_numpy()
+        mine = (jobs["role"] == name).to_numpy()
+        starts, ends = job_starts[mine], job_ends[mine]
         inside = (starts >= run.warmup_days) & (ends <= run.horizon_days)
         straddle = ~inside & (ends > run.warmup_days) & (starts < run.horizon_days)
-        work = float(jobs["work_days"].to_numpy()[inside].sum()) + sum(
+        work = float(job_work[mine][inside].sum()) + sum(
             role.calendar.working_time(max(s, run.warmup_days), min(e, run.horizon_days))
             for s, e in zip(starts[straddle], ends[straddle], strict=True)
         )

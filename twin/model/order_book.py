@@ -171,20 +171,28 @@ def draw_order_book(
         )
     book = OrderBook(
         compact(times, "d"),
-        compact(customers, "q"),
-        compact(line_start, "q"),
-        compact(skus, "q"),
-        compact(quantities, "q"),
+        compact(customers, whole_typecode(customers)),
+        compact(line_start, whole_typecode(line_start)),
+        compact(skus, whole_typecode(skus)),
+        compact(quantities, whole_typecode(quantities)),
     )
     return book if prices is None else with_prices(book, prices, None)
 
 
 def compact(values: np.ndarray, typecode: str) -> array:
-    """``values`` as a typed ``array.array``: read like a list (the same Python numbers), eight
-    bytes a value instead of a pointer and, above 256 or for a float, a boxed number."""
+    """``values`` as a typed ``array.array``: read like a list (the same Python numbers), four or
+    eight bytes a value instead of a pointer and, above 256 or for a float, a boxed number."""
     packed = array(typecode)
     packed.frombytes(np.ascontiguousarray(values, dtype=np.dtype(typecode)).tobytes())
     return packed
+
+
+def whole_typecode(values: np.ndarray) -> str:
+    """The ``array`` typecode for whole numbers ``values``: four bytes when every one fits
+    (SKU numbers, customers, units and line offsets nearly always do), else eight."""
+    small = np.iinfo(np.int32)
+    fits = values.size == 0 or (small.min <= values.min() and values.max() <= small.max)
+    return "i" if fits else "q"
 
 
 def sku_units(
