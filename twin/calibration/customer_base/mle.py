@@ -107,11 +107,15 @@ def fit_model(
     """Maximise ``sum(log_likelihood(params, x, t_x, T))`` from the starts (parameters, not
     logs) in turn, until one converges inside the box; the best optimum found wins."""
     x, t_x, T = summaries
+    known: dict[bytes, float] = {}  # by the exact point: the Hessian starts at the optimum
 
     def negative(log_params: np.ndarray) -> float:
-        with np.errstate(invalid="ignore", over="ignore"):  # far from the optimum: reject
-            value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
-        return value if np.isfinite(value) else 1e300
+        key = np.asarray(log_params, dtype=float).tobytes()
+        if key not in known:
+            with np.errstate(invalid="ignore", over="ignore"):  # far from the optimum: reject
+                value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
+            known[key] = value if np.isfinite(value) else 1e300
+        return known[key]
 
     best = None
     for start in starts:
