@@ -15,6 +15,7 @@ import pandas as pd
 
 from twin.calibration.behaviour.promotions import fit_promotions
 from twin.calibration.fit_report import FitReport
+from twin.calibration.fitting.threads import one_blas_thread
 
 MIN_PRICE_OBSERVATIONS = 30
 Z95 = 1.959963984540054
@@ -65,6 +66,7 @@ def weekly_sales(lines: pd.DataFrame) -> pd.DataFrame:
     return weekly.drop(columns="net")
 
 
+@one_blas_thread()  # one least-squares solve on 100,000 rows: twin.calibration.fitting.threads
 def fit_elasticity(weekly: pd.DataFrame, *, time_effects: bool = True) -> dict:
     """Own-price elasticity: OLS of log units on log price with SKU (and week) fixed effects.
 
