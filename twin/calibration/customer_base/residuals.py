@@ -111,7 +111,8 @@ def expected_daily_orders(
     burn_in_days: int,
 ) -> np.ndarray:
     """The customer model's one-week-ahead expectation of each day's orders (module docstring);
-    days before ``burn_in_days`` (rounded up to a week) are 0."""
+    days before ``burn_in_days`` (rounded up to a week) are 0. ``orders`` hold one row per order
+    (as :func:`fit_customer_residuals` passes them)."""
     start = pd.Timestamp(first_day)
     n_days = int((pd.Timestamp(as_of) - start) / pd.Timedelta(days=1))
     bounds = pd.Series(pd.date_range(start, periods=n_days + 1, freq="D"))
