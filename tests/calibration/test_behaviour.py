@@ -17,7 +17,12 @@ import yaml
 
 from twin.calibration.behaviour import fit_behaviour
 from twin.calibration.behaviour.pipeline import agent_rate, fit_win_rate
-from twin.calibration.behaviour.price import DEFAULT_ELASTICITY, fit_elasticity, weekly_sales
+from twin.calibration.behaviour.price import (
+    DEFAULT_ELASTICITY,
+    _group_sums,
+    fit_elasticity,
+    weekly_sales,
+)
 from twin.calibration.conform import conform
 from twin.calibration.fit_report import REPORT_COLUMNS, FitReport
 from twin.errors import InputError
@@ -92,6 +97,17 @@ def test_elasticity_recovered_with_sku_and_week_effects():
     assert elasticity["defaulted"] is False
     assert elasticity["n_skus"] == skus
     assert {tuple(sorted(row)) for row in rows} == {tuple(sorted(REPORT_COLUMNS))}
+
+
+def test_group_sums_add_the_rows_in_order_like_add_at():
+    # the elasticity's within transformation and clustered scores sum rows per SKU by bincount;
+    # the sums must be those of np.add.at to the bit, so the fit is unchanged
+    rng = np.random.default_rng(17)
+    values = rng.lognormal(0.0, 3.0, (5_000, 7)) * rng.choice([-1.0, 1.0], (5_000, 7))
+    groups = rng.integers(0, 300, 5_000)
+    expected = np.zeros((groups.max() + 1, 7))
+    np.add.at(expected, groups, values)
+    assert _group_sums(values, groups).tobytes() == expected.tobytes()
 
 
 def test_elasticity_defaults_without_price_variation():

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.customer_base.clock import calendar_clock
-from twin.calibration.customer_base.summaries import customer_summaries
+from twin.calibration.customer_base.summaries import customer_summaries, summaries_at
 
 FLAT = {"kind": "poisson", "rate_per_day": 3.0}
 WEEKDAYS = {
@@ -52,3 +52,30 @@ def test_summaries_on_the_clock_keep_frequency_and_order_recency_within_age() ->
     assert (weighted["recency_days"] <= weighted["age_days"]).all()
     # about 12 weeks from 2024-01-08 to 2024-04-01 (both Mondays): close to plain days
     assert abs(weighted["age_days"].iloc[0] - plain["age_days"].iloc[0]) < 1.0
+
+
+def test_summaries_at_many_cuts_are_those_of_each_cut_alone() -> None:
+    """The residual fit's weekly summaries, from one sort of the orders, are bit for bit and in
+    the same customer order what ``customer_summaries`` gives at each cut: cuts before the first
+    order, between and on order times, after the last; same-day orders, ids out of order and
+    orders without a customer id."""
+    rng = np.random.default_rng(17)
+    n = 300
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        np.round(rng.uniform(0.0, 200.0, n), 1), unit="D"
+    )
+    customers = pd.Series(rng.choice([f"c{i}" for i in range(40)], n), dtype=object)
+    customers[rng.uniform(size=n) < 0.05] = None
+    orders = pd.DataFrame(
+        {"order_id": [f"o{i}" for i in range(n)], "customer_id": customers, "ordered_at": stamps}
+    )
+    cuts = [pd.Timestamp("2023-12-01"), stamps[5], stamps[6] + pd.Timedelta(hours=1)]
+    cuts += list(pd.date_range("2024-01-01", "2024-08-01", freq="7D"))
+    as_of = pd.Timestamp("2024-08-01")
+    for clock in (None, calendar_clock(WEEKDAYS, dt.date(2024, 1, 1), as_of)):
+        for cut, arrays in zip(cuts, summaries_at(orders, cuts, clock), strict=True):
+            alone = customer_summaries(orders, cut, clock)
+            for column, values in zip(
+                ("frequency", "recency_days", "age_days"), arrays, strict=True
+            ):
+                assert alone[column].to_numpy(dtype=float).tobytes() == values.tobytes()

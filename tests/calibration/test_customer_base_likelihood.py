@@ -99,6 +99,33 @@ def test_the_pareto_nbd_likelihood_stays_finite_for_very_frequent_buyers():
         assert np.all(np.isfinite(values))
 
 
+@pytest.mark.parametrize("case", sorted(PARETO))
+def test_the_pareto_nbd_terms_shared_by_customers_are_the_values_of_each_customer_alone(case):
+    # the hypergeometric terms are evaluated once per distinct (x, t_x) and (x, T): customers
+    # without a repeat purchase share t_x = 0, day-stamped ones their ages; each customer must
+    # get, bit for bit, what it gets when evaluated alone
+    rng = np.random.default_rng(17)
+    T = rng.integers(1, 60, 400).astype(float)
+    x = rng.integers(0, 4, 400).astype(float)
+    t_x = np.where(x > 0, np.floor(T * rng.uniform(0.0, 1.0, 400)), 0.0)
+    params = np.array(PARETO[case])
+    together = pareto_nbd.log_likelihood(params, x, t_x, T)
+    alone = [
+        pareto_nbd.log_likelihood(params, x[i : i + 1], t_x[i : i + 1], T[i : i + 1])
+        for i in range(400)
+    ]
+    assert together.tobytes() == np.concatenate(alone).tobytes()
+    assert (
+        pareto_nbd.p_alive(params, x, t_x, T).tobytes()
+        == np.concatenate(
+            [
+                pareto_nbd.p_alive(params, x[i : i + 1], t_x[i : i + 1], T[i : i + 1])
+                for i in range(400)
+            ]
+        ).tobytes()
+    )
+
+
 GENERATORS = {
     "pareto_nbd": (pareto_nbd, pareto_nbd_customers, PARETO["alpha >= beta"]),
     "bg_nbd": (bg_nbd, bg_nbd_customers, BG),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from twin.calibration.behaviour.promotions import fit_promotions
 from twin.calibration.fit_report import FitReport
+from twin.calibration.fitting.threads import one_blas_thread
 
 MIN_PRICE_OBSERVATIONS = 30
 Z95 = 1.959963984540054
@@ -65,6 +66,7 @@ def weekly_sales(lines: pd.DataFrame) -> pd.DataFrame:
     return weekly.drop(columns="net")
 
 
+@one_blas_thread()  # one least-squares solve on 100,000 rows: twin.calibration.fitting.threads
 def fit_elasticity(weekly: pd.DataFrame, *, time_effects: bool = True) -> dict:
     """Own-price elasticity: OLS of log units on log price with SKU (and week) fixed effects.
 
@@ -98,12 +100,14 @@ def fit_elasticity(weekly: pd.DataFrame, *, time_effects: bool = True) -> dict:
     }
     if len(data) < MIN_PRICE_OBSERVATIONS or out["n_skus"] < 1:
         return out
-    columns = [data["x"].to_numpy()]
-    if time_effects:
+    if time_effects:  # log price, then a dummy for each week but the first
         weeks = pd.Categorical(data["week"])
-        dummies = np.eye(len(weeks.categories))[weeks.codes][:, 1:]
-        columns += list(dummies.T)
-    design = np.column_stack(columns)
+        design = np.zeros((len(data), len(weeks.categories)))
+        dated = np.flatnonzero(weeks.codes > 0)
+        design[dated, weeks.codes[dated]] = 1.0
+    else:
+        design = np.zeros((len(data), 1))
+    design[:, 0] = data["x"].to_numpy()
     groups = pd.factorize(data["sku"])[0]
     y = data["y"].to_numpy()
     y_w = y - _group_means(y, groups)
@@ -116,8 +120,7 @@ def fit_elasticity(weekly: pd.DataFrame, *, time_effects: bool = True) -> dict:
     n, k = x_w.shape
     g = int(groups.max()) + 1
     bread = np.linalg.pinv(x_w.T @ x_w)
-    scores = np.zeros((g, k))
-    np.add.at(scores, groups, x_w * resid[:, None])
+    scores = _group_sums(x_w * resid[:, None], groups)
     meat = scores.T @ scores
     dof = n - k - g
     if g < 2 or dof <= 0:
@@ -135,13 +138,22 @@ def fit_elasticity(weekly: pd.DataFrame, *, time_effects: bool = True) -> dict:
     return out
 
 
+def _group_sums(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Column sums of ``values`` (rows by observation) per group, one row per group.
+
+    One ``bincount`` per column: it adds the rows in their order, as ``np.add.at`` did, so the
+    sums are the same to the bit, in a fraction of the time on a hundred thousand rows."""
+    size = int(groups.max()) + 1
+    return np.column_stack(
+        [np.bincount(groups, weights=column, minlength=size) for column in values.T]
+    )
+
+
 def _group_means(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     counts = np.bincount(groups).astype(float)
     if values.ndim == 1:
         return (np.bincount(groups, weights=values) / counts)[groups]
-    sums = np.zeros((counts.size, values.shape[1]))
-    np.add.at(sums, groups, values)
-    return (sums / counts[:, None])[groups]
+    return (_group_sums(values, groups) / counts[:, None])[groups]
 
 
 def fit_price_response(tables: dict[str, pd.DataFrame], rows: FitReport, post_weeks: int) -> dict:

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import integrate, optimize
 
 from twin.calibration.customer_base.clock import Clock
+from twin.calibration.fitting.threads import one_blas_thread
 
 
 def first_purchase_probability(model: str, params: dict[str, float], u: np.ndarray) -> np.ndarray:
@@ -165,6 +166,7 @@ def _fit_poisson(
     return _Poisson(result.x * scale, float(result.fun))
 
 
+@one_blas_thread()  # many small L-BFGS-B fits: see twin.calibration.fitting.threads
 def fit_first_purchases(
     first_orders: pd.Series,
     first_day: dt.date,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from twin.calibration.fitting.threads import one_blas_thread
+
 LOG_BOUND = (-12.0, 12.0)
 """Box for every log parameter (e^12 ~ 1.6e5): a fit at the edge is reported as such."""
 
@@ -107,31 +109,36 @@ def fit_model(
     """Maximise ``sum(log_likelihood(params, x, t_x, T))`` from the starts (parameters, not
     logs) in turn, until one converges inside the box; the best optimum found wins."""
     x, t_x, T = summaries
+    known: dict[bytes, float] = {}  # by the exact point: the Hessian starts at the optimum
 
     def negative(log_params: np.ndarray) -> float:
-        with np.errstate(invalid="ignore", over="ignore"):  # far from the optimum: reject
-            value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
-        return value if np.isfinite(value) else 1e300
+        key = np.asarray(log_params, dtype=float).tobytes()
+        if key not in known:
+            with np.errstate(invalid="ignore", over="ignore"):  # far from the optimum: reject
+                value = -float(np.sum(log_likelihood(np.exp(log_params), x, t_x, T)))
+            known[key] = value if np.isfinite(value) else 1e300
+        return known[key]
 
-    best = None
-    for start in starts:
-        result = minimize(
-            negative,
-            np.log(np.asarray(start, dtype=float)),
-            method="L-BFGS-B",
-            bounds=[LOG_BOUND] * len(names),
-            options={"maxfun": MAX_EVALUATIONS},
-        )
-        if best is None or result.fun < best.fun:
-            best = result
-        at_edge = _at_edge(best.x)
-        if best.success and not at_edge.any():
-            break  # each start costs a second or so on 5,000 customers: stop at a clean optimum
-    assert best is not None
+    with one_blas_thread():  # see twin.calibration.fitting.threads
+        best = None
+        for start in starts:
+            result = minimize(
+                negative,
+                np.log(np.asarray(start, dtype=float)),
+                method="L-BFGS-B",
+                bounds=[LOG_BOUND] * len(names),
+                options={"maxfun": MAX_EVALUATIONS},
+            )
+            if best is None or result.fun < best.fun:
+                best = result
+            at_edge = _at_edge(best.x)
+            if best.success and not at_edge.any():
+                break  # each start costs a second or so on 5,000 customers: stop at a clean one
+        assert best is not None
+        hessian = log_hessian(negative, best.x)
     message = str(best.message)
     if at_edge.any():
         message = "at the bound of " + ", ".join(np.array(names)[at_edge]) + "; " + message
-    hessian = log_hessian(negative, best.x)
     try:
         np.linalg.cholesky(hessian)
         covariance = np.linalg.inv(hessian)

@@ -17,9 +17,17 @@ alpha >= beta. Both forms are ``2F1(a, b; a+1; z)`` with a = r+s+x; they are eva
 Euler's transformation ``2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z)``, whose series
 has positive terms below those of 1/(1-z), so it never overflows however many purchases a
 customer made; everything else is summed in logs.
+
+The hypergeometric terms are most of the cost of an evaluation, and they depend on a customer
+only through (x, t_x) and (x, T): every customer without a repeat purchase has t_x = 0, and on
+day-stamped data many share their age. Each term is therefore evaluated once per distinct pair
+and spread back (:func:`_per_distinct`), which gives every customer the same value, bit for bit,
+as evaluating it customer by customer.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import gammaln, hyp2f1
@@ -32,6 +40,21 @@ def _log_hyp2f1_a_a1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
     return (1.0 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, a + 1.0 - b, a + 1.0, z))
 
 
+def _per_distinct(
+    term: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """``term(x, t)`` evaluated once per distinct (x, t) pair and spread back to every customer;
+    ``term`` must be elementwise."""
+    x, t = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(t, dtype=float))
+    order = np.lexsort((t.ravel(), x.ravel()))
+    x_sorted, t_sorted = x.ravel()[order], t.ravel()[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (x_sorted[1:] != x_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    group = np.empty(len(order), dtype=np.intp)
+    group[order] = np.cumsum(first) - 1
+    return term(x_sorted[first], t_sorted[first])[group].reshape(x.shape)
+
+
 def _log_terms(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -39,16 +62,20 @@ def _log_terms(
     r, alpha, s, beta = params
     constant = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    a = r + s + x
     if alpha >= beta:
-        b, big = s + 1.0, alpha
-        diff = alpha - beta
+        big, diff = alpha, alpha - beta
     else:
-        b, big = r + x, beta
-        diff = beta - alpha
-    b = np.broadcast_to(b, x.shape)
-    at_tx = _log_hyp2f1_a_a1(a, b, diff / (big + t_x)) - a * np.log(big + t_x)
-    at_T = _log_hyp2f1_a_a1(a, b, diff / (big + T)) - a * np.log(big + T)
+        big, diff = beta, beta - alpha
+
+    def at(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """log of the hypergeometric term of A0 at time t (t_x or T)."""
+        a = r + s + x
+        b = np.broadcast_to(s + 1.0 if alpha >= beta else r + x, x.shape)
+        return _log_hyp2f1_a_a1(a, b, diff / (big + t)) - a * np.log(big + t)
+
+    a = r + s + x
+    at_tx = _per_distinct(at, x, t_x)
+    at_T = _per_distinct(at, x, T)
     with np.errstate(divide="ignore"):
         # A0 = exp(at_tx) - exp(at_T) >= 0; it is 0 when the last purchase is at T
         log_a0 = at_tx + np.log(-np.expm1(np.minimum(at_T - at_tx, 0.0)))

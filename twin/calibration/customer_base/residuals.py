@@ -50,7 +50,7 @@ from twin.calibration.customer_base.first_purchases import (
     old_customer_parameters,
 )
 from twin.calibration.customer_base.select import MODELS
-from twin.calibration.customer_base.summaries import customer_summaries
+from twin.calibration.customer_base.summaries import summaries_at
 from twin.calibration.overdispersion import RateNoiseFit, fit_rate_noise
 
 WEEK_DAYS = 7
@@ -111,7 +111,8 @@ def expected_daily_orders(
     burn_in_days: int,
 ) -> np.ndarray:
     """The customer model's one-week-ahead expectation of each day's orders (module docstring);
-    days before ``burn_in_days`` (rounded up to a week) are 0."""
+    days before ``burn_in_days`` (rounded up to a week) are 0. ``orders`` hold one row per order
+    (as :func:`fit_customer_residuals` passes them)."""
     start = pd.Timestamp(first_day)
     n_days = int((pd.Timestamp(as_of) - start) / pd.Timedelta(days=1))
     bounds = pd.Series(pd.date_range(start, periods=n_days + 1, freq="D"))
@@ -124,20 +125,13 @@ def expected_daily_orders(
     vector = np.array([params[name] for name in MODELS[model].PARAMETERS])
     expected = np.zeros(n_days)
     week_start = math.ceil(burn_in_days / WEEK_DAYS) * WEEK_DAYS
-    for begin in range(week_start, n_days, WEEK_DAYS):
+    begins = range(week_start, n_days, WEEK_DAYS)
+    known = summaries_at(orders, [start + pd.Timedelta(days=begin) for begin in begins], clock)
+    for begin, (x, t_x, T) in zip(begins, known, strict=True):
         end = min(begin + WEEK_DAYS, n_days)
-        known = customer_summaries(orders, start + pd.Timedelta(days=begin), clock)
-        if len(known):
+        if len(x):
             total = (
-                MODELS[model]
-                .expected_purchases(
-                    vector,
-                    known["frequency"].to_numpy(dtype=float),
-                    known["recency_days"].to_numpy(dtype=float),
-                    known["age_days"].to_numpy(dtype=float),
-                    float(u[end] - u[begin]),
-                )
-                .sum()
+                MODELS[model].expected_purchases(vector, x, t_x, T, float(u[end] - u[begin])).sum()
             )
             span = shape[begin:end].sum()
             if span > 0:

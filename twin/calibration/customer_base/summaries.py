@@ -15,6 +15,7 @@ as-of date are not known then.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from twin.calibration.customer_base.clock import Clock
@@ -64,3 +65,47 @@ def customer_summaries(
         },
         columns=list(SUMMARY_COLUMNS),
     ).reset_index(drop=True)
+
+
+def summaries_at(
+    orders: pd.DataFrame, cuts: list[pd.Timestamp], clock: Clock | None = None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(x, t_x, T)`` of :func:`customer_summaries` at each of ``cuts``, in one pass.
+
+    The customer-model residuals need the summaries at the start of every week of the history;
+    calling :func:`customer_summaries` per week grouped the orders anew each time. Here the
+    orders are sorted once by customer and time and each cut only counts the orders before it,
+    so the arrays are, bit for bit and in the same customer order, those of
+    ``customer_summaries(orders, cut, clock)`` (the clock maps each timestamp alone, so it is
+    applied once to every order). ``orders`` holds one row per order (``order_id`` unique).
+    """
+    known = orders[orders["customer_id"].notna()]
+    codes, _ = pd.factorize(known["customer_id"], sort=True)  # groupby's sorted customer order
+    stamps = known["ordered_at"].reset_index(drop=True)
+    order = np.lexsort((stamps.to_numpy(), codes))
+    stamps = stamps.iloc[order].reset_index(drop=True)
+    codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
+    clocked = None if clock is None else np.asarray(clock(stamps), dtype=float)
+    result = []
+    for cut in cuts:
+        cut = pd.Timestamp(cut)
+        count = (
+            np.add.reduceat((stamps < cut).to_numpy(dtype=np.int64), starts)
+            if len(starts)
+            else starts
+        )
+        seen = count > 0
+        first_at, last_at = starts[seen], (starts + count - 1)[seen]
+        if clocked is None:
+            first = stamps.iloc[first_at].reset_index(drop=True)
+            recency = ((stamps.iloc[last_at].reset_index(drop=True) - first) / DAY).to_numpy(
+                dtype=float
+            )
+            age = ((cut - first) / DAY).to_numpy(dtype=float)
+        else:
+            start = clocked[first_at]
+            recency = clocked[last_at] - start
+            age = float(clock(pd.Series([cut]))[0]) - start
+        result.append(((count[seen] - 1).astype(float), recency, age))
+    return result
