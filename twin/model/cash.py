@@ -118,7 +118,8 @@ class CashBook:
         """A customer of ``segment`` will pay ``amount`` at ``t_paid`` (the ledger's
         ``on_payment``, told when the invoice is issued): booked when time passes it, with the
         payments known ahead (money in, so queued as a negative payment)."""
-        self._schedule(t_paid, CUSTOMER, segment, -amount)
+        # _schedule, inline: once per invoice
+        heapq.heappush(self._due, (t_paid, next(self._sequence), CUSTOMER, segment, -amount))
 
     def expect_open(self, row: int, sku: int, t_receipt: float, quantity: int) -> None:
         """Row ``row`` of the open state's purchase orders (``quantity`` units of ``sku``) will
