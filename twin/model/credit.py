@@ -148,7 +148,8 @@ class CreditDesk(Wired):
         """
         value = order.value
         segment, customer = order.segment, order.customer
-        self.ledger.settle_until(self.env.now)  # the accounts as they stand now
+        now = self.env._now  # env.now without the property's call (once per order)
+        self.ledger.settle_until(now)  # the accounts as they stand now
         klass = None
         account = None
         risk = self.risk
@@ -163,13 +164,13 @@ class CreditDesk(Wired):
                         due = account.due
                         while due and due[0][1].done:  # settled
                             due.popleft()
-                        overdue = self.env.now - due[0][0] if due else 0.0
+                        overdue = now - due[0][0] if due else 0.0
                         if not overdue > threshold:  # max(0.0, overdue) > threshold >= 0
                             break
                     else:
                         limits = risk.static_limits
                         if limits is None:
-                            limit = risk.credit_limit(segment, customer, account, self.env.now)
+                            limit = risk.credit_limit(segment, customer, account, now)
                         elif risk.limits_by_class:  # the class decides (as credit_limit does)
                             if klass is None:
                                 klass = risk.class_of(segment, customer)
@@ -213,7 +214,7 @@ class CreditDesk(Wired):
         rule, action = self.decide(order)
         if action == APPROVE:
             # the common case, without a Pending: record the decision and release at once
-            now = self.env.now
+            now = self.env._now
             rows = self._decision_rows
             rows.append((order.id, now, rule, action, APPROVED, now, value))
             if len(rows) >= CHUNK:
@@ -302,7 +303,7 @@ class CreditDesk(Wired):
     def _release_now(
         self, order: Order, skus: list[int], quantities: list[int], waited: bool
     ) -> None:
-        now = self.env.now
+        now = self.env._now  # env.now without the property's call (once per order)
         lost_value = self._lost_value(order, skus, quantities) if self._any_lost_sale else 0.0
         self.release(order, skus, quantities)
         order.t_credit_released = now

@@ -343,7 +343,7 @@ class CustomerBase:
         s = scores[customer] + self.weight * (score - scores[customer])
         scores[customer] = s
         rows = self._experience_rows
-        rows.append((self.env.now, segment, customer, order.id, DELIVERY, late, score, s))
+        rows.append((self.env._now, segment, customer, order.id, DELIVERY, late, score, s))
         if len(rows) >= CHUNK:
             self._experiences.flush()
 

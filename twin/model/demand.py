@@ -19,6 +19,7 @@ from twin.model.context import Context
 from twin.model.customer_base import CandidateOrders, Cohort, candidate_orders
 from twin.model.customers import CustomerBase
 from twin.model.entities import Order
+from twin.model.flows import Timer
 from twin.model.hooks import PlacementTest
 from twin.model.order_book import OrderBook, draw_order_book, list_values
 from twin.model.promotions import UNPLACED, Window
@@ -128,6 +129,7 @@ class DemandSource:
         gives what it would give then, and a candidate it turns away needs no event.
         """
         env = self.env
+        timer = Timer(env)  # one timeout, armed for each wait
         peek = env.peek
         number = self.number
         promise = self.segment.promised_lead_time_days
@@ -147,10 +149,10 @@ class DemandSource:
                 if not places(k, customer):
                     continue  # turned away: no need to wait for its time
                 delay = t - env._now  # env.now without the property's call (hot path)
-                yield env.timeout(delay if delay > 0.0 else 0.0)
+                yield timer.wait(delay if delay > 0.0 else 0.0)
             else:
                 delay = t - env._now
-                yield env.timeout(delay if delay > 0.0 else 0.0)
+                yield timer.wait(delay if delay > 0.0 else 0.0)
                 if test is not None and not places(k, customer):
                     continue
             a, b = line_start[k], line_start[k + 1]

@@ -219,7 +219,7 @@ class Ledger:
         and the invoice entered in the customer's account."""
         env = self.env
         terms, delay, default_probability, default_draw, write_off_after = self._payment[segment]
-        t = env.now
+        t = env._now  # env.now without the property's call (once per invoice)
         queued = self._queued
         if queued and queued[0][0] < t:  # settle what time has passed, in time order
             self.settle_until(t)

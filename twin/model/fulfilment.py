@@ -252,7 +252,7 @@ class Fulfilment:
             return
         yield env.timeout(transit)
         order.units_delivered += units
-        order.t_last_delivery = env.now
+        order.t_last_delivery = env._now
         self.ledger.invoice(order.id, order.segment, order.customer, revenue)
         if parcel:  # units that can fail
             self.service.delivered(order, batch, parcel)

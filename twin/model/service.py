@@ -146,7 +146,7 @@ class AfterSales:
     def delivered(self, order: Order, batch: int, parcel: list[tuple[int, int]]) -> None:
         """A shipment (row ``batch`` of ``shipments``) of ``parcel`` [(SKU, units)] arrived:
         draw which units fail before the horizon, and when."""
-        window = self.horizon - self.env.now
+        window = self.horizon - self.env._now  # env.now without the property's call
         if window <= 0.0:
             return
         scales = self.scale

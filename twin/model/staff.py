@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Sequence
+from heapq import heappush
 
 import simpy
 from simpy.events import NORMAL
@@ -218,7 +219,7 @@ class StaffRole:
         done._ok = True
         done._value = None
         done.callbacks.append(self._finish)
-        env.schedule(done, NORMAL, end - now)
+        heappush(env._queue, (now + (end - now), NORMAL, next(env._eid), done))  # env.schedule
 
     def _finish(self, _event: simpy.Event) -> None:
         if self.free < 0:
