@@ -576,7 +576,7 @@ def fit_poisson_arrivals(
         change_scale = float(np.mean(np.abs(np.diff(slopes))))
         uncertainty.update(
             trend_change_rate=min(change_rate, 52.0),
-            trend_change_scale=min(change_scale, 100.0),
+            trend_change_scale=change_scale,
             changes_from=forecast_from,
         )
 

@@ -164,7 +164,6 @@ class RateUncertainty(Section):
     )
     trend_change_scale: NonNegativeFloat = Field(
         0.0,
-        le=100.0,
         description="Mean absolute size of a drawn slope change, per year (the unit of "
         "trend_per_year).",
     )
