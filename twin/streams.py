@@ -175,19 +175,24 @@ class Streams:
         key = (purpose, name)
         generator = self._generators.get(key)
         if generator is None:
-            try:
-                stream_id = STREAM_IDS[purpose]
-            except KeyError:
-                raise KeyError(
-                    f"unknown stream purpose {purpose!r}; register it in twin.streams.STREAM_IDS "
-                    f"(known: {', '.join(STREAM_IDS)})"
-                ) from None
-            sequence = np.random.SeedSequence(
-                self.seed, spawn_key=(self.replication, stream_id, name_key(name))
-            )
-            generator = np.random.Generator(np.random.PCG64(sequence))
-            self._generators[key] = generator
+            generator = self._generators[key] = self.fresh(purpose, name)
         return generator
+
+    def fresh(self, purpose: str, name: str = "") -> np.random.Generator:
+        """A new generator at the start of the stream for ``purpose`` and ``name``: every call
+        draws the same values, for a draw that several parts of the model must see alike (the
+        term every segment's rate shares). Raises ``KeyError`` as :meth:`generator` does."""
+        try:
+            stream_id = STREAM_IDS[purpose]
+        except KeyError:
+            raise KeyError(
+                f"unknown stream purpose {purpose!r}; register it in twin.streams.STREAM_IDS "
+                f"(known: {', '.join(STREAM_IDS)})"
+            ) from None
+        sequence = np.random.SeedSequence(
+            self.seed, spawn_key=(self.replication, stream_id, name_key(name))
+        )
+        return np.random.Generator(np.random.PCG64(sequence))
 
 
 class Sampler:

@@ -55,8 +55,9 @@ def rate_multipliers(
 
 def shared_draw(streams: Streams) -> float:
     """The replication's standard normal that every segment's ``uncertainty.shared_sd`` scales
-    (stream ``shared_parameters``): one draw, so the segments' shared terms move together."""
-    return float(streams.generator("shared_parameters").standard_normal())
+    (stream ``shared_parameters``): the stream's first value, the same on every call, so the
+    segments' shared terms move together."""
+    return float(streams.fresh("shared_parameters").standard_normal())
 
 
 def drawn_parameters(
