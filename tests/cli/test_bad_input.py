@@ -164,6 +164,30 @@ CASES: dict[str, Case] = {
             r"empirical needs exactly one of: values, or file and column"
         ],
     ),
+    "negative rate of drawn trend changes": Case(
+        {
+            "s.yaml": variant(
+                "segments:\n  shop:\n    arrivals:\n      kind: poisson\n      rate_per_day: 3\n"
+                "      uncertainty: {log_rate_sd: 0.1, trend_change_rate: -1, shared_sd: 0.1}\n"
+            )
+        },
+        [
+            r"s\.yaml, line 7: segments\.shop\.arrivals\.uncertainty\.trend_change_rate: "
+            r"must be at least 0"
+        ],
+    ),
+    "date of drawn trend changes not a date": Case(
+        {
+            "s.yaml": variant(
+                "segments:\n  shop:\n    arrivals:\n      kind: poisson\n      rate_per_day: 3\n"
+                "      uncertainty: {log_rate_sd: 0.1, changes_from: next spring}\n"
+            )
+        },
+        [
+            r"s\.yaml, line 7: segments\.shop\.arrivals\.uncertainty\.changes_from: "
+            r"expected a date written YYYY-MM-DD"
+        ],
+    ),
     "unknown distribution": Case(
         {"s.yaml": variant("segments:\n  shop:\n    transit_days: {dist: gama, shape: 2}\n")},
         [
